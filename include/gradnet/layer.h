@@ -1,0 +1,60 @@
+// Layer<T>: the contract every layer follows. Read this first.
+//
+//  * setup(in, max_batch) runs once, at net build time: it validates the per-example input
+//    shape (throwing Error{shape} with the layer's index when it does not fit), sizes every
+//    parameter and buffer for max_batch rows, and returns the per-example output shape.
+//    Nothing allocates after setup(): a training step allocates nothing.
+//  * init(rng) fills the parameters from the layer's init spec with the seeded init generator.
+//  * forward(x, y, ctx) reads x (N rows of numel(in)) and writes y (N rows of numel(out)),
+//    for any N <= max_batch. It may keep what backward() needs (masks, statistics) in its
+//    own buffers.
+//  * backward(x, y, dy, dx) gets the same x and y as the last forward(), and dy = dL/dy.
+//    It OVERWRITES *dx with dL/dx and ACCUMULATES (+=) into each Param::grad (Caffe's rule:
+//    overwrite is cheapest on the data path, += makes gradient accumulation free; the
+//    trainer zeroes the grads). dx is null for the first layer: skip the input gradient.
+//  * Every layer is gradient-checked in double (tests/layers/, `gradnet gradcheck`).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gradnet/param.h"
+#include "gradnet/rng.h"
+#include "gradnet/tensor.h"
+#include "gradnet/value.h"
+
+namespace gradnet {
+
+enum class Mode { train, eval };
+
+struct StepContext {
+  Mode mode = Mode::train;
+  Rng* rng = nullptr;  // this step's stream for stochastic layers (dropout); null in eval
+};
+
+using Attributes = std::vector<std::pair<std::string, std::string>>;
+
+template <typename T>
+class Layer {
+ public:
+  virtual ~Layer() = default;
+  virtual std::string_view type() const = 0;  // as written in TOML: "linear"
+  virtual Shape setup(const Shape& in, Index max_batch) = 0;
+  virtual void init(Rng& /*rng*/) {}
+  virtual void forward(ConstView<T> x, View<T> y, const StepContext& ctx) = 0;
+  virtual void backward(ConstView<T> x, ConstView<T> y, ConstView<T> dy, View<T>* dx) = 0;
+  virtual std::span<Param<T>> params() { return {}; }
+  // True for layers whose derivative jumps (relu): the gradient check skips perturbations
+  // that move this layer's input across the kink (Caffe's kink handling).
+  virtual bool has_kink() const { return false; }
+  virtual Attributes describe() const { return {}; }  // for the report, checkpoints, export
+};
+
+extern template class Layer<float>;
+extern template class Layer<double>;
+
+}  // namespace gradnet

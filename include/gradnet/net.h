@@ -1,0 +1,70 @@
+// Net<T>: a runtime list of layers built from [model], with shapes inferred once from
+// model.input and every activation/gradient buffer allocated once for max_batch rows.
+//   forward(x) -> output; loss(labels); backward(labels) -> every Param::grad (+=).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gradnet/layer.h"
+#include "gradnet/loss.h"
+#include "gradnet/value.h"
+
+namespace gradnet {
+
+struct ModelSpec {
+  Shape input;                     // per-example input shape, e.g. {784} or {1, 28, 28}
+  std::string loss = "softmax_cross_entropy";
+  std::vector<LayerSpec> layers;
+};
+
+template <typename T>
+class Net {
+ public:
+  // classes: labels lie in [0, classes); the loss checks the output shape against it.
+  Net(const ModelSpec& spec, Index classes, Index max_batch);
+  ~Net();
+  Net(const Net&) = delete;
+  Net& operator=(const Net&) = delete;
+
+  void init(Rng& rng);  // every layer's init(), in order, from one generator
+
+  const Shape& input_shape() const { return input_shape_; }
+  const Shape& output_shape() const { return shapes_.back(); }
+  const Shape& layer_output_shape(Index i) const { return shapes_[i + 1]; }
+  Index max_batch() const { return max_batch_; }
+  Index num_layers() const { return static_cast<Index>(layers_.size()); }
+  Layer<T>& layer(Index i) { return *layers_[i]; }
+  Loss<T>& loss_fn() { return *loss_; }
+
+  // x: (N, numel(input)) with N <= max_batch; x must stay alive until backward().
+  ConstView<T> forward(ConstView<T> x, const StepContext& ctx);
+  double loss(const std::int32_t* labels);  // mean loss of the last forward's output
+  // dL/d(every param) accumulated into the grads; with input_grad, dL/dx too.
+  void backward(const std::int32_t* labels, bool input_grad = false);
+  ConstView<T> input_grad() const;
+  ConstView<T> activation(Index i) const;  // output of layer i after the last forward
+
+  std::vector<Param<T>*> params();  // named "layers.<i>.<name>"
+  void zero_grad();
+  Index parameter_count() const;
+
+ private:
+  Shape input_shape_;
+  std::vector<Shape> shapes_;  // shapes_[0] = input, shapes_[i + 1] = output of layer i
+  std::vector<std::unique_ptr<Layer<T>>> layers_;
+  std::unique_ptr<Loss<T>> loss_;
+  Index max_batch_;
+  std::vector<std::vector<T>> acts_;  // acts_[i] = output of layer i
+  std::vector<T> grad_a_, grad_b_;    // ping-pong dL/d(activation)
+  std::vector<T> dx_;                 // dL/dx of the input, when asked for
+  ConstView<T> x_;                    // input of the last forward
+  Index n_ = 0;                       // rows of the last forward
+};
+
+extern template class Net<float>;
+extern template class Net<double>;
+
+}  // namespace gradnet
