@@ -1,0 +1,33 @@
+// The safetensors format (huggingface/safetensors): 8-byte little-endian header length N, an
+// N-byte JSON header {"name": {"dtype": "F32", "shape": [...], "data_offsets": [b, e]}, ...,
+// "__metadata__": {string: string}}, then the little-endian data. Python's safetensors and
+// PyTorch read what we write.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gradnet/tensor.h"
+
+namespace gradnet {
+
+struct NamedTensor {
+  std::string name;
+  Shape shape;
+  std::vector<float> data;  // stored as F32
+};
+
+struct SafetensorsFile {
+  std::vector<NamedTensor> tensors;               // in file order
+  std::map<std::string, std::string> metadata;
+  const NamedTensor* find(const std::string& name) const;
+};
+
+std::string encode_safetensors(const SafetensorsFile& file);
+void write_safetensors(const std::string& path, const SafetensorsFile& file);  // atomic
+// Error{checkpoint} naming the file for anything malformed (bad header length, bad JSON,
+// offsets outside the data, unsupported dtype). F32 and F64 (converted) are read.
+SafetensorsFile read_safetensors(const std::string& path);
+
+}  // namespace gradnet

@@ -1,0 +1,122 @@
+#include "gradnet/net.h"
+
+#include <algorithm>
+
+#include "gradnet/error.h"
+#include "gradnet/layer_registry.h"
+
+namespace gradnet {
+
+template <typename T>
+Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch)
+    : input_shape_(spec.input), max_batch_(max_batch) {
+  GRADNET_CHECK(!spec.input.empty() && numel(spec.input) > 0, config, "model.input {} has no elements",
+                shape_str(spec.input));
+  GRADNET_CHECK(!spec.layers.empty(), config, "model.layers is empty: a net needs at least one layer");
+  GRADNET_ASSERT(max_batch >= 1);
+  shapes_.push_back(input_shape_);
+  Index widest = numel(input_shape_);
+  for (const LayerSpec& ls : spec.layers) {
+    layers_.push_back(make_layer<T>(ls));
+    Shape out = layers_.back()->setup(shapes_.back(), max_batch);
+    GRADNET_CHECK(numel(out) > 0, shape, "layers.{} ({}): output shape {} has no elements", ls.index, ls.type,
+                  shape_str(out));
+    shapes_.push_back(out);
+    acts_.emplace_back(static_cast<std::size_t>(max_batch * numel(out)));
+    widest = std::max(widest, numel(out));
+    for (Param<T>& p : layers_.back()->params()) p.name = "layers." + std::to_string(ls.index) + "." + p.name;
+  }
+  loss_ = make_loss<T>(spec.loss);
+  loss_->setup(shapes_.back(), classes, max_batch);
+  grad_a_.resize(static_cast<std::size_t>(max_batch * widest));
+  grad_b_.resize(grad_a_.size());
+}
+
+template <typename T>
+Net<T>::~Net() = default;
+
+template <typename T>
+void Net<T>::init(Rng& rng) {
+  for (auto& layer : layers_) layer->init(rng);
+}
+
+template <typename T>
+ConstView<T> Net<T>::forward(ConstView<T> x, const StepContext& ctx) {
+  GRADNET_ASSERT(x.rows <= max_batch_ && x.cols == numel(input_shape_));
+  x_ = x;
+  n_ = x.rows;
+  ConstView<T> in = x;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    View<T> out{acts_[i].data(), n_, numel(shapes_[i + 1])};
+    layers_[i]->forward(in, out, ctx);
+    in = out;
+  }
+  return in;
+}
+
+template <typename T>
+ConstView<T> Net<T>::activation(Index i) const {
+  return {acts_[i].data(), n_, numel(shapes_[i + 1])};
+}
+
+template <typename T>
+double Net<T>::loss(const std::int32_t* labels) {
+  return loss_->forward(activation(num_layers() - 1), labels);
+}
+
+template <typename T>
+void Net<T>::backward(const std::int32_t* labels, bool input_grad) {
+  const Index last = num_layers() - 1;
+  View<T> dy{grad_a_.data(), n_, numel(shapes_.back())};
+  loss_->backward(activation(last), labels, dy);
+  T* spare = grad_b_.data();
+  for (Index i = last; i >= 0; --i) {
+    ConstView<T> x = i == 0 ? x_ : activation(i - 1);
+    if (i == 0) {
+      if (input_grad) {
+        dx_.resize(static_cast<std::size_t>(n_ * x.cols));
+        View<T> dx{dx_.data(), n_, x.cols};
+        layers_[0]->backward(x, activation(0), dy, &dx);
+      } else {
+        layers_[0]->backward(x, activation(0), dy, nullptr);
+      }
+      break;
+    }
+    View<T> dx{spare, n_, x.cols};
+    layers_[i]->backward(x, activation(i), dy, &dx);
+    spare = dy.data;
+    dy = dx;
+  }
+}
+
+template <typename T>
+ConstView<T> Net<T>::input_grad() const {
+  return {dx_.data(), n_, numel(input_shape_)};
+}
+
+template <typename T>
+std::vector<Param<T>*> Net<T>::params() {
+  std::vector<Param<T>*> out;
+  for (auto& layer : layers_)
+    for (Param<T>& p : layer->params()) out.push_back(&p);
+  return out;
+}
+
+template <typename T>
+void Net<T>::zero_grad() {
+  for (auto& layer : layers_)
+    for (Param<T>& p : layer->params()) p.grad.fill(T(0));
+}
+
+template <typename T>
+Index Net<T>::parameter_count() const {
+  Index n = 0;
+  for (const auto& layer : layers_)
+    for (const Param<T>& p : layer->params()) n += p.value.size();
+  return n;
+}
+
+template class Net<float>;
+template class Net<double>;
+
+}  // namespace gradnet
