@@ -1,0 +1,43 @@
+#include "gradnet/train/evaluate.h"
+
+#include <algorithm>
+
+namespace gradnet {
+
+void argmax_rows(ConstView<float> rows, std::int32_t* out) {
+  for (Index i = 0; i < rows.rows; ++i) {
+    const float* r = rows.row(i);
+    out[i] = static_cast<std::int32_t>(std::max_element(r, r + rows.cols) - r);
+  }
+}
+
+EvalResult evaluate(Net<float>& net, const Dataset& data, Index batch_size) {
+  EvalResult result;
+  result.examples = data.size();
+  const Index classes = std::max<Index>(data.classes, numel(net.output_shape()));
+  result.confusion.assign(static_cast<std::size_t>(classes), std::vector<Index>(static_cast<std::size_t>(classes), 0));
+  if (data.size() == 0) return result;
+  const Index batch = std::min(batch_size, net.max_batch());
+  const Index features = data.features();
+  std::vector<std::int32_t> predicted(static_cast<std::size_t>(batch));
+  StepContext ctx{Mode::eval, nullptr};
+  double loss_sum = 0;
+  Index correct = 0;
+  for (Index begin = 0; begin < data.size(); begin += batch) {
+    const Index n = std::min(batch, data.size() - begin);
+    ConstView<float> x(data.x.data() + begin * features, n, features);
+    const std::int32_t* labels = data.y.data() + begin;
+    ConstView<float> out = net.forward(x, ctx);
+    loss_sum += net.loss(labels) * static_cast<double>(n);
+    argmax_rows(out, predicted.data());
+    for (Index i = 0; i < n; ++i) {
+      correct += predicted[i] == labels[i] ? 1 : 0;
+      ++result.confusion[labels[i]][predicted[i]];
+    }
+  }
+  result.loss = loss_sum / static_cast<double>(data.size());
+  result.accuracy = static_cast<double>(correct) / static_cast<double>(data.size());
+  return result;
+}
+
+}  // namespace gradnet

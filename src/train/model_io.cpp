@@ -1,0 +1,87 @@
+#include "gradnet/train/model_io.h"
+
+#include <filesystem>
+#include <set>
+
+#include "gradnet/error.h"
+
+namespace fs = std::filesystem;
+
+namespace gradnet {
+
+SafetensorsFile net_to_safetensors(Net<float>& net, Index classes) {
+  SafetensorsFile file;
+  file.metadata["format"] = "pt";  // what huggingface tooling expects for PyTorch state dicts
+  file.metadata["producer"] = "gradnet";
+  file.metadata["classes"] = std::to_string(classes);
+  for (Param<float>* p : net.params()) file.tensors.push_back({p->name, p->value.shape(), p->value.vec()});
+  return file;
+}
+
+void load_net_weights(Net<float>& net, const SafetensorsFile& file, const std::string& path) {
+  std::set<std::string> expected;
+  for (Param<float>* p : net.params()) {
+    expected.insert(p->name);
+    const NamedTensor* t = file.find(p->name);
+    GRADNET_CHECK(t != nullptr, checkpoint, "{}: tensor '{}' is missing (the config's model needs it)", path,
+                  p->name);
+    GRADNET_CHECK(t->shape == p->value.shape(), checkpoint, "{}: tensor '{}' has shape {}, the model needs {}",
+                  path, p->name, shape_str(t->shape), shape_str(p->value.shape()));
+    p->value.vec() = t->data;
+  }
+  for (const NamedTensor& t : file.tensors)
+    GRADNET_CHECK(expected.count(t.name) != 0, checkpoint, "{}: tensor '{}' does not belong to the config's model",
+                  path, t.name);
+}
+
+void save_normalizer(const std::string& path, const Normalizer& normalizer) {
+  SafetensorsFile file;
+  file.metadata["method"] = normalizer.method;
+  file.tensors.push_back({"mean", {static_cast<Index>(normalizer.mean.size())}, normalizer.mean});
+  file.tensors.push_back({"std", {static_cast<Index>(normalizer.std.size())}, normalizer.std});
+  write_safetensors(path, file);
+}
+
+Normalizer load_normalizer(const std::string& path) {
+  SafetensorsFile file = read_safetensors(path);
+  Normalizer n;
+  auto it = file.metadata.find("method");
+  GRADNET_CHECK(it != file.metadata.end(), checkpoint, "{}: no 'method' in the metadata", path);
+  n.method = it->second;
+  const NamedTensor* mean = file.find("mean");
+  const NamedTensor* std = file.find("std");
+  GRADNET_CHECK(mean && std && mean->data.size() == std->data.size(), checkpoint,
+                "{}: needs tensors 'mean' and 'std' of one size", path);
+  n.mean = mean->data;
+  n.std = std->data;
+  return n;
+}
+
+LoadedModel load_model(const std::string& target, Index max_batch) {
+  std::error_code ec;
+  GRADNET_CHECK(fs::exists(target, ec), checkpoint, "{}: no such run directory or model file", target);
+  const fs::path dir = fs::is_directory(target, ec) ? fs::path(target) : fs::path(target).parent_path();
+  const std::string model_path = fs::is_directory(target, ec) ? (dir / "model.safetensors").string() : target;
+  LoadedModel m;
+  m.run_dir = dir.string();
+  const std::string config_path = (dir / "config.toml").string();
+  GRADNET_CHECK(fs::exists(config_path, ec), checkpoint,
+                "{}: no config.toml beside the model; give a run directory made by `gradnet train`", dir.string());
+  GRADNET_CHECK(fs::exists(model_path, ec), checkpoint,
+                "{}: no model.safetensors (the run did not finish, or this is not a run directory)", dir.string());
+  m.config = load_config(config_path);
+  SafetensorsFile weights = read_safetensors(model_path);
+  auto it = weights.metadata.find("classes");
+  GRADNET_CHECK(it != weights.metadata.end(), checkpoint, "{}: no 'classes' in the metadata", model_path);
+  try {
+    m.classes = std::stoll(it->second);
+  } catch (const std::exception&) {
+    fail(ErrorKind::checkpoint, "{}: metadata classes = '{}' is not a number", model_path, it->second);
+  }
+  m.normalizer = load_normalizer((dir / "normalization.safetensors").string());
+  m.net = std::make_unique<Net<float>>(m.config.model, m.classes, max_batch);
+  load_net_weights(*m.net, weights, model_path);
+  return m;
+}
+
+}  // namespace gradnet

@@ -1,0 +1,195 @@
+#include "gradnet/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "gradnet/data/load.h"
+#include "gradnet/data/normalize.h"
+#include "gradnet/error.h"
+#include "gradnet/optim/optimizer.h"
+#include "gradnet/schedule.h"
+#include "gradnet/threads.h"
+#include "gradnet/train/evaluate.h"
+#include "gradnet/train/model_io.h"
+#include "run_dir.h"
+
+namespace gradnet {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double nan() { return std::numeric_limits<double>::quiet_NaN(); }
+
+nlohmann::json to_json(const EpochRecord& r) {
+  return {{"epoch", r.epoch},        {"step", r.step},         {"lr", r.lr},
+          {"train_loss", r.train_loss}, {"train_acc", r.train_acc}, {"val_loss", r.val_loss},
+          {"val_acc", r.val_acc},    {"seconds", r.seconds},  {"examples_per_second", r.examples_per_second}};
+}
+
+// Data, shapes and net are checked before the run directory exists: a bad config or dataset
+// leaves nothing behind.
+void check_input_shape(const Config& c, const Splits& s) {
+  const Index want = numel(c.model.input);
+  GRADNET_CHECK(s.train.features() == want, shape,
+                "model.input = {} takes {} features per example, but {} gives {} (shape {})",
+                shape_str(c.model.input), want, s.train.source, s.train.features(), shape_str(s.train.shape));
+  GRADNET_CHECK(s.train.size() > 0, data, "{}: the training split is empty", s.train.source);
+}
+
+}  // namespace
+
+Summary train(const Config& config, const TrainOptions& options, TrainCallbacks& callbacks) {
+  const auto t_start = Clock::now();
+  const TrainConfig& tc = config.train;
+  const int threads = set_threads(tc.threads);
+  const std::string config_dir = !options.config_dir.empty() ? options.config_dir
+                                 : config.source.empty()     ? std::string(".")
+                                     : std::filesystem::path(config.source).parent_path().string();
+
+  Splits splits = load_splits(config.data, config_dir.empty() ? "." : config_dir, tc.seed);
+  check_input_shape(config, splits);
+  const Index classes = std::max({splits.train.classes, splits.val.classes, splits.test.classes});
+  Normalizer normalizer;
+  normalizer.method = config.data.normalize;
+  normalizer.fit(splits.train);
+  normalizer.apply(splits.train);
+  normalizer.apply(splits.val);
+  normalizer.apply(splits.test);
+
+  const Index batch = tc.batch_size;
+  Net<float> net(config.model, classes, std::max(batch, tc.eval_batch_size));
+  Rng init_rng = Rng::stream(tc.seed, "init");
+  net.init(init_rng);
+  std::vector<Param<float>*> params = net.params();
+  std::unique_ptr<Optimizer<float>> optimizer = make_optimizer(config.optimizer, params);
+
+  RunDir run(options.out_dir, config.name);
+  const std::string resolved = to_toml(config);
+  write_file_atomic(run.file("config.toml"), resolved);
+  save_normalizer(run.file("normalization.safetensors"), normalizer);
+
+  const Dataset& train = splits.train;
+  const Index features = train.features();
+  const Index n_train = train.size();
+  const Index steps_per_epoch = (n_train + batch - 1) / batch;
+  const bool has_val = splits.val.size() > 0;
+
+  // Step 0: losses before any update, so "initial loss ≈ ln(classes)" is in every run's log.
+  const EvalResult train0 = evaluate(net, train, tc.eval_batch_size);
+  EvalResult val = has_val ? evaluate(net, splits.val, tc.eval_batch_size) : EvalResult{};
+  EpochRecord rec0{0, 0, scheduled_lr(config.schedule, config.optimizer.lr, 0), train0.loss, train0.accuracy,
+                   has_val ? val.loss : nan(), has_val ? val.accuracy : nan(), 0, 0};
+  run.append_metrics(to_json(rec0));
+  TrainStart start{run.path(), resolved, n_train, splits.val.size(), splits.test.size(), classes,
+                   net.parameter_count(), threads, tc.seed, train0.loss, steps_per_epoch};
+  callbacks.on_start(start);
+
+  Summary summary;
+  summary.run_dir = run.path();
+  summary.initial_loss = train0.loss;
+  summary.parameters = net.parameter_count();
+  summary.threads = threads;
+
+  // Buffers for one batch, allocated once.
+  std::vector<float> xb(static_cast<std::size_t>(batch * features));
+  std::vector<std::int32_t> yb(static_cast<std::size_t>(batch)), predicted(static_cast<std::size_t>(batch));
+  std::vector<Index> order(static_cast<std::size_t>(n_train));
+  for (Index i = 0; i < n_train; ++i) order[i] = i;
+  Rng shuffle_rng = Rng::stream(tc.seed, "shuffle");
+  Rng dropout_rng = Rng::stream(tc.seed, "dropout");
+  StepContext ctx{Mode::train, &dropout_rng};
+  Index global_step = 0;
+
+  try {
+    for (std::int64_t epoch = 1; epoch <= tc.epochs; ++epoch) {
+      const double lr = scheduled_lr(config.schedule, config.optimizer.lr, epoch - 1);
+      const auto t0 = Clock::now();
+      if (tc.shuffle) shuffle_rng.shuffle(order);
+      double loss_sum = 0;
+      Index correct = 0, seen = 0;
+      for (Index s = 0; s < steps_per_epoch; ++s) {
+        const Index begin = s * batch;
+        const Index n = std::min(batch, n_train - begin);
+        for (Index i = 0; i < n; ++i) {
+          const Index src = order[begin + i];
+          std::copy_n(train.x.data() + src * features, features, xb.data() + i * features);
+          yb[i] = train.y[src];
+        }
+        net.zero_grad();
+        ConstView<float> out = net.forward(ConstView<float>(xb.data(), n, features), ctx);
+        const double loss = net.loss(yb.data());
+        if (!std::isfinite(loss))
+          fail(ErrorKind::runtime,
+               "step {} (epoch {}, batch {}): the loss became {}; the run diverged. Try a lower "
+               "optimizer.lr (now {})",
+               global_step + 1, epoch, s + 1, loss, lr);
+        net.backward(yb.data());
+        optimizer->step(lr);
+        ++global_step;
+        argmax_rows(out, predicted.data());
+        for (Index i = 0; i < n; ++i) correct += predicted[i] == yb[i] ? 1 : 0;
+        loss_sum += loss * static_cast<double>(n);
+        seen += n;
+        callbacks.on_step({epoch, tc.epochs, s + 1, steps_per_epoch, global_step, loss_sum / seen,
+                           seconds_since(t0), seen});
+      }
+      const double seconds = seconds_since(t0);
+      summary.epoch_seconds.push_back(seconds);
+      if (has_val) val = evaluate(net, splits.val, tc.eval_batch_size);
+      EpochRecord rec{epoch,
+                      global_step,
+                      lr,
+                      loss_sum / seen,
+                      static_cast<double>(correct) / seen,
+                      has_val ? val.loss : nan(),
+                      has_val ? val.accuracy : nan(),
+                      seconds,
+                      seen / seconds};
+      run.append_metrics(to_json(rec));
+      callbacks.on_epoch(rec);
+      summary.train_loss = rec.train_loss;
+      summary.train_accuracy = rec.train_acc;
+      summary.val_loss = rec.val_loss;
+      summary.val_accuracy = rec.val_acc;
+      summary.epochs = epoch;
+    }
+  } catch (const Error& e) {
+    // Keep every metric written so far; say in summary.json that the run failed.
+    run.write_json("summary.json", {{"status", "failed"}, {"error", e.what()}, {"epochs", summary.epochs}});
+    throw;
+  }
+  summary.steps = global_step;
+
+  const EvalResult test = evaluate(net, splits.test, tc.eval_batch_size);
+  summary.test_accuracy = test.accuracy;
+  summary.test_loss = test.loss;
+  write_safetensors(run.file("model.safetensors"), net_to_safetensors(net, classes));
+  summary.total_seconds = seconds_since(t_start);
+  run.write_json("summary.json", {{"status", "ok"},
+                                  {"name", config.name},
+                                  {"test_accuracy", summary.test_accuracy},
+                                  {"test_loss", summary.test_loss},
+                                  {"val_accuracy", summary.val_accuracy},
+                                  {"val_loss", summary.val_loss},
+                                  {"train_loss", summary.train_loss},
+                                  {"train_accuracy", summary.train_accuracy},
+                                  {"initial_loss", summary.initial_loss},
+                                  {"epochs", summary.epochs},
+                                  {"steps", summary.steps},
+                                  {"epoch_seconds", summary.epoch_seconds},
+                                  {"parameters", summary.parameters},
+                                  {"threads", summary.threads},
+                                  {"seed", tc.seed},
+                                  {"total_seconds", summary.total_seconds},
+                                  {"run_dir", summary.run_dir}});
+  return summary;
+}
+
+}  // namespace gradnet
