@@ -1,0 +1,26 @@
+// Each subcommand adds itself to the CLI11 app and returns the function that runs it.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+namespace gradnet::cli {
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+Command add_train(CLI::App& root);
+Command add_eval(CLI::App& root);
+Command add_predict(CLI::App& root);
+Command add_gradcheck(CLI::App& root);
+
+// --json: the last stdout line is one JSON object (NaN written as null).
+void print_json_line(const nlohmann::json& value);
+
+}  // namespace gradnet::cli

@@ -1,0 +1,55 @@
+// gradnet: the command-line shell around the library. The one place that catches
+// gradnet::Error and turns it into "gradnet: error: ..." and an exit code (2 bad input, 1 failure).
+#include <cstdio>
+#include <exception>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "gradnet/error.h"
+
+namespace gradnet::cli {
+
+void print_json_line(const nlohmann::json& value) {
+  std::fflush(stderr);
+  std::cout << value.dump() << std::endl;
+}
+
+}  // namespace gradnet::cli
+
+int main(int argc, char** argv) {
+  using namespace gradnet;
+  CLI::App app{"gradnet: train, check and understand neural networks on a CPU", "gradnet"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "gradnet 0.1.0");
+  std::vector<cli::Command> commands = {cli::add_train(app), cli::add_eval(app), cli::add_predict(app),
+                                        cli::add_gradcheck(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "gradnet: error: {}\nRun 'gradnet --help' (or 'gradnet COMMAND --help') for usage.\n",
+               e.what());
+    return 2;
+  }
+  try {
+    for (auto& c : commands)
+      if (c.app->parsed()) return c.run();
+    return 2;
+  } catch (const Error& e) {
+    fmt::print(stderr, "gradnet: error: {}\n", e.what());
+    return e.exit_code();
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "gradnet: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "gradnet: error: internal error: {} (please report)\n", e.what());
+    return 1;
+  }
+}

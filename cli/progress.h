@@ -1,0 +1,28 @@
+// Progress on stderr: a live bar on a terminal (epoch, step, loss, examples/s, ETA), plain
+// lines (one per epoch) otherwise.
+#pragma once
+
+#include <chrono>
+
+#include "gradnet/train/trainer.h"
+
+namespace gradnet::cli {
+
+class ProgressPrinter : public TrainCallbacks {
+ public:
+  explicit ProgressPrinter(bool quiet);
+  void on_start(const TrainStart& s) override;
+  void on_step(const StepProgress& p) override;
+  void on_epoch(const EpochRecord& r) override;
+
+ private:
+  bool quiet_;
+  bool tty_;
+  Index batch_examples_ = 0;
+  std::int64_t epochs_ = 0;
+  std::chrono::steady_clock::time_point last_draw_{};
+  std::chrono::steady_clock::time_point start_{};
+  double train_seconds_ = 0;
+};
+
+}  // namespace gradnet::cli
