@@ -1,0 +1,128 @@
+// End to end: the gradnet binary on real MNIST (a subset where speed matters).
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "configs.h"
+#include "test_support.h"
+
+namespace fs = std::filesystem;
+using namespace gradnet::testing;
+
+namespace {
+
+nlohmann::json last_json_line(const std::string& out) {
+  std::istringstream in(out);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return nlohmann::json::parse(last);
+}
+
+std::string mnist_dir() {
+  const std::string dir = find_dataset_dir("mnist");
+  if (dir.empty()) ADD_FAILURE() << "MNIST not found: run scripts/setup (it links ../shared/data/mnist to data/mnist)";
+  return dir;
+}
+
+std::vector<std::string> lines_of(const std::string& path) {
+  std::ifstream f(path);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(f, l);) lines.push_back(l);
+  return lines;
+}
+
+}  // namespace
+
+TEST(CliTrain, WritesRunDirectoryAndJsonSummary) {
+  TempDir tmp;
+  write_file(tmp / "tiny.toml", tiny_mnist_config(mnist_dir()));
+  const std::string run = tmp / "run";
+  CliResult r = run_gradnet({"train", tmp / "tiny.toml", "--out", run, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = last_json_line(r.out);
+  for (const char* key : {"test_accuracy", "val_accuracy", "train_loss", "epochs", "epoch_seconds", "run_dir"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["epochs"], 2);
+  EXPECT_EQ(j["epoch_seconds"].size(), 2u);
+  EXPECT_GT(j["test_accuracy"].get<double>(), 0.75);
+  EXPECT_EQ(j["run_dir"], run);
+  for (const char* f : {"config.toml", "metrics.jsonl", "model.safetensors", "normalization.safetensors", "summary.json"})
+    EXPECT_TRUE(fs::exists(fs::path(run) / f)) << f;
+  // Epoch 0 (before any update) + one line per epoch; the initial loss is about ln 10.
+  auto lines = lines_of(run + "/metrics.jsonl");
+  ASSERT_EQ(lines.size(), 3u);
+  auto first = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(first["epoch"], 0);
+  EXPECT_NEAR(first["train_loss"].get<double>(), std::log(10.0), 0.5);
+  auto summary = nlohmann::json::parse(read_file(run + "/summary.json"));
+  EXPECT_EQ(summary["status"], "ok");
+  EXPECT_DOUBLE_EQ(summary["test_accuracy"].get<double>(), j["test_accuracy"].get<double>());
+  // Progress and the resolved config go to stderr, not stdout.
+  EXPECT_NE(r.err.find("epoch 2/2"), std::string::npos) << r.err;
+}
+
+TEST(CliTrain, SameSeedAndThreadsGiveIdenticalModelBytes) {
+  TempDir tmp;
+  write_file(tmp / "tiny.toml", tiny_mnist_config(mnist_dir()));
+  for (const char* threads : {"1", "2"}) {
+    const std::string a = tmp / (std::string("a") + threads), b = tmp / (std::string("b") + threads);
+    ASSERT_EQ(run_gradnet({"train", tmp / "tiny.toml", "--out", a, "-q", "--set", std::string("train.threads=") + threads}).exit_code, 0);
+    ASSERT_EQ(run_gradnet({"train", tmp / "tiny.toml", "--out", b, "-q", "--set", std::string("train.threads=") + threads}).exit_code, 0);
+    const std::string ma = read_file(a + "/model.safetensors"), mb = read_file(b + "/model.safetensors");
+    EXPECT_GT(ma.size(), 1000u);
+    EXPECT_EQ(ma, mb) << "threads=" << threads;
+  }
+  // A different seed gives a different model (the comparison above can fail).
+  const std::string c = tmp / "c";
+  ASSERT_EQ(run_gradnet({"train", tmp / "tiny.toml", "--out", c, "-q", "--set", "train.seed=8", "--set", "train.threads=1"}).exit_code, 0);
+  EXPECT_NE(read_file(c + "/model.safetensors"), read_file(tmp / "a1" + std::string("/model.safetensors")));
+}
+
+TEST(CliTrain, EvalReproducesTheTestAccuracyOfTraining) {
+  TempDir tmp;
+  write_file(tmp / "tiny.toml", tiny_mnist_config(mnist_dir()));
+  const std::string run = tmp / "run";
+  CliResult t = run_gradnet({"train", tmp / "tiny.toml", "--out", run, "--json", "-q"});
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  CliResult e = run_gradnet({"eval", run, "--json"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  auto je = last_json_line(e.out);
+  EXPECT_DOUBLE_EQ(je["accuracy"].get<double>(), last_json_line(t.out)["test_accuracy"].get<double>());
+  EXPECT_EQ(je["examples"], 500);
+  CliResult v = run_gradnet({"eval", run + "/model.safetensors", "--split", "val", "--json"});
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_EQ(last_json_line(v.out)["examples"], 200);
+}
+
+TEST(CliTrain, SeedNetworkReachesTheBarOnFullMnist) {
+  // The seed config as shipped: 10 epochs on all 55,000 training images (a few seconds).
+  TempDir tmp;
+  CliResult r = run_gradnet({"train", source_dir() + "/configs/mnist-mlp.toml", "--out", tmp / "run", "--json", "-q",
+                             "--set", "data.dir=" + mnist_dir()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GE(last_json_line(r.out)["test_accuracy"].get<double>(), 0.96);
+}
+
+TEST(CliTrain, IrisCsvExampleTrains) {
+  TempDir tmp;
+  const std::string small = find_dataset_dir("small");
+  ASSERT_FALSE(small.empty()) << "data/small not found: run scripts/setup";
+  CliResult r = run_gradnet({"train", source_dir() + "/configs/iris-mlp.toml", "--out", tmp / "run", "--json", "-q",
+                             "--set", "data.path=" + small + "/iris.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GE(last_json_line(r.out)["test_accuracy"].get<double>(), 0.85);
+}
+
+TEST(CliHelp, EveryCommandHasHelp) {
+  for (const char* cmd : {"train", "eval", "predict", "gradcheck"}) {
+    CliResult r = run_gradnet({cmd, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << cmd;
+    EXPECT_NE(r.out.find("--json"), std::string::npos) << cmd << ": " << r.out;
+  }
+  CliResult r = run_gradnet({});
+  EXPECT_EQ(r.exit_code, 2);
+}
