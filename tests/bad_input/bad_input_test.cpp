@@ -33,7 +33,8 @@ struct FakeMnist {
 CliResult train_fails(const std::string& config, int expected_exit, const std::vector<std::string>& extra = {}) {
   TempDir tmp;
   write_file(tmp / "c.toml", config);
-  std::vector<std::string> args = {"train", tmp / "c.toml", "--out", tmp / "run", "-q"};
+  // The fakes hold 100 training images: hold out 10, not the tiny config's 200.
+  std::vector<std::string> args = {"train", tmp / "c.toml", "--out", tmp / "run", "-q", "--set", "data.validation=10"};
   args.insert(args.end(), extra.begin(), extra.end());
   CliResult r = run_gradnet(args);
   EXPECT_EQ(r.exit_code, expected_exit) << r.err;
@@ -140,7 +141,7 @@ TEST(BadInput, OutputDirectoryOfAnEarlierRunIsNotOverwritten) {
   write_file(tmp / "c.toml", tiny_mnist_config(data.path()));
   fs::create_directories(tmp / "run");
   write_file(tmp / "run/model.safetensors", "earlier results");
-  CliResult r = run_gradnet({"train", tmp / "c.toml", "--out", tmp / "run", "-q"});
+  CliResult r = run_gradnet({"train", tmp / "c.toml", "--out", tmp / "run", "-q", "--set", "data.validation=10"});
   EXPECT_EQ(r.exit_code, 2);
   expect_mentions(r, {"not empty"});
   EXPECT_EQ(read_file(tmp / "run/model.safetensors"), "earlier results");
