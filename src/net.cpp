@@ -27,7 +27,7 @@ Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch)
     for (Param<T>& p : layers_.back()->params()) p.name = "layers." + std::to_string(ls.index) + "." + p.name;
   }
   loss_ = make_loss<T>(spec.loss);
-  loss_->setup(shapes_.back(), classes, max_batch);
+  loss_->setup(shapes_.back(), classes > 0 ? classes : numel(shapes_.back()), max_batch);
   grad_a_.resize(static_cast<std::size_t>(max_batch * widest));
   grad_b_.resize(grad_a_.size());
 }

@@ -24,6 +24,7 @@ template <typename T>
 class Net {
  public:
   // classes: labels lie in [0, classes); the loss checks the output shape against it.
+  // classes = 0: as many classes as the net has outputs.
   Net(const ModelSpec& spec, Index classes, Index max_batch);
   ~Net();
   Net(const Net&) = delete;
