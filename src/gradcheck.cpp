@@ -1,0 +1,196 @@
+// Numeric gradient check (see gradcheck.h). One routine, check_tensor(), perturbs the elements of
+// one tensor in place and compares centred differences of a loss closure with the analytic
+// gradient; gradcheck_layer and gradcheck_net only differ in the loss and the kink test they pass.
+#include "gradnet/gradcheck.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <numeric>
+
+#include "gradnet/error.h"
+
+namespace gradnet {
+
+double GradcheckReport::max_rel_error() const {
+  double m = 0.0;
+  for (const TensorCheck& t : tensors) m = std::max(m, t.max_rel_error);
+  return m;
+}
+
+bool GradcheckReport::passed(double tol) const {
+  for (const TensorCheck& t : tensors)
+    if (!(t.max_rel_error <= tol)) return false;  // NaN fails too
+  return true;
+}
+
+namespace {
+
+// -1, 0, +1: a move to or from exactly 0 counts as a crossing too (relu's kink is at 0).
+std::int8_t sign_of(double v) { return static_cast<std::int8_t>((v > 0.0) - (v < 0.0)); }
+
+std::vector<std::int8_t> signs(ConstView<double> v) {
+  std::vector<std::int8_t> s(static_cast<std::size_t>(v.size()));
+  for (Index i = 0; i < v.size(); ++i) s[i] = sign_of(v.data[i]);
+  return s;
+}
+
+bool same_signs(ConstView<double> v, const std::vector<std::int8_t>& base) {
+  for (Index i = 0; i < v.size(); ++i)
+    if (sign_of(v.data[i]) != base[i]) return false;
+  return true;
+}
+
+// The elements to check: all, or a seeded sample (sorted, for a readable log) of max_elements.
+std::vector<Index> pick(Index size, const std::string& name, const GradcheckOptions& o) {
+  std::vector<Index> idx(static_cast<std::size_t>(size));
+  std::iota(idx.begin(), idx.end(), Index(0));
+  if (o.max_elements > 0 && size > o.max_elements) {
+    Rng rng = Rng::stream(o.seed, ("gradcheck-sample:" + name).c_str());
+    rng.shuffle(idx);
+    idx.resize(static_cast<std::size_t>(o.max_elements));
+    std::sort(idx.begin(), idx.end());
+  }
+  return idx;
+}
+
+// values: the tensor the loss reads (perturbed in place, restored after each element);
+// analytic: its gradient from backward(); crossed(): did the last loss() move a kinked input?
+TensorCheck check_tensor(const std::string& name, double* values, const std::vector<double>& analytic,
+                         const GradcheckOptions& o, const std::function<double()>& loss,
+                         const std::function<bool()>& crossed) {
+  TensorCheck tc;
+  tc.name = name;
+  const double h = o.step;
+  for (Index i : pick(static_cast<Index>(analytic.size()), name, o)) {
+    const double orig = values[i];
+    bool kink = false;
+    auto f = [&](double k) {
+      values[i] = orig + k * h;
+      const double v = loss();
+      kink = kink || crossed();
+      return v;
+    };
+    // Differences of symmetric pairs first: a loss that does not move gives exactly 0 (summing
+    // -f2 + 8 f1 - 8 f-1 + f-2 left to right leaves an ulp of 7f behind).
+    const double d1 = f(1) - f(-1);
+    const double numeric = o.four_point ? (8.0 * d1 - (f(2) - f(-2))) / (12.0 * h) : d1 / (2.0 * h);
+    values[i] = orig;
+    if (kink) {
+      ++tc.skipped_kinks;
+      continue;
+    }
+    const double a = analytic[i];
+    const double abs_err = std::fabs(a - numeric);
+    const double rel = abs_err == 0.0 ? 0.0 : abs_err / std::max(std::fabs(a) + std::fabs(numeric), 1e-300);
+    ++tc.checked;
+    tc.max_abs_error = std::max(tc.max_abs_error, abs_err);
+    const bool worse = tc.worst_index < 0 || std::isnan(rel) || rel > tc.max_rel_error;
+    if (worse && !std::isnan(tc.max_rel_error)) {  // a NaN, once seen, stays the worst
+      tc.max_rel_error = rel;
+      tc.worst_index = i;
+    }
+  }
+  return tc;
+}
+
+std::vector<double> copy_of(const Tensor<double>& t) { return t.vec(); }
+
+}  // namespace
+
+GradcheckReport gradcheck_layer(Layer<double>& layer, const Shape& in, Index batch, const GradcheckOptions& o,
+                                Mode mode) {
+  GRADNET_CHECK(batch >= 1 && o.step > 0.0, usage, "gradcheck: batch {} and step {} must be > 0", batch, o.step);
+  const Shape out = layer.setup(in, batch);
+  Rng init_rng = Rng::stream(o.seed, "gradcheck-init");
+  layer.init(init_rng);
+
+  // x: (N, D_in) random, away from 0 for kinked layers;  r: (N, D_out) the fixed loss weights
+  const Index d_in = numel(in), d_out = numel(out);
+  Rng data_rng = Rng::stream(o.seed, "gradcheck-input");
+  std::vector<double> x(static_cast<std::size_t>(batch * d_in)), y(static_cast<std::size_t>(batch * d_out));
+  std::vector<double> r(y.size()), dx(x.size());
+  for (double& v : x) {
+    v = data_rng.uniform(-1.0, 1.0);
+    if (layer.has_kink()) v = (v < 0.0 ? -1.0 : 1.0) * (0.05 + 0.95 * std::fabs(v));
+  }
+  for (double& v : r) v = data_rng.uniform(-1.0, 1.0);
+
+  const ConstView<double> xv(x.data(), batch, d_in);
+  const View<double> yv{y.data(), batch, d_out};
+  auto run_forward = [&] {  // the same stochastic stream (dropout mask) on every call
+    Rng step_rng = Rng::stream(o.seed, "gradcheck-step");
+    layer.forward(xv, yv, StepContext{mode, mode == Mode::train ? &step_rng : nullptr});
+  };
+  auto loss = [&] {
+    run_forward();
+    double l = 0.0;
+    for (std::size_t i = 0; i < y.size(); ++i) l += r[i] * y[i];
+    return l;
+  };
+
+  // Analytic: dL/dy = r.
+  for (Param<double>& p : layer.params()) p.grad.fill(0.0);
+  run_forward();
+  View<double> dxv{dx.data(), batch, d_in};
+  layer.backward(xv, yv, ConstView<double>(r.data(), batch, d_out), &dxv);
+  std::vector<std::vector<double>> grads;
+  for (Param<double>& p : layer.params()) grads.push_back(copy_of(p.grad));
+
+  const std::vector<std::int8_t> base_signs = signs(xv);
+  auto crossed = [&] { return layer.has_kink() && !same_signs(xv, base_signs); };
+  auto never = [] { return false; };  // params do not move this layer's own input
+
+  GradcheckReport report;
+  report.tensors.push_back(check_tensor("input", x.data(), dx, o, loss, crossed));
+  std::size_t k = 0;
+  for (Param<double>& p : layer.params())
+    report.tensors.push_back(check_tensor(p.name, p.value.data(), grads[k++], o, loss, never));
+  return report;
+}
+
+GradcheckReport gradcheck_net(Net<double>& net, ConstView<double> x_in, const std::int32_t* labels,
+                              const GradcheckOptions& o) {
+  // A private copy of x: perturbed in place, and alive for every forward/backward below.
+  std::vector<double> x(x_in.data, x_in.data + x_in.size());
+  const ConstView<double> xv(x.data(), x_in.rows, x_in.cols);
+  auto loss = [&] {
+    Rng step_rng = Rng::stream(o.seed, "gradcheck-step");
+    net.forward(xv, StepContext{Mode::train, &step_rng});
+    return net.loss(labels);
+  };
+
+  // Analytic gradients, copied before any perturbed forward overwrites the net's buffers.
+  net.zero_grad();
+  loss();
+  net.backward(labels, /*input_grad=*/true);
+  const ConstView<double> gx = net.input_grad();
+  const std::vector<double> dx(gx.data, gx.data + gx.size());
+  std::vector<Param<double>*> params = net.params();
+  std::vector<std::vector<double>> grads;
+  for (Param<double>* p : params) grads.push_back(copy_of(p->grad));
+
+  // Sign patterns of every kinked layer's input at the base point.
+  auto kinked_input = [&](Index i) { return i == 0 ? xv : net.activation(i - 1); };
+  std::vector<Index> kinked;
+  std::vector<std::vector<std::int8_t>> base;
+  for (Index i = 0; i < net.num_layers(); ++i) {
+    if (!net.layer(i).has_kink()) continue;
+    kinked.push_back(i);
+    base.push_back(signs(kinked_input(i)));
+  }
+  auto crossed = [&] {
+    for (std::size_t j = 0; j < kinked.size(); ++j)
+      if (!same_signs(kinked_input(kinked[j]), base[j])) return true;
+    return false;
+  };
+
+  GradcheckReport report;
+  for (std::size_t k = 0; k < params.size(); ++k)
+    report.tensors.push_back(check_tensor(params[k]->name, params[k]->value.data(), grads[k], o, loss, crossed));
+  report.tensors.push_back(check_tensor("input", x.data(), dx, o, loss, crossed));
+  return report;
+}
+
+}  // namespace gradnet

@@ -1,0 +1,124 @@
+// Weight initialisers with PyTorch's formulas (torch/nn/init.py) and our seeded Rng: the same
+// seed gives the same weights on every platform. Formulas in init.h and docs/layers.md.
+#include "gradnet/init.h"
+
+#include <cmath>
+
+#include "gradnet/error.h"
+
+namespace gradnet {
+
+const std::vector<std::string>& init_methods() {
+  static const std::vector<std::string> methods = {"zeros",          "constant",      "uniform",
+                                                   "normal",         "xavier_uniform", "xavier_normal",
+                                                   "kaiming_uniform", "kaiming_normal"};
+  return methods;
+}
+
+static const std::vector<std::string>& nonlinearities() {
+  static const std::vector<std::string> names = {"linear", "identity", "sigmoid", "tanh", "relu", "leaky_relu"};
+  return names;
+}
+
+double calculate_gain(const std::string& nonlinearity, double slope) {
+  if (nonlinearity == "linear" || nonlinearity == "identity" || nonlinearity == "sigmoid") return 1.0;
+  if (nonlinearity == "tanh") return 5.0 / 3.0;
+  if (nonlinearity == "relu") return std::sqrt(2.0);
+  if (nonlinearity == "leaky_relu") return std::sqrt(2.0 / (1.0 + slope * slope));
+  fail(ErrorKind::config, "init_nonlinearity '{}': expected one of linear, identity, sigmoid, tanh, relu, leaky_relu",
+       nonlinearity);
+}
+
+template <typename T>
+static void fill_uniform(Tensor<T>& t, double lo, double hi, Rng& rng) {
+  for (Index i = 0; i < t.size(); ++i) t[i] = static_cast<T>(rng.uniform(lo, hi));
+}
+
+template <typename T>
+static void fill_normal(Tensor<T>& t, double mean, double stddev, Rng& rng) {
+  for (Index i = 0; i < t.size(); ++i) t[i] = static_cast<T>(rng.normal(mean, stddev));
+}
+
+template <typename T>
+void init_tensor(Tensor<T>& t, const InitSpec& spec, Index fan_in, Index fan_out, Rng& rng) {
+  const std::string& m = spec.method;
+  // Fans of 0 (an empty tensor) would divide by zero; PyTorch refuses them too.
+  GRADNET_CHECK(fan_in > 0 && fan_out > 0, shape, "init {}: fan_in {} and fan_out {} must be > 0", m, fan_in,
+                fan_out);
+  if (m == "zeros") {
+    t.fill(T(0));
+  } else if (m == "constant") {
+    t.fill(static_cast<T>(spec.value));
+  } else if (m == "uniform") {
+    fill_uniform(t, spec.low, spec.high, rng);
+  } else if (m == "normal") {
+    fill_normal(t, spec.mean, spec.std, rng);
+  } else if (m == "xavier_uniform") {
+    const double a = spec.gain * std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
+    fill_uniform(t, -a, a, rng);
+  } else if (m == "xavier_normal") {
+    fill_normal(t, 0.0, spec.gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)), rng);
+  } else if (m == "kaiming_uniform" || m == "kaiming_normal") {
+    GRADNET_CHECK(spec.mode == "fan_in" || spec.mode == "fan_out", config,
+                  "init_mode '{}': expected fan_in or fan_out", spec.mode);
+    const double fan = static_cast<double>(spec.mode == "fan_in" ? fan_in : fan_out);
+    const double gain = calculate_gain(spec.nonlinearity, spec.slope);
+    if (m == "kaiming_uniform") {
+      const double b = gain * std::sqrt(3.0 / fan);
+      fill_uniform(t, -b, b, rng);
+    } else {
+      fill_normal(t, 0.0, gain / std::sqrt(fan), rng);
+    }
+  } else {
+    const auto hint = closest_match(m, init_methods());
+    fail(ErrorKind::config, "unknown init '{}'{}", m, hint ? " (did you mean '" + *hint + "'?)" : std::string());
+  }
+}
+
+template void init_tensor<float>(Tensor<float>&, const InitSpec&, Index, Index, Rng&);
+template void init_tensor<double>(Tensor<double>&, const InitSpec&, Index, Index, Rng&);
+
+std::vector<KeySpec> init_keys(const std::string& default_method) {
+  const InitSpec d;
+  std::vector<KeySpec> keys;
+  keys.push_back({"init", ValueKind::string, Value(default_method),
+                  "weight initialiser (default " + default_method + ")", init_methods(), {}, {}});
+  keys.push_back({"init_gain", ValueKind::number, Value(d.gain),
+                  "xavier_*: scale factor on the bound/std (default 1.0)", {}, 1e-12, {}});
+  keys.push_back({"init_mode", ValueKind::string, Value(d.mode),
+                  "kaiming_*: fan used for the variance, fan_in keeps forward variance (default fan_in)",
+                  {"fan_in", "fan_out"}, {}, {}});
+  keys.push_back({"init_nonlinearity", ValueKind::string, Value(d.nonlinearity),
+                  "kaiming_*: the activation that follows, sets the gain (default relu, as PyTorch)",
+                  nonlinearities(), {}, {}});
+  keys.push_back({"init_slope", ValueKind::number, Value(d.slope),
+                  "kaiming_* with leaky_relu: its negative slope (default 0.01)", {}, 0.0, {}});
+  keys.push_back({"init_value", ValueKind::number, Value(d.value), "constant: the value (default 0)", {}, {}, {}});
+  keys.push_back({"init_low", ValueKind::number, Value(d.low), "uniform: lower bound (default -0.05)", {}, {}, {}});
+  keys.push_back({"init_high", ValueKind::number, Value(d.high), "uniform: upper bound (default 0.05)", {}, {}, {}});
+  keys.push_back({"init_mean", ValueKind::number, Value(d.mean), "normal: mean (default 0)", {}, {}, {}});
+  keys.push_back({"init_std", ValueKind::number, Value(d.std), "normal: standard deviation, > 0 (default 0.01)",
+                  {}, 1e-12, {}});
+  return keys;
+}
+
+InitSpec init_spec_from(const LayerSpec& spec) {
+  // Keys the spec lacks keep InitSpec's defaults (a validated spec has them all).
+  InitSpec s;
+  if (spec.has("init")) s.method = spec.get_string("init");
+  if (spec.has("init_gain")) s.gain = spec.get_number("init_gain");
+  if (spec.has("init_mode")) s.mode = spec.get_string("init_mode");
+  if (spec.has("init_nonlinearity")) s.nonlinearity = spec.get_string("init_nonlinearity");
+  if (spec.has("init_slope")) s.slope = spec.get_number("init_slope");
+  if (spec.has("init_value")) s.value = spec.get_number("init_value");
+  if (spec.has("init_low")) s.low = spec.get_number("init_low");
+  if (spec.has("init_high")) s.high = spec.get_number("init_high");
+  if (spec.has("init_mean")) s.mean = spec.get_number("init_mean");
+  if (spec.has("init_std")) s.std = spec.get_number("init_std");
+  const std::string where = "layers." + std::to_string(spec.index) + " (" + spec.type + ")";
+  GRADNET_CHECK(s.low < s.high || s.method != "uniform", config, "{}: init_low {} must be below init_high {}", where,
+                s.low, s.high);
+  return s;
+}
+
+}  // namespace gradnet

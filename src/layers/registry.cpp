@@ -1,0 +1,91 @@
+// The layer registry: one explicit table. Self-registration from static initialisers would be
+// dropped by the static linker (nothing references those objects in libgradnet.a), so every layer
+// is listed here by hand; tests/layers/registry_test.cpp fails if one lacks a gradient check.
+#include "gradnet/layer_registry.h"
+
+#include <fmt/format.h>
+
+#include "gradnet/error.h"
+#include "gradnet/layers/activation.h"
+#include "gradnet/layers/linear.h"
+
+namespace gradnet {
+
+template class Layer<float>;
+template class Layer<double>;
+
+namespace {
+
+template <template <typename> class L>
+LayerInfo simple(std::string type, std::string doc, std::vector<KeySpec> keys, bool is_activation) {
+  return {std::move(type), std::move(doc), std::move(keys), is_activation,
+          [](const LayerSpec& s) -> std::unique_ptr<Layer<float>> { return std::make_unique<L<float>>(s); },
+          [](const LayerSpec& s) -> std::unique_ptr<Layer<double>> { return std::make_unique<L<double>>(s); }};
+}
+
+// Parameterless layers are built without reading the spec.
+template <template <typename> class L>
+LayerInfo stateless(std::string type, std::string doc) {
+  return {std::move(type), std::move(doc), {}, true,
+          [](const LayerSpec&) -> std::unique_ptr<Layer<float>> { return std::make_unique<L<float>>(); },
+          [](const LayerSpec&) -> std::unique_ptr<Layer<double>> { return std::make_unique<L<double>>(); }};
+}
+
+std::vector<LayerInfo> build_infos() {
+  std::vector<LayerInfo> v;
+  v.push_back(simple<LinearLayer>("linear", "fully connected: y = x·Wᵀ + b, W (out, in); flattens its input",
+                                  linear_keys(), false));
+  v.push_back(stateless<SigmoidLayer>("sigmoid", "y = 1 / (1 + e^-x), elementwise"));
+  v.push_back(stateless<TanhLayer>("tanh", "y = tanh(x), elementwise"));
+  v.push_back(stateless<ReluLayer>("relu", "y = max(x, 0), elementwise"));
+  v.push_back(simple<LeakyReluLayer>("leaky_relu", "y = x for x > 0, slope·x otherwise, elementwise",
+                                     leaky_relu_keys(), true));
+  v.push_back(stateless<IdentityLayer>("identity", "y = x (no-op placeholder)"));
+  return v;
+}
+
+std::vector<std::string> type_names() {
+  std::vector<std::string> names;
+  for (const LayerInfo& info : layer_infos()) names.push_back(info.type);
+  return names;
+}
+
+}  // namespace
+
+const std::vector<LayerInfo>& layer_infos() {
+  static const std::vector<LayerInfo> infos = build_infos();
+  return infos;
+}
+
+const LayerInfo* find_layer_info(std::string_view type) {
+  for (const LayerInfo& info : layer_infos())
+    if (info.type == type) return &info;
+  return nullptr;
+}
+
+template <typename T>
+std::unique_ptr<Layer<T>> make_layer(const LayerSpec& spec) {
+  const LayerInfo* info = find_layer_info(spec.type);
+  if (!info) {
+    const std::vector<std::string> names = type_names();
+    const auto hint = closest_match(spec.type, names);
+    fail(ErrorKind::config, "layers.{}: unknown layer type '{}'{}; known: {}", spec.index, spec.type,
+         hint ? " (did you mean '" + *hint + "'?)" : std::string(), fmt::join(names, ", "));
+  }
+  // The config validator fills defaults; specs built in code (tests, tools) may omit them, so
+  // fill any missing key here and refuse only a missing required one.
+  LayerSpec full = spec;
+  for (const KeySpec& key : info->keys) {
+    if (full.has(key.name)) continue;
+    GRADNET_CHECK(key.default_value.has_value(), config, "layers.{} ({}): missing required key '{}' ({})",
+                  spec.index, spec.type, key.name, key.doc);
+    full.attrs[key.name] = *key.default_value;
+  }
+  if constexpr (std::is_same_v<T, float>) return info->make_float(full);
+  else return info->make_double(full);
+}
+
+template std::unique_ptr<Layer<float>> make_layer<float>(const LayerSpec&);
+template std::unique_ptr<Layer<double>> make_layer<double>(const LayerSpec&);
+
+}  // namespace gradnet

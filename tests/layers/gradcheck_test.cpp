@@ -1,0 +1,128 @@
+// The gradient checker itself: it must catch a wrong backward, skip kink crossings (and count
+// them), sample when asked, and agree between the 2- and 4-point stencils.
+#include "gradnet/gradcheck.h"
+
+#include <gtest/gtest.h>
+
+#include "layer_test_util.h"
+
+namespace gradnet {
+namespace {
+
+using testing::cview;
+using testing::layer_spec;
+using testing::model_spec;
+
+// y = x² with a backward that is right (2x) or wrong (factor), to prove the check can fail.
+class SquareLayer final : public Layer<double> {
+ public:
+  explicit SquareLayer(double factor) : factor_(factor) {}
+  std::string_view type() const override { return "square"; }
+  Shape setup(const Shape& in, Index) override { return in; }
+  void forward(ConstView<double> x, View<double> y, const StepContext&) override {
+    for (Index i = 0; i < x.size(); ++i) y.data[i] = x.data[i] * x.data[i];
+  }
+  void backward(ConstView<double> x, ConstView<double>, ConstView<double> dy, View<double>* dx) override {
+    for (Index i = 0; i < x.size(); ++i) dx->data[i] = factor_ * x.data[i] * dy.data[i];
+  }
+
+ private:
+  double factor_;
+};
+
+TEST(Gradcheck, PassesARightBackwardAndFailsAWrongOne) {
+  SquareLayer right(2.0), wrong(2.001);
+  const GradcheckReport ok = gradcheck_layer(right, {6}, 2, GradcheckOptions{});
+  const GradcheckReport bad = gradcheck_layer(wrong, {6}, 2, GradcheckOptions{});
+  EXPECT_TRUE(ok.passed(1e-7)) << ok.max_rel_error();
+  EXPECT_FALSE(bad.passed(1e-7));
+  EXPECT_NEAR(bad.max_rel_error(), 0.001 / 4.001, 1e-6);  // |2.001 - 2| / (2.001 + 2)
+  EXPECT_EQ(bad.tensors[0].name, "input");
+  EXPECT_EQ(bad.tensors[0].checked, 12);
+  EXPECT_GE(bad.tensors[0].worst_index, 0);
+  EXPECT_GT(bad.tensors[0].max_abs_error, 0.0);
+}
+
+TEST(Gradcheck, TwoPointStencilIsLessAccurate) {
+  SquareLayer right(2.0);
+  GradcheckOptions two;
+  two.four_point = false;
+  two.step = 1e-2;
+  // y = x² is exact under both stencils; use tanh, whose third derivative makes 2-point err O(h²).
+  auto t = make_layer<double>(layer_spec("tanh"));
+  const double e2 = gradcheck_layer(*t, {20}, 2, two).max_rel_error();
+  GradcheckOptions four = two;
+  four.four_point = true;
+  const double e4 = gradcheck_layer(*t, {20}, 2, four).max_rel_error();
+  EXPECT_GT(e2, 1e-6);
+  EXPECT_LT(e4, e2 / 100);
+  EXPECT_LT(gradcheck_layer(right, {4}, 1, two).max_rel_error(), 1e-10);
+}
+
+TEST(Gradcheck, SamplesWhenAsked) {
+  auto layer = make_layer<double>(layer_spec("linear", {{"out", std::int64_t{30}}}));
+  GradcheckOptions o;
+  o.max_elements = 25;
+  const GradcheckReport r = gradcheck_layer(*layer, {40}, 2, o);
+  ASSERT_EQ(r.tensors.size(), 3u);
+  EXPECT_EQ(r.tensors[0].checked, 25);  // input: 80 elements
+  EXPECT_EQ(r.tensors[1].checked, 25);  // weight: 1200
+  EXPECT_EQ(r.tensors[2].checked, 25);  // bias: 30 > 25
+  EXPECT_TRUE(r.passed(1e-7)) << r.max_rel_error();
+}
+
+// An input within h of relu's kink: the 4-point stencil crosses 0, the element must be skipped
+// and counted, and the rest must still pass; the same element far from 0 is checked.
+TEST(Gradcheck, NetSkipsKinkCrossings) {
+  Net<double> net(model_spec({4}, "softmax_cross_entropy",
+                             {layer_spec("identity"), layer_spec("relu"), layer_spec("linear", {{"out", std::int64_t{3}}})}),
+                  3, 2);
+  Rng rng(2);
+  net.init(rng);
+  // h = 1e-3 (4-point truncation error ~h^4, still far below 1e-7): the weights fed by x[2] get
+  // gradients ~x[2], and with h = 1e-4 the loss's rounding noise (~1e-16 / h) would be 1e-7 of them.
+  GradcheckOptions o;
+  o.step = 1e-3;
+  std::vector<double> x = {0.5, -0.7, 5e-4, 0.9, -0.3, 0.8, -1.1, 0.4};  // |x[2]| < 2h: crosses 0
+  const std::int32_t labels[2] = {2, 0};
+  const GradcheckReport r = gradcheck_net(net, cview(x, 2), labels, o);
+  ASSERT_EQ(r.tensors.back().name, "input");
+  EXPECT_EQ(r.tensors.back().skipped_kinks, 1);
+  EXPECT_EQ(r.tensors.back().checked, 7);
+  EXPECT_EQ(r.tensors[0].name, "layers.2.weight");
+  EXPECT_EQ(r.tensors[0].skipped_kinks, 0);
+  EXPECT_TRUE(r.passed(1e-7)) << r.max_rel_error();
+
+  x[2] = 0.2;
+  const GradcheckReport far = gradcheck_net(net, cview(x, 2), labels, o);
+  EXPECT_EQ(far.tensors.back().skipped_kinks, 0);
+  EXPECT_EQ(far.tensors.back().checked, 8);
+}
+
+TEST(Gradcheck, NetWithEveryActivation) {
+  std::vector<LayerSpec> layers;
+  for (const char* act : {"sigmoid", "tanh", "relu", "leaky_relu", "identity"}) {
+    layers.push_back(layer_spec("linear", {{"out", std::int64_t{7}}, {"bias_init", std::string("fan_in_uniform")}}));
+    layers.push_back(layer_spec(act));
+  }
+  layers.push_back(layer_spec("linear", {{"out", std::int64_t{4}}}));
+  Net<double> net(model_spec({2, 3}, "softmax_cross_entropy", layers), 4, 5);
+  Rng rng(3);
+  net.init(rng);
+  std::vector<double> x(30);
+  for (double& v : x) v = rng.normal(0, 1);
+  const std::int32_t labels[5] = {0, 3, 1, 2, 3};
+  // Through 11 layers some weights get gradients ~1e-5; the loss's rounding noise is ~1e-16/h, so
+  // h = 1e-3 (near the 4-point optimum eps^(1/5)) keeps the relative error of those below 1e-7.
+  GradcheckOptions o;
+  o.step = 1e-3;
+  const GradcheckReport r = gradcheck_net(net, cview(x, 5), labels, o);
+  EXPECT_EQ(r.tensors.size(), 6u * 2 + 1);  // 6 linears x (weight, bias) + input
+  Index checked = 0;
+  for (const TensorCheck& t : r.tensors) checked += t.checked;
+  EXPECT_GT(checked, 200);
+  EXPECT_TRUE(r.passed(1e-7)) << r.max_rel_error();
+}
+
+}  // namespace
+}  // namespace gradnet
