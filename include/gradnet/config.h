@@ -70,5 +70,8 @@ Config parse_config(const std::string& toml_text, const std::string& source,
                     const std::vector<std::string>& overrides = {});
 // The resolved config as TOML, every default written out; parse_config(to_toml(c)) == c.
 std::string to_toml(const Config& config);
+// docs/config.md: every section and key with its type, default, range and meaning, written from
+// the same schema that validates them (tests/config/docs_test.cpp keeps the file in step).
+std::string config_reference_markdown();
 
 }  // namespace gradnet

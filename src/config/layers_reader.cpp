@@ -1,0 +1,106 @@
+// model.layers: each entry an inline table { type = "...", <keys of that type> }, validated
+// against the layer registry's KeySpec tables, defaults filled.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "gradnet/error.h"
+#include "gradnet/layer_registry.h"
+#include "toml_reader.h"
+
+namespace gradnet::config_reader {
+namespace {
+
+std::vector<std::string> type_names() {
+  std::vector<std::string> names;
+  for (const LayerInfo& info : layer_infos()) names.push_back(info.type);
+  return names;
+}
+
+// init_nonlinearity = "auto": the activation right after this layer, when there is one that
+// init knows (leaky_relu also lends its slope), else "linear" (gain 1).
+void resolve_auto(const toml::array& layers, std::size_t i, const KeySpec& key, const toml::table& entry,
+                  LayerSpec& spec) {
+  std::string nonlinearity = "linear";
+  const toml::table* next = i + 1 < layers.size() ? layers[i + 1].as_table() : nullptr;
+  const auto* next_type = next ? next->get_as<std::string>("type") : nullptr;
+  const LayerInfo* info = next_type ? find_layer_info(next_type->get()) : nullptr;
+  if (info && info->is_activation &&
+      std::find(key.choices.begin(), key.choices.end(), info->type) != key.choices.end())
+    nonlinearity = info->type;
+  spec.attrs[key.name] = Value(nonlinearity);
+  if (nonlinearity != "leaky_relu" || entry.get("init_slope")) return;
+  double slope = 0.01;
+  for (const KeySpec& k : info->keys)
+    if (k.name == "slope" && k.default_value) slope = std::get<double>(*k.default_value);
+  if (const toml::node* given = next->get("slope")) {
+    if (auto x = given->value<double>()) slope = *x;
+  }
+  spec.attrs["init_slope"] = Value(slope);
+}
+
+LayerSpec read_layer(const toml::array& layers, std::size_t i, const Context& ctx) {
+  const std::string at = fmt::format("model.layers[{}]", i);
+  const toml::table* entry = layers[i].as_table();
+  if (!entry)
+    fail(ErrorKind::config, "{}: {} = {}: expected an inline table such as {{ type = \"relu\" }}", ctx.where(at), at,
+         node_to_string(layers[i]));
+  const toml::node* type_node = entry->get("type");
+  if (!type_node)
+    fail(ErrorKind::config, "{}: {}: missing key 'type' (one of {})", ctx.where(at), at, fmt::join(type_names(), ", "));
+  const auto* type = type_node->as_string();
+  if (!type)
+    fail(ErrorKind::config, "{}: {}.type = {}: expected a string (one of {})", ctx.where(at + ".type"), at,
+         node_to_string(*type_node), fmt::join(type_names(), ", "));
+  const LayerInfo* info = find_layer_info(type->get());
+  if (!info)
+    fail(ErrorKind::config, "{}: {}: unknown layer type '{}'{}; known: {}", ctx.where(at + ".type"), at, type->get(),
+         did_you_mean(type->get(), type_names()), fmt::join(type_names(), ", "));
+
+  std::vector<std::string> key_names;
+  for (const KeySpec& k : info->keys) key_names.push_back(k.name);
+  for (const auto& [k, v] : *entry) {
+    const std::string name(k.str());
+    if (name == "type" || std::find(key_names.begin(), key_names.end(), name) != key_names.end()) continue;
+    const std::string takes = key_names.empty() ? fmt::format("{} takes no keys besides type", info->type)
+                                                : fmt::format("{} takes: {}", info->type, fmt::join(key_names, ", "));
+    fail(ErrorKind::config, "{}: {}.{}: unknown key{}; {}", ctx.where(at + "." + name), at, name,
+         did_you_mean(name, key_names), takes);
+  }
+
+  LayerSpec spec;
+  spec.type = info->type;
+  spec.index = static_cast<Index>(i);
+  for (const KeySpec& key : info->keys) {
+    const toml::node* node = entry->get(key.name);
+    if (!node) {
+      if (!key.default_value)
+        fail(ErrorKind::config, "{}: {}: missing key '{}' ({} needs it: {})", ctx.where(at), at, key.name, info->type,
+             key.doc);
+      spec.attrs.emplace(key.name, *key.default_value);  // init_slope may come from "auto"
+    } else if (key.name == "init_nonlinearity" && node->value<std::string>() == "auto") {
+      resolve_auto(layers, i, key, *entry, spec);
+    } else {
+      KeySpec accepted = key;  // so a wrong init_nonlinearity lists "auto" among the choices
+      if (key.name == "init_nonlinearity") accepted.choices.push_back("auto");
+      spec.attrs[key.name] = read_value(*node, accepted, ctx, at + "." + key.name);
+    }
+  }
+  return spec;
+}
+
+}  // namespace
+
+std::vector<LayerSpec> read_layers(const toml::node& node, const Context& ctx) {
+  const toml::array* layers = node.as_array();
+  if (!layers)
+    fail(ErrorKind::config, "{}: model.layers = {}: expected an array of inline tables, e.g. [{{ type = \"linear\", "
+         "out = 10 }}]", ctx.where("model.layers"), node_to_string(node));
+  if (layers->empty())
+    fail(ErrorKind::config, "{}: model.layers = []: expected at least one layer", ctx.where("model.layers"));
+  std::vector<LayerSpec> specs;
+  for (std::size_t i = 0; i < layers->size(); ++i) specs.push_back(read_layer(*layers, i, ctx));
+  return specs;
+}
+
+}  // namespace gradnet::config_reader

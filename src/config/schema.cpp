@@ -1,0 +1,274 @@
+// The config schema table. Each key is declared once, here: its section, name, kind, doc,
+// bounds/choices and the Config field it maps to; the default is read off a default Config.
+#include "schema.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "gradnet/loss.h"
+
+namespace gradnet::config_schema {
+namespace {
+
+template <typename T>
+Value to_value(const T& v) {
+  if constexpr (std::is_same_v<T, std::uint64_t>) return Value(static_cast<std::int64_t>(v));
+  else return Value(v);
+}
+
+template <typename T>
+T from_value(const Value& v) {
+  if constexpr (std::is_same_v<T, double>) {
+    if (auto p = std::get_if<std::int64_t>(&v)) return static_cast<double>(*p);
+    return std::get<double>(v);
+  } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+    return static_cast<std::uint64_t>(std::get<std::int64_t>(v));
+  } else {
+    return std::get<T>(v);
+  }
+}
+
+// A key under construction: field(...).above(0).one_of(...), then .key.
+struct Builder {
+  ConfigKey key;
+  Builder& above(double v) { key.spec.min = v; key.min_open = true; return *this; }
+  Builder& at_least(double v) { key.spec.min = v; return *this; }
+  Builder& below(double v) { key.spec.max = v; key.max_open = true; return *this; }
+  Builder& at_most(double v) { key.spec.max = v; return *this; }
+  Builder& one_of(std::vector<std::string> c) { key.spec.choices = std::move(c); return *this; }
+  Builder& rule(std::string doc, std::function<std::string(const Value&)> f) {
+    key.rule_doc = std::move(doc);
+    key.check = std::move(f);
+    return *this;
+  }
+  Builder& required() { key.spec.default_value.reset(); return *this; }
+};
+
+template <typename S, typename T>
+Builder field(const char* section, S Config::*sub, T S::*member, const char* name, ValueKind kind,
+              std::string doc) {
+  Builder b;
+  b.key.section = section;
+  b.key.spec.name = name;
+  b.key.spec.kind = kind;
+  b.key.spec.doc = std::move(doc);
+  b.key.get = [sub, member](const Config& c) { return to_value((c.*sub).*member); };
+  b.key.set = [sub, member](Config& c, const Value& v) { (c.*sub).*member = from_value<T>(v); };
+  b.key.spec.default_value = b.key.get(Config{});
+  return b;
+}
+
+using K = ValueKind;
+
+// The keys of one section, appended to v in to_toml order.
+class Section {
+ public:
+  explicit Section(std::vector<ConfigKey>& v) : v_(v) {}
+  void add(const Builder& b) { v_.push_back(b.key); }
+  std::vector<ConfigKey>& keys() { return v_; }
+
+ private:
+  std::vector<ConfigKey>& v_;
+};
+
+void top_level_keys(Section v) {
+  {
+    Builder b;
+    b.key.spec = {"name", K::string, {}, "the run's name: runs go to runs/<name>-<UTC timestamp>/", {}, {}, {}};
+    b.key.get = [](const Config& c) { return Value(c.name); };
+    b.key.set = [](Config& c, const Value& x) { c.name = std::get<std::string>(x); };
+    b.key.spec.default_value = b.key.get(Config{});
+    b.rule("non-empty, no /", [](const Value& x) {
+      const auto& s = std::get<std::string>(x);
+      return s.empty() || s.find('/') != std::string::npos ? "a non-empty name without '/'" : "";
+    });
+    v.add(b);
+  }
+}
+
+void data_keys(Section v) {
+  const auto d = &Config::data;
+  using D = DataConfig;
+  v.add(field("data", d, &D::dataset, "dataset", K::string, "which dataset: MNIST and Fashion-MNIST read the standard IDX "
+            "files, csv reads path (and test_path), idx reads the four files named below from dir")
+          .one_of({"mnist", "fashion-mnist", "csv", "idx"}));
+  v.add(field("data", d, &D::dir, "dir", K::string, "directory holding the dataset's files; empty: $GRADNET_DATA/<dataset>, "
+            "then ./data/<dataset>, then /usr/share/datasets/<dataset>"));
+  v.add(field("data", d, &D::path, "path", K::string, "csv: the file (absolute, or relative to the config file)"));
+  v.add(field("data", d, &D::test_path, "test_path", K::string,
+            "csv: a separate test file (relative like path); empty: hold out test_fraction of path's rows"));
+  v.add(field("data", d, &D::test_fraction, "test_fraction", K::number,
+            "csv without test_path: the share of rows held out for test (seeded shuffle)")
+          .above(0).below(1));
+  v.add(field("data", d, &D::label_column, "label_column", K::integer,
+            "csv: the column holding the integer class label, from 0; -1: the last column")
+          .at_least(-1));
+  v.add(field("data", d, &D::header, "header", K::string,
+            "csv: is the first row a header? auto (detect it), none (every row is data) or skip (drop the first row)")
+          .one_of({"auto", "none", "skip"}));
+  v.add(field("data", d, &D::train_images, "train_images", K::string, "idx: the training images' file name in dir"));
+  v.add(field("data", d, &D::train_labels, "train_labels", K::string, "idx: the training labels' file name in dir"));
+  v.add(field("data", d, &D::test_images, "test_images", K::string, "idx: the test images' file name in dir"));
+  v.add(field("data", d, &D::test_labels, "test_labels", K::string, "idx: the test labels' file name in dir"));
+  {
+    Builder b = field("data", d, &D::validation, "validation", K::number,
+                      "examples held out of the training set for validation: a count (>= 1, whole) or a fraction "
+                      "(< 1) of it; 0: no validation split");
+    b.key.get = [](const Config& c) {  // a count reads best as an integer
+      const double x = c.data.validation;
+      if (x == std::floor(x) && std::fabs(x) < 9e15) return Value(static_cast<std::int64_t>(x));
+      return Value(x);
+    };
+    b.key.spec.default_value = b.key.get(Config{});
+    b.at_least(0).rule("a whole count, or a fraction < 1", [](const Value& x) {
+      const double f = from_value<double>(x);
+      return f < 1 || f == std::floor(f) ? "" : "a count (a whole number >= 1) or a fraction in [0, 1)";
+    });
+    v.add(b);
+  }
+  v.add(field("data", d, &D::normalize, "normalize", K::string,
+            "input preprocessing, fitted on the training split only: none, scale01 (into [0, 1]) or "
+            "standardize (per-feature mean 0, std 1)")
+          .one_of({"none", "scale01", "standardize"}));
+  v.add(field("data", d, &D::train_limit, "train_limit", K::integer,
+            "use only the first N training examples; 0: all")
+          .at_least(0));
+  v.add(field("data", d, &D::test_limit, "test_limit", K::integer, "use only the first N test examples; 0: all")
+          .at_least(0));
+
+}
+
+void model_keys(Section v) {
+  const auto m = &Config::model;
+  v.add(field("model", m, &ModelSpec::input, "input", K::int_list,
+            "the per-example input shape, e.g. [784] or [1, 28, 28]; every layer's shape is inferred from it")
+          .at_least(1)
+          .required()
+          .rule("non-empty", [](const Value& x) {
+            return std::get<std::vector<std::int64_t>>(x).empty() ? "a non-empty list of integers >= 1, e.g. [784]"
+                                                                  : "";
+          }));
+  v.add(field("model", m, &ModelSpec::loss, "loss", K::string,
+            "softmax_cross_entropy (fused log-softmax + NLL) or mse (against one-hot targets)")
+          .one_of(loss_types()));
+  {
+    ConfigKey k;
+    k.section = "model";
+    k.spec = {"layers", K::string, {}, "the layers in order, each an inline table { type = \"...\", key = value, ... } "
+              "(see Layers below)", {}, {}, {}};
+    k.is_layers = true;
+    v.keys().push_back(std::move(k));
+  }
+}
+
+void optimizer_keys(Section v) {
+  const auto o = &Config::optimizer;
+  using O = OptimizerConfig;
+  v.add(field("optimizer", o, &O::type, "type", K::string, "the optimizer: sgd (with momentum, Nesterov, weight decay)")
+          .one_of({"sgd"}));
+  v.add(field("optimizer", o, &O::lr, "lr", K::number, "the base learning rate (the schedule scales it per epoch)")
+          .above(0));
+  v.add(field("optimizer", o, &O::momentum, "momentum", K::number, "momentum factor (PyTorch's SGD: v = momentum·v + "
+            "(1 - dampening)·g)")
+          .at_least(0).below(1));
+  v.add(field("optimizer", o, &O::dampening, "dampening", K::number, "dampening for momentum").at_least(0).at_most(1));
+  v.add(field("optimizer", o, &O::nesterov, "nesterov", K::boolean,
+            "Nesterov momentum; needs momentum > 0 and dampening = 0 (PyTorch's rule)"));
+  v.add(field("optimizer", o, &O::weight_decay, "weight_decay", K::number,
+            "L2 penalty added to the gradient: g + weight_decay·w")
+          .at_least(0));
+
+}
+
+void schedule_keys(Section v) {
+  const auto s = &Config::schedule;
+  using S = ScheduleConfig;
+  v.add(field("schedule", s, &S::policy, "policy", K::string,
+            "learning-rate policy, per epoch (epoch counts from 0): fixed (lr), step (lr·gamma^floor(epoch / "
+            "step_size)), multistep (lr·gamma^(number of milestones <= epoch))")
+          .one_of({"fixed", "step", "multistep"}));
+  v.add(field("schedule", s, &S::gamma, "gamma", K::number, "step, multistep: the factor applied at each step")
+          .above(0));
+  v.add(field("schedule", s, &S::step_size, "step_size", K::integer, "step: epochs between two decays").at_least(1));
+  v.add(field("schedule", s, &S::milestones, "milestones", K::int_list,
+            "multistep: the epochs at which lr is multiplied by gamma, strictly increasing")
+          .at_least(1)
+          .rule("strictly increasing", [](const Value& x) {
+            const auto& e = std::get<std::vector<std::int64_t>>(x);
+            for (std::size_t i = 1; i < e.size(); ++i)
+              if (e[i] <= e[i - 1]) return "a strictly increasing list of epochs >= 1";
+            return "";
+          }));
+  v.add(field("schedule", s, &S::power, "power", K::number, "inv, poly (policies to come): the exponent"));
+
+}
+
+void train_keys(Section v) {
+  const auto t = &Config::train;
+  using T = TrainConfig;
+  v.add(field("train", t, &T::epochs, "epochs", K::integer, "passes over the training set").at_least(1));
+  v.add(field("train", t, &T::batch_size, "batch_size", K::integer, "examples per training step").at_least(1));
+  v.add(field("train", t, &T::seed, "seed", K::integer,
+            "seeds every generator (init, shuffle, ...): same config, seed and threads give identical results")
+          .at_least(0));
+  v.add(field("train", t, &T::threads, "threads", K::integer, "BLAS and OpenMP threads; 0: every core").at_least(0));
+  v.add(field("train", t, &T::shuffle, "shuffle", K::boolean, "reshuffle the training set every epoch"));
+  v.add(field("train", t, &T::eval_batch_size, "eval_batch_size", K::integer,
+            "examples per forward pass when evaluating (validation, test)")
+          .at_least(1));
+}
+
+std::vector<ConfigKey> build_keys() {
+  std::vector<ConfigKey> v;
+  top_level_keys(Section(v));
+  data_keys(Section(v));
+  model_keys(Section(v));
+  optimizer_keys(Section(v));
+  schedule_keys(Section(v));
+  train_keys(Section(v));
+  return v;
+}
+
+}  // namespace
+
+const std::vector<std::string>& sections() {
+  static const std::vector<std::string> names = {"data", "model", "optimizer", "schedule", "train"};
+  return names;
+}
+
+const std::vector<ConfigKey>& keys() {
+  static const std::vector<ConfigKey> table = build_keys();
+  return table;
+}
+
+const ConfigKey* find_key(std::string_view section, std::string_view name) {
+  for (const ConfigKey& k : keys())
+    if (k.section == section && k.spec.name == name) return &k;
+  return nullptr;
+}
+
+std::vector<std::string> key_names(std::string_view section) {
+  std::vector<std::string> names;
+  for (const ConfigKey& k : keys())
+    if (k.section == section) names.push_back(k.spec.name);
+  return names;
+}
+
+std::vector<std::string> dotted_names() {
+  std::vector<std::string> names;
+  for (const ConfigKey& k : keys()) names.push_back(k.dotted());
+  return names;
+}
+
+std::string expected_text(const KeySpec& spec, bool min_open, bool max_open) {
+  if (!spec.choices.empty()) return fmt::format("one of {}", fmt::join(spec.choices, ", "));
+  std::string text = kind_name(spec.kind);
+  if (spec.min && spec.max)
+    return text + fmt::format(" in {}{}, {}{}", min_open ? '(' : '[', *spec.min, *spec.max, max_open ? ')' : ']');
+  if (spec.min) text += fmt::format(" {} {}", min_open ? ">" : ">=", *spec.min);
+  if (spec.max) text += fmt::format(" {} {}", max_open ? "<" : "<=", *spec.max);
+  return text;
+}
+
+}  // namespace gradnet::config_schema

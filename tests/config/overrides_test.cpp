@@ -1,0 +1,99 @@
+// --set KEY=VALUE overrides: scalars, bare strings, arrays, layer keys, and their errors.
+#include "gradnet/config.h"
+
+#include <gtest/gtest.h>
+
+#include "gradnet/error.h"
+
+namespace gradnet {
+namespace {
+
+const char* const kBase = R"(
+name = "base"
+[model]
+input = [784]
+layers = [
+  { type = "linear", out = 64 }, { type = "sigmoid" },
+  { type = "linear", out = 10 },
+]
+[optimizer]
+lr = 0.1
+)";
+
+Config with_sets(const std::vector<std::string>& sets) { return parse_config(kBase, "configs/x.toml", sets); }
+
+std::string set_error(const std::vector<std::string>& sets) {
+  try {
+    with_sets(sets);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::config) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no error";
+  return "";
+}
+
+#define EXPECT_HAS(text, part) EXPECT_NE(std::string(text).find(part), std::string::npos) << (text)
+
+TEST(Overrides, Scalars) {
+  const Config c = with_sets({"optimizer.lr=0.05", "train.epochs=3", "name=foo", "optimizer.nesterov=true",
+                              "optimizer.momentum=0.9", "data.dir=/x", "data.validation=0.1"});
+  EXPECT_DOUBLE_EQ(c.optimizer.lr, 0.05);
+  EXPECT_EQ(c.train.epochs, 3);  // [train] was not in the file
+  EXPECT_EQ(c.name, "foo");
+  EXPECT_TRUE(c.optimizer.nesterov);
+  EXPECT_EQ(c.data.dir, "/x");
+  EXPECT_DOUBLE_EQ(c.data.validation, 0.1);
+}
+
+TEST(Overrides, BareAndQuotedStrings) {
+  EXPECT_EQ(with_sets({"data.dataset=fashion-mnist"}).data.dataset, "fashion-mnist");
+  EXPECT_EQ(with_sets({"data.dataset=\"fashion-mnist\""}).data.dataset, "fashion-mnist");
+  EXPECT_EQ(with_sets({"name=2024"}).name, "2024");  // a string key takes the text as written
+  EXPECT_EQ(with_sets({"data.dir="}).data.dir, "");
+  EXPECT_EQ(with_sets({"data.path=a=b.csv"}).data.path, "a=b.csv");  // split at the first '='
+}
+
+TEST(Overrides, LaterWins) { EXPECT_EQ(with_sets({"train.epochs=3", "train.epochs=4"}).train.epochs, 4); }
+
+TEST(Overrides, Arrays) {
+  const Config c = with_sets({"model.input=[1,28,28]", "schedule.policy=multistep", "schedule.milestones=[2, 5]"});
+  EXPECT_EQ(c.model.input, (Shape{1, 28, 28}));
+  EXPECT_EQ(c.schedule.milestones, (std::vector<std::int64_t>{2, 5}));
+  const Config l = with_sets({"model.layers=[{type=\"linear\", out=5}, {type=\"tanh\"}]"});
+  ASSERT_EQ(l.model.layers.size(), 2u);
+  EXPECT_EQ(l.model.layers[0].get_int("out"), 5);
+  EXPECT_EQ(l.model.layers[1].type, "tanh");
+}
+
+TEST(Overrides, LayerKeys) {
+  const Config c = with_sets({"model.layers.0.out=32", "model.layers[2].init=kaiming_normal",
+                              "model.layers.1.type=relu", "model.layers.0.bias=false"});
+  EXPECT_EQ(c.model.layers[0].get_int("out"), 32);
+  EXPECT_FALSE(c.model.layers[0].get_bool("bias"));
+  EXPECT_EQ(c.model.layers[1].type, "relu");
+  EXPECT_EQ(c.model.layers[2].get_string("init"), "kaiming_normal");
+}
+
+TEST(Overrides, UnknownKeys) {
+  EXPECT_HAS(set_error({"optimizer.lrr=0.1"}),
+             "--set optimizer.lrr=0.1: unknown key 'optimizer.lrr' (did you mean 'optimizer.lr'?)");
+  EXPECT_HAS(set_error({"trian.epochs=3"}), "unknown key 'trian.epochs' (did you mean 'train.epochs'?)");
+  EXPECT_HAS(set_error({"model.layers.0.outt=3"}),
+             "--set model.layers.0.outt=3: unknown key 'model.layers.0.outt' (did you mean 'model.layers.0.out'?)");
+  EXPECT_HAS(set_error({"model.layers.7.out=3"}), "--set model.layers.7.out=3: model.layers[7] does not exist");
+  EXPECT_HAS(set_error({"optimizer"}), "--set optimizer: expected KEY=VALUE");
+  EXPECT_HAS(set_error({"data=3"}), "--set data=3: unknown key 'data'");
+}
+
+TEST(Overrides, ValuesAreValidatedLikeTheFile) {
+  EXPECT_HAS(set_error({"optimizer.lr=-0.1"}), "--set optimizer.lr=-0.1: optimizer.lr = -0.1: expected a number > 0");
+  EXPECT_HAS(set_error({"optimizer.lr=fast"}), "optimizer.lr = \"fast\": expected a number");
+  EXPECT_HAS(set_error({"train.epochs=2.5"}), "train.epochs = 2.5: expected an integer");
+  EXPECT_HAS(set_error({"model.layers.0.out=0"}), "--set model.layers.0.out=0: model.layers[0].out = 0");
+  EXPECT_HAS(set_error({"model.layers.1.type=rleu"}), "unknown layer type 'rleu' (did you mean 'relu'?)");
+  EXPECT_HAS(set_error({"optimizer.nesterov=true"}), "needs momentum > 0");
+}
+
+}  // namespace
+}  // namespace gradnet
