@@ -20,13 +20,21 @@ std::vector<KeySpec> leaky_relu_keys() {
 
 namespace {
 
+// c ? a : b through the bits. With GCC's default -ftrapping-math a plain ?: whose arms hold
+// floating-point work gets that work sunk into a branch, and a loop with a branch is not vectorised;
+// a bitwise select has no branch to sink into.
+inline float select(bool c, float a, float b) {
+  const std::uint32_t m = 0u - static_cast<std::uint32_t>(c);
+  return std::bit_cast<float>((std::bit_cast<std::uint32_t>(a) & m) | (std::bit_cast<std::uint32_t>(b) & ~m));
+}
+
 // e^x for x <= 0 in float, branch-free so the loops vectorise (std::exp is a libm call the
 // vectoriser will not inline). Cephes expf: x = n·ln2 + r, |r| <= ln2/2, degree-6 polynomial for
 // e^r, then scale by 2^n through the exponent bits. Max rel. error ~2e-7 (1-2 ulp). x is clamped at
 // -87.3 so 2^n stays a normal float: results below ~1e-38 come out as ~1e-38, which is 0 for any
 // sum they enter but avoids denormals (slow on x86).
 inline float exp_nonpositive(float x) {
-  x = std::max(x, -87.3f);
+  x = select(x < -87.3f, -87.3f, x);  // std::max here gets jump-threaded into a branch
   const float t = x * 1.44269504088896341f + 0.5f;
   std::int32_t n = static_cast<std::int32_t>(t);       // truncates toward 0 ...
   n -= static_cast<std::int32_t>(t < static_cast<float>(n));  // ... so step down: floor(t)
@@ -47,11 +55,13 @@ inline float exp_nonpositive(float x) {
 // e/(1+e) for x < 0 (the naive 1/(1+e^-x) overflows e^-x for x < -88 in float).
 template <typename T>
 inline T sigmoid(T v) {
-  T e;
-  if constexpr (std::is_same_v<T, float>) e = exp_nonpositive(-std::fabs(v));
-  else e = std::exp(-std::fabs(v));
-  const T s = T(1) / (T(1) + e);
-  return v >= T(0) ? s : e * s;
+  if constexpr (std::is_same_v<T, float>) {
+    const float e = exp_nonpositive(-std::fabs(v));
+    return select(v >= 0.0f, 1.0f, e) / (1.0f + e);
+  } else {
+    const double e = std::exp(-std::fabs(v));
+    return (v >= 0.0 ? 1.0 : e) / (1.0 + e);
+  }
 }
 
 // tanh in float without a libm call: for |x| < 0.625, Cephes' odd polynomial (avoids the
@@ -67,7 +77,7 @@ inline float tanh_fast(float v) {
   p = p * z + 1.33314422036e-1f;
   p = p * z - 3.33332819422e-1f;
   const float small = p * z * a + a;
-  return std::copysign(a < 0.625f ? small : big, v);
+  return std::copysign(select(a < 0.625f, small, big), v);
 }
 
 }  // namespace
