@@ -36,8 +36,14 @@ std::string value_to_string(const Value& value) {
         else if constexpr (std::is_same_v<V, std::string>) {
           std::string out = "\"";
           for (char c : v) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
+            if (c == '"' || c == '\\') {
+              out += '\\';
+              out += c;
+            } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+              out += fmt::format("\\u{:04X}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+            } else {
+              out += c;
+            }
           }
           return out + "\"";
         } else if constexpr (std::is_same_v<V, std::vector<std::int64_t>>) {
@@ -90,18 +96,21 @@ std::vector<std::int64_t> LayerSpec::get_ints(const std::string& key) const {
   fail(ErrorKind::internal, "internal error: layers.{}.{} is not a list of integers", index, key);
 }
 
+// Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
+// neighbouring letters ("rleu" -> "relu") each count as one edit.
 static std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
-    std::swap(prev, cur);
   }
-  return prev[b.size()];
+  return d[a.size()][b.size()];
 }
 
 std::optional<std::string> closest_match(const std::string& word, const std::vector<std::string>& candidates) {
