@@ -1,0 +1,22 @@
+// PNG input and output (libpng's simplified API). Used by `gradnet predict` to classify image
+// files and by tools that dump examples.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gradnet/data/dataset.h"
+
+namespace gradnet {
+
+// One example per file, pixels 0..255 as float (raw, like the IDX readers). Grayscale files
+// give shape {1, H, W}; color files {3, H, W} (planar RGB, alpha composited onto black). Any
+// bit depth or palette is converted to 8 bits. Error{data} naming the file for an unreadable
+// PNG, or when a file's size or channel count differs from the first file's. y = zeros.
+Dataset load_png_images(const std::vector<std::string>& paths);
+
+// Writes an 8-bit grayscale PNG of width x height pixels (row-major). Error{runtime} on failure.
+void write_png_gray(const std::string& path, const std::uint8_t* pixels, Index width, Index height);
+
+}  // namespace gradnet

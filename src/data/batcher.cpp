@@ -1,0 +1,68 @@
+#include "gradnet/data/batcher.h"
+
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+
+#include "gradnet/error.h"
+
+namespace gradnet {
+
+Batcher::Batcher(const Dataset& data, Index batch_size, bool shuffle, Rng rng)
+    : data_(&data), batch_size_(batch_size), shuffle_(shuffle), rng_(rng) {
+  GRADNET_CHECK(batch_size >= 1, config, "train.batch_size = {}: expected at least 1", batch_size);
+  order_.resize(static_cast<std::size_t>(data.size()));
+  std::iota(order_.begin(), order_.end(), Index(0));
+  if (shuffle_) {
+    const Index rows = std::min(batch_size_, data.size());
+    x_.resize(static_cast<std::size_t>(rows * data.features()));
+    y_.resize(static_cast<std::size_t>(rows));
+  }
+  epoch_start_ = rng_.state();
+}
+
+void Batcher::start_epoch() {
+  epoch_start_ = rng_.state();
+  position_ = 0;
+  started_ = true;
+  if (!shuffle_) return;
+  // From the identity every time: the order is a function of epoch_start_ alone (resume).
+  std::iota(order_.begin(), order_.end(), Index(0));
+  rng_.shuffle(order_);
+}
+
+void Batcher::resume(const std::array<std::uint64_t, 6>& epoch_start_state, Index position) {
+  GRADNET_CHECK(position >= 0 && position <= size(), checkpoint,
+                "batcher position {} is outside the {} rows of the training set", position, size());
+  rng_.set_state(epoch_start_state);
+  start_epoch();
+  position_ = position;
+}
+
+bool Batcher::next(Batch& batch) {
+  if (!started_) start_epoch();
+  const Index n = size();
+  if (position_ >= n) return false;
+  const Index rows = std::min(batch_size_, n - position_);
+  const Index features = data_->features();
+  if (shuffle_) {
+    const float* x = data_->x.data();
+    const std::int32_t* y = data_->y.data();
+    for (Index i = 0; i < rows; ++i) {
+      const Index src = order_[static_cast<std::size_t>(position_ + i)];
+      std::memcpy(x_.data() + i * features, x + src * features, sizeof(float) * static_cast<std::size_t>(features));
+      y_[static_cast<std::size_t>(i)] = y[src];
+    }
+    batch.x = ConstView<float>(x_.data(), rows, features);
+    batch.y = y_.data();
+  } else {
+    batch.x = ConstView<float>(data_->x.data() + position_ * features, rows, features);
+    batch.y = data_->y.data() + position_;
+  }
+  batch.rows = rows;
+  batch.first = position_;
+  position_ += rows;
+  return true;
+}
+
+}  // namespace gradnet

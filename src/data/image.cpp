@@ -1,0 +1,86 @@
+#include "gradnet/data/image.h"
+
+#include <png.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "gradnet/error.h"
+
+namespace gradnet {
+
+namespace {
+
+// The pixels of one PNG as 8-bit gray (channels 1) or RGB (channels 3), interleaved.
+struct Decoded {
+  Index width = 0, height = 0, channels = 0;
+  std::vector<std::uint8_t> pixels;
+};
+
+Decoded read_png(const std::string& path) {
+  std::error_code ec;
+  GRADNET_CHECK(std::filesystem::is_regular_file(path, ec), data, "{}: no such file", path);
+  png_image image;
+  std::memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_file(&image, path.c_str()))
+    fail(ErrorKind::data, "{}: not a readable PNG ({})", path, image.message);
+  const bool color = (image.format & PNG_FORMAT_FLAG_COLOR) != 0;
+  // Without an alpha flag the simplified API composites any transparency onto black (MNIST's
+  // background), so an RGBA or gray+alpha file reads as what it looks like on a dark page.
+  image.format = color ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+  Decoded d;
+  d.width = image.width;
+  d.height = image.height;
+  d.channels = color ? 3 : 1;
+  d.pixels.resize(PNG_IMAGE_SIZE(image));
+  png_color black{0, 0, 0};
+  if (!png_image_finish_read(&image, &black, d.pixels.data(), 0, nullptr)) {
+    const std::string message = image.message;
+    png_image_free(&image);
+    fail(ErrorKind::data, "{}: cannot decode PNG ({})", path, message);
+  }
+  return d;
+}
+
+}  // namespace
+
+Dataset load_png_images(const std::vector<std::string>& paths) {
+  GRADNET_CHECK(!paths.empty(), usage, "no PNG files given");
+  Dataset d;
+  d.source = paths.front();
+  Index features = 0;
+  for (std::size_t k = 0; k < paths.size(); ++k) {
+    const Decoded img = read_png(paths[k]);
+    if (k == 0) {
+      d.shape = {img.channels, img.height, img.width};
+      features = numel(d.shape);
+      d.x.resize({static_cast<Index>(paths.size()), features});
+    }
+    GRADNET_CHECK(img.channels == d.shape[0] && img.height == d.shape[1] && img.width == d.shape[2], data,
+                  "{}: {}x{} {}, but {} is {}x{} {}: every image must have the same size and kind", paths[k],
+                  img.width, img.height, img.channels == 1 ? "grayscale" : "RGB", paths.front(), d.shape[2],
+                  d.shape[1], d.shape[0] == 1 ? "grayscale" : "RGB");
+    // Interleaved HWC -> planar CHW, the layout the layers expect.
+    float* x = d.x.data() + static_cast<Index>(k) * features;
+    const Index plane = img.width * img.height;
+    for (Index p = 0; p < plane; ++p)
+      for (Index c = 0; c < img.channels; ++c) x[c * plane + p] = img.pixels[p * img.channels + c];
+  }
+  d.y.assign(paths.size(), 0);
+  return d;
+}
+
+void write_png_gray(const std::string& path, const std::uint8_t* pixels, Index width, Index height) {
+  GRADNET_CHECK(width > 0 && height > 0, runtime, "{}: cannot write a {}x{} image", path, width, height);
+  png_image image;
+  std::memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  image.width = static_cast<png_uint_32>(width);
+  image.height = static_cast<png_uint_32>(height);
+  image.format = PNG_FORMAT_GRAY;
+  if (!png_image_write_to_file(&image, path.c_str(), 0, pixels, 0, nullptr))
+    fail(ErrorKind::runtime, "{}: cannot write PNG ({})", path, image.message);
+}
+
+}  // namespace gradnet

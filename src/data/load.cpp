@@ -1,0 +1,153 @@
+#include "gradnet/data/load.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <numeric>
+
+#include "gradnet/data/csv.h"
+#include "gradnet/data/idx.h"
+#include "gradnet/error.h"
+#include "gradnet/rng.h"
+
+namespace gradnet {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string join_path(const std::string& base, const std::string& path) {
+  if (path.empty() || fs::path(path).is_absolute() || base.empty()) return path;
+  return (fs::path(base) / path).lexically_normal().string();
+}
+
+// "train-images-idx3-ubyte" -> dir/train-images-idx3-ubyte.gz if present, else the raw name.
+std::string find_idx_file(const std::string& dir, const std::string& name, const char* key) {
+  GRADNET_CHECK(!name.empty(), config, "data.{} is empty: name the IDX file inside {}", key, dir);
+  const fs::path base = fs::path(dir) / name;
+  std::error_code ec;
+  if (fs::exists(base, ec)) return base.string();
+  if (name.size() < 3 || name.substr(name.size() - 3) != ".gz") {
+    const fs::path gz = fs::path(dir) / (name + ".gz");
+    if (fs::exists(gz, ec)) return gz.string();
+    fail(ErrorKind::data, "{}: no {} or {}.gz (data.{}); run scripts/setup or set data.dir", dir, name, name, key);
+  }
+  fail(ErrorKind::data, "{}: no {} (data.{}); run scripts/setup or set data.dir", dir, name, key);
+}
+
+const std::vector<std::string>& fashion_names() {
+  static const std::vector<std::string> names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                 "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  return names;
+}
+
+// Rows of d in the given order (a shuffled copy).
+Dataset reorder(const Dataset& d, const std::vector<Index>& order) {
+  Dataset out = slice(d, 0, 0);
+  const Index features = d.features();
+  out.x.resize({static_cast<Index>(order.size()), features});
+  out.y.resize(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    std::copy(d.x.data() + order[i] * features, d.x.data() + (order[i] + 1) * features,
+              out.x.data() + static_cast<Index>(i) * features);
+    out.y[i] = d.y[static_cast<std::size_t>(order[i])];
+  }
+  return out;
+}
+
+Splits load_idx_splits(const DataConfig& c, const std::string& config_dir) {
+  const std::string dir = resolve_data_dir(c, config_dir);
+  const bool standard = c.dataset != "idx";
+  auto name = [&](const std::string& configured, const char* fallback) { return standard ? std::string(fallback) : configured; };
+  Splits s;
+  s.train = load_idx(find_idx_file(dir, name(c.train_images, "train-images-idx3-ubyte"), "train_images"),
+                     find_idx_file(dir, name(c.train_labels, "train-labels-idx1-ubyte"), "train_labels"), 10);
+  s.test = load_idx(find_idx_file(dir, name(c.test_images, "t10k-images-idx3-ubyte"), "test_images"),
+                    find_idx_file(dir, name(c.test_labels, "t10k-labels-idx1-ubyte"), "test_labels"), 10);
+  GRADNET_CHECK(s.train.shape == s.test.shape, data, "{}: images of {}, but {} has {}", s.test.source,
+                shape_str(s.test.shape), s.train.source, shape_str(s.train.shape));
+  if (c.dataset == "fashion-mnist") s.train.class_names = s.test.class_names = fashion_names();
+  return s;
+}
+
+Splits load_csv_splits(const DataConfig& c, const std::string& config_dir, std::uint64_t seed) {
+  GRADNET_CHECK(!c.path.empty(), config, "data.path is empty: a csv dataset needs the file to read");
+  const std::string path = join_path(config_dir, c.path);
+  Dataset all = load_csv(path, c.label_column, c.header);
+  // CSV files are often sorted by class (iris): shuffle before any split takes "the last rows".
+  std::vector<Index> order(static_cast<std::size_t>(all.size()));
+  std::iota(order.begin(), order.end(), Index(0));
+  Rng rng = Rng::stream(seed, "split");
+  rng.shuffle(order);
+  all = reorder(all, order);
+  Splits s;
+  if (!c.test_path.empty()) {
+    s.train = std::move(all);
+    s.test = load_csv(join_path(config_dir, c.test_path), c.label_column, c.header, s.train.class_names);
+    GRADNET_CHECK(s.test.features() == s.train.features(), data, "{}: {} features per row, but {} has {}",
+                  s.test.source, s.test.features(), s.train.source, s.train.features());
+    if (!s.train.class_names.empty() && s.test.class_names.size() != s.train.class_names.size())
+      s.test.class_names = s.train.class_names;  // numeric labels: the names come from the train header
+    s.train.classes = s.test.classes = std::max(s.train.classes, s.test.classes);
+  } else {
+    GRADNET_CHECK(c.test_fraction >= 0 && c.test_fraction < 1, config,
+                  "data.test_fraction = {}: expected a share in [0, 1)", c.test_fraction);
+    const Index n = all.size();
+    const Index test = static_cast<Index>(std::llround(c.test_fraction * static_cast<double>(n)));
+    s.test = slice(all, n - test, n);
+    s.train = slice(all, 0, n - test);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string resolve_data_dir(const DataConfig& c, const std::string& config_dir) {
+  std::error_code ec;
+  if (!c.dir.empty()) {
+    const std::string dir = join_path(config_dir, c.dir);
+    GRADNET_CHECK(fs::is_directory(dir, ec), data, "data.dir = '{}': {} is not a directory", c.dir, dir);
+    return dir;
+  }
+  std::vector<std::string> candidates;
+  if (const char* env = std::getenv("GRADNET_DATA"); env && *env)
+    candidates.push_back((fs::path(env) / c.dataset).string());
+  candidates.push_back((fs::path("data") / c.dataset).string());
+  if (!config_dir.empty()) candidates.push_back((fs::path(config_dir) / ".." / "data" / c.dataset).lexically_normal().string());
+  candidates.push_back((fs::path("/usr/share/datasets") / c.dataset).string());
+  std::string looked;
+  for (const std::string& dir : candidates) {
+    if (fs::is_directory(dir, ec)) return dir;
+    looked += (looked.empty() ? "" : ", ") + dir;
+  }
+  fail(ErrorKind::data, "dataset '{}' not found; looked in: {}{}; run scripts/setup or set data.dir", c.dataset, looked,
+       std::getenv("GRADNET_DATA") ? "" : " ($GRADNET_DATA is not set)");
+}
+
+Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint64_t seed) {
+  Splits s;
+  if (c.dataset == "mnist" || c.dataset == "fashion-mnist" || c.dataset == "idx") {
+    s = load_idx_splits(c, config_dir);
+  } else if (c.dataset == "csv") {
+    s = load_csv_splits(c, config_dir, seed);
+  } else {
+    fail(ErrorKind::config, "data.dataset = '{}': expected mnist, fashion-mnist, idx or csv", c.dataset);
+  }
+  GRADNET_CHECK(c.train_limit >= 0 && c.test_limit >= 0, config, "data.train_limit / data.test_limit must be >= 0");
+  if (c.train_limit > 0 && c.train_limit < s.train.size()) s.train = slice(s.train, 0, c.train_limit);
+  if (c.test_limit > 0 && c.test_limit < s.test.size()) s.test = slice(s.test, 0, c.test_limit);
+
+  const Index n = s.train.size();
+  GRADNET_CHECK(c.validation >= 0 && std::isfinite(c.validation), config,
+                "data.validation = {}: expected a count (>= 1), a fraction in (0, 1), or 0", c.validation);
+  const Index val = c.validation >= 1 ? static_cast<Index>(std::llround(c.validation))
+                                      : static_cast<Index>(std::llround(c.validation * static_cast<double>(n)));
+  GRADNET_CHECK(val < n, config,
+                "data.validation = {} holds out {} of the {} training examples{}; nothing would be left to train on",
+                c.validation, val, n, c.train_limit > 0 ? fmt::format(" (after train_limit = {})", c.train_limit) : "");
+  s.val = slice(s.train, n - val, n);
+  s.train = slice(s.train, 0, n - val);
+  return s;
+}
+
+}  // namespace gradnet
