@@ -34,14 +34,43 @@ struct OptimizerConfig {
   double dampening = 0.0;
   bool nesterov = false;
   double weight_decay = 0.0;
+  std::string lr_scaling = "none";   // none | linear | sqrt: lr scale when the batch size grows (schedule.h)
 };
 
+// Learning-rate schedule (docs/schedules.md). Caffe's solver words where it has one (gamma, power,
+// step_size, milestones, max_iter), PyTorch's for the rest, Keras's for plateau. Times count `unit`s
+// (steps or epochs) unless the key's name says otherwise.
 struct ScheduleConfig {
-  std::string policy = "fixed";      // fixed | step | multistep | exp | inv | poly (issue 3: fixed, step)
-  double gamma = 0.1;
-  std::int64_t step_size = 1;        // epochs
-  std::vector<std::int64_t> milestones;
-  double power = 1.0;
+  std::string policy = "fixed";      // fixed step multistep exp inv poly sigmoid inverse_time cosine
+                                     // cosine_restarts cyclic one_cycle plateau
+  std::string unit = "epoch";        // epoch | step: what t counts
+  double gamma = 0.1;                // step, multistep, exp, inv, inverse_time, sigmoid, cyclic exp_range
+  std::int64_t step_size = 1;        // step: units between decays; sigmoid: the centre
+  std::vector<std::int64_t> milestones;  // multistep: units, strictly increasing
+  double power = 1.0;                // inv, poly
+  std::int64_t max_iter = 0;         // poly, one_cycle: length in units; 0: the run's
+  std::int64_t t_max = 0;            // cosine: half period in units; 0: the run's length
+  std::int64_t t_0 = 10;             // cosine_restarts: first period in units
+  std::int64_t t_mult = 1;           // cosine_restarts: period growth factor
+  double min_lr = 0.0;               // cosine, cosine_restarts, cyclic (its lower bound), plateau
+  double max_lr = 0.0;               // cyclic, one_cycle
+  std::string cyclic_mode = "triangular";  // triangular | triangular2 | exp_range
+  std::int64_t step_size_up = 2000;  // cyclic: units from min_lr up to max_lr
+  std::int64_t step_size_down = 0;   // cyclic: units back down; 0: step_size_up
+  double pct_start = 0.3;            // one_cycle
+  double div_factor = 25.0;          // one_cycle: initial lr = max_lr / div_factor
+  double final_div_factor = 1e4;     // one_cycle: final lr = initial lr / final_div_factor
+  std::string anneal_strategy = "cos";  // one_cycle: cos | linear
+  std::int64_t warmup_steps = 0;     // linear warm-up in front of the policy, in steps
+  std::int64_t warmup_epochs = 0;    // ... or in epochs (at most one of the two)
+  double warmup_start_factor = 0.1;  // warm-up starts at lr * this factor
+  std::string monitor = "val_loss";  // plateau: val_loss | val_acc | train_loss | train_acc
+  std::string mode = "auto";         // plateau: auto | min | max
+  double factor = 0.1;               // plateau: lr *= factor on a plateau
+  std::int64_t patience = 10;        // plateau: epochs without improvement before reducing
+  std::int64_t cooldown = 0;         // plateau: epochs to wait after a reduction
+  double min_delta = 1e-4;           // plateau: smallest change that counts as improvement
+  std::string threshold_mode = "rel";  // plateau: rel | abs (how min_delta is applied)
 };
 
 struct TrainConfig {
@@ -51,6 +80,8 @@ struct TrainConfig {
   std::int64_t threads = 0;          // 0: all cores
   bool shuffle = true;
   std::int64_t eval_batch_size = 1000;
+  std::vector<std::int64_t> batch_size_milestones;  // epochs at which the batch size changes
+  std::vector<std::int64_t> batch_sizes;            // the batch size from each milestone on
 };
 
 struct Config {

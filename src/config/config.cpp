@@ -12,6 +12,7 @@
 
 #include "gradnet/error.h"
 #include "gradnet/layer_registry.h"
+#include "gradnet/schedule.h"
 #include "schema.h"
 #include "toml_reader.h"
 
@@ -57,9 +58,8 @@ void check_across(const Config& c, const Context& ctx) {
          "{}: optimizer.nesterov = true: needs momentum > 0 and dampening = 0 (PyTorch's rule); "
          "momentum = {}, dampening = {}",
          ctx.where("optimizer.nesterov"), o.momentum, o.dampening);
-  if (c.schedule.policy == "multistep" && c.schedule.milestones.empty())
-    fail(ErrorKind::config, "{}: schedule.policy = \"multistep\" needs schedule.milestones, e.g. [30, 60]",
-         ctx.where("schedule.policy"));
+  if (const auto [key, message] = schedule_config_problem(c); !key.empty())
+    fail(ErrorKind::config, "{}: {}", ctx.where(key), message);
   if (c.data.dataset == "csv" && c.data.path.empty())
     fail(ErrorKind::config, "{}: data.dataset = \"csv\" needs data.path (the CSV file)", ctx.where("data.dataset"));
 }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "gradnet/loss.h"
+#include "gradnet/schedule.h"
 
 namespace gradnet::config_schema {
 namespace {
@@ -179,29 +180,105 @@ void optimizer_keys(Section v) {
             "L2 penalty added to the gradient: g + weight_decay·w")
           .at_least(0));
 
+  v.add(field("optimizer", o, &O::lr_scaling, "lr_scaling", K::string,
+            "when train.batch_sizes raises the batch from train.batch_size B0 to B: none, linear (lr·B/B0) or "
+            "sqrt (lr·sqrt(B/B0))")
+          .one_of({"none", "linear", "sqrt"}));
 }
 
 void schedule_keys(Section v) {
   const auto s = &Config::schedule;
   using S = ScheduleConfig;
+  auto ints_increasing = [](const char* what) {
+    return [what](const Value& x) -> std::string {
+      const auto& e = std::get<std::vector<std::int64_t>>(x);
+      for (std::size_t i = 1; i < e.size(); ++i)
+        if (e[i] <= e[i - 1]) return std::string("a strictly increasing list of ") + what + " >= 1";
+      return "";
+    };
+  };
   v.add(field("schedule", s, &S::policy, "policy", K::string,
-            "learning-rate policy, per epoch (epoch counts from 0): fixed (lr), step (lr·gamma^floor(epoch / "
-            "step_size)), multistep (lr·gamma^(number of milestones <= epoch))")
-          .one_of({"fixed", "step", "multistep"}));
-  v.add(field("schedule", s, &S::gamma, "gamma", K::number, "step, multistep: the factor applied at each step")
-          .above(0));
-  v.add(field("schedule", s, &S::step_size, "step_size", K::integer, "step: epochs between two decays").at_least(1));
+            "learning-rate policy (docs/schedules.md has each formula): fixed, step, multistep, exp, inv, poly, "
+            "sigmoid (Caffe's lr_policy), inverse_time (lr / (1 + gamma·t)), cosine, cosine_restarts (SGDR), "
+            "cyclic, one_cycle (PyTorch's), plateau (reduce on plateau, decided per epoch)")
+          .one_of(schedule_policies()));
+  v.add(field("schedule", s, &S::unit, "unit", K::string,
+            "what the policy's time t counts: epoch (t is the epoch, lr changes between epochs) or step (t is the "
+            "global step, lr changes every update); every length below marked 'units' counts this")
+          .one_of({"epoch", "step"}));
+  v.add(field("schedule", s, &S::gamma, "gamma", K::number,
+            "step, multistep: the factor per decay; exp: lr·gamma^t; inv, inverse_time: the rate in (1 + gamma·t); "
+            "sigmoid: the slope (< 0 decays); cyclic exp_range: lr amplitude·gamma^t (t in units)"));
+  v.add(field("schedule", s, &S::step_size, "step_size", K::integer,
+            "step: units between two decays; sigmoid: the unit at which lr is half of lr")
+          .at_least(1));
   v.add(field("schedule", s, &S::milestones, "milestones", K::int_list,
-            "multistep: the epochs at which lr is multiplied by gamma, strictly increasing")
+            "multistep: the units (epochs or steps) at which lr is multiplied by gamma, strictly increasing")
           .at_least(1)
-          .rule("strictly increasing", [](const Value& x) {
-            const auto& e = std::get<std::vector<std::int64_t>>(x);
-            for (std::size_t i = 1; i < e.size(); ++i)
-              if (e[i] <= e[i - 1]) return "a strictly increasing list of epochs >= 1";
-            return "";
-          }));
-  v.add(field("schedule", s, &S::power, "power", K::number, "inv, poly (policies to come): the exponent"));
-
+          .rule("strictly increasing", ints_increasing("units")));
+  v.add(field("schedule", s, &S::power, "power", K::number, "inv: (1 + gamma·t)^-power; poly: (1 - t/max_iter)^power")
+          .at_least(0));
+  v.add(field("schedule", s, &S::max_iter, "max_iter", K::integer,
+            "poly, one_cycle: the schedule's length in units; 0: the run's (epochs, or epochs × steps per epoch, "
+            "less the warm-up)")
+          .at_least(0));
+  v.add(field("schedule", s, &S::t_max, "t_max", K::integer,
+            "cosine: units from lr down to min_lr (PyTorch's T_max); 0: the run's length less the warm-up")
+          .at_least(0));
+  v.add(field("schedule", s, &S::t_0, "t_0", K::integer, "cosine_restarts: the first period, in units").at_least(1));
+  v.add(field("schedule", s, &S::t_mult, "t_mult", K::integer,
+            "cosine_restarts: each period is t_mult times the one before").at_least(1));
+  v.add(field("schedule", s, &S::min_lr, "min_lr", K::number,
+            "cosine, cosine_restarts: the lowest lr; cyclic: the lower bound (PyTorch's base_lr; optimizer.lr is "
+            "not used); plateau: lr never goes below it")
+          .at_least(0));
+  v.add(field("schedule", s, &S::max_lr, "max_lr", K::number,
+            "cyclic: the upper bound (> min_lr); one_cycle: the peak (optimizer.lr is not used)")
+          .at_least(0));
+  v.add(field("schedule", s, &S::cyclic_mode, "cyclic_mode", K::string,
+            "cyclic: triangular (constant amplitude), triangular2 (amplitude halves each cycle) or exp_range "
+            "(amplitude × gamma^t)")
+          .one_of({"triangular", "triangular2", "exp_range"}));
+  v.add(field("schedule", s, &S::step_size_up, "step_size_up", K::integer,
+            "cyclic: units from min_lr up to max_lr (usually with unit = \"step\")").at_least(1));
+  v.add(field("schedule", s, &S::step_size_down, "step_size_down", K::integer,
+            "cyclic: units from max_lr back down; 0: step_size_up").at_least(0));
+  v.add(field("schedule", s, &S::pct_start, "pct_start", K::number,
+            "one_cycle: the share of max_iter spent rising to max_lr").above(0).below(1));
+  v.add(field("schedule", s, &S::div_factor, "div_factor", K::number,
+            "one_cycle: the first lr is max_lr / div_factor").above(0));
+  v.add(field("schedule", s, &S::final_div_factor, "final_div_factor", K::number,
+            "one_cycle: the last lr is max_lr / div_factor / final_div_factor").above(0));
+  v.add(field("schedule", s, &S::anneal_strategy, "anneal_strategy", K::string,
+            "one_cycle: cos or linear annealing in both phases").one_of({"cos", "linear"}));
+  v.add(field("schedule", s, &S::warmup_steps, "warmup_steps", K::integer,
+            "linear warm-up in front of the policy, in steps (ramped every step); the policy starts at t = 0 "
+            "after it; 0: none")
+          .at_least(0));
+  v.add(field("schedule", s, &S::warmup_epochs, "warmup_epochs", K::integer,
+            "the same in epochs (ramped once per epoch); set warmup_steps or warmup_epochs, not both")
+          .at_least(0));
+  v.add(field("schedule", s, &S::warmup_start_factor, "warmup_start_factor", K::number,
+            "the warm-up starts at lr·warmup_start_factor and rises linearly to lr (PyTorch's LinearLR start_factor)")
+          .at_least(0).at_most(1));
+  v.add(field("schedule", s, &S::monitor, "monitor", K::string,
+            "plateau: the metric watched after each epoch")
+          .one_of({"val_loss", "val_acc", "train_loss", "train_acc"}));
+  v.add(field("schedule", s, &S::mode, "mode", K::string,
+            "plateau: min (lower is better), max, or auto (max for *_acc, min for losses)")
+          .one_of({"auto", "min", "max"}));
+  v.add(field("schedule", s, &S::factor, "factor", K::number, "plateau: lr = max(lr·factor, min_lr) on a plateau")
+          .above(0).below(1));
+  v.add(field("schedule", s, &S::patience, "patience", K::integer,
+            "plateau: epochs without improvement tolerated; the next one reduces lr").at_least(0));
+  v.add(field("schedule", s, &S::cooldown, "cooldown", K::integer,
+            "plateau: epochs after a reduction during which bad epochs are not counted").at_least(0));
+  v.add(field("schedule", s, &S::min_delta, "min_delta", K::number,
+            "plateau: the least change that counts as an improvement (relative or absolute: threshold_mode)")
+          .at_least(0));
+  v.add(field("schedule", s, &S::threshold_mode, "threshold_mode", K::string,
+            "plateau: rel (better than best·(1 ∓ min_delta)) or abs (better than best ∓ min_delta)")
+          .one_of({"rel", "abs"}));
 }
 
 void train_keys(Section v) {
@@ -216,6 +293,19 @@ void train_keys(Section v) {
   v.add(field("train", t, &T::shuffle, "shuffle", K::boolean, "reshuffle the training set every epoch"));
   v.add(field("train", t, &T::eval_batch_size, "eval_batch_size", K::integer,
             "examples per forward pass when evaluating (validation, test)")
+          .at_least(1));
+  v.add(field("train", t, &T::batch_size_milestones, "batch_size_milestones", K::int_list,
+            "epochs (from 0) at which the batch size changes to the matching entry of batch_sizes, strictly increasing")
+          .at_least(1)
+          .rule("strictly increasing", [](const Value& x) {
+            const auto& e = std::get<std::vector<std::int64_t>>(x);
+            for (std::size_t i = 1; i < e.size(); ++i)
+              if (e[i] <= e[i - 1]) return "a strictly increasing list of epochs >= 1";
+            return "";
+          }));
+  v.add(field("train", t, &T::batch_sizes, "batch_sizes", K::int_list,
+            "the batch size from each of batch_size_milestones on (one per milestone); optimizer.lr_scaling "
+            "rescales lr to match")
           .at_least(1));
 }
 
