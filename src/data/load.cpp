@@ -138,6 +138,7 @@ Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint
   if (c.test_limit > 0 && c.test_limit < s.test.size()) s.test = slice(s.test, 0, c.test_limit);
 
   const Index n = s.train.size();
+  GRADNET_CHECK(n > 0, data, "{}: no training examples", s.train.source);
   GRADNET_CHECK(c.validation >= 0 && std::isfinite(c.validation), config,
                 "data.validation = {}: expected a count (>= 1), a fraction in (0, 1), or 0", c.validation);
   const Index val = c.validation >= 1 ? static_cast<Index>(std::llround(c.validation))

@@ -119,6 +119,15 @@ TEST(Idx, TruncatedGzipStream) {
   expect_data_error([&] { load_idx_images(dir / "cut.gz"); }, {"cut.gz", "header says 200 images of 28x28, file holds"});
 }
 
+TEST(Idx, CorruptGzipStream) {
+  TempDir dir;
+  write_gzip(dir / "a.gz", idx_images(200, 28, 28));
+  std::string gz = testing::read_file(dir / "a.gz");
+  for (std::size_t i = gz.size() / 3; i < gz.size() / 3 + 64; ++i) gz[i] = static_cast<char>(gz[i] ^ 0x5A);
+  write_file(dir / "bad.gz", gz);
+  expect_data_error([&] { load_idx_images(dir / "bad.gz"); }, {"bad.gz"});
+}
+
 TEST(Idx, TrailingGarbage) {
   TempDir dir;
   write_file(dir / "img", idx_images(4, 2, 2) + "xyz");

@@ -169,6 +169,18 @@ TEST(Load, ResolveDataDir) {
   EXPECT_NE(m2.find(dir / "elsewhere"), std::string::npos) << m2;
 }
 
+TEST(Load, EmptyTrainingSet) {
+  TempDir dir;
+  testing::write_file(dir / "x.csv", "1,0\n");
+  DataConfig c;
+  c.dataset = "csv";
+  c.path = dir / "x.csv";
+  c.test_fraction = 0.9;  // the only row goes to test
+  c.validation = 0;
+  const std::string m = error_of([&] { load_splits(c, "", 1); }, ErrorKind::data);
+  EXPECT_NE(m.find("x.csv: no training examples"), std::string::npos) << m;
+}
+
 TEST(Load, UnknownDataset) {
   DataConfig c;
   c.dataset = "cifar7";
