@@ -24,7 +24,12 @@ Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch)
     shapes_.push_back(out);
     acts_.emplace_back(static_cast<std::size_t>(max_batch * numel(out)));
     widest = std::max(widest, numel(out));
-    for (Param<T>& p : layers_.back()->params()) p.name = "layers." + std::to_string(ls.index) + "." + p.name;
+    for (Param<T>& p : layers_.back()->params()) {
+      p.name = "layers." + std::to_string(ls.index) + "." + p.name;
+      if (ls.has("lr_mult")) p.lr_mult = static_cast<float>(ls.get_number("lr_mult"));
+      if (ls.has("decay_mult")) p.decay_mult = static_cast<float>(ls.get_number("decay_mult"));
+      if (ls.has("frozen")) p.frozen = ls.get_bool("frozen");
+    }
   }
   loss_ = make_loss<T>(spec.loss);
   loss_->setup(shapes_.back(), classes > 0 ? classes : numel(shapes_.back()), max_batch);

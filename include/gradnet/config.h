@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gradnet/net.h"
@@ -27,15 +28,42 @@ struct DataConfig {
   std::int64_t test_limit = 0;       // use only the first N test examples (0: all)
 };
 
+// PyTorch 1.13's option names and defaults (docs/optimizers.md). Three defaults depend on type and
+// are filled when [optimizer] type is read (see optimizer_type_defaults): lr (adadelta, lbfgs: 1),
+// eps (adagrad: 1e-10, adadelta: 1e-6), weight_decay (adamw: 0.01).
 struct OptimizerConfig {
-  std::string type = "sgd";
+  std::string type = "sgd";          // sgd | adagrad | rmsprop | adam | adamw | adadelta | lbfgs
   double lr = 0.01;
-  double momentum = 0.0;
-  double dampening = 0.0;
-  bool nesterov = false;
-  double weight_decay = 0.0;
+  double momentum = 0.0;             // sgd, rmsprop
+  double dampening = 0.0;            // sgd
+  bool nesterov = false;             // sgd
+  double weight_decay = 0.0;         // coupled L2 (adamw: decoupled)
+  std::vector<double> betas = {0.9, 0.999};  // adam, adamw
+  double eps = 1e-8;                 // adagrad, rmsprop, adam, adamw, adadelta
+  bool amsgrad = false;              // adam, adamw
+  bool bias_correction = true;       // adam, adamw
+  double alpha = 0.99;               // rmsprop
+  bool centered = false;             // rmsprop
+  double rho = 0.9;                  // adadelta
+  double lr_decay = 0.0;             // adagrad
+  double initial_accumulator_value = 0.0;  // adagrad
+  std::int64_t history_size = 100;   // lbfgs
+  std::int64_t max_iter = 20;        // lbfgs: iterations per step
+  std::int64_t max_eval = 0;         // lbfgs: loss evaluations per step; 0: max_iter * 5 / 4
+  double tolerance_grad = 1e-7;      // lbfgs
+  double tolerance_change = 1e-9;    // lbfgs
+  std::string line_search = "none";  // lbfgs: none | strong_wolfe
+  double clip_norm = 0.0;            // global L2 norm clip; 0: off
+  double clip_value = 0.0;           // elementwise clip; 0: off
+  bool no_decay_bias = false;        // no weight decay on biases and 1-D params
   std::string lr_scaling = "none";   // none | linear | sqrt: lr scale when the batch size grows (schedule.h)
 };
+
+// Sets the type-dependent defaults of c.type on c (lr, eps, weight_decay), leaving the rest.
+void optimizer_type_defaults(OptimizerConfig& c);
+// "" when every option set away from its default is one that c.type reads; else the dotted key
+// and a message ("optimizer.betas is an adam/adamw option; optimizer.type is \"sgd\"").
+std::pair<std::string, std::string> optimizer_ignored_option(const OptimizerConfig& c);
 
 // Learning-rate schedule (docs/schedules.md). Caffe's solver words where it has one (gamma, power,
 // step_size, milestones, max_iter), PyTorch's for the rest, Keras's for plateau. Times count `unit`s

@@ -58,6 +58,8 @@ void check_across(const Config& c, const Context& ctx) {
          "{}: optimizer.nesterov = true: needs momentum > 0 and dampening = 0 (PyTorch's rule); "
          "momentum = {}, dampening = {}",
          ctx.where("optimizer.nesterov"), o.momentum, o.dampening);
+  if (const auto [key, message] = optimizer_ignored_option(o); !key.empty())
+    fail(ErrorKind::config, "{}: {}", ctx.where(key), message);
   if (const auto [key, message] = schedule_config_problem(c); !key.empty())
     fail(ErrorKind::config, "{}: {}", ctx.where(key), message);
   if (c.data.dataset == "csv" && c.data.path.empty())

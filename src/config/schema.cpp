@@ -8,6 +8,7 @@
 
 #include "gradnet/loss.h"
 #include "gradnet/schedule.h"
+#include "gradnet/optim/optimizer.h"
 
 namespace gradnet::config_schema {
 namespace {
@@ -166,20 +167,84 @@ void model_keys(Section v) {
 void optimizer_keys(Section v) {
   const auto o = &Config::optimizer;
   using O = OptimizerConfig;
-  v.add(field("optimizer", o, &O::type, "type", K::string, "the optimizer: sgd (with momentum, Nesterov, weight decay)")
-          .one_of({"sgd"}));
-  v.add(field("optimizer", o, &O::lr, "lr", K::number, "the base learning rate (the schedule scales it per epoch)")
+  {
+    Builder b = field("optimizer", o, &O::type, "type", K::string,
+                      "the optimizer (docs/optimizers.md): sgd, adagrad, rmsprop, adam, adamw (decoupled weight decay), "
+                      "adadelta, lbfgs (full batch); setting it also sets the type's defaults of lr (adadelta, lbfgs: "
+                      "1), eps (adagrad: 1e-10, adadelta: 1e-6) and weight_decay (adamw: 0.01), which keys below override");
+    b.one_of(optimizer_types());
+    b.key.set = [](Config& c, const Value& x) {  // type is read before the keys it gives defaults to
+      c.optimizer.type = std::get<std::string>(x);
+      optimizer_type_defaults(c.optimizer);
+    };
+    v.add(b);
+  }
+  v.add(field("optimizer", o, &O::lr, "lr", K::number,
+            "the base learning rate (the schedule scales it); default 0.01, adadelta and lbfgs 1")
           .above(0));
-  v.add(field("optimizer", o, &O::momentum, "momentum", K::number, "momentum factor (PyTorch's SGD: v = momentum·v + "
-            "(1 - dampening)·g)")
+  v.add(field("optimizer", o, &O::momentum, "momentum", K::number, "sgd, rmsprop: momentum factor (PyTorch's SGD: "
+            "v = momentum·v + (1 - dampening)·g)")
           .at_least(0).below(1));
-  v.add(field("optimizer", o, &O::dampening, "dampening", K::number, "dampening for momentum").at_least(0).at_most(1));
+  v.add(field("optimizer", o, &O::dampening, "dampening", K::number, "sgd: dampening for momentum")
+          .at_least(0).at_most(1));
   v.add(field("optimizer", o, &O::nesterov, "nesterov", K::boolean,
-            "Nesterov momentum; needs momentum > 0 and dampening = 0 (PyTorch's rule)"));
+            "sgd: Nesterov momentum; needs momentum > 0 and dampening = 0 (PyTorch's rule)"));
   v.add(field("optimizer", o, &O::weight_decay, "weight_decay", K::number,
-            "L2 penalty added to the gradient: g + weight_decay·w")
+            "L2 penalty added to the gradient: g + weight_decay·w (adamw: decoupled, w -= lr·weight_decay·w; "
+            "default 0, adamw 0.01); each param scales it by its layer's decay_mult")
           .at_least(0));
-
+  v.add(field("optimizer", o, &O::betas, "betas", K::number_list,
+            "adam, adamw: [beta1, beta2], the decay rates of the gradient's running mean and square")
+          .at_least(0).below(1)
+          .rule("two numbers", [](const Value& x) {
+            return std::get<std::vector<double>>(x).size() == 2 ? "" : "two numbers [beta1, beta2], each in [0, 1)";
+          }));
+  v.add(field("optimizer", o, &O::eps, "eps", K::number,
+            "adagrad, rmsprop, adam, adamw, adadelta: added to the denominator; default 1e-8, adagrad 1e-10, "
+            "adadelta 1e-6")
+          .above(0));
+  v.add(field("optimizer", o, &O::amsgrad, "amsgrad", K::boolean,
+            "adam, adamw: divide by the running maximum of the squared-gradient average (AMSGrad)"));
+  v.add(field("optimizer", o, &O::bias_correction, "bias_correction", K::boolean,
+            "adam, adamw: divide the moments by 1 - beta^t; false shows why it is there (tiny first steps)"));
+  v.add(field("optimizer", o, &O::alpha, "alpha", K::number, "rmsprop: decay rate of the squared-gradient average")
+          .at_least(0).at_most(1));
+  v.add(field("optimizer", o, &O::centered, "centered", K::boolean,
+            "rmsprop: divide by the estimated variance (subtract the squared mean gradient)"));
+  v.add(field("optimizer", o, &O::rho, "rho", K::number, "adadelta: decay rate of the running averages")
+          .at_least(0).at_most(1));
+  v.add(field("optimizer", o, &O::lr_decay, "lr_decay", K::number,
+            "adagrad: lr / (1 + (step - 1)·lr_decay), counted in steps")
+          .at_least(0));
+  v.add(field("optimizer", o, &O::initial_accumulator_value, "initial_accumulator_value", K::number,
+            "adagrad: the starting value of the sum of squared gradients")
+          .at_least(0));
+  v.add(field("optimizer", o, &O::history_size, "history_size", K::integer,
+            "lbfgs: how many (step, gradient change) pairs approximate the inverse Hessian")
+          .at_least(1));
+  v.add(field("optimizer", o, &O::max_iter, "max_iter", K::integer, "lbfgs: iterations per step (per batch)")
+          .at_least(1));
+  v.add(field("optimizer", o, &O::max_eval, "max_eval", K::integer,
+            "lbfgs: loss evaluations per step; 0: max_iter·5/4 (PyTorch's default)")
+          .at_least(0));
+  v.add(field("optimizer", o, &O::tolerance_grad, "tolerance_grad", K::number,
+            "lbfgs: a step stops once max |gradient| <= tolerance_grad")
+          .at_least(0));
+  v.add(field("optimizer", o, &O::tolerance_change, "tolerance_change", K::number,
+            "lbfgs: a step stops once the loss or the params change by less")
+          .at_least(0));
+  v.add(field("optimizer", o, &O::line_search, "line_search", K::string,
+            "lbfgs: none (fixed step lr) or strong_wolfe (PyTorch's strong-Wolfe line search)")
+          .one_of({"none", "strong_wolfe"}));
+  v.add(field("optimizer", o, &O::clip_norm, "clip_norm", K::number,
+            "clip the gradient's global L2 norm (over every param) to this before the update "
+            "(torch.nn.utils.clip_grad_norm_); 0: off")
+          .at_least(0));
+  v.add(field("optimizer", o, &O::clip_value, "clip_value", K::number,
+            "clamp each gradient element to [-clip_value, clip_value] before the update (after clip_norm); 0: off")
+          .at_least(0));
+  v.add(field("optimizer", o, &O::no_decay_bias, "no_decay_bias", K::boolean,
+            "no weight decay on biases and other 1-D params (normalization scales and shifts)"));
   v.add(field("optimizer", o, &O::lr_scaling, "lr_scaling", K::string,
             "when train.batch_sizes raises the batch from train.batch_size B0 to B: none, linear (lr·B/B0) or "
             "sqrt (lr·sqrt(B/B0))")

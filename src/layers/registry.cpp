@@ -31,10 +31,23 @@ LayerInfo stateless(std::string type, std::string doc) {
           [](const LayerSpec&) -> std::unique_ptr<Layer<double>> { return std::make_unique<L<double>>(); }};
 }
 
+// The keys every layer with params accepts (Caffe's per-blob multipliers); Net applies them to each
+// of the layer's Params.
+std::vector<KeySpec> with_param_keys(std::vector<KeySpec> keys) {
+  keys.push_back({"lr_mult", ValueKind::number, Value(1.0),
+                  "multiplies optimizer.lr for this layer's params (default 1; 0 leaves them in place)", {}, 0.0, {}});
+  keys.push_back({"decay_mult", ValueKind::number, Value(1.0),
+                  "multiplies optimizer.weight_decay for this layer's params (default 1)", {}, 0.0, {}});
+  keys.push_back({"frozen", ValueKind::boolean, Value(false),
+                  "no updates for this layer's params (fine-tuning); grads are still computed (default false)", {},
+                  {}, {}});
+  return keys;
+}
+
 std::vector<LayerInfo> build_infos() {
   std::vector<LayerInfo> v;
   v.push_back(simple<LinearLayer>("linear", "fully connected: y = x·Wᵀ + b, W (out, in); flattens its input",
-                                  linear_keys(), false));
+                                  with_param_keys(linear_keys()), false));
   v.push_back(stateless<SigmoidLayer>("sigmoid", "y = 1 / (1 + e^-x), elementwise"));
   v.push_back(stateless<TanhLayer>("tanh", "y = tanh(x), elementwise"));
   v.push_back(stateless<ReluLayer>("relu", "y = max(x, 0), elementwise"));

@@ -163,7 +163,7 @@ TEST(Config, Choices) {
   EXPECT_HAS(config_error(with("data", "dataset = \"mnsit\"")), "(did you mean 'mnist'?)");
   EXPECT_HAS(config_error(with("schedule", "policy = \"stp\"")), "expected one of fixed, step, multistep, exp, inv, poly, sigmoid, inverse_time, cosine, "
              "cosine_restarts, cyclic, one_cycle, plateau (did you mean 'step'?)");
-  EXPECT_HAS(config_error(with("optimizer", "type = \"adam\"")), "optimizer.type = \"adam\": expected one of sgd");
+  EXPECT_HAS(config_error(with("optimizer", "type = \"adamm\"")), "optimizer.type = \"adamm\": expected one of sgd, adagrad, rmsprop, adam, adamw, adadelta, lbfgs");
   EXPECT_HAS(config_error("[model]\ninput = [4]\nloss = \"mes\"\nlayers = [{ type = \"relu\" }]\n"),
              "model.loss = \"mes\": expected one of softmax_cross_entropy, mse (did you mean 'mse'?)");
 }

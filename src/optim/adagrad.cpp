@@ -1,0 +1,44 @@
+// Adagrad: torch.optim.Adagrad.
+//   g = grad + decay·w;  clr = rate / (1 + (step - 1)·lr_decay)
+//   sum += g²;  w -= clr · g / (sqrt(sum) + eps)        (sum starts at initial_accumulator_value)
+#include "common.h"
+
+namespace gradnet::optim_detail {
+namespace {
+
+template <typename T>
+class AdagradOptimizer final : public ParamOptimizer<T> {
+ public:
+  AdagradOptimizer(const OptimizerConfig& c, std::vector<Param<T>*> params)
+      : ParamOptimizer<T>(c, std::move(params)) {
+    this->add_buffer("sum", sum_, static_cast<T>(c.initial_accumulator_value));
+  }
+  std::string_view type() const override { return "adagrad"; }
+
+ protected:
+  void update(std::size_t k, Param<T>& p, double rate, double decay_d) override {
+    const T clr = static_cast<T>(rate / (1.0 + static_cast<double>(this->steps_ - 1) * this->c_.lr_decay));
+    const T decay = static_cast<T>(decay_d), eps = static_cast<T>(this->c_.eps);
+    T* w = p.value.data();
+    const T* g = p.grad.data();
+    T* sum = sum_[k].data();
+    for (Index i = 0; i < p.value.size(); ++i) {
+      const T gi = g[i] + decay * w[i];
+      sum[i] += gi * gi;
+      w[i] -= clr * gi / (std::sqrt(sum[i]) + eps);
+    }
+  }
+
+ private:
+  std::vector<Tensor<T>> sum_;
+};
+
+}  // namespace
+
+template <typename T>
+std::unique_ptr<Optimizer<T>> make_adagrad(const OptimizerConfig& c, std::vector<Param<T>*> params) {
+  return std::make_unique<AdagradOptimizer<T>>(c, std::move(params));
+}
+GRADNET_INSTANTIATE_OPTIMIZER_FACTORY(make_adagrad);
+
+}  // namespace gradnet::optim_detail
