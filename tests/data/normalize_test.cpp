@@ -59,6 +59,18 @@ TEST(Normalize, StandardizeLargeOffsetDoubleAccumulation) {
   EXPECT_NEAR(n.std[0], 1.0, 1e-6);
 }
 
+TEST(Normalize, StandardizeImagesPerChannel) {
+  // Two 2-channel 1x2 images: channel 0 holds {0, 2, 4, 6}, channel 1 holds {10, 10, 30, 30}.
+  Dataset img = table(2, 4, {0, 2, 10, 10, 4, 6, 30, 30}, {2, 1, 2});
+  const Normalizer n = fit_normalizer("standardize", img);
+  EXPECT_EQ(n.mean, (std::vector<float>{3, 3, 20, 20}));
+  EXPECT_FLOAT_EQ(n.std[0], std::sqrt(5.0f));
+  EXPECT_FLOAT_EQ(n.std[1], std::sqrt(5.0f));
+  EXPECT_FLOAT_EQ(n.std[2], 10.0f);
+  n.apply(img);
+  EXPECT_FLOAT_EQ(img.x[6], 1.0f);
+}
+
 TEST(Normalize, Scale01Images) {
   Dataset img = table(2, 4, {0, 51, 255, 255, 0, 0, 0, 0}, {1, 2, 2});
   const Normalizer n = fit_normalizer("scale01", img);

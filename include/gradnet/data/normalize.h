@@ -4,7 +4,8 @@
 //   none         mean = 0, std = 1 (no vectors stored: apply() is a no-op)
 //   scale01      images (3-d shape): x / 255, i.e. mean = 0, std = 255;
 //                other data: per-feature min-max to [0, 1] on train: mean = min, std = max - min
-//   standardize  per-feature mean and population std on train (double accumulation)
+//   standardize  images (3-d shape C, H, W): per-channel mean and population std over all the
+//                channel's pixels on train; other data: per-feature (double accumulation)
 // A feature constant on train (an MNIST corner pixel) gets std = 1, as sklearn's StandardScaler
 // does: it maps to 0 on train, and a test value there stays finite instead of being divided by
 // a tiny epsilon. mean/std are plain vectors so a run directory can save them (safetensors).

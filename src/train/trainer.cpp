@@ -7,9 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gradnet/data/batcher.h"
 #include "gradnet/data/load.h"
 #include "gradnet/data/normalize.h"
 #include "gradnet/error.h"
+#include "gradnet/io/atomic_file.h"
 #include "gradnet/optim/optimizer.h"
 #include "gradnet/schedule.h"
 #include "gradnet/threads.h"
@@ -43,17 +45,34 @@ void check_input_shape(const Config& c, const Splits& s) {
   GRADNET_CHECK(s.train.size() > 0, data, "{}: the training split is empty", s.train.source);
 }
 
+// The run directory's config must work from anywhere (eval, predict): data paths become absolute.
+DataConfig absolute_paths(DataConfig d, const std::string& config_dir) {
+  namespace fs = std::filesystem;
+  auto absolute = [&](std::string& p) {
+    if (!p.empty()) p = fs::absolute(fs::path(config_dir) / p).lexically_normal().string();
+  };
+  if (d.dataset == "csv") {
+    absolute(d.path);
+    absolute(d.test_path);
+  } else {
+    d.dir = fs::absolute(resolve_data_dir(d, config_dir)).lexically_normal().string();
+  }
+  return d;
+}
+
 }  // namespace
 
-Summary train(const Config& config, const TrainOptions& options, TrainCallbacks& callbacks) {
+Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& callbacks) {
   const auto t_start = Clock::now();
+  std::string config_dir = !options.config_dir.empty() ? options.config_dir
+                           : std::filesystem::path(given.source).parent_path().string();
+  if (config_dir.empty()) config_dir = ".";
+  Config config = given;
+  config.data = absolute_paths(given.data, config_dir);
   const TrainConfig& tc = config.train;
   const int threads = set_threads(tc.threads);
-  const std::string config_dir = !options.config_dir.empty() ? options.config_dir
-                                 : config.source.empty()     ? std::string(".")
-                                     : std::filesystem::path(config.source).parent_path().string();
 
-  Splits splits = load_splits(config.data, config_dir.empty() ? "." : config_dir, tc.seed);
+  Splits splits = load_splits(config.data, config_dir, tc.seed);
   check_input_shape(config, splits);
   const Index classes = std::max({splits.train.classes, splits.val.classes, splits.test.classes});
   Normalizer normalizer;
@@ -76,7 +95,6 @@ Summary train(const Config& config, const TrainOptions& options, TrainCallbacks&
   save_normalizer(run.file("normalization.safetensors"), normalizer);
 
   const Dataset& train = splits.train;
-  const Index features = train.features();
   const Index n_train = train.size();
   const Index steps_per_epoch = (n_train + batch - 1) / batch;
   const bool has_val = splits.val.size() > 0;
@@ -97,12 +115,8 @@ Summary train(const Config& config, const TrainOptions& options, TrainCallbacks&
   summary.parameters = net.parameter_count();
   summary.threads = threads;
 
-  // Buffers for one batch, allocated once.
-  std::vector<float> xb(static_cast<std::size_t>(batch * features));
-  std::vector<std::int32_t> yb(static_cast<std::size_t>(batch)), predicted(static_cast<std::size_t>(batch));
-  std::vector<Index> order(static_cast<std::size_t>(n_train));
-  for (Index i = 0; i < n_train; ++i) order[i] = i;
-  Rng shuffle_rng = Rng::stream(tc.seed, "shuffle");
+  Batcher batcher(train, batch, tc.shuffle, Rng::stream(tc.seed, "shuffle"));
+  std::vector<std::int32_t> predicted(static_cast<std::size_t>(batch));
   Rng dropout_rng = Rng::stream(tc.seed, "dropout");
   StepContext ctx{Mode::train, &dropout_rng};
   Index global_step = 0;
@@ -111,30 +125,24 @@ Summary train(const Config& config, const TrainOptions& options, TrainCallbacks&
     for (std::int64_t epoch = 1; epoch <= tc.epochs; ++epoch) {
       const double lr = scheduled_lr(config.schedule, config.optimizer.lr, epoch - 1);
       const auto t0 = Clock::now();
-      if (tc.shuffle) shuffle_rng.shuffle(order);
+      batcher.start_epoch();
       double loss_sum = 0;
-      Index correct = 0, seen = 0;
-      for (Index s = 0; s < steps_per_epoch; ++s) {
-        const Index begin = s * batch;
-        const Index n = std::min(batch, n_train - begin);
-        for (Index i = 0; i < n; ++i) {
-          const Index src = order[begin + i];
-          std::copy_n(train.x.data() + src * features, features, xb.data() + i * features);
-          yb[i] = train.y[src];
-        }
+      Index correct = 0, seen = 0, s = 0;
+      for (Batch b; batcher.next(b); ++s) {
+        const Index n = b.rows;
         net.zero_grad();
-        ConstView<float> out = net.forward(ConstView<float>(xb.data(), n, features), ctx);
-        const double loss = net.loss(yb.data());
+        ConstView<float> out = net.forward(b.x, ctx);
+        const double loss = net.loss(b.y);
         if (!std::isfinite(loss))
           fail(ErrorKind::runtime,
                "step {} (epoch {}, batch {}): the loss became {}; the run diverged. Try a lower "
                "optimizer.lr (now {})",
                global_step + 1, epoch, s + 1, loss, lr);
-        net.backward(yb.data());
+        net.backward(b.y);
         optimizer->step(lr);
         ++global_step;
         argmax_rows(out, predicted.data());
-        for (Index i = 0; i < n; ++i) correct += predicted[i] == yb[i] ? 1 : 0;
+        for (Index i = 0; i < n; ++i) correct += predicted[i] == b.y[i] ? 1 : 0;
         loss_sum += loss * static_cast<double>(n);
         seen += n;
         callbacks.on_step({epoch, tc.epochs, s + 1, steps_per_epoch, global_step, loss_sum / seen,

@@ -1,0 +1,88 @@
+// gradnet predict RUNDIR|MODEL INPUT... [--top K] [--json]
+// INPUT: PNG images (one example each), IDX image files, or CSV files of feature rows (a
+// label column, if present where the run's config says, is ignored).
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "gradnet/data/csv.h"
+#include "gradnet/data/idx.h"
+#include "gradnet/data/image.h"
+#include "gradnet/error.h"
+#include "gradnet/train/model_io.h"
+
+namespace gradnet::cli {
+
+namespace {
+struct PredictArgs {
+  std::string target;
+  std::vector<std::string> inputs;
+  Index top = 3;
+  bool json = false;
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The examples of one input file, raw (before normalization).
+Dataset read_input(const std::string& path, const LoadedModel& m) {
+  GRADNET_CHECK(std::filesystem::exists(path), usage, "{}: no such input file", path);
+  if (ends_with(path, ".png")) return load_png_images({path});
+  if (path.find("idx3") != std::string::npos) return load_idx_images(path);
+  if (ends_with(path, ".csv") || ends_with(path, ".csv.gz"))
+    return load_csv_features(path, numel(m.net->input_shape()), m.config.data.label_column);
+  fail(ErrorKind::usage, "{}: unknown input kind; give .png images, an IDX image file (*idx3*) or .csv rows", path);
+}
+}  // namespace
+
+Command add_predict(CLI::App& root) {
+  auto args = std::make_shared<PredictArgs>();
+  CLI::App* app = root.add_subcommand("predict", "Classify inputs with a trained run");
+  app->add_option("target", args->target, "A run directory made by `gradnet train`, or its model.safetensors")
+      ->required();
+  app->add_option("inputs", args->inputs, "PNG images, IDX image files or CSV files of feature rows")->required();
+  app->add_option("--top", args->top, "How many classes to list per input")->check(CLI::PositiveNumber);
+  app->add_flag("--json", args->json, "Print the predictions as one JSON object, the last line on stdout");
+  return {app, [args] {
+            LoadedModel m = load_model(args->target, 256);
+            const Index features = numel(m.net->input_shape());
+            const Index classes = numel(m.net->output_shape());
+            nlohmann::json predictions = nlohmann::json::array();
+            std::vector<float> probs(static_cast<std::size_t>(256 * classes));
+            for (const std::string& path : args->inputs) {
+              Dataset d = read_input(path, m);
+              GRADNET_CHECK(d.features() == features, shape,
+                            "{}: {} values per example (shape {}), the model takes {} (model.input = {})", path,
+                            d.features(), shape_str(d.shape), features, shape_str(m.net->input_shape()));
+              m.normalizer.apply(d);
+              for (Index begin = 0; begin < d.size(); begin += 256) {
+                const Index n = std::min<Index>(256, d.size() - begin);
+                ConstView<float> out = m.net->forward(ConstView<float>(d.x.data() + begin * features, n, features),
+                                                      StepContext{Mode::eval, nullptr});
+                View<float> p{probs.data(), n, classes};
+                m.net->loss_fn().predict(out, p);
+                for (Index i = 0; i < n; ++i) {
+                  std::vector<Index> order(static_cast<std::size_t>(classes));
+                  for (Index c = 0; c < classes; ++c) order[c] = c;
+                  std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return p(i, a) > p(i, b); });
+                  nlohmann::json top = nlohmann::json::array();
+                  for (Index k = 0; k < std::min(args->top, classes); ++k)
+                    top.push_back({{"class", order[k]}, {"probability", p(i, order[k])}});
+                  const std::string name = d.size() == 1 ? path : fmt::format("{}[{}]", path, begin + i);
+                  predictions.push_back({{"input", name}, {"class", order[0]}, {"probability", p(i, order[0])}, {"top", top}});
+                  if (!args->json) {
+                    std::string list;
+                    for (const auto& t : top) list += fmt::format("  {}: {:.4f}", t["class"].get<Index>(), t["probability"].get<float>());
+                    fmt::print("{}: class {}  (top {}:{})\n", name, order[0], top.size(), list);
+                  }
+                }
+              }
+            }
+            if (args->json) print_json_line({{"predictions", predictions}, {"run_dir", m.run_dir}});
+            return 0;
+          }};
+}
+
+}  // namespace gradnet::cli
