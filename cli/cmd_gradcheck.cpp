@@ -53,8 +53,11 @@ Command add_gradcheck(CLI::App& root) {
             options.max_elements = args->max_elements;
             options.seed = config.train.seed;
             options.tolerance = args->tolerance;
-            const GradcheckReport report =
+            // The loss on its own first, then the whole net: every param of every layer and the input.
+            GradcheckReport report = gradcheck_loss(*make_loss<double>(config.model.loss), classes, args->batch, options);
+            const GradcheckReport net_report =
                 gradcheck_net(net, ConstView<double>(x.data(), args->batch, features), labels.data(), options);
+            report.tensors.insert(report.tensors.end(), net_report.tensors.begin(), net_report.tensors.end());
             const bool passed = report.passed(args->tolerance);
             if (args->json) {
               nlohmann::json tensors = nlohmann::json::array();
@@ -72,9 +75,9 @@ Command add_gradcheck(CLI::App& root) {
             } else {
               fmt::print("gradient check of {} in double precision, batch {}, loss {}\n", args->config, args->batch,
                          config.model.loss);
-              fmt::print("{:<24} {:>9} {:>7} {:>14}  {}\n", "tensor", "checked", "kinks", "max rel error", "");
+              fmt::print("{:<40} {:>9} {:>7} {:>14}  {}\n", "tensor", "checked", "kinks", "max rel error", "");
               for (const auto& t : report.tensors)
-                fmt::print("{:<24} {:>9} {:>7} {:>14.3e}  {}\n", t.name, t.checked, t.skipped_kinks, t.max_rel_error,
+                fmt::print("{:<40} {:>9} {:>7} {:>14.3e}  {}\n", t.name, t.checked, t.skipped_kinks, t.max_rel_error,
                            verdict(t.max_rel_error));
               fmt::print("{}: max relative error {:.3e} (tolerance {:.0e}; < 1e-7 good, > 1e-2 wrong)\n",
                          passed ? "PASSED" : "FAILED", report.max_rel_error(), args->tolerance);

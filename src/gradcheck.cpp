@@ -193,4 +193,22 @@ GradcheckReport gradcheck_net(Net<double>& net, ConstView<double> x_in, const st
   return report;
 }
 
+GradcheckReport gradcheck_loss(Loss<double>& loss_fn, Index classes, Index batch, const GradcheckOptions& o) {
+  GRADNET_CHECK(batch >= 1 && classes >= 1, usage, "gradcheck: batch {} and classes {} must be >= 1", batch, classes);
+  loss_fn.setup({classes}, classes, batch);
+  Rng rng = Rng::stream(o.seed, "gradcheck-loss");
+  std::vector<double> logits(static_cast<std::size_t>(batch * classes)), dlogits(logits.size());
+  for (double& v : logits) v = rng.normal(0.0, 2.0);
+  std::vector<std::int32_t> labels(static_cast<std::size_t>(batch));
+  for (auto& l : labels) l = static_cast<std::int32_t>(rng.below(static_cast<std::uint64_t>(classes)));
+  const ConstView<double> lv(logits.data(), batch, classes);
+  loss_fn.forward(lv, labels.data());
+  loss_fn.backward(lv, labels.data(), View<double>{dlogits.data(), batch, classes});
+  auto loss = [&] { return loss_fn.forward(lv, labels.data()); };
+  GradcheckReport report;
+  report.tensors.push_back(check_tensor("loss " + std::string(loss_fn.type()) + " (dL/dlogits)", logits.data(),
+                                        dlogits, o, loss, [] { return false; }));
+  return report;
+}
+
 }  // namespace gradnet

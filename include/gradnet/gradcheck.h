@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "gradnet/layer.h"
+#include "gradnet/loss.h"
 #include "gradnet/net.h"
 
 namespace gradnet {
@@ -53,5 +54,8 @@ GradcheckReport gradcheck_layer(Layer<double>& layer, const Shape& in, Index bat
 // in the net) and the input gradient ("input"). The net must be built and initialised.
 GradcheckReport gradcheck_net(Net<double>& net, ConstView<double> x, const std::int32_t* labels,
                               const GradcheckOptions& options);
+
+// Checks a loss alone: dL/dlogits for random logits (N(0, 2²)) and labels, batch x classes.
+GradcheckReport gradcheck_loss(Loss<double>& loss, Index classes, Index batch, const GradcheckOptions& options);
 
 }  // namespace gradnet
