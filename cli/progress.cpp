@@ -53,6 +53,7 @@ void ProgressPrinter::on_epoch(const EpochRecord& r) {
                                            : fmt::format("  val loss {:.4f} acc {:.4f}", r.val_loss, r.val_acc);
   fmt::print(stderr, "epoch {}/{}  lr {:.4g}  train loss {:.4f} acc {:.4f}{}  {:.2f} s ({:.0f} ex/s)\n", r.epoch,
              epochs_, r.lr, r.train_loss, r.train_acc, val, r.seconds, r.examples_per_second);
+  if (!r.note.empty()) fmt::print(stderr, "  schedule: {}\n", r.note);
 }
 
 }  // namespace gradnet::cli

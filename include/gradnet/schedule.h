@@ -57,8 +57,4 @@ Index max_batch_size(const TrainConfig& train);
 // sqrt sqrt(B/B0). The trainer multiplies the schedule's lr by it.
 double lr_scale(const Config& config, Index batch);
 
-// Deprecated shim for the trainer until it holds a Schedule: the lr of the first step of `epoch`
-// (steps_per_epoch 1, so step-unit policies see t = epoch). Remove once the trainer is switched.
-double scheduled_lr(const ScheduleConfig& schedule, double base_lr, std::int64_t epoch);
-
 }  // namespace gradnet

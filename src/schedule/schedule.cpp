@@ -90,10 +90,6 @@ std::unique_ptr<Schedule> make_schedule(const ScheduleConfig& c, double base_lr,
   return std::make_unique<WarmupSchedule>(std::move(inner), c, steps_per_epoch);
 }
 
-double scheduled_lr(const ScheduleConfig& schedule, double base_lr, std::int64_t epoch) {
-  return make_schedule(schedule, base_lr, 1, epoch + 1)->lr(epoch, epoch);
-}
-
 Index batch_size_at(const TrainConfig& train, Index epoch) {
   Index batch = train.batch_size;
   for (std::size_t i = 0; i < train.batch_size_milestones.size() && i < train.batch_sizes.size(); ++i)

@@ -9,6 +9,7 @@
 
 #include "gradnet/data/batcher.h"
 #include "gradnet/data/load.h"
+#include <map>
 #include "gradnet/data/normalize.h"
 #include "gradnet/error.h"
 #include "gradnet/io/atomic_file.h"
@@ -30,9 +31,11 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 double nan() { return std::numeric_limits<double>::quiet_NaN(); }
 
 nlohmann::json to_json(const EpochRecord& r) {
-  return {{"epoch", r.epoch},        {"step", r.step},         {"lr", r.lr},
+  nlohmann::json j = {{"epoch", r.epoch},        {"step", r.step},         {"lr", r.lr},
           {"train_loss", r.train_loss}, {"train_acc", r.train_acc}, {"val_loss", r.val_loss},
           {"val_acc", r.val_acc},    {"seconds", r.seconds},  {"examples_per_second", r.examples_per_second}};
+  if (!r.note.empty()) j["schedule"] = r.note;
+  return j;
 }
 
 // Data, shapes and net are checked before the run directory exists: a bad config or dataset
@@ -82,28 +85,30 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
   normalizer.apply(splits.val);
   normalizer.apply(splits.test);
 
-  const Index batch = tc.batch_size;
-  Net<float> net(config.model, classes, std::max(batch, tc.eval_batch_size));
+  // L-BFGS re-evaluates the full training set inside its step: the net then holds it in one batch.
+  const bool full_batch = config.optimizer.type == "lbfgs";
+  const Dataset& train = splits.train;
+  const Index n_train = train.size();
+  const Index max_batch = full_batch ? n_train : max_batch_size(tc);
+  Net<float> net(config.model, classes, std::max(max_batch, tc.eval_batch_size));
   Rng init_rng = Rng::stream(tc.seed, "init");
   net.init(init_rng);
   std::vector<Param<float>*> params = net.params();
   std::unique_ptr<Optimizer<float>> optimizer = make_optimizer(config.optimizer, params);
+  const Index steps_per_epoch = full_batch ? 1 : (n_train + tc.batch_size - 1) / tc.batch_size;
+  std::unique_ptr<Schedule> schedule = make_schedule(config.schedule, config.optimizer.lr, steps_per_epoch, tc.epochs);
 
   RunDir run(options.out_dir, config.name);
   const std::string resolved = to_toml(config);
   write_file_atomic(run.file("config.toml"), resolved);
   save_normalizer(run.file("normalization.safetensors"), normalizer);
-
-  const Dataset& train = splits.train;
-  const Index n_train = train.size();
-  const Index steps_per_epoch = (n_train + batch - 1) / batch;
   const bool has_val = splits.val.size() > 0;
 
   // Step 0: losses before any update, so "initial loss ≈ ln(classes)" is in every run's log.
   const EvalResult train0 = evaluate(net, train, tc.eval_batch_size);
   EvalResult val = has_val ? evaluate(net, splits.val, tc.eval_batch_size) : EvalResult{};
-  EpochRecord rec0{0, 0, scheduled_lr(config.schedule, config.optimizer.lr, 0), train0.loss, train0.accuracy,
-                   has_val ? val.loss : nan(), has_val ? val.accuracy : nan(), 0, 0};
+  EpochRecord rec0{0, 0, schedule->lr(0, 0) * lr_scale(config, tc.batch_size), train0.loss, train0.accuracy,
+                   has_val ? val.loss : nan(), has_val ? val.accuracy : nan(), 0, 0, ""};
   run.append_metrics(to_json(rec0));
   TrainStart start{run.path(), resolved, n_train, splits.val.size(), splits.test.size(), classes,
                    net.parameter_count(), threads, tc.seed, train0.loss, steps_per_epoch};
@@ -115,51 +120,66 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
   summary.parameters = net.parameter_count();
   summary.threads = threads;
 
-  Batcher batcher(train, batch, tc.shuffle, Rng::stream(tc.seed, "shuffle"));
-  std::vector<std::int32_t> predicted(static_cast<std::size_t>(batch));
+  Index batch = full_batch ? n_train : batch_size_at(tc, 0);
+  Batcher batcher(train, batch, tc.shuffle && !full_batch, Rng::stream(tc.seed, "shuffle"));
+  std::vector<std::int32_t> predicted(static_cast<std::size_t>(max_batch));
   Rng dropout_rng = Rng::stream(tc.seed, "dropout");
-  StepContext ctx{Mode::train, &dropout_rng};
   Index global_step = 0;
 
   try {
     for (std::int64_t epoch = 1; epoch <= tc.epochs; ++epoch) {
-      const double lr = scheduled_lr(config.schedule, config.optimizer.lr, epoch - 1);
+      if (!full_batch && batch_size_at(tc, epoch - 1) != batch) {  // batch-size schedule: re-batch, same stream
+        batch = batch_size_at(tc, epoch - 1);
+        batcher = Batcher(train, batch, tc.shuffle, batcher.rng());
+      }
+      const double scale = lr_scale(config, batch);
+      double lr = schedule->lr(global_step, epoch - 1) * scale;
+      const Index steps = batcher.batches_per_epoch();
       const auto t0 = Clock::now();
       batcher.start_epoch();
       double loss_sum = 0;
       Index correct = 0, seen = 0, s = 0;
       for (Batch b; batcher.next(b); ++s) {
         const Index n = b.rows;
-        net.zero_grad();
-        ConstView<float> out = net.forward(b.x, ctx);
-        const double loss = net.loss(b.y);
-        if (!std::isfinite(loss))
-          fail(ErrorKind::runtime,
-               "step {} (epoch {}, batch {}): the loss became {}; the run diverged. Try a lower "
-               "optimizer.lr (now {})",
-               global_step + 1, epoch, s + 1, loss, lr);
-        net.backward(b.y);
-        optimizer->step(lr);
+        lr = schedule->lr(global_step, epoch - 1) * scale;
+        auto evaluate_batch = [&] {  // forward + loss + backward; the closure L-BFGS re-runs
+          Rng step_rng = dropout_rng;  // the same dropout mask on every re-evaluation of a step
+          net.zero_grad();
+          net.forward(b.x, StepContext{Mode::train, &step_rng});
+          const double loss = net.loss(b.y);
+          if (!std::isfinite(loss))
+            fail(ErrorKind::runtime,
+                 "step {} (epoch {}, batch {}): the loss became {}; the run diverged. Try a lower "
+                 "optimizer.lr (now {:g})",
+                 global_step + 1, epoch, s + 1, loss, lr);
+          net.backward(b.y);
+          return loss;
+        };
+        double loss;
+        if (full_batch) {
+          loss = optimizer->step_closure(lr, evaluate_batch);
+        } else {
+          loss = evaluate_batch();
+          argmax_rows(net.activation(net.num_layers() - 1), predicted.data());
+          for (Index i = 0; i < n; ++i) correct += predicted[i] == b.y[i] ? 1 : 0;
+          optimizer->step(lr);
+        }
+        dropout_rng = Rng(dropout_rng.next_u64());  // a fresh dropout stream for the next step
         ++global_step;
-        argmax_rows(out, predicted.data());
-        for (Index i = 0; i < n; ++i) correct += predicted[i] == b.y[i] ? 1 : 0;
         loss_sum += loss * static_cast<double>(n);
         seen += n;
-        callbacks.on_step({epoch, tc.epochs, s + 1, steps_per_epoch, global_step, loss_sum / seen,
-                           seconds_since(t0), seen});
+        callbacks.on_step({epoch, tc.epochs, s + 1, steps, global_step, loss_sum / seen, seconds_since(t0), seen});
       }
       const double seconds = seconds_since(t0);
       summary.epoch_seconds.push_back(seconds);
+      double train_acc = static_cast<double>(correct) / seen;
+      if (full_batch) train_acc = evaluate(net, train, tc.eval_batch_size).accuracy;  // after the step
       if (has_val) val = evaluate(net, splits.val, tc.eval_batch_size);
-      EpochRecord rec{epoch,
-                      global_step,
-                      lr,
-                      loss_sum / seen,
-                      static_cast<double>(correct) / seen,
-                      has_val ? val.loss : nan(),
-                      has_val ? val.accuracy : nan(),
-                      seconds,
-                      seen / seconds};
+      EpochRecord rec{epoch, global_step, lr, loss_sum / seen, train_acc, has_val ? val.loss : nan(),
+                      has_val ? val.accuracy : nan(), seconds, seen / seconds, ""};
+      std::map<std::string, double> metrics = {{"train_loss", rec.train_loss}, {"train_acc", rec.train_acc}};
+      if (has_val) metrics.insert({{"val_loss", rec.val_loss}, {"val_acc", rec.val_acc}});
+      rec.note = schedule->observe(epoch - 1, metrics);  // plateau's decision, logged with the epoch
       run.append_metrics(to_json(rec));
       callbacks.on_epoch(rec);
       summary.train_loss = rec.train_loss;

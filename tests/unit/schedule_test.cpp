@@ -66,8 +66,6 @@ TEST(Schedule, EpochUnitHoldsWithinAnEpoch) {
   auto sched = make_schedule(s, 0.1, 100, 10);
   EXPECT_DOUBLE_EQ(sched->lr(199, 1), 0.1);
   EXPECT_NEAR(sched->lr(200, 2), 0.01, 1e-15);
-  EXPECT_DOUBLE_EQ(scheduled_lr(s, 0.1, 1), 0.1);  // the trainer's shim until it holds a Schedule
-  EXPECT_NEAR(scheduled_lr(s, 0.1, 2), 0.01, 1e-15);
 }
 
 TEST(Schedule, CosineRestartsCyclicOneCycle) {

@@ -41,6 +41,7 @@ struct EpochRecord {
   double val_loss = 0, val_acc = 0;      // NaN when there is no validation split
   double seconds = 0;                    // training time of the epoch, evaluation excluded
   double examples_per_second = 0;
+  std::string note;                      // the schedule's decision this epoch (plateau), "" if none
 };
 
 class TrainCallbacks {
