@@ -18,6 +18,7 @@
 #include "gradnet/threads.h"
 #include "gradnet/train/evaluate.h"
 #include "gradnet/train/model_io.h"
+#include "gradnet/train/prepare.h"
 #include "run_dir.h"
 
 namespace gradnet {
@@ -38,52 +39,17 @@ nlohmann::json to_json(const EpochRecord& r) {
   return j;
 }
 
-// Data, shapes and net are checked before the run directory exists: a bad config or dataset
-// leaves nothing behind.
-void check_input_shape(const Config& c, const Splits& s) {
-  const Index want = numel(c.model.input);
-  GRADNET_CHECK(s.train.features() == want, shape,
-                "model.input = {} takes {} features per example, but {} gives {} (shape {})",
-                shape_str(c.model.input), want, s.train.source, s.train.features(), shape_str(s.train.shape));
-  GRADNET_CHECK(s.train.size() > 0, data, "{}: the training split is empty", s.train.source);
-}
-
-// The run directory's config must work from anywhere (eval, predict): data paths become absolute.
-DataConfig absolute_paths(DataConfig d, const std::string& config_dir) {
-  namespace fs = std::filesystem;
-  auto absolute = [&](std::string& p) {
-    if (!p.empty()) p = fs::absolute(fs::path(config_dir) / p).lexically_normal().string();
-  };
-  if (d.dataset == "csv") {
-    absolute(d.path);
-    absolute(d.test_path);
-  } else {
-    d.dir = fs::absolute(resolve_data_dir(d, config_dir)).lexically_normal().string();
-  }
-  return d;
-}
-
 }  // namespace
 
 Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& callbacks) {
   const auto t_start = Clock::now();
-  std::string config_dir = !options.config_dir.empty() ? options.config_dir
-                           : std::filesystem::path(given.source).parent_path().string();
-  if (config_dir.empty()) config_dir = ".";
-  Config config = given;
-  config.data = absolute_paths(given.data, config_dir);
+  const int threads = set_threads(given.train.threads);
+  PreparedData data = prepare_data(given, options.config_dir);
+  const Config& config = data.config;
   const TrainConfig& tc = config.train;
-  const int threads = set_threads(tc.threads);
-
-  Splits splits = load_splits(config.data, config_dir, tc.seed);
-  check_input_shape(config, splits);
-  const Index classes = std::max({splits.train.classes, splits.val.classes, splits.test.classes});
-  Normalizer normalizer;
-  normalizer.method = config.data.normalize;
-  normalizer.fit(splits.train);
-  normalizer.apply(splits.train);
-  normalizer.apply(splits.val);
-  normalizer.apply(splits.test);
+  Splits& splits = data.splits;
+  const Normalizer& normalizer = data.normalizer;
+  const Index classes = data.classes;
 
   // L-BFGS re-evaluates the full training set inside its step: the net then holds it in one batch.
   const bool full_batch = config.optimizer.type == "lbfgs";

@@ -1,0 +1,59 @@
+#include "gradnet/train/prepare.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "gradnet/data/load.h"
+#include "gradnet/error.h"
+
+namespace gradnet {
+
+namespace {
+
+// Data, shapes and net are checked before the run directory exists: a bad config or dataset
+// leaves nothing behind.
+void check_input_shape(const Config& c, const Splits& s) {
+  const Index want = numel(c.model.input);
+  GRADNET_CHECK(s.train.features() == want, shape,
+                "model.input = {} takes {} features per example, but {} gives {} (shape {})",
+                shape_str(c.model.input), want, s.train.source, s.train.features(), shape_str(s.train.shape));
+  GRADNET_CHECK(s.train.size() > 0, data, "{}: the training split is empty", s.train.source);
+}
+
+// The run directory's config must work from anywhere (eval, predict): data paths become absolute.
+DataConfig absolute_paths(DataConfig d, const std::string& config_dir) {
+  namespace fs = std::filesystem;
+  auto absolute = [&](std::string& p) {
+    if (!p.empty()) p = fs::absolute(fs::path(config_dir) / p).lexically_normal().string();
+  };
+  if (d.dataset == "csv") {
+    absolute(d.path);
+    absolute(d.test_path);
+  } else {
+    d.dir = fs::absolute(resolve_data_dir(d, config_dir)).lexically_normal().string();
+  }
+  return d;
+}
+
+
+}  // namespace
+
+PreparedData prepare_data(const Config& given, const std::string& config_dir_in) {
+  std::string config_dir =
+      !config_dir_in.empty() ? config_dir_in : std::filesystem::path(given.source).parent_path().string();
+  if (config_dir.empty()) config_dir = ".";
+  PreparedData p;
+  p.config = given;
+  p.config.data = absolute_paths(given.data, config_dir);
+  p.splits = load_splits(p.config.data, config_dir, p.config.train.seed);
+  check_input_shape(p.config, p.splits);
+  p.classes = std::max({p.splits.train.classes, p.splits.val.classes, p.splits.test.classes});
+  p.normalizer.method = p.config.data.normalize;
+  p.normalizer.fit(p.splits.train);
+  p.normalizer.apply(p.splits.train);
+  p.normalizer.apply(p.splits.val);
+  p.normalizer.apply(p.splits.test);
+  return p;
+}
+
+}  // namespace gradnet
