@@ -49,6 +49,12 @@ class Tensor {
     data_.assign(numel(shape_), fill);
   }
   void fill(T value) { data_.assign(data_.size(), value); }
+  // Keeps the first `rows` rows (dim 0) in place: no copy, no new allocation.
+  void truncate_rows(Index rows) {
+    const Index row_size = shape_.empty() || shape_[0] == 0 ? 0 : size() / shape_[0];
+    shape_[0] = rows;
+    data_.resize(static_cast<std::size_t>(rows * row_size));
+  }
 
   const Shape& shape() const { return shape_; }
   Index dim(int i) const { return shape_[i]; }

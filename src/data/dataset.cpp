@@ -22,4 +22,10 @@ Dataset slice(const Dataset& d, Index begin, Index end) {
   return out;
 }
 
+void truncate(Dataset& d, Index end) {
+  if (end >= d.size()) return;
+  d.x.truncate_rows(end);
+  d.y.resize(static_cast<std::size_t>(end));
+}
+
 }  // namespace gradnet

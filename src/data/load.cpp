@@ -134,8 +134,8 @@ Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint
     fail(ErrorKind::config, "data.dataset = '{}': expected mnist, fashion-mnist, idx or csv", c.dataset);
   }
   GRADNET_CHECK(c.train_limit >= 0 && c.test_limit >= 0, config, "data.train_limit / data.test_limit must be >= 0");
-  if (c.train_limit > 0 && c.train_limit < s.train.size()) s.train = slice(s.train, 0, c.train_limit);
-  if (c.test_limit > 0 && c.test_limit < s.test.size()) s.test = slice(s.test, 0, c.test_limit);
+  if (c.train_limit > 0) truncate(s.train, c.train_limit);
+  if (c.test_limit > 0) truncate(s.test, c.test_limit);
 
   const Index n = s.train.size();
   GRADNET_CHECK(n > 0, data, "{}: no training examples", s.train.source);
@@ -147,7 +147,7 @@ Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint
                 "data.validation = {} holds out {} of the {} training examples{}; nothing would be left to train on",
                 c.validation, val, n, c.train_limit > 0 ? fmt::format(" (after train_limit = {})", c.train_limit) : "");
   s.val = slice(s.train, n - val, n);
-  s.train = slice(s.train, 0, n - val);
+  truncate(s.train, n - val);  // in place: a second copy of the training set would double peak memory
   return s;
 }
 

@@ -25,6 +25,8 @@ struct Dataset {
 
 // Rows [begin, end) of d, copied.
 Dataset slice(const Dataset& d, Index begin, Index end);
+// Keeps rows [0, end) of d in place (no second copy of a large training set).
+void truncate(Dataset& d, Index end);
 
 struct Splits {
   Dataset train, val, test;
