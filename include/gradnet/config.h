@@ -112,6 +112,38 @@ struct TrainConfig {
   std::vector<std::int64_t> batch_sizes;            // the batch size from each milestone on
 };
 
+// Checkpoints: checkpoints/step-<N>.safetensors every N epochs and/or steps, written atomically
+// (temp file, fsync, rename), the last keep_last kept, plus best.safetensors by `monitor`.
+struct CheckpointConfig {
+  std::int64_t every_epochs = 1;     // 0: no per-epoch checkpoints
+  std::int64_t every_steps = 0;      // 0: no per-step checkpoints
+  std::int64_t keep_last = 2;        // step-* files kept (>= 1)
+  bool keep_best = true;             // best.safetensors: the weights at the best `monitor` value
+  std::string monitor = "val_loss";  // val_loss | val_acc | train_loss | train_acc
+  std::string mode = "auto";         // auto (acc: max, loss: min) | min | max
+};
+
+// Keras's EarlyStopping: stop when `monitor` has not improved by min_delta for `patience` epochs.
+struct EarlyStoppingConfig {
+  bool enabled = false;
+  std::string monitor = "val_loss";
+  std::string mode = "auto";
+  std::int64_t patience = 5;
+  double min_delta = 0.0;
+  bool restore_best_weights = false;
+  std::int64_t start_from_epoch = 0;
+};
+
+// Divergence guard: a non-finite loss, gradient or weight always stops the run (exit 1, naming
+// the step and the layer); a loss that explodes while finite (its mean over check_every steps
+// above explode_factor x the step-0 loss for `patience` consecutive checks) stops or warns.
+struct DivergenceConfig {
+  std::int64_t check_every = 10;     // steps per explosion check
+  double explode_factor = 10.0;
+  std::int64_t patience = 3;
+  std::string action = "stop";       // stop | warn
+};
+
 struct Config {
   std::string name = "run";
   std::string source;                // the file it was read from ("" for built-in)
@@ -120,6 +152,9 @@ struct Config {
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
   TrainConfig train;
+  CheckpointConfig checkpoint;
+  EarlyStoppingConfig early_stopping;
+  DivergenceConfig divergence;
 };
 
 // Reads and validates path, then applies overrides ("optimizer.lr=0.05",

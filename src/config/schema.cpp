@@ -374,6 +374,56 @@ void train_keys(Section v) {
           .at_least(1));
 }
 
+const std::vector<std::string> kMonitored = {"val_loss", "val_acc", "train_loss", "train_acc"};
+
+void checkpoint_keys(Section v) {
+  const auto c = &Config::checkpoint;
+  using C = CheckpointConfig;
+  v.add(field("checkpoint", c, &C::every_epochs, "every_epochs", K::integer,
+              "write checkpoints/step-<N>.safetensors every this many epochs; 0: never").at_least(0));
+  v.add(field("checkpoint", c, &C::every_steps, "every_steps", K::integer,
+              "also every this many steps (updates); 0: never").at_least(0));
+  v.add(field("checkpoint", c, &C::keep_last, "keep_last", K::integer, "how many step-* checkpoints to keep")
+            .at_least(1));
+  v.add(field("checkpoint", c, &C::keep_best, "keep_best", K::boolean,
+              "keep checkpoints/best.safetensors, the weights at the best `monitor` value (checked per epoch)"));
+  v.add(field("checkpoint", c, &C::monitor, "monitor", K::string, "the metric that decides the best checkpoint")
+            .one_of(kMonitored));
+  v.add(field("checkpoint", c, &C::mode, "mode", K::string, "auto (acc: higher is better, loss: lower), min or max")
+            .one_of({"auto", "min", "max"}));
+}
+
+void early_stopping_keys(Section v) {
+  const auto e = &Config::early_stopping;
+  using E = EarlyStoppingConfig;
+  v.add(field("early_stopping", e, &E::enabled, "enabled", K::boolean, "stop when `monitor` stops improving"));
+  v.add(field("early_stopping", e, &E::monitor, "monitor", K::string, "the metric watched, once per epoch")
+            .one_of(kMonitored));
+  v.add(field("early_stopping", e, &E::mode, "mode", K::string, "auto (acc: max, loss: min), min or max")
+            .one_of({"auto", "min", "max"}));
+  v.add(field("early_stopping", e, &E::patience, "patience", K::integer,
+              "epochs without an improvement before stopping").at_least(0));
+  v.add(field("early_stopping", e, &E::min_delta, "min_delta", K::number,
+              "the smallest change that counts as an improvement").at_least(0));
+  v.add(field("early_stopping", e, &E::restore_best_weights, "restore_best_weights", K::boolean,
+              "end with the weights of the best epoch instead of the last"));
+  v.add(field("early_stopping", e, &E::start_from_epoch, "start_from_epoch", K::integer,
+              "epochs to train before early stopping may act").at_least(0));
+}
+
+void divergence_keys(Section v) {
+  const auto d = &Config::divergence;
+  using D = DivergenceConfig;
+  v.add(field("divergence", d, &D::check_every, "check_every", K::integer,
+              "steps per explosion check (non-finite values are checked every step)").at_least(1));
+  v.add(field("divergence", d, &D::explode_factor, "explode_factor", K::number,
+              "the loss explodes when its mean over a check exceeds this times the step-0 loss").above(1));
+  v.add(field("divergence", d, &D::patience, "patience", K::integer,
+              "consecutive exploding checks before acting").at_least(1));
+  v.add(field("divergence", d, &D::action, "action", K::string,
+              "stop (exit 1, keeping metrics and the last good checkpoint) or warn").one_of({"stop", "warn"}));
+}
+
 std::vector<ConfigKey> build_keys() {
   std::vector<ConfigKey> v;
   top_level_keys(Section(v));
@@ -382,13 +432,18 @@ std::vector<ConfigKey> build_keys() {
   optimizer_keys(Section(v));
   schedule_keys(Section(v));
   train_keys(Section(v));
+  checkpoint_keys(Section(v));
+  early_stopping_keys(Section(v));
+  divergence_keys(Section(v));
   return v;
 }
 
 }  // namespace
 
 const std::vector<std::string>& sections() {
-  static const std::vector<std::string> names = {"data", "model", "optimizer", "schedule", "train"};
+  static const std::vector<std::string> names = {"data",       "model",          "optimizer", "schedule",
+                                                 "train",      "checkpoint",     "early_stopping",
+                                                 "divergence"};
   return names;
 }
 
