@@ -144,6 +144,20 @@ struct DivergenceConfig {
   std::string action = "stop";       // stop | warn
 };
 
+// Training monitors (docs/monitoring.md): update/param ratios, weight and gradient norms, activation
+// statistics and histograms, written to steps.jsonl, histograms.jsonl, metrics.jsonl and TensorBoard.
+struct MonitorConfig {
+  bool enabled = true;
+  std::int64_t every_steps = 10;             // ratios and norms every N steps (steps.jsonl)
+  std::int64_t activation_every_steps = 50;  // activation statistics every N steps
+  std::vector<std::int64_t> histogram_epochs;  // epochs with histograms; empty: the first and the last
+  std::int64_t histogram_bins = 30;
+  double ratio_low = 1e-4;                   // warn when an update/param ratio is below ...
+  double ratio_high = 1e-2;                  // ... or above (the notes' rule: ~1e-3)
+  double saturation_warn = 0.5;              // warn above this saturated (sigmoid/tanh) or dead (relu) share
+  bool tensorboard = true;                   // tensorboard/events.out.tfevents.*
+};
+
 struct Config {
   std::string name = "run";
   std::string source;                // the file it was read from ("" for built-in)
@@ -155,6 +169,7 @@ struct Config {
   CheckpointConfig checkpoint;
   EarlyStoppingConfig early_stopping;
   DivergenceConfig divergence;
+  MonitorConfig monitor;
 };
 
 // Reads and validates path, then applies overrides ("optimizer.lr=0.05",

@@ -62,6 +62,9 @@ void check_across(const Config& c, const Context& ctx) {
     fail(ErrorKind::config, "{}: {}", ctx.where(key), message);
   if (const auto [key, message] = schedule_config_problem(c); !key.empty())
     fail(ErrorKind::config, "{}: {}", ctx.where(key), message);
+  if (c.monitor.ratio_low >= c.monitor.ratio_high)
+    fail(ErrorKind::config, "{}: monitor.ratio_low = {:g} must be below monitor.ratio_high = {:g}",
+         ctx.where("monitor.ratio_low"), c.monitor.ratio_low, c.monitor.ratio_high);
   if (c.data.dataset == "csv" && c.data.path.empty())
     fail(ErrorKind::config, "{}: data.dataset = \"csv\" needs data.path (the CSV file)", ctx.where("data.dataset"));
 }

@@ -424,6 +424,36 @@ void divergence_keys(Section v) {
               "stop (exit 1, keeping metrics and the last good checkpoint) or warn").one_of({"stop", "warn"}));
 }
 
+void monitor_keys(Section v) {
+  const auto m = &Config::monitor;
+  using M = MonitorConfig;
+  v.add(field("monitor", m, &M::enabled, "enabled", K::boolean,
+              "watch the run (docs/monitoring.md): update/param ratios, weight and gradient norms, activation "
+              "statistics, histograms; steps.jsonl, histograms.jsonl, metrics.jsonl and TensorBoard files"));
+  v.add(field("monitor", m, &M::every_steps, "every_steps", K::integer,
+              "steps between two samples of the update/param ratios, weight and gradient norms (steps.jsonl)")
+            .at_least(1));
+  v.add(field("monitor", m, &M::activation_every_steps, "activation_every_steps", K::integer,
+              "steps between two samples of the activation statistics (mean, std, saturated, dead)")
+            .at_least(1));
+  v.add(field("monitor", m, &M::histogram_epochs, "histogram_epochs", K::int_list,
+              "epochs whose weight, gradient and activation histograms are kept (0: the initial weights); "
+              "empty: the first and the last epoch")
+            .at_least(0));
+  v.add(field("monitor", m, &M::histogram_bins, "histogram_bins", K::integer,
+              "equal-width bins between a histogram's min and max").at_least(1).at_most(10000));
+  v.add(field("monitor", m, &M::ratio_low, "ratio_low", K::number,
+              "warn when a weight's update/param ratio ‖Δw‖/‖w‖ (epoch mean) is below this (the rule: ~1e-3)")
+            .above(0));
+  v.add(field("monitor", m, &M::ratio_high, "ratio_high", K::number,
+              "warn when it is above this").above(0));
+  v.add(field("monitor", m, &M::saturation_warn, "saturation_warn", K::number,
+              "warn when the share of saturated sigmoid/tanh outputs or of dead (zero) relu outputs is above this")
+            .at_least(0).at_most(1));
+  v.add(field("monitor", m, &M::tensorboard, "tensorboard", K::boolean,
+              "also write TensorBoard event files under tensorboard/"));
+}
+
 std::vector<ConfigKey> build_keys() {
   std::vector<ConfigKey> v;
   top_level_keys(Section(v));
@@ -435,6 +465,7 @@ std::vector<ConfigKey> build_keys() {
   checkpoint_keys(Section(v));
   early_stopping_keys(Section(v));
   divergence_keys(Section(v));
+  monitor_keys(Section(v));
   return v;
 }
 
@@ -443,7 +474,7 @@ std::vector<ConfigKey> build_keys() {
 const std::vector<std::string>& sections() {
   static const std::vector<std::string> names = {"data",       "model",          "optimizer", "schedule",
                                                  "train",      "checkpoint",     "early_stopping",
-                                                 "divergence"};
+                                                 "divergence", "monitor"};
   return names;
 }
 
