@@ -1,18 +1,26 @@
-// gradnet train CONFIG [--set KEY=VALUE]... [--out DIR] [--epochs N] [--json] [--quiet]
+// gradnet train CONFIG [--set KEY=VALUE]... [--out DIR] [--epochs N] [--resume RUNDIR] [--json] [--quiet]
+// SIGINT/SIGTERM: finish the step, checkpoint, exit 130/143; SIGHUP: checkpoint and go on.
+#include <csignal>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "gradnet/config.h"
+#include "gradnet/error.h"
 #include "gradnet/train/trainer.h"
 #include "progress.h"
 
 namespace gradnet::cli {
 
 namespace {
+volatile std::sig_atomic_t g_signal = 0;
+extern "C" void on_signal(int sig) { g_signal = sig; }
+
 struct TrainArgs {
+  std::string resume;
   std::string config;
   std::vector<std::string> sets;
   std::string out;
@@ -27,7 +35,11 @@ nlohmann::json nullable(double v) { return std::isnan(v) ? nlohmann::json(nullpt
 Command add_train(CLI::App& root) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* app = root.add_subcommand("train", "Train the model a TOML config describes; results go to a run directory");
-  app->add_option("config", args->config, "Experiment config (TOML), e.g. configs/mnist-mlp.toml")->required();
+  app->add_option("config", args->config,
+                  "Experiment config (TOML), e.g. configs/mnist-mlp.toml; with --resume, the run's own config.toml is used");
+  app->add_option("--resume", args->resume,
+                  "Continue this run directory from its newest checkpoint (same counters, same data order: the "
+                  "result is bit-identical to an uninterrupted run); --epochs may extend it");
   app->add_option("--set", args->sets, "Override a config key: --set optimizer.lr=0.05 (repeatable)")
       ->type_name("KEY=VALUE");
   app->add_option("--out", args->out, "Run directory (default: runs/<name>-<UTC timestamp>); must be new or empty");
@@ -37,11 +49,33 @@ Command add_train(CLI::App& root) {
   return {app, [args] {
             std::vector<std::string> overrides = args->sets;
             if (args->epochs > 0) overrides.push_back(fmt::format("train.epochs={}", args->epochs));
-            const Config config = load_config(args->config, overrides);
-            ProgressPrinter progress(args->quiet);
             TrainOptions options;
             options.out_dir = args->out;
-            const Summary s = train(config, options, progress);
+            std::string config_path = args->config;
+            if (!args->resume.empty()) {
+              GRADNET_CHECK(args->out.empty(), usage, "--resume continues {} in place; --out does not apply", args->resume);
+              GRADNET_CHECK(args->sets.empty(), usage,
+                            "--resume continues a run with its own config ({}/config.toml); --set does not apply "
+                            "(only --epochs, to train longer)", args->resume);
+              config_path = (std::filesystem::path(args->resume) / "config.toml").string();
+              GRADNET_CHECK(std::filesystem::exists(config_path), usage,
+                            "--resume {}: no config.toml there; give a run directory made by `gradnet train`", args->resume);
+              options.resume_dir = args->resume;
+            } else {
+              GRADNET_CHECK(!config_path.empty(), usage, "train needs a CONFIG (or --resume RUNDIR)");
+            }
+            const Config config = load_config(config_path, overrides);
+            ProgressPrinter progress(args->quiet);
+            options.signal_flag = &g_signal;
+            for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_signal);
+            Summary s;
+            try {
+              s = train(config, options, progress);
+            } catch (const Interrupted& i) {
+              fmt::print(stderr, "gradnet: interrupted by signal {}; checkpoint {}; continue with: gradnet train --resume {}\n",
+                         i.signal, i.checkpoint, std::filesystem::path(i.checkpoint).parent_path().parent_path().string());
+              return 128 + i.signal;
+            }
             if (args->json) {
               print_json_line({{"test_accuracy", s.test_accuracy},
                                {"test_loss", s.test_loss},
@@ -56,6 +90,7 @@ Command add_train(CLI::App& root) {
                                {"parameters", s.parameters},
                                {"threads", s.threads},
                                {"total_seconds", s.total_seconds},
+                               {"stopped_early", s.stopped_early},
                                {"run_dir", s.run_dir}});
             } else {
               fmt::print("test accuracy {:.4f} (loss {:.4f}) after {} epochs; run directory {}\n", s.test_accuracy,

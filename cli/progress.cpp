@@ -16,6 +16,11 @@ static std::string clock_str(double seconds) {
 
 ProgressPrinter::ProgressPrinter(bool quiet) : quiet_(quiet), tty_(::isatty(2) == 1) {}
 
+void ProgressPrinter::on_warning(const std::string& w) {
+  if (tty_) fmt::print(stderr, "\r\x1b[K");
+  fmt::print(stderr, "gradnet: warning: {}\n", w);  // shown even with --quiet: it changes what the run means
+}
+
 void ProgressPrinter::on_start(const TrainStart& s) {
   start_ = std::chrono::steady_clock::now();
   if (quiet_) return;

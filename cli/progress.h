@@ -11,6 +11,7 @@ namespace gradnet::cli {
 class ProgressPrinter : public TrainCallbacks {
  public:
   explicit ProgressPrinter(bool quiet);
+  void on_warning(const std::string& w) override;
   void on_start(const TrainStart& s) override;
   void on_step(const StepProgress& p) override;
   void on_epoch(const EpochRecord& r) override;

@@ -387,7 +387,7 @@ void checkpoint_keys(Section v) {
             .at_least(1));
   v.add(field("checkpoint", c, &C::keep_best, "keep_best", K::boolean,
               "keep checkpoints/best.safetensors, the weights at the best `monitor` value (checked per epoch)"));
-  v.add(field("checkpoint", c, &C::monitor, "monitor", K::string, "the metric that decides the best checkpoint")
+  v.add(field("checkpoint", c, &C::monitor, "monitor", K::string, "the metric that decides the best checkpoint (without a validation split, val_* follows train_*)")
             .one_of(kMonitored));
   v.add(field("checkpoint", c, &C::mode, "mode", K::string, "auto (acc: higher is better, loss: lower), min or max")
             .one_of({"auto", "min", "max"}));

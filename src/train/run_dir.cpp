@@ -43,6 +43,29 @@ RunDir::RunDir(const std::string& out_dir, const std::string& name) {
   GRADNET_CHECK(metrics_.good(), runtime, "{}: cannot write metrics.jsonl", path_);
 }
 
+RunDir RunDir::reopen(const std::string& dir, std::int64_t epoch) {
+  RunDir run;
+  run.path_ = dir;
+  std::ifstream in(run.file("metrics.jsonl"));
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception&) {
+      break;  // a line cut short by a kill: everything after it is rewritten
+    }
+    if (j.value("epoch", std::int64_t(0)) > epoch) break;
+    kept += line + "\n";
+  }
+  in.close();
+  write_file_atomic(run.file("metrics.jsonl"), kept);
+  run.metrics_.open(run.file("metrics.jsonl"), std::ios::out | std::ios::app);
+  GRADNET_CHECK(run.metrics_.good(), runtime, "{}: cannot append to metrics.jsonl", dir);
+  return run;
+}
+
 void RunDir::append_metrics(const nlohmann::json& record) {
   metrics_ << record.dump() << '\n';
   metrics_.flush();

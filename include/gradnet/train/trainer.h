@@ -5,6 +5,7 @@
 //   validation per epoch -> test -> model.safetensors + summary.json (both atomic).
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -47,6 +48,7 @@ struct EpochRecord {
 class TrainCallbacks {
  public:
   virtual ~TrainCallbacks() = default;
+  virtual void on_warning(const std::string&) {}   // e.g. an exploding loss with divergence.action = "warn"
   virtual void on_start(const TrainStart&) {}
   virtual void on_step(const StepProgress&) {}
   virtual void on_epoch(const EpochRecord&) {}
@@ -55,6 +57,16 @@ class TrainCallbacks {
 struct TrainOptions {
   std::string out_dir;      // empty: runs/<name>-<UTC timestamp>/ under the working directory
   std::string config_dir;   // where relative data paths are resolved ("" = the config's own dir)
+  std::string resume_dir;   // continue this run directory from its newest checkpoint
+  // Set asynchronously by a signal handler: SIGINT/SIGTERM finish the current step, checkpoint
+  // and stop (train() throws Interrupted); SIGHUP checkpoints and goes on (the flag is reset).
+  volatile std::sig_atomic_t* signal_flag = nullptr;
+};
+
+// Thrown by train() after a SIGINT/SIGTERM checkpoint; the run directory says "interrupted".
+struct Interrupted {
+  int signal;
+  std::string checkpoint;
 };
 
 struct Summary {
@@ -69,6 +81,7 @@ struct Summary {
   Index parameters = 0;
   int threads = 1;
   double total_seconds = 0;
+  std::string stopped_early;  // why early stopping ended the run ("" if it ran every epoch)
 };
 
 Summary train(const Config& config, const TrainOptions& options, TrainCallbacks& callbacks);

@@ -1,0 +1,147 @@
+#include "gradnet/train/checkpoint.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "gradnet/error.h"
+#include "gradnet/io/safetensors.h"
+
+namespace fs = std::filesystem;
+
+namespace gradnet {
+
+namespace {
+
+nlohmann::json to_json(const TrainState& s) {
+  return {{"version", 1},
+          {"epoch", s.epoch},
+          {"step", s.step},
+          {"batch", s.batch},
+          {"position", s.position},
+          {"shuffle_epoch_start", s.shuffle_epoch_start},
+          {"dropout", s.dropout},
+          {"schedule", s.schedule},
+          {"loss_sum", s.loss_sum},
+          {"correct", s.correct},
+          {"seen", s.seen},
+          {"epoch_seconds_so_far", s.epoch_seconds_so_far},
+          {"initial_loss", s.initial_loss},
+          {"epoch_seconds", s.epoch_seconds},
+          {"best_value", s.best_value},
+          {"has_best", s.has_best},
+          {"best_epoch", s.best_epoch},
+          {"stop_best", s.stop_best},
+          {"stop_has_best", s.stop_has_best},
+          {"stop_wait", s.stop_wait},
+          {"stop_best_epoch", s.stop_best_epoch},
+          {"explode_count", s.explode_count}};
+}
+
+TrainState from_json(const nlohmann::json& j) {
+  TrainState s;
+  s.epoch = j.at("epoch");
+  s.step = j.at("step");
+  s.batch = j.at("batch");
+  s.position = j.at("position");
+  s.shuffle_epoch_start = j.at("shuffle_epoch_start");
+  s.dropout = j.at("dropout");
+  s.schedule = j.at("schedule").get<std::vector<double>>();
+  s.loss_sum = j.at("loss_sum");
+  s.correct = j.at("correct");
+  s.seen = j.at("seen");
+  s.epoch_seconds_so_far = j.at("epoch_seconds_so_far");
+  s.initial_loss = j.at("initial_loss");
+  s.epoch_seconds = j.at("epoch_seconds").get<std::vector<double>>();
+  s.best_value = j.at("best_value");
+  s.has_best = j.at("has_best");
+  s.best_epoch = j.at("best_epoch");
+  s.stop_best = j.at("stop_best");
+  s.stop_has_best = j.at("stop_has_best");
+  s.stop_wait = j.at("stop_wait");
+  s.stop_best_epoch = j.at("stop_best_epoch");
+  s.explode_count = j.at("explode_count");
+  return s;
+}
+
+// Doubles go through JSON as their exact bit patterns where bit-exact resume depends on them.
+constexpr const char* kMetaKey = "gradnet_checkpoint";
+
+}  // namespace
+
+void write_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>& optimizer, const TrainState& state) {
+  SafetensorsFile file;
+  for (Param<float>* p : net.params()) file.tensors.push_back({"model." + p->name, p->value.shape(), p->value.vec()});
+  for (const auto& [name, t] : optimizer.state()) file.tensors.push_back({"optimizer." + name, t->shape(), t->vec()});
+  file.metadata["format"] = "pt";
+  file.metadata["producer"] = "gradnet";
+  file.metadata[kMetaKey] = to_json(state).dump();
+  fs::create_directories(fs::path(path).parent_path());
+  write_safetensors(path, file);
+}
+
+TrainState read_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>& optimizer) {
+  SafetensorsFile file = read_safetensors(path);
+  auto meta = file.metadata.find(kMetaKey);
+  GRADNET_CHECK(meta != file.metadata.end(), checkpoint, "{}: not a gradnet checkpoint (no '{}' metadata)", path,
+                kMetaKey);
+  TrainState state;
+  try {
+    state = from_json(nlohmann::json::parse(meta->second));
+  } catch (const nlohmann::json::exception& e) {
+    fail(ErrorKind::checkpoint, "{}: malformed checkpoint metadata: {}", path, e.what());
+  }
+  for (Param<float>* p : net.params()) {
+    const NamedTensor* t = file.find("model." + p->name);
+    GRADNET_CHECK(t && t->shape == p->value.shape(), checkpoint,
+                  "{}: tensor 'model.{}' is missing or has another shape: the checkpoint is of another model", path,
+                  p->name);
+    p->value.vec() = t->data;
+  }
+  std::map<std::string, Tensor<float>> opt;
+  for (const NamedTensor& t : file.tensors) {
+    if (t.name.rfind("optimizer.", 0) != 0) continue;
+    Tensor<float> v(t.shape);
+    v.vec() = t.data;
+    opt.emplace(t.name.substr(10), std::move(v));
+  }
+  try {
+    optimizer.load_state(opt);
+  } catch (const Error& e) {
+    fail(ErrorKind::checkpoint, "{}: {}", path, e.what());
+  }
+  return state;
+}
+
+std::string checkpoint_name(Index step) { return fmt::format("checkpoints/step-{:08}.safetensors", step); }
+
+static std::vector<fs::path> step_checkpoints(const std::string& run_dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(fs::path(run_dir) / "checkpoints", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("step-", 0) == 0 && name.size() > 12 && name.substr(name.size() - 12) == ".safetensors")
+      out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());  // zero-padded step numbers sort by step
+  return out;
+}
+
+std::string latest_checkpoint(const std::string& run_dir) {
+  const auto all = step_checkpoints(run_dir);
+  GRADNET_CHECK(!all.empty(), checkpoint, "{}: no checkpoints/step-*.safetensors to resume from", run_dir);
+  return all.back().string();
+}
+
+void prune_checkpoints(const std::string& run_dir, Index keep) {
+  std::error_code ec;
+  const auto all = step_checkpoints(run_dir);
+  for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < all.size(); ++i) fs::remove(all[i], ec);
+  for (const auto& e : fs::directory_iterator(fs::path(run_dir) / "checkpoints", ec))
+    if (e.path().filename().string().find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
+}
+
+}  // namespace gradnet

@@ -1,0 +1,75 @@
+#include "guard.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "gradnet/error.h"
+
+namespace gradnet {
+
+namespace {
+
+bool all_finite(const float* p, Index n) {
+  float acc = 0.0f;  // x * 0 is 0 for finite x and NaN for inf/NaN: one vectorisable pass
+  for (Index i = 0; i < n; ++i) acc += p[i] * 0.0f;
+  return acc == 0.0f;
+}
+
+std::string hint(double lr) {
+  return fmt::format("the run diverged: try a lower optimizer.lr (now {:g}), e.g. {:g}", lr, lr / 10);
+}
+
+}  // namespace
+
+DivergenceGuard::DivergenceGuard(const DivergenceConfig& config, double initial_loss, double base_lr)
+    : config_(config), initial_loss_(initial_loss), base_lr_(base_lr) {}
+
+void DivergenceGuard::non_finite_loss(Net<float>& net, double loss, Index step, std::int64_t epoch, double lr) const {
+  std::string where = "in the loss itself (every layer's output is finite)";
+  for (Index i = 0; i < net.num_layers(); ++i) {
+    ConstView<float> a = net.activation(i);
+    if (!all_finite(a.data, a.size())) {
+      where = fmt::format("first in the output of layers.{} ({})", i, net.layer(i).type());
+      break;
+    }
+  }
+  fail(ErrorKind::runtime, "step {} (epoch {}): the loss became {}; non-finite values appeared {}; {}", step, epoch,
+       loss, where, hint(lr));
+}
+
+void DivergenceGuard::check_grads(Net<float>& net, Index step, std::int64_t epoch, double lr) const {
+  for (Index i = 0; i < net.num_layers(); ++i)
+    for (const Param<float>& p : net.layer(i).params())
+      if (!all_finite(p.grad.data(), p.grad.size()))
+        fail(ErrorKind::runtime, "step {} (epoch {}): the gradient of {} holds non-finite values (first layer: "
+             "layers.{} ({})); {}", step, epoch, p.name, i, net.layer(i).type(), hint(lr));
+}
+
+std::string DivergenceGuard::after_step(Net<float>& net, double loss, Index step, std::int64_t epoch, double lr) {
+  window_sum_ += loss;
+  ++window_n_;
+  if (!check_now(step)) return "";
+  for (Index i = 0; i < net.num_layers(); ++i)
+    for (const Param<float>& p : net.layer(i).params())
+      if (!all_finite(p.value.data(), p.value.size()))
+        fail(ErrorKind::runtime, "step {} (epoch {}): the weights of {} became non-finite after the update; {}",
+             step, epoch, p.name, hint(lr));
+  const double mean = window_sum_ / static_cast<double>(window_n_);
+  window_sum_ = 0;
+  window_n_ = 0;
+  if (!(initial_loss_ > 0) || mean <= config_.explode_factor * initial_loss_) {
+    count_ = 0;
+    return "";
+  }
+  if (++count_ < config_.patience) return "";
+  const std::string message = fmt::format(
+      "step {} (epoch {}): the loss is exploding: its mean over the last {} steps, {:.4g}, has been above {:g} x the "
+      "step-0 loss {:.4g} for {} checks in a row; {}",
+      step, epoch, config_.check_every, mean, config_.explode_factor, initial_loss_, count_, hint(lr));
+  count_ = 0;
+  if (config_.action == "stop") fail(ErrorKind::runtime, "{}", message);
+  return message;
+}
+
+}  // namespace gradnet

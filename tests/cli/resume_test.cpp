@@ -1,0 +1,184 @@
+// Checkpoints, resume, signals, early stopping and the divergence guard, through the binary.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "configs.h"
+#include "gradnet/io/safetensors.h"
+#include "test_support.h"
+
+extern char** environ;
+namespace fs = std::filesystem;
+using namespace gradnet::testing;
+
+namespace {
+
+std::string mnist_dir() {
+  const std::string dir = find_dataset_dir("mnist");
+  if (dir.empty()) ADD_FAILURE() << "MNIST not found: run scripts/setup";
+  return dir;
+}
+
+// 6 epochs on 20,000 images: long enough (a few tenths of a second per epoch) to be interrupted.
+std::string long_config() {
+  return tiny_mnist_config(mnist_dir(), "[checkpoint]\nevery_steps = 40\nkeep_last = 3\n") ;
+}
+
+std::vector<std::string> train_args(const std::string& cfg, const std::string& out) {
+  return {"train", cfg, "--out", out, "-q", "--epochs", "6", "--set", "data.train_limit=20000"};
+}
+
+pid_t spawn(const std::vector<std::string>& args) {
+  std::vector<std::string> all = {GRADNET_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  EXPECT_EQ(posix_spawn(&pid, all[0].c_str(), &fa, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::size_t metric_lines(const std::string& run) {
+  std::ifstream f(run + "/metrics.jsonl");
+  std::size_t n = 0;
+  for (std::string l; std::getline(f, l);) n += !l.empty();
+  return n;
+}
+
+}  // namespace
+
+TEST(Resume, SigintThenResumeEndsBitIdenticalToAnUninterruptedRun) {
+  TempDir tmp;
+  write_file(tmp / "c.toml", long_config());
+  ASSERT_EQ(run_gradnet(train_args(tmp / "c.toml", tmp / "ref")).exit_code, 0);
+
+  const std::string run = tmp / "interrupted";
+  pid_t pid = spawn(train_args(tmp / "c.toml", run));
+  // Interrupt once the first epoch is logged (mid-run, whatever the machine's speed).
+  for (int i = 0; i < 20000 && metric_lines(run) < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  kill(pid, SIGINT);
+  const int code = wait_exit(pid);
+  ASSERT_TRUE(code == 130 || code == 0) << code;
+  if (code == 130) {
+    auto summary = nlohmann::json::parse(read_file(run + "/summary.json"));
+    EXPECT_EQ(summary["status"], "interrupted");
+    EXPECT_FALSE(fs::exists(run + "/model.safetensors"));
+    CliResult r = run_gradnet({"train", "--resume", run, "-q"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  } else {
+    ADD_FAILURE() << "the run finished before SIGINT arrived; resume was not exercised";
+  }
+  EXPECT_EQ(read_file(run + "/model.safetensors"), read_file(tmp / "ref/model.safetensors"));
+  EXPECT_EQ(metric_lines(run), 7u);  // epoch 0..6, none twice
+}
+
+TEST(Resume, SigkillAtRandomMomentsNeverLeavesACorruptCheckpoint) {
+  TempDir tmp;
+  write_file(tmp / "c.toml", long_config());
+  ASSERT_EQ(run_gradnet(train_args(tmp / "c.toml", tmp / "ref")).exit_code, 0);
+  const std::string reference = read_file(tmp / "ref/model.safetensors");
+  std::mt19937 gen(12345);
+  for (int round = 0; round < 4; ++round) {
+    const std::string run = tmp / ("killed" + std::to_string(round));
+    pid_t pid = spawn(train_args(tmp / "c.toml", run));
+    for (int i = 0; i < 20000 && !fs::exists(run + "/checkpoints"); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 400)(gen)));
+    kill(pid, SIGKILL);
+    wait_exit(pid);
+    // Every file under a checkpoint's name parses completely.
+    for (const auto& e : fs::directory_iterator(run + "/checkpoints")) {
+      const std::string name = e.path().filename().string();
+      if (name[0] == '.') continue;  // a temp file of the killed writer: never read
+      EXPECT_NO_THROW(gradnet::read_safetensors(e.path().string())) << name;
+    }
+    if (fs::exists(run + "/model.safetensors")) continue;  // it finished before the kill
+    CliResult r = run_gradnet({"train", "--resume", run, "-q"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(read_file(run + "/model.safetensors"), reference) << "round " << round;
+  }
+}
+
+TEST(Resume, ExtendingAFinishedRunEqualsTrainingLongerFromTheStart) {
+  TempDir tmp;
+  write_file(tmp / "c.toml", tiny_mnist_config(mnist_dir()));
+  ASSERT_EQ(run_gradnet({"train", tmp / "c.toml", "--out", tmp / "long", "-q", "--epochs", "4"}).exit_code, 0);
+  ASSERT_EQ(run_gradnet({"train", tmp / "c.toml", "--out", tmp / "short", "-q", "--epochs", "2"}).exit_code, 0);
+  CliResult r = run_gradnet({"train", "--resume", tmp / "short", "-q", "--epochs", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_file(tmp / "short/model.safetensors"), read_file(tmp / "long/model.safetensors"));
+  EXPECT_EQ(run_gradnet({"train", "--resume", tmp / "nothing-here", "-q"}).exit_code, 2);
+  EXPECT_EQ(run_gradnet({"train", "--resume", tmp / "short", "--set", "optimizer.lr=1"}).exit_code, 2);
+}
+
+TEST(EarlyStopping, StopsAfterPatienceAndRestoresTheBestWeights) {
+  TempDir tmp;
+  // min_delta = 1 on an accuracy: no epoch can improve on the first, so it stops after `patience`.
+  write_file(tmp / "c.toml", tiny_mnist_config(mnist_dir(), "[early_stopping]\nenabled = true\nmonitor = \"val_acc\"\n"
+                                                            "min_delta = 1.0\npatience = 2\nrestore_best_weights = true\n"));
+  CliResult r = run_gradnet({"train", tmp / "c.toml", "--out", tmp / "run", "--epochs", "8", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("early stopping at epoch 3"), std::string::npos) << r.err;
+  EXPECT_EQ(metric_lines(tmp / "run"), 4u);  // epochs 0..3
+  auto model = gradnet::read_safetensors(tmp / "run/model.safetensors");
+  auto best = gradnet::read_safetensors(tmp / "run/checkpoints/early_stopping_best.safetensors");
+  EXPECT_EQ(best.metadata["epoch"], "1");
+  for (const auto& t : model.tensors) EXPECT_EQ(t.data, best.find(t.name)->data) << t.name;
+}
+
+TEST(Divergence, MseAtLr10WithMomentumStopsNamingStepAndLayer) {
+  TempDir tmp;
+  CliResult r = run_gradnet({"train", source_dir() + "/configs/mnist-mlp.toml", "--out", tmp / "run", "-q", "--set",
+                             "data.dir=" + mnist_dir(), "--set", "model.loss=mse", "--set", "optimizer.lr=10", "--set",
+                             "optimizer.momentum=0.9"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("gradnet: error: step "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("layers."), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("optimizer.lr"), std::string::npos) << r.err;
+  EXPECT_GE(metric_lines(tmp / "run"), 1u);
+  EXPECT_NO_THROW(gradnet::read_safetensors(tmp / "run/checkpoints/step-00000000.safetensors"));
+  EXPECT_EQ(nlohmann::json::parse(read_file(tmp / "run/summary.json"))["status"], "failed");
+}
+
+TEST(Divergence, ExplodingFiniteLossIsReportedOrWarned) {
+  TempDir tmp;
+  const std::vector<std::string> base = {"train", source_dir() + "/configs/mnist-mlp.toml", "-q", "--epochs", "1",
+                                         "--set", "data.dir=" + mnist_dir(), "--set", "optimizer.lr=10"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return run_gradnet(a);
+  };
+  CliResult stop = with({"--out", tmp / "stop"});
+  EXPECT_EQ(stop.exit_code, 1) << stop.err;
+  EXPECT_NE(stop.err.find("exploding"), std::string::npos) << stop.err;
+  CliResult warn = with({"--out", tmp / "warn", "--set", "divergence.action=warn"});
+  EXPECT_EQ(warn.exit_code, 0) << warn.err;
+  EXPECT_NE(warn.err.find("gradnet: warning: "), std::string::npos) << warn.err;
+  // The seed network at its own lr never trips the guard.
+  CliResult fine = run_gradnet({"train", source_dir() + "/configs/mnist-mlp.toml", "--epochs", "1", "--out", tmp / "fine",
+                                "--set", "data.dir=" + mnist_dir()});
+  EXPECT_EQ(fine.err.find("warning"), std::string::npos) << fine.err;
+}
