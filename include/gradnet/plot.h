@@ -28,7 +28,9 @@ struct Axes {
   std::string x_label, y_label;
   std::string note;           // small text under the plot, right-aligned ("steps per epoch: 100 (default)")
   bool log_y = false;         // y values <= 0 are left out
+  bool log_x = false;         // x values <= 0 are left out (lr-find's lr axis)
   bool legend = true;
+  bool legend_left = false;   // the legend in the top-left corner instead of the top-right
   int width = 900, height = 560;  // pixels
 };
 

@@ -42,7 +42,7 @@ class Canvas {
             bool bold = false, double angle = 0);
 
   Axes axes_;
-  double x0_, x1_, y0_, y1_;  // data range (log10 of y when log_y)
+  double x0_, x1_, y0_, y1_;  // data range (log10 of x / y when log_x / log_y)
   double left_, right_, top_, bottom_;
   cairo_surface_t* surface_ = nullptr;
   cairo_t* cr_ = nullptr;

@@ -43,6 +43,7 @@ void contour_plot(const std::string& path, const Axes& axes_in, const Grid& g, c
                 "contour_plot: grid {}x{} holds {} values", g.nx, g.ny, g.z.size());
   Axes axes = axes_in;
   axes.log_y = false;
+  axes.log_x = false;
   detail::Canvas canvas(axes, g.x0, g.x1, g.y0, g.y1);
   cairo_t* cr = canvas.cr();
   const double dx = (g.x1 - g.x0) / (g.nx - 1), dy = (g.y1 - g.y0) / (g.ny - 1);

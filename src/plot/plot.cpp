@@ -63,7 +63,10 @@ Canvas::~Canvas() {
   cairo_surface_destroy(surface_);
 }
 
-double Canvas::px(double x) const { return left_ + (x - x0_) / (x1_ - x0_) * (right_ - left_); }
+double Canvas::px(double x) const {
+  const double v = axes_.log_x ? std::log10(x) : x;
+  return left_ + (v - x0_) / (x1_ - x0_) * (right_ - left_);
+}
 double Canvas::py(double y) const {
   const double v = axes_.log_y ? std::log10(y) : y;
   return bottom_ - (v - y0_) / (y1_ - y0_) * (bottom_ - top_);
@@ -87,8 +90,8 @@ void Canvas::text(const std::string& s, double x, double y, double ax, double ay
 
 void Canvas::draw_frame() {
   cairo_set_line_width(cr_, 1);
-  for (double t : ticks(x0_, x1_, false)) {
-    const double x = std::round(px(t)) + 0.5;
+  for (double t : ticks(x0_, x1_, axes_.log_x)) {
+    const double x = std::round(left_ + (t - x0_) / (x1_ - x0_) * (right_ - left_)) + 0.5;
     cairo_set_source_rgba(cr_, 0, 0, 0, 0.08);
     cairo_move_to(cr_, x, top_);
     cairo_line_to(cr_, x, bottom_);
@@ -97,7 +100,7 @@ void Canvas::draw_frame() {
     cairo_move_to(cr_, x, bottom_);
     cairo_line_to(cr_, x, bottom_ + 5);
     cairo_stroke(cr_);
-    text(tick_label(t), x, bottom_ + 8, 0.5, 0, 12);
+    text(tick_label(axes_.log_x ? std::pow(10.0, t) : t), x, bottom_ + 8, 0.5, 0, 12);
   }
   for (double t : ticks(y0_, y1_, axes_.log_y)) {
     const double y = std::round(bottom_ - (t - y0_) / (y1_ - y0_) * (bottom_ - top_)) + 0.5;
@@ -134,7 +137,8 @@ void Canvas::draw_series(const Series& s) {
   cairo_set_line_join(cr_, CAIRO_LINE_JOIN_ROUND);
   bool pen = false;
   for (std::size_t i = 0; i < n; ++i) {
-    const bool ok = std::isfinite(s.x[i]) && std::isfinite(s.y[i]) && (!axes_.log_y || s.y[i] > 0);
+    const bool ok = std::isfinite(s.x[i]) && std::isfinite(s.y[i]) && (!axes_.log_y || s.y[i] > 0) &&
+                    (!axes_.log_x || s.x[i] > 0);
     if (!ok) {
       pen = false;
       continue;
@@ -146,6 +150,7 @@ void Canvas::draw_series(const Series& s) {
   }
   cairo_stroke(cr_);
   for (std::size_t i = 0; s.markers && i < n; ++i) {
+    if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (axes_.log_x && s.x[i] <= 0)) continue;
     cairo_arc(cr_, px(s.x[i]), py(s.y[i]), s.width + 1, 0, 2 * M_PI);
     cairo_fill(cr_);
   }
@@ -174,7 +179,7 @@ void Canvas::draw_legend(const std::vector<Series>& series) {
     w = std::max(w, e.x_advance);
   }
   const double row = 18, box_w = w + 46, box_h = row * shown.size() + 10;
-  const double x = right_ - box_w - 10, y = top_ + 10;
+  const double x = axes_.legend_left ? left_ + 10 : right_ - box_w - 10, y = top_ + 10;
   cairo_set_source_rgba(cr_, 1, 1, 1, 0.88);
   cairo_rectangle(cr_, x, y, box_w, box_h);
   cairo_fill_preserve(cr_);
@@ -214,9 +219,12 @@ void line_plot(const std::string& path, const Axes& axes, const std::vector<Seri
   double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
   for (const Series& s : series)
     for (std::size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (axes.log_y && s.y[i] <= 0)) continue;
-      x0 = std::min(x0, s.x[i]);
-      x1 = std::max(x1, s.x[i]);
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (axes.log_y && s.y[i] <= 0) ||
+          (axes.log_x && s.x[i] <= 0))
+        continue;
+      const double x = axes.log_x ? std::log10(s.x[i]) : s.x[i];
+      x0 = std::min(x0, x);
+      x1 = std::max(x1, x);
       const double y = axes.log_y ? std::log10(s.y[i]) : s.y[i];
       y0 = std::min(y0, y);
       y1 = std::max(y1, y);
