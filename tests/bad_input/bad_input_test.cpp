@@ -176,3 +176,28 @@ TEST(BadInput, UnknownCommandAndMissingArgument) {
   EXPECT_EQ(run_gradnet({"trian"}).exit_code, 2);
   EXPECT_EQ(run_gradnet({"train"}).exit_code, 2);
 }
+
+TEST(BadInput, WrongOptimizerAndScheduleOptions) {
+  FakeMnist data;
+  const std::string cfg = tiny_mnist_config(data.path());
+  struct Case {
+    std::vector<std::string> sets;
+    std::vector<std::string> mentions;
+  };
+  const std::vector<Case> cases = {
+      {{"optimizer.lr=-0.1"}, {"optimizer.lr", "-0.1", "> 0"}},
+      {{"optimizer.type=adam", "optimizer.betas=[0.9, 1.0]"}, {"optimizer.betas"}},
+      {{"schedule.policy=cosine_restart"}, {"schedule.policy", "did you mean 'cosine_restarts'"}},
+      {{"schedule.policy=multistep", "schedule.milestones=[5, 3]"}, {"schedule.milestones"}},
+      {{"optimizer.type=adamm"}, {"optimizer.type", "did you mean 'adam'"}},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> extra;
+    for (const auto& s : c.sets) {
+      extra.push_back("--set");
+      extra.push_back(s);
+    }
+    auto r = train_fails(cfg, 2, extra);
+    expect_mentions(r, c.mentions);
+  }
+}
