@@ -1,0 +1,77 @@
+// DESIGN.md: "A step allocates nothing." Counted: global operator new is replaced in this test
+// binary of its own (area "alloc"),
+// and every allocation inside the measured window fails the test.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include <gtest/gtest.h>
+
+#include "gradnet/data/batcher.h"
+#include "gradnet/layer_registry.h"
+#include "gradnet/net.h"
+#include "gradnet/optim/optimizer.h"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace gradnet {
+namespace {
+
+LayerSpec spec(const std::string& type, Index index, std::map<std::string, Value> attrs = {}) {
+  return LayerSpec{type, index, std::move(attrs)};
+}
+
+TEST(NoAllocation, TrainingStepsOfTheSeedMlpAllocateNothing) {
+  ModelSpec m;
+  m.input = {784};
+  m.layers = {spec("linear", 0, {{"out", std::int64_t(64)}}), spec("sigmoid", 1),
+              spec("linear", 2, {{"out", std::int64_t(16)}}), spec("tanh", 3),
+              spec("linear", 4, {{"out", std::int64_t(10)}})};
+  Net<float> net(m, 10, 128);
+  Rng rng(1);
+  net.init(rng);
+  OptimizerConfig oc;
+  oc.type = "sgd";
+  oc.lr = 0.1;
+  oc.momentum = 0.9;
+  auto opt = make_optimizer(oc, net.params());
+
+  Dataset d;
+  d.shape = {784};
+  d.x = Tensor<float>({1000, 784});
+  for (Index i = 0; i < d.x.size(); ++i) d.x[i] = static_cast<float>(rng.normal());
+  for (Index i = 0; i < 1000; ++i) d.y.push_back(static_cast<std::int32_t>(i % 10));
+  d.classes = 10;
+  Batcher batcher(d, 128, true, Rng(2));
+  batcher.start_epoch();
+  StepContext ctx{Mode::train, &rng};
+  auto step = [&] {
+    Batch b;
+    if (!batcher.next(b)) {
+      batcher.start_epoch();
+      batcher.next(b);
+    }
+    net.zero_grad();
+    net.forward(b.x, ctx);
+    net.loss(b.y);
+    net.backward(b.y);
+    opt->step(0.1);
+  };
+  step();  // the first step may set lazy state up
+  const long before = g_allocations.load();
+  for (int i = 0; i < 20; ++i) step();  // crosses an epoch boundary (8 batches per epoch)
+  EXPECT_EQ(g_allocations.load() - before, 0) << "allocations during 20 training steps";
+}
+
+}  // namespace
+}  // namespace gradnet
