@@ -1,10 +1,15 @@
 // gradnet eval RUNDIR|MODEL [--split test|val] [--json]
+// Accuracy, loss, top-k accuracy, per-class precision / recall / F1, macro and weighted
+// averages, one-vs-rest ROC-AUC and average precision (PR-AUC), confusion matrix.
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "gradnet/data/load.h"
 #include "gradnet/error.h"
 #include "gradnet/train/evaluate.h"
+#include "gradnet/train/metrics.h"
 #include "gradnet/train/model_io.h"
 
 namespace gradnet::cli {
@@ -27,6 +32,51 @@ void print_confusion(const EvalResult& r) {
     fmt::print("\n");
   }
 }
+
+std::string num(double v) { return std::isnan(v) ? "     -" : fmt::format("{:>6.4f}", v); }
+
+void print_metrics(const ClassificationMetrics& m) {
+  std::string topk;
+  for (const TopK& t : m.top_k) topk += fmt::format("  top-{} {:.4f}", t.k, t.accuracy);
+  fmt::print("top-k accuracy:{}\n", topk);
+  fmt::print("{:>12} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9}\n", "class", "precision", "recall", "f1", "support",
+             "roc_auc", "avg_prec");
+  for (std::size_t c = 0; c < m.per_class.size(); ++c) {
+    const ClassMetrics& p = m.per_class[c];
+    fmt::print("{:>12} {:>9.4f} {:>9.4f} {:>9.4f} {:>8} {:>9} {:>9}\n", c, p.precision, p.recall, p.f1, p.support,
+               num(p.roc_auc), num(p.average_precision));
+  }
+  fmt::print("{:>12} {:>9.4f} {:>9.4f} {:>9.4f} {:>8} {:>9} {:>9}\n", "macro avg", m.macro.precision,
+             m.macro.recall, m.macro.f1, m.examples, num(m.macro_roc_auc), num(m.macro_average_precision));
+  fmt::print("{:>12} {:>9.4f} {:>9.4f} {:>9.4f} {:>8}\n", "weighted avg", m.weighted.precision, m.weighted.recall,
+             m.weighted.f1, m.examples);
+}
+
+nlohmann::json metrics_json(const ClassificationMetrics& m) {
+  nlohmann::json j;
+  nlohmann::json topk = nlohmann::json::object();
+  for (const TopK& t : m.top_k) topk[std::to_string(t.k)] = t.accuracy;
+  j["top_k"] = topk;
+  nlohmann::json per_class = nlohmann::json::array();
+  for (std::size_t c = 0; c < m.per_class.size(); ++c) {
+    const ClassMetrics& p = m.per_class[c];
+    per_class.push_back({{"class", c},
+                         {"precision", p.precision},
+                         {"recall", p.recall},
+                         {"f1", p.f1},
+                         {"support", p.support},
+                         {"roc_auc", p.roc_auc},                      // NaN -> null
+                         {"average_precision", p.average_precision}});
+  }
+  j["per_class"] = per_class;
+  j["macro"] = {{"precision", m.macro.precision},
+                {"recall", m.macro.recall},
+                {"f1", m.macro.f1},
+                {"roc_auc", m.macro_roc_auc},
+                {"average_precision", m.macro_average_precision}};
+  j["weighted"] = {{"precision", m.weighted.precision}, {"recall", m.weighted.recall}, {"f1", m.weighted.f1}};
+  return j;
+}
 }  // namespace
 
 Command add_eval(CLI::App& root) {
@@ -48,6 +98,8 @@ Command add_eval(CLI::App& root) {
                           numel(m.net->input_shape()));
             m.normalizer.apply(data);
             const EvalResult r = evaluate(*m.net, data, m.config.train.eval_batch_size);
+            const Tensor<float> probs = predict_probabilities(*m.net, data, m.config.train.eval_batch_size);
+            const ClassificationMetrics cm = classification_metrics(probs.view(), data.y.data());
             std::vector<double> per_class;
             for (std::size_t c = 0; c < r.confusion.size(); ++c) {
               Index total = 0;
@@ -55,17 +107,20 @@ Command add_eval(CLI::App& root) {
               per_class.push_back(total ? static_cast<double>(r.confusion[c][c]) / total : 0.0);
             }
             if (args->json) {
-              print_json_line({{"split", args->split},
-                               {"examples", r.examples},
-                               {"accuracy", r.accuracy},
-                               {"loss", r.loss},
-                               {"per_class_accuracy", per_class},
-                               {"confusion", r.confusion},
-                               {"run_dir", m.run_dir}});
+              nlohmann::json j = {{"split", args->split},
+                                  {"examples", r.examples},
+                                  {"accuracy", r.accuracy},
+                                  {"loss", r.loss},
+                                  {"per_class_accuracy", per_class},
+                                  {"confusion", r.confusion},
+                                  {"run_dir", m.run_dir}};
+              j.update(metrics_json(cm));
+              print_json_line(j);
             } else {
               fmt::print("{} split of {}: {} examples, accuracy {:.4f}, loss {:.4f}\n", args->split, m.run_dir,
                          r.examples, r.accuracy, r.loss);
               fmt::print("per-class accuracy: {:.3f}\n", fmt::join(per_class, " "));
+              print_metrics(cm);
               print_confusion(r);
             }
             return 0;
