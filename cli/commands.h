@@ -21,6 +21,8 @@ Command add_predict(CLI::App& root);
 Command add_gradcheck(CLI::App& root);
 Command add_schedule_plot(CLI::App& root);
 Command add_optim_demo(CLI::App& root);
+Command add_sanity(CLI::App& root);
+Command add_lr_find(CLI::App& root);
 Command add_report(CLI::App& root);
 
 // --json: the last stdout line is one JSON object (NaN written as null).

@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "gradnet 0.1.0");
   std::vector<cli::Command> commands = {cli::add_train(app), cli::add_eval(app), cli::add_predict(app),
                                         cli::add_gradcheck(app), cli::add_schedule_plot(app),
-                                        cli::add_optim_demo(app),
+                                        cli::add_optim_demo(app), cli::add_sanity(app),
+                                        cli::add_lr_find(app),
                                         cli::add_report(app)};
   try {
     app.parse(argc, argv);

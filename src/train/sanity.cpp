@@ -1,0 +1,352 @@
+// gradnet sanity: the CS231n checks (see sanity.h). Each check is one function returning a
+// SanityCheck; a failing check is a result, never an exception.
+#include "gradnet/train/sanity.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "gradnet/data/dataset.h"
+#include "gradnet/error.h"
+#include "gradnet/gradcheck.h"
+#include "gradnet/net.h"
+#include "gradnet/optim/optimizer.h"
+#include "gradnet/threads.h"
+#include "gradnet/train/evaluate.h"
+#include "gradnet/train/prepare.h"
+
+namespace gradnet {
+
+const char* to_string(SanityStatus s) {
+  switch (s) {
+    case SanityStatus::pass: return "PASS";
+    case SanityStatus::fail: return "FAIL";
+    case SanityStatus::not_applicable: return "N/A";
+  }
+  return "?";
+}
+
+bool SanityReport::passed() const {
+  for (const SanityCheck& c : checks)
+    if (c.status == SanityStatus::fail) return false;
+  return true;
+}
+
+double gradcheck_noise_floor(double loss, double step) {
+  return 10 * 1.5 * std::numeric_limits<double>::epsilon() * std::max(std::fabs(loss), 1.0) / step;
+}
+
+Index judge_gradcheck(const GradcheckReport& report, double tolerance, double noise_floor) {
+  Index by_floor = 0;
+  for (const TensorCheck& t : report.tensors) {
+    if (std::isnan(t.max_rel_error)) return -1;
+    if (t.max_rel_error < tolerance) continue;
+    if (t.max_abs_error <= noise_floor) ++by_floor;
+    else return -1;
+  }
+  return by_floor;
+}
+
+namespace {
+
+// The net train() starts from: built from [model], initialised from the run's "init" stream.
+std::unique_ptr<Net<float>> fresh_net(const Config& c, Index classes, Index max_batch) {
+  auto net = std::make_unique<Net<float>>(c.model, classes, max_batch);
+  Rng rng = Rng::stream(c.train.seed, "init");
+  net->init(rng);
+  return net;
+}
+
+// L2 acts on weight matrices (linear, conv): names ending in "weight" with 2 or more dims.
+bool is_weight_matrix(const Param<float>& p) {
+  const std::string& n = p.name;
+  return n.size() >= 6 && n.compare(n.size() - 6, 6, "weight") == 0 && p.value.shape().size() >= 2;
+}
+
+// Mean over examples and outputs of y², in eval mode: what mse's initial loss grows with.
+double mean_output_square(Net<float>& net, const Dataset& data) {
+  const Index features = data.features();
+  double sum = 0;
+  Index count = 0;
+  for (Index begin = 0; begin < data.size(); begin += net.max_batch()) {
+    const Index n = std::min(net.max_batch(), data.size() - begin);
+    ConstView<float> y = net.forward(ConstView<float>(data.x.data() + begin * features, n, features),
+                                     StepContext{Mode::eval, nullptr});
+    for (Index i = 0; i < y.size(); ++i) sum += static_cast<double>(y.data[i]) * y.data[i];
+    count += y.size();
+  }
+  return count > 0 ? sum / static_cast<double>(count) : 0.0;
+}
+
+SanityCheck check_initial_loss(Net<float>& net, const Dataset& subset, const EvalResult& e, const Config& c,
+                               Index classes, const SanityOptions& o) {
+  SanityCheck check;
+  check.id = "initial_loss";
+  check.title = "initial loss ≈ ln(classes)";
+  const double k = static_cast<double>(classes);
+  if (c.model.loss != "softmax_cross_entropy") {
+    const double expected = 1.0 / k, y2 = mean_output_square(net, subset);
+    check.title = "initial loss (mse: reported, not judged)";
+    check.status = SanityStatus::not_applicable;
+    check.numbers = {{"loss", e.loss}, {"expected_small_outputs", expected}, {"mean_output_square", y2},
+                     {"examples", static_cast<double>(subset.size())}};
+    check.detail = fmt::format(
+        "mean loss {:.4f} on {} training examples; outputs near 0 would give 1/{} = {:.4f}; the outputs' "
+        "mean square is {:.4f}",
+        e.loss, subset.size(), classes, expected, y2);
+    check.meaning =
+        "With one-hot targets, mse at init is 1/classes + mean(y²) − (2/classes)·mean(y at the label): it "
+        "measures the scale of the initial outputs, not a fixed number, so there is no ln(classes) to compare "
+        "with. A loss far above 1/classes means large initial outputs (a large init).";
+    return check;
+  }
+  const double expected = std::log(k);
+  const double off = std::fabs(e.loss - expected) / expected;
+  check.status = std::isfinite(e.loss) && off <= o.initial_tolerance ? SanityStatus::pass : SanityStatus::fail;
+  check.numbers = {{"loss", e.loss}, {"expected", expected}, {"relative_difference", off},
+                   {"tolerance", o.initial_tolerance}, {"examples", static_cast<double>(subset.size())}};
+  check.detail = fmt::format("mean loss {:.4f} on {} training examples before any update; ln({}) = {:.4f} "
+                             "({:.1f}% off, tolerance {:.0f}%)",
+                             e.loss, subset.size(), classes, expected, 100 * off, 100 * o.initial_tolerance);
+  if (check.status == SanityStatus::pass)
+    check.meaning = "A small init makes the softmax nearly uniform, each class ≈ 1/classes, so the loss "
+                    "starts at −ln(1/classes) = ln(classes): init and loss behave as expected.";
+  else if (!(e.loss <= expected))
+    check.meaning = "The untrained net is confidently wrong: its logits are large. The init is too large "
+                    "(lower init_std or init_gain, or use xavier/kaiming), or the inputs are not "
+                    "normalized (data.normalize).";
+  else
+    check.meaning = "The untrained net already does better than chance: check that the labels do not leak "
+                    "into the inputs and that the loss is what model.loss says.";
+  return check;
+}
+
+SanityCheck check_l2(Net<float>& net, const EvalResult& e, const SanityOptions& o) {
+  SanityCheck check;
+  check.id = "l2_raises_loss";
+  check.title = "adding L2 raises the loss";
+  double sum_sq = 0;
+  Index weights = 0;
+  for (Param<float>* p : net.params()) {
+    if (!is_weight_matrix(*p)) continue;
+    for (Index i = 0; i < p->value.size(); ++i) sum_sq += static_cast<double>(p->value[i]) * p->value[i];
+    weights += p->value.size();
+  }
+  const double reg = 0.5 * o.l2_lambda * sum_sq, total = e.loss + reg;
+  check.numbers = {{"data_loss", e.loss}, {"lambda", o.l2_lambda}, {"sum_w2", sum_sq}, {"l2_term", reg},
+                   {"total_loss", total}, {"weights", static_cast<double>(weights)}};
+  if (weights == 0) {
+    check.status = SanityStatus::not_applicable;
+    check.detail = "the net has no weight matrices to regularize";
+    check.meaning = "Nothing for L2 to act on.";
+    return check;
+  }
+  check.status = std::isfinite(total) && total > e.loss ? SanityStatus::pass : SanityStatus::fail;
+  check.detail = fmt::format("loss with λ = 0: {:.4f}; with λ = {:g}: {:.4f} + ½·λ·Σw² ({:.4f}, Σw² = {:.4g} "
+                             "over {} weights) = {:.4f}",
+                             e.loss, o.l2_lambda, e.loss, reg, sum_sq, weights, total);
+  check.meaning = check.status == SanityStatus::pass
+                      ? "The regularized objective (what optimizer.weight_decay minimizes: gradnet adds λ·w to "
+                        "the gradient rather than ½·λ·Σw² to the logged loss) rises with λ, as it must."
+                  : sum_sq == 0 ? "Σw² is 0: every weight starts at zero, so every unit in a layer gets the same "
+                                  "gradient and nothing breaks the symmetry. Use a random init."
+                                : "The L2 term is not a finite number: the initial weights hold inf or NaN.";
+  return check;
+}
+
+struct FitAttempt {
+  double lr = 0;
+  Index steps = 0;
+  double loss = 0, accuracy = 0;
+  bool diverged = false;
+};
+
+// Full-batch updates on `tiny` at a constant lr with the config's optimizer, weight decay off.
+FitAttempt fit_tiny(const Config& c, const Dataset& tiny, Index classes, double lr, const SanityOptions& o) {
+  FitAttempt a;
+  a.lr = lr;
+  const Index n = tiny.size(), features = tiny.features();
+  std::unique_ptr<Net<float>> net = fresh_net(c, classes, n);
+  OptimizerConfig oc = c.optimizer;
+  oc.lr = lr;
+  oc.weight_decay = 0;
+  std::unique_ptr<Optimizer<float>> optimizer = make_optimizer(oc, net->params());
+  const ConstView<float> x(tiny.x.data(), n, features);
+  const std::int32_t* y = tiny.y.data();
+  Rng dropout_rng = Rng::stream(c.train.seed, "dropout");
+  auto closure = [&] {
+    Rng step_rng = dropout_rng;
+    net->zero_grad();
+    net->forward(x, StepContext{Mode::train, &step_rng});
+    const double loss = net->loss(y);
+    net->backward(y);
+    return loss;
+  };
+  for (Index step = 1; step <= o.overfit_steps; ++step) {
+    if (optimizer->needs_closure()) {
+      optimizer->step_closure(lr, closure);
+    } else {
+      const double loss = closure();
+      if (!std::isfinite(loss)) {
+        a.diverged = true;
+        a.loss = loss;
+        a.steps = step - 1;
+        return a;
+      }
+      optimizer->step(lr);
+    }
+    dropout_rng = Rng(dropout_rng.next_u64());
+    a.steps = step;
+    if (step % 10 != 0 && step != o.overfit_steps) continue;
+    const EvalResult e = evaluate(*net, tiny, n);
+    a.loss = e.loss;
+    a.accuracy = e.accuracy;
+    if (!std::isfinite(e.loss)) {
+      a.diverged = true;
+      return a;
+    }
+    if (e.accuracy == 1.0 && e.loss < o.overfit_loss) break;
+  }
+  return a;
+}
+
+SanityCheck check_overfit(const Config& c, const Dataset& train, Index classes, const SanityOptions& o) {
+  SanityCheck check;
+  check.id = "overfit_tiny";
+  const Dataset tiny = slice(train, 0, std::min(o.overfit_examples, train.size()));
+  check.title = fmt::format("overfits {} training examples", tiny.size());
+  const double lr = c.optimizer.lr;
+  std::vector<FitAttempt> attempts;
+  for (double f : {1.0, 10.0, 0.1}) {
+    attempts.push_back(fit_tiny(c, tiny, classes, lr * f, o));
+    if (attempts.back().accuracy == 1.0) break;
+  }
+  const FitAttempt& last = attempts.back();
+  const bool fitted = last.accuracy == 1.0;
+  check.status = fitted ? SanityStatus::pass : SanityStatus::fail;
+  check.numbers = {{"examples", static_cast<double>(tiny.size())}, {"accuracy", last.accuracy},
+                   {"loss", last.loss}, {"steps", static_cast<double>(last.steps)}, {"lr", last.lr},
+                   {"configured_lr", lr}};
+  std::string tried;
+  for (const FitAttempt& a : attempts)
+    tried += fmt::format("{}lr {:g}: {:.0f}% after {} steps (loss {:.4g}{})", tried.empty() ? "" : "; ", a.lr,
+                         100 * a.accuracy, a.steps, a.loss, a.diverged ? ", diverged" : "");
+  check.detail = fmt::format("{} full-batch {} updates at most per lr, weight decay off, accuracy in eval mode: {}",
+                             o.overfit_steps, c.optimizer.type, tried);
+  if (fitted && attempts.size() == 1)
+    check.meaning = "The net, its gradients and the optimizer can drive the training loss of a tiny subset "
+                    "toward 0: the model can learn.";
+  else if (fitted)
+    check.meaning = fmt::format("Fitted only at lr {:g}, not at the configured {:g}: the configured lr is "
+                                "probably {} (try gradnet lr-find).",
+                                last.lr, lr, last.lr > lr ? "too low" : "too high");
+  else
+    check.meaning = "A net that cannot memorize 20 examples will not learn the full set: look for a bug in the "
+                    "model (too small, dead units, saturated activations), the data/labels, or a learning "
+                    "rate far off (try gradnet lr-find).";
+  return check;
+}
+
+SanityCheck check_gradients(const Config& c, Net<float>& fnet, const Dataset& train, Index classes,
+                            const SanityOptions& o) {
+  SanityCheck check;
+  check.id = "gradient_check";
+  check.title = "analytic gradients match finite differences";
+  const Index n = std::min(o.gradcheck_examples, train.size()), features = train.features();
+  Net<double> net(c.model, classes, n);
+  Rng rng = Rng::stream(c.train.seed, "init");
+  net.init(rng);
+  // The float net's exact initial values, widened: the check runs at the point training starts from.
+  std::vector<Param<float>*> fp = fnet.params();
+  std::vector<Param<double>*> dp = net.params();
+  GRADNET_ASSERT(fp.size() == dp.size());
+  for (std::size_t i = 0; i < fp.size(); ++i)
+    for (Index j = 0; j < fp[i]->value.size(); ++j) dp[i]->value[j] = fp[i]->value[j];
+  std::vector<double> x(train.x.data(), train.x.data() + n * features);
+  GradcheckOptions go;
+  go.max_elements = o.gradcheck_max_elements;
+  go.seed = c.train.seed;
+  go.tolerance = o.gradcheck_tolerance;
+  GradcheckReport report = gradcheck_loss(*make_loss<double>(c.model.loss), classes, n, go);
+  const Index loss_tensors = static_cast<Index>(report.tensors.size());
+  const ConstView<double> xv(x.data(), n, features);
+  const GradcheckReport nr = gradcheck_net(net, xv, train.y.data(), go);
+  report.tensors.insert(report.tensors.end(), nr.tensors.begin(), nr.tensors.end());
+  Rng step_rng = Rng::stream(go.seed, "gradcheck-step");
+  net.forward(xv, StepContext{Mode::train, &step_rng});
+  const double floor = gradcheck_noise_floor(net.loss(train.y.data()), go.step);
+  const Index by_floor = judge_gradcheck(report, o.gradcheck_tolerance, floor);
+  // The worst relative error of each kind of tensor: the loss alone, the input gradient, the params.
+  double loss_err = 0, input_err = 0, param_err = 0, abs_err = 0;
+  std::string param_worst = "-";
+  Index checked = 0, kinks = 0;
+  for (Index i = 0; i < static_cast<Index>(report.tensors.size()); ++i) {
+    const TensorCheck& t = report.tensors[i];
+    checked += t.checked;
+    kinks += t.skipped_kinks;
+    abs_err = std::max(abs_err, t.max_abs_error);
+    const double e = std::isnan(t.max_rel_error) ? std::numeric_limits<double>::infinity() : t.max_rel_error;
+    if (i < loss_tensors) loss_err = std::max(loss_err, e);
+    else if (t.name == "input") input_err = std::max(input_err, e);
+    else if (e >= param_err) param_err = e, param_worst = t.name;
+  }
+  check.status = by_floor >= 0 && checked > 0 ? SanityStatus::pass : SanityStatus::fail;
+  check.numbers = {{"max_rel_error", report.max_rel_error()},
+                   {"max_rel_error_params", param_err},
+                   {"max_rel_error_input", input_err},
+                   {"max_rel_error_loss", loss_err},
+                   {"max_abs_error", abs_err},
+                   {"noise_floor", floor},
+                   {"tolerance", o.gradcheck_tolerance},
+                   {"tensors_within_noise_floor", static_cast<double>(std::max<Index>(by_floor, 0))},
+                   {"examples", static_cast<double>(n)},
+                   {"elements_checked", static_cast<double>(checked)},
+                   {"skipped_kinks", static_cast<double>(kinks)}};
+  check.detail = fmt::format("max relative error {:.2e} over the parameters (worst: {}), {:.2e} for the input "
+                             "gradient, {:.2e} for the loss alone; {} elements, {} real training examples, double "
+                             "precision{}; tolerance {:.0e}",
+                             param_err, param_worst, input_err, loss_err, checked, n,
+                             kinks ? fmt::format(", {} kinks skipped", kinks) : "", o.gradcheck_tolerance);
+  if (by_floor > 0)
+    check.detail += fmt::format(". {} tensor{} above it, but with every absolute error ≤ {:.1e}, the rounding-noise "
+                                "floor: there the gradients are so small that rounding, not the gradient, sets the "
+                                "relative error",
+                                by_floor, by_floor == 1 ? " is" : "s are", floor);
+  check.meaning = check.status == SanityStatus::pass
+                      ? "Every backward() agrees with centred finite differences of the loss (< 1e-7 is good "
+                        "in double precision)."
+                      : "A backward() disagrees with finite differences (1e-7..1e-4: suspicious, above 1e-2: "
+                        "wrong). `gradnet gradcheck CONFIG` lists every tensor.";
+  return check;
+}
+
+}  // namespace
+
+SanityReport run_sanity(const Config& given, const SanityOptions& o) {
+  GRADNET_CHECK(o.initial_examples >= 1 && o.overfit_examples >= 1 && o.overfit_steps >= 1 &&
+                    o.gradcheck_examples >= 1,
+                usage, "sanity: example and step counts must be >= 1");
+  SanityReport report;
+  report.threads = set_threads(given.train.threads);
+  const PreparedData data = prepare_data(given, o.config_dir);
+  const Config& c = data.config;
+  const Dataset& train = data.splits.train;
+  report.loss = c.model.loss;
+  report.classes = data.classes;
+  report.train_examples = train.size();
+
+  const Dataset subset = slice(train, 0, std::min(o.initial_examples, train.size()));
+  std::unique_ptr<Net<float>> net = fresh_net(c, data.classes, subset.size());
+  report.parameters = net->parameter_count();
+  const EvalResult e0 = evaluate(*net, subset, subset.size());
+  report.checks.push_back(check_initial_loss(*net, subset, e0, c, data.classes, o));
+  report.checks.push_back(check_l2(*net, e0, o));
+  report.checks.push_back(check_overfit(c, train, data.classes, o));
+  report.checks.push_back(check_gradients(c, *net, train, data.classes, o));
+  return report;
+}
+
+}  // namespace gradnet
