@@ -372,6 +372,18 @@ struct TrainingMonitor::Impl {
   }
 
   void collect_warnings() {
+    std::vector<std::string> units;  // saturated or dead units: they also explain vanishing updates
+    for (const LayerWatch& l : layers) {
+      const double s = l.saturated.value(), d = l.dead_units.value();
+      if (std::isfinite(s) && s > mc.saturation_warn)
+        units.push_back(fmt::format("{} ({}): {:.0f}% of outputs saturated (gradients vanish there); lower the lr "
+                                    "or use a smaller init?",
+                                    l.name, l.type, 100 * s));
+      if (std::isfinite(d) && d > mc.saturation_warn)
+        units.push_back(fmt::format("{} ({}): {:.0f}% of units output 0 for a whole batch (dead ReLUs); lower the "
+                                    "lr or check the init?",
+                                    l.name, l.type, 100 * d));
+    }
     for (const ParamWatch& w : params) {
       const double r = w.epoch_ratio.value();
       if (!w.warn || !std::isfinite(r)) continue;
@@ -381,20 +393,12 @@ struct TrainingMonitor::Impl {
         warnings.push_back(fmt::format("{}: update/param ratio {:.1e} (step {}) is far above ~1e-3; lower the lr?",
                                        w.param->name, w.max_ratio, w.max_ratio_step));
       else if (r < mc.ratio_low)
-        warnings.push_back(
-            fmt::format("{}: update/param ratio {:.1e} (epoch mean) is far below ~1e-3; raise the lr?", w.param->name, r));
+        warnings.push_back(fmt::format("{}: update/param ratio {:.1e} (epoch mean) is far below ~1e-3; {}", w.param->name,
+                                       r, units.empty() ? "raise the lr?"
+                                                        : "saturated or dead units stop the gradient (below): a "
+                                                          "larger lr will not help"));
     }
-    for (const LayerWatch& l : layers) {
-      const double s = l.saturated.value(), d = l.dead_units.value();
-      if (std::isfinite(s) && s > mc.saturation_warn)
-        warnings.push_back(fmt::format("{} ({}): {:.0f}% of outputs saturated (gradients vanish there); lower the lr "
-                                       "or use a smaller init?",
-                                       l.name, l.type, 100 * s));
-      if (std::isfinite(d) && d > mc.saturation_warn)
-        warnings.push_back(fmt::format("{} ({}): {:.0f}% of units output 0 for a whole batch (dead ReLUs); lower the "
-                                       "lr or check the init?",
-                                       l.name, l.type, 100 * d));
-    }
+    warnings.insert(warnings.end(), units.begin(), units.end());
   }
 
   MonitorEpochReport end_epoch(const EpochRecord& r) {

@@ -306,7 +306,7 @@ TEST(TrainingMonitor, HugeLrIsFlaggedTinyLrToo) {
 
 TEST(TrainingMonitor, SaturatedSigmoidsAreFlagged) {
   TempDir tmp;
-  Rig rig(small_config("activation_every_steps = 1\nratio_low = 1e-12\nratio_high = 1e6", 1e-6), 1000.0);
+  Rig rig(small_config("activation_every_steps = 1", 1e-6), 1000.0);
   TrainingMonitor m(rig.config, rig.net, tmp.path().string());
   const MonitorEpochReport r = rig.epoch(m, 1, 3, 1e-6);
   const Json j = Json::parse(r.json);
@@ -315,6 +315,10 @@ TEST(TrainingMonitor, SaturatedSigmoidsAreFlagged) {
   for (const auto& w : r.warnings) all += w + "\n";
   EXPECT_HAS(all, "layers.1 (sigmoid): 100% of outputs saturated (gradients vanish there)");
   EXPECT_EQ(all.find("layers.3 (relu)"), std::string::npos);
+  // The first layer barely moves, but because its units saturate, not because the lr is small.
+  EXPECT_HAS(all, "layers.0.weight: update/param ratio");
+  EXPECT_HAS(all, "saturated or dead units stop the gradient (below): a larger lr will not help");
+  EXPECT_EQ(all.find("raise the lr"), std::string::npos);
 }
 
 TEST(TrainingMonitor, HistogramsAtChosenEpochsCountEveryElement) {
