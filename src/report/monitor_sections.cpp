@@ -88,11 +88,14 @@ Section update_ratio_section(const Context& c) {
     // The last tenth of the run (at least one point) says where the ratio settled.
     std::vector<double> tail(sr.y.end() - static_cast<long>(std::max<std::size_t>(1, sr.y.size() / 10)), sr.y.end());
     const double m = median(tail);
+    // Weights only, as the monitors' warnings do: a bias starts at 0, so its ratio starts huge.
+    const bool weight = name.ends_with(".weight");
     std::string judgement = "close to the ~1e-3 rule of thumb";
     if (m > 1e-2) judgement = "<b>far above</b> ~1e-3: the updates are large for these weights; a lower learning rate may train more stably";
     else if (m < 1e-4) judgement = "<b>far below</b> ~1e-3: these weights barely move; the learning rate may be too low (or the layer is frozen)";
     else if (m > 3e-3) judgement = "somewhat above ~1e-3";
     else if (m < 3e-4) judgement = "somewhat below ~1e-3";
+    if (!weight) judgement = "not judged (a bias starts at 0, so its ratio runs high while its norm is small)";
     verdicts += fmt::format("<li><code>{}</code>: {:.1e} at the end of training, {}.</li>", escape(name), m, judgement);
     ratio.push_back(std::move(sr));
   }
@@ -100,7 +103,7 @@ Section update_ratio_section(const Context& c) {
     s.html = callout("info",
                      "Monitoring was off for this run: metrics.jsonl has no per-layer statistics (\"layers\") and "
                      "there is no steps.jsonl, so there are no update/parameter ratios, weight or gradient norms to "
-                     "show. Monitoring is on by default; see <code>[monitor]</code> in docs/config.md.");
+                     "show. Monitoring is on by default; see <code>[monitor]</code> in docs/monitoring.md.");
     return s;
   }
   SvgAxes a;
@@ -177,7 +180,7 @@ Section histograms_section(const Context& c) {
     s.html = callout("info", f.has_histograms_file
                                  ? "histograms.jsonl is empty."
                                  : "No histograms.jsonl: monitoring did not record histograms for this run (see "
-                                   "<code>[monitor]</code> in docs/config.md).");
+                                   "<code>[monitor]</code> in docs/monitoring.md: <code>histogram_epochs</code>).");
     return s;
   }
   // name + kind -> rows in epoch order

@@ -58,7 +58,7 @@ svg.chart .guide { stroke: #c62828; stroke-width: 1.4; stroke-dasharray: 7 4; }
 svg.chart .guide-label { fill: #c62828; font-size: 11px; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .callout { border-left: 4px solid var(--accent); background: #f5f8fc; padding: 8px 14px; margin: 12px 0; border-radius: 0 6px 6px 0; max-width: 1000px; }
 .callout.warn { border-color: #e08a00; background: #fdf7ec; }
-.callout.ok { border-color: #2ca02c; background: #f2f9f2; }
+.callout.good { border-color: #2ca02c; background: #f2f9f2; }
 .callout ul { margin: 4px 0; padding-left: 20px; }
 table { border-collapse: collapse; }
 table.kv th { text-align: left; font-weight: 600; padding: 3px 18px 3px 0; vertical-align: top; white-space: nowrap; color: #3a4150; }
@@ -78,9 +78,10 @@ table.confusion td.total { background: #f6f7f9; color: var(--muted); }
 details summary { cursor: pointer; color: var(--accent); margin: 8px 0; }
 img.weights { image-rendering: pixelated; border: 1px solid var(--line); max-width: 100%; height: auto; }
 .gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(124px, 1fr)); gap: 12px; }
+.gallery.wide { grid-template-columns: repeat(auto-fill, minmax(190px, 1fr)); }
 .gallery figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px; text-align: center; background: #fafbfc; }
 .gallery img { image-rendering: pixelated; background: #000; }
-.gallery figcaption { font-size: 12px; line-height: 1.45; margin-top: 4px; white-space: nowrap; }
+.gallery figcaption { font-size: 12px; line-height: 1.45; margin-top: 4px; overflow-wrap: anywhere; }
 .gallery code.features { display: block; font-size: 11px; text-align: left; white-space: normal; word-break: break-word; }
 pre.config { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; overflow: auto; max-height: 560px; font: 12px/1.45 "DejaVu Sans Mono", monospace; }
 footer { text-align: center; color: var(--muted); font-size: 12px; padding: 0 0 24px; }

@@ -63,6 +63,7 @@ RunFiles read_run_files(const std::string& dir) {
   r.dir = dir;
   std::error_code ec;
   const fs::path d(dir);
+  GRADNET_CHECK(fs::exists(d, ec), checkpoint, "{}: no such run directory", dir);
   const bool has_config = fs::exists(d / "config.toml", ec), has_metrics = fs::exists(d / "metrics.jsonl", ec);
   GRADNET_CHECK(fs::is_directory(d, ec) && (has_config || has_metrics), checkpoint,
                 "{}: not a run directory (no config.toml, no metrics.jsonl); give a directory made by `gradnet train`",

@@ -54,7 +54,7 @@ struct Context {
   std::string class_name(Index c) const;
 };
 
-// A boxed remark: kind "ok" | "warn" | "info".
+// A boxed remark: kind "good" | "warn" | "info".
 std::string callout(const std::string& kind, const std::string& html);
 
 Section summary_section(const Context& c);

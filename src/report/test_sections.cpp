@@ -75,17 +75,23 @@ Section weights_section(const Context& c) {
         "gradients); many identical tiles mean the units never broke symmetry (initialization).</p>",
         escape(w.name), shown, units, fan_in, h, wd, ch == 3 ? "×3 (RGB)" : "");
   } else {
-    // Not an image: the matrix itself, one row per unit, on a diverging scale.
+    // Not an image: the matrix itself on a diverging scale, the longer side horizontal.
     const int rows = static_cast<int>(shown), cols = static_cast<int>(fan_in);
-    const Image img = diverging_heatmap(w.values.data(), rows, cols);
-    const int scale = std::clamp(640 / std::max(cols, 1), 1, 28);
+    const bool transpose = cols < rows;
+    std::vector<float> m(w.values.begin(), w.values.begin() + static_cast<long>(shown * fan_in));
+    if (transpose)
+      for (int r = 0; r < rows; ++r)
+        for (int k = 0; k < cols; ++k) m[static_cast<std::size_t>(k) * rows + r] = w.values[static_cast<std::size_t>(r) * cols + k];
+    const Image img = transpose ? diverging_heatmap(m.data(), cols, rows) : diverging_heatmap(m.data(), rows, cols);
+    const int scale = std::clamp(640 / std::max(img.width, 1), 1, 28);
     html += fmt::format("<img class=\"weights\" alt=\"first-layer weight matrix\" width=\"{}\" height=\"{}\" src=\"{}\">",
                         img.width * scale, img.height * scale, png_data_uri(img, scale));
     html += fmt::format(
-        "<p>The inputs are not images, so <code>{}</code> is shown as its matrix: one row per unit ({} of {}), one "
-        "column per input feature ({}); red positive, blue negative, white 0 (scale ±max |w|). Columns that stay "
-        "white are features the layer ignores.</p>",
-        escape(w.name), shown, units, fan_in);
+        "<p>The inputs are not images, so <code>{}</code> is shown as its matrix: one {} per unit ({} of {}), one {} "
+        "per input feature ({}); red positive, blue negative, white 0 (scale ±max |w|). A feature whose {} stays "
+        "white is one the layer ignores.</p>",
+        escape(w.name), transpose ? "column" : "row", shown, units, transpose ? "row" : "column", fan_in,
+        transpose ? "row" : "column");
   }
   s.html = html;
   return s;
@@ -171,7 +177,7 @@ Section per_class_section(const Context& c) {
     if (m.per_class[k].f1 < m.per_class[worst].f1) worst = k;
   s.html = fmt::format("<p>Accuracy {} on {} test examples; top-k accuracy: {}.</p>", num(m.accuracy), m.examples, topk);
   s.html += "<div class=\"scroll\">" + t + "</div>";
-  if (!m.per_class.empty())
+  if (!m.per_class.empty() && m.per_class[worst].f1 < 1)
     s.html += fmt::format(
         "<p>Precision: of the examples predicted as the class, the share that are; recall: of the examples of the "
         "class, the share found; F1: their harmonic mean. Macro averages weigh every class alike, weighted "
@@ -236,14 +242,14 @@ Section gallery_section(const Context& c) {
   const ConstView<float> p = c.test.probs.view();
   std::stable_sort(wrong.begin(), wrong.end(), [&](Index a, Index b) { return p(a, m.predicted[a]) > p(b, m.predicted[b]); });
   if (wrong.empty()) {
-    s.html = callout("ok", fmt::format("All {} test examples are classified correctly.", m.examples));
+    s.html = callout("good", fmt::format("All {} test examples are classified correctly.", m.examples));
     return s;
   }
   const std::size_t shown = std::min<std::size_t>(wrong.size(), static_cast<std::size_t>(std::max<Index>(c.options.gallery, 0)));
   const std::string pw = c.test.probabilities ? "p" : "score";
   const bool image = c.image_shape.size() == 3 && numel(c.image_shape) == raw.features() &&
                      (c.image_shape[0] == 1 || c.image_shape[0] == 3);
-  std::string g = "<div class=\"gallery\">";
+  std::string g = image ? "<div class=\"gallery\">" : "<div class=\"gallery wide\">";
   for (std::size_t k = 0; k < shown; ++k) {
     const Index i = wrong[k];
     const std::int32_t y = raw.y[i], yp = m.predicted[i];
@@ -271,10 +277,12 @@ Section gallery_section(const Context& c) {
   }
   s.html = g + "</div>";
   s.html += fmt::format(
-      "<p>The {} wrong predictions (of {}) the model was surest of, most confident first{}, each with the {} of "
-      "the predicted (pred) and of the true class, and its index in the test split. Confident mistakes are often "
-      "mislabeled or ambiguous examples; if they look easy, the model has learned a shortcut.</p>",
-      shown, wrong.size(), image ? " (raw pixels, before normalization)" : " (raw feature values, before normalization)",
+      "<p>{}, most confident first{}, each with the {} of the predicted (pred) and of the true class, and its "
+      "index in the test split. Confident mistakes are often mislabeled or ambiguous examples; if they look easy, "
+      "the model has learned a shortcut.</p>",
+      shown == wrong.size() ? fmt::format("All {} wrong predictions", shown)
+                            : fmt::format("The {} wrong predictions (of {}) the model was surest of", shown, wrong.size()),
+      image ? " (raw pixels, before normalization)" : " (raw feature values, before normalization)",
       c.test.probabilities ? "probability" : "score");
   return s;
 }

@@ -193,7 +193,7 @@ Section curves_section(const Context& c) {
   }
   s.html = "<div class=\"charts\">" + charts + "</div>";
   const FitDiagnosis d = diagnose_fit(fit_points(f));
-  s.html += callout(d.verdict == FitVerdict::overfitting || d.verdict == FitVerdict::gap ? "warn" : "ok",
+  s.html += callout(d.verdict == FitVerdict::overfitting || d.verdict == FitVerdict::gap ? "warn" : "good",
                     escape(d.text));
   s.html += "<p class=\"muted\">Epoch 0 is measured before any update. The training numbers of later epochs are "
             "running means over the epoch's batches (the weights change while they are taken); validation is "

@@ -182,7 +182,7 @@ void add_monitor_files(const std::string& run) {
   for (int s = 0; s <= 90; s += 10)
     steps += nlohmann::json({{"step", s}, {"epoch", s / 30 + 1}, {"loss", 2.3 - s * 0.02}, {"lr", 0.1},
                              {"examples_per_second", 1e5},
-                             {"update_ratio", {{"layers.0.weight", 1e-3 + s * 1e-5}, {"layers.2.weight", 5e-4}}}})
+                             {"update_ratio", {{"layers.0.weight", 1e-3 + s * 1e-5}, {"layers.2.weight", 5e-5}}}})
                  .dump() + "\n";
   write_file(run + "/steps.jsonl", steps);
   std::string hist;
@@ -268,7 +268,10 @@ TEST(CliReport, DrawsMonitorFilesInTheDocumentedFormats) {
   EXPECT_NE(ratio.find("layers.0.bias (epoch means)"), std::string::npos);
   EXPECT_EQ(drawn_series(ratio), 3 + 3 + 3);
   EXPECT_EQ(count(ratio, "<line class=\"guide\""), 1) << "the 1e-3 guide";
-  EXPECT_NE(ratio.find("far above"), std::string::npos) << "layers.0.bias at 4e-2 is not in the step file";
+  // Judged per weight from the end of the run: 1.9e-03 close, 5.0e-05 far below; the bias is not.
+  EXPECT_NE(ratio.find("<code>layers.0.weight</code>: 1.9e-03 at the end of training, close"), std::string::npos) << ratio;
+  EXPECT_NE(ratio.find("<code>layers.2.weight</code>: 5.0e-05 at the end of training, <b>far below</b>"), std::string::npos);
+  EXPECT_NE(ratio.find("<code>layers.0.bias</code>: 4.0e-02 at the end of training, not judged"), std::string::npos);
   EXPECT_NE(ratio.find("20.0%"), std::string::npos) << "tanh saturation";
   EXPECT_NE(section(html, "summary").find("far above ~1e-3; lower the lr?"), std::string::npos);
   const std::string hist = section(html, "histograms");
