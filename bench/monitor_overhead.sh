@@ -6,15 +6,18 @@
 # 1. (always) bench/monitor_overhead.cpp, built here against DIR/libgradnet.a: W1's net, data and
 #    optimizer, whole epochs of the trainer's inner loop, alternating an epoch without the monitor
 #    and one with TrainingMonitor's hooks (monitor defaults from bench/configs/w1.toml); R rounds
-#    (default 6, the first a warm-up); prints per-round times and one JSON line with the median
-#    overhead in percent.
+#    (default 6, the first a warm-up); prints per-round wall and thread-CPU times and the time spent
+#    inside the hooks, then one JSON line of medians (overhead_percent: wall; cpu_overhead_percent;
+#    hooks_percent_median: time inside the hooks over the epoch without them).
 # 2. (--e2e) the real thing: `gradnet train bench/configs/w1.toml` with monitoring on vs
 #    --set monitor.enabled=false, K runs each (default 3), alternated; compares the median of each
-#    run's epoch_seconds (epochs 2..N, the benchmark protocol). Needs a gradnet whose trainer calls
-#    the monitor (the run directory then holds steps.jsonl; the script says so if it does not).
+#    run's epoch_seconds (epochs 2..N, the benchmark protocol) and the processes' CPU seconds. Needs
+#    a gradnet whose trainer calls the monitor (the run directory then holds steps.jsonl; the
+#    script says so if it does not).
 #
-# The machine is shared and noisy: the 1-minute load average is printed before each part; take
-# the medians, and re-run when the load was high. OPENBLAS_* are left as the environment sets them.
+# The machine is shared and noisy: the 1-minute load average is printed before each part. With
+# --threads 1 the CPU-time figures are the steadiest (descheduled time does not count); wall-clock
+# ratios swing by tens of percent under load. OPENBLAS_* are left as the environment sets them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,26 +56,43 @@ GRADNET="$BUILD/gradnet"
 [ -x "$GRADNET" ] || { echo "$0: $GRADNET not found (cmake --build $BUILD --target gradnet_cli)" >&2; exit 2; }
 echo "# load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# 2. gradnet train $CONFIG, monitoring on vs off, $RUNS runs each, alternated"
-for k in $(seq 1 "$RUNS"); do
-  for mode in on off; do
-    dir="$OUT/e2e-$mode-$k"
-    rm -rf "$dir"
-    set_args=(--set "train.threads=$THREADS")
-    [ "$mode" = off ] && set_args+=(--set monitor.enabled=false)
-    "$GRADNET" train "$CONFIG" --json --out "$dir" "${set_args[@]}" 2>/dev/null | tail -1 > "$dir.json"
-    if [ "$mode" = on ] && [ ! -f "$dir/steps.jsonl" ]; then
-      echo "$0: $dir has no steps.jsonl: this gradnet's trainer does not call the monitor yet" >&2
-      exit 1
-    fi
-  done
-done
-/usr/bin/python3 - "$OUT" "$RUNS" <<'EOF'
-import json, statistics, sys
-out, runs = sys.argv[1], int(sys.argv[2])
-med = lambda xs: statistics.median(xs)
-per = {m: [med(json.load(open(f"{out}/e2e-{m}-{k}.json"))["epoch_seconds"][1:]) for k in range(1, runs + 1)]
-       for m in ("on", "off")}
-ratios = [a / b for a, b in zip(per["on"], per["off"])]
-print(json.dumps({"e2e_on_s": med(per["on"]), "e2e_off_s": med(per["off"]), "ratio_median": med(ratios),
-                  "overhead_percent": round(100 * (med(ratios) - 1), 2), "runs": per}))
+/usr/bin/python3 - "$GRADNET" "$CONFIG" "$OUT" "$RUNS" "$THREADS" <<'EOF'
+# Each run's epoch figure is the median of its epoch_seconds[1:] (the benchmark protocol). The CPU
+# figures are the processes' user + system seconds (getrusage of the child): with train.threads = 1
+# they are not inflated by time spent descheduled on a busy machine. A run's CPU = fixed (loading,
+# evaluation) + epochs x epoch CPU; three 1-epoch runs without the monitor give the fixed part, so
+# epoch CPU = (CPU of an off run - that) / (epochs - 1) ... and the monitor's share per epoch is the
+# per-pair CPU difference / epochs over it.
+import json, os, resource, shutil, statistics, subprocess, sys
+gradnet, config, out, runs, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+med = statistics.median
+
+def run(d, extra):
+    shutil.rmtree(d, ignore_errors=True)
+    cmd = [gradnet, "train", config, "--json", "--out", d, "--set", f"train.threads={threads}"] + extra
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return json.loads(p.stdout.strip().splitlines()[-1]), cpu
+
+res = {"on": [], "off": []}
+for k in range(1, runs + 1):
+    for mode in ("on", "off") if k % 2 else ("off", "on"):
+        d = f"{out}/e2e-{mode}-{k}"
+        j, cpu = run(d, ["--set", "monitor.enabled=false"] if mode == "off" else [])
+        if mode == "on" and not os.path.exists(f"{d}/steps.jsonl"):
+            sys.exit(f"{d} has no steps.jsonl: this gradnet's trainer does not call the monitor yet")
+        res[mode].append({"epoch_s": med(j["epoch_seconds"][1:]), "epochs": j["epochs"], "cpu_s": cpu})
+fixed = med([run(f"{out}/e2e-one-{k}", ["--set", "monitor.enabled=false", "--set", "train.epochs=1"])[1]
+             for k in range(3)])
+epochs = res["off"][0]["epochs"]
+epoch_cpu = (med([r["cpu_s"] for r in res["off"]]) - fixed) / (epochs - 1)  # fixed includes one epoch
+ratios = [a["epoch_s"] / b["epoch_s"] for a, b in zip(res["on"], res["off"])]
+delta = med([(a["cpu_s"] - b["cpu_s"]) / epochs for a, b in zip(res["on"], res["off"])])
+print(json.dumps({"e2e_on_epoch_s": med([r["epoch_s"] for r in res["on"]]),
+                  "e2e_off_epoch_s": med([r["epoch_s"] for r in res["off"]]),
+                  "epoch_ratio_median": round(med(ratios), 4), "overhead_percent": round(100 * (med(ratios) - 1), 2),
+                  "epoch_cpu_s": round(epoch_cpu, 4), "monitor_cpu_ms_per_epoch": round(1000 * delta, 2),
+                  "cpu_overhead_percent": round(100 * delta / epoch_cpu, 2), "runs": res}))
 EOF
