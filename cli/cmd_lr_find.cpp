@@ -55,7 +55,8 @@ void check_out(const std::string& dir) {
 
 Command add_lr_find(CLI::App& root) {
   auto args = std::make_shared<LrFindArgs>();
-  CLI::App* app = root.add_subcommand("lr-find", "Learning-rate range test: sweep the lr, plot the loss, suggest an lr");
+  CLI::App* app =
+      root.add_subcommand("lr-find", "Learning-rate range test: sweep the lr, plot the loss, suggest an lr");
   app->add_option("config", args->config, "Experiment config (TOML)")->required();
   app->add_option("--set", args->sets, "Override a config key (repeatable)")->type_name("KEY=VALUE");
   app->add_option("--start", args->options.start, "First learning rate")->capture_default_str();

@@ -57,7 +57,8 @@ Command add_sanity(CLI::App& root) {
             if (args->json) {
               print_json_line(to_json(r));
             } else {
-              fmt::print("sanity checks of {}: {} with {} classes, {} training examples, {} parameters, {} thread{}\n\n",
+              fmt::print("sanity checks of {}: {} with {} classes, {} training examples, {} parameters, "
+                         "{} thread{}\n\n",
                          args->config, r.loss, r.classes, r.train_examples, r.parameters, r.threads,
                          r.threads == 1 ? "" : "s");
               int passed = 0, failed = 0, na = 0;

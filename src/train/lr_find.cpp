@@ -118,25 +118,13 @@ std::vector<LrSuggestion> suggest_lrs(const std::vector<double>& lrs, const std:
   return out;
 }
 
-LrFindResult lr_find(const Config& given, const LrFindOptions& o) {
-  LrFindResult r;
-  r.options = o;
-  const std::vector<double> lrs = lr_sweep(o.start, o.end, o.steps, o.mode);
-  GRADNET_CHECK(o.beta >= 0 && o.beta < 1, usage, "lr-find: beta {:g} must lie in [0, 1)", o.beta);
-  GRADNET_CHECK(o.stop_factor > 1, usage, "lr-find: the stop factor {:g} must be above 1", o.stop_factor);
-  GRADNET_CHECK(given.optimizer.type != "lbfgs", config,
-                "{}: optimizer.type = \"lbfgs\": its line search chooses the step itself, so there is no "
-                "learning rate to sweep; lr-find works with the mini-batch optimizers (sgd, adam, ...)",
-                given.source.empty() ? std::string("config") : given.source);
-  set_threads(given.train.threads);
-  const PreparedData data = prepare_data(given, o.config_dir);
-  const Config& c = data.config;
-  const Dataset& train = data.splits.train;
-  r.name = c.name;
-  r.optimizer = c.optimizer.type;
-  r.batch_size = std::min(batch_size_at(c.train, 0), train.size());
+namespace {
 
-  Net<float> net(c.model, data.classes, r.batch_size);
+// The sweep itself: one update per lr, recording lrs, losses and smoothed losses into r, until
+// the end, a divergence or a non-finite loss (r.stop_reason, r.stop_detail, r.best_index).
+void sweep(const Config& c, const Dataset& train, Index classes, const std::vector<double>& lrs,
+           const LrFindOptions& o, LrFindResult& r) {
+  Net<float> net(c.model, classes, r.batch_size);
   Rng init_rng = Rng::stream(c.train.seed, "init");
   net.init(init_rng);
   std::unique_ptr<Optimizer<float>> optimizer = make_optimizer(c.optimizer, net.params());
@@ -182,6 +170,29 @@ LrFindResult lr_find(const Config& given, const LrFindOptions& o) {
     optimizer->step(lrs[i]);
     dropout_rng = Rng(dropout_rng.next_u64());
   }
+}
+
+}  // namespace
+
+LrFindResult lr_find(const Config& given, const LrFindOptions& o) {
+  LrFindResult r;
+  r.options = o;
+  const std::vector<double> lrs = lr_sweep(o.start, o.end, o.steps, o.mode);
+  GRADNET_CHECK(o.beta >= 0 && o.beta < 1, usage, "lr-find: beta {:g} must lie in [0, 1)", o.beta);
+  GRADNET_CHECK(o.stop_factor > 1, usage, "lr-find: the stop factor {:g} must be above 1", o.stop_factor);
+  GRADNET_CHECK(given.optimizer.type != "lbfgs", config,
+                "{}: optimizer.type = \"lbfgs\": its line search chooses the step itself, so there is no "
+                "learning rate to sweep; lr-find works with the mini-batch optimizers (sgd, adam, ...)",
+                given.source.empty() ? std::string("config") : given.source);
+  set_threads(given.train.threads);
+  const PreparedData data = prepare_data(given, o.config_dir);
+  const Config& c = data.config;
+  const Dataset& train = data.splits.train;
+  r.name = c.name;
+  r.optimizer = c.optimizer.type;
+  r.batch_size = std::min(batch_size_at(c.train, 0), train.size());
+
+  sweep(c, train, data.classes, lrs, o, r);
   r.stop_lr = r.lrs.back();
   if (r.stop_reason == "completed")
     r.stop_detail = fmt::format("all {} steps ran, up to lr {:.3g}, without the smoothed loss exceeding {:g} × its "

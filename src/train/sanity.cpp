@@ -250,49 +250,67 @@ SanityCheck check_overfit(const Config& c, const Dataset& train, Index classes, 
   return check;
 }
 
+// The float net's exact initial values, widened: the check runs at the point training starts from.
+std::unique_ptr<Net<double>> double_copy(const Config& c, Net<float>& fnet, Index classes, Index max_batch) {
+  auto net = std::make_unique<Net<double>>(c.model, classes, max_batch);
+  Rng rng = Rng::stream(c.train.seed, "init");
+  net->init(rng);  // anything init() sets besides the params
+  std::vector<Param<float>*> fp = fnet.params();
+  std::vector<Param<double>*> dp = net->params();
+  GRADNET_ASSERT(fp.size() == dp.size());
+  for (std::size_t i = 0; i < fp.size(); ++i)
+    for (Index j = 0; j < fp[i]->value.size(); ++j) dp[i]->value[j] = fp[i]->value[j];
+  return net;
+}
+
+// The worst relative error of each kind of tensor: the loss alone (the first loss_tensors), the
+// input gradient, the params; NaN counts as infinity.
+struct GradcheckSummary {
+  double loss_err = 0, input_err = 0, param_err = 0, abs_err = 0;
+  std::string param_worst = "-";
+  Index checked = 0, kinks = 0;
+};
+
+GradcheckSummary summarize(const GradcheckReport& report, Index loss_tensors) {
+  GradcheckSummary s;
+  for (Index i = 0; i < static_cast<Index>(report.tensors.size()); ++i) {
+    const TensorCheck& t = report.tensors[i];
+    s.checked += t.checked;
+    s.kinks += t.skipped_kinks;
+    s.abs_err = std::max(s.abs_err, t.max_abs_error);
+    const double e = std::isnan(t.max_rel_error) ? std::numeric_limits<double>::infinity() : t.max_rel_error;
+    if (i < loss_tensors) s.loss_err = std::max(s.loss_err, e);
+    else if (t.name == "input") s.input_err = std::max(s.input_err, e);
+    else if (e >= s.param_err) s.param_err = e, s.param_worst = t.name;
+  }
+  return s;
+}
+
 SanityCheck check_gradients(const Config& c, Net<float>& fnet, const Dataset& train, Index classes,
                             const SanityOptions& o) {
   SanityCheck check;
   check.id = "gradient_check";
   check.title = "analytic gradients match finite differences";
   const Index n = std::min(o.gradcheck_examples, train.size()), features = train.features();
-  Net<double> net(c.model, classes, n);
-  Rng rng = Rng::stream(c.train.seed, "init");
-  net.init(rng);
-  // The float net's exact initial values, widened: the check runs at the point training starts from.
-  std::vector<Param<float>*> fp = fnet.params();
-  std::vector<Param<double>*> dp = net.params();
-  GRADNET_ASSERT(fp.size() == dp.size());
-  for (std::size_t i = 0; i < fp.size(); ++i)
-    for (Index j = 0; j < fp[i]->value.size(); ++j) dp[i]->value[j] = fp[i]->value[j];
-  std::vector<double> x(train.x.data(), train.x.data() + n * features);
+  std::unique_ptr<Net<double>> net = double_copy(c, fnet, classes, n);
+  const std::vector<double> x(train.x.data(), train.x.data() + n * features);
+  const ConstView<double> xv(x.data(), n, features);
   GradcheckOptions go;
   go.max_elements = o.gradcheck_max_elements;
   go.seed = c.train.seed;
   go.tolerance = o.gradcheck_tolerance;
   GradcheckReport report = gradcheck_loss(*make_loss<double>(c.model.loss), classes, n, go);
   const Index loss_tensors = static_cast<Index>(report.tensors.size());
-  const ConstView<double> xv(x.data(), n, features);
-  const GradcheckReport nr = gradcheck_net(net, xv, train.y.data(), go);
+  const GradcheckReport nr = gradcheck_net(*net, xv, train.y.data(), go);
   report.tensors.insert(report.tensors.end(), nr.tensors.begin(), nr.tensors.end());
   Rng step_rng = Rng::stream(go.seed, "gradcheck-step");
-  net.forward(xv, StepContext{Mode::train, &step_rng});
-  const double floor = gradcheck_noise_floor(net.loss(train.y.data()), go.step);
+  net->forward(xv, StepContext{Mode::train, &step_rng});
+  const double floor = gradcheck_noise_floor(net->loss(train.y.data()), go.step);
   const Index by_floor = judge_gradcheck(report, o.gradcheck_tolerance, floor);
-  // The worst relative error of each kind of tensor: the loss alone, the input gradient, the params.
-  double loss_err = 0, input_err = 0, param_err = 0, abs_err = 0;
-  std::string param_worst = "-";
-  Index checked = 0, kinks = 0;
-  for (Index i = 0; i < static_cast<Index>(report.tensors.size()); ++i) {
-    const TensorCheck& t = report.tensors[i];
-    checked += t.checked;
-    kinks += t.skipped_kinks;
-    abs_err = std::max(abs_err, t.max_abs_error);
-    const double e = std::isnan(t.max_rel_error) ? std::numeric_limits<double>::infinity() : t.max_rel_error;
-    if (i < loss_tensors) loss_err = std::max(loss_err, e);
-    else if (t.name == "input") input_err = std::max(input_err, e);
-    else if (e >= param_err) param_err = e, param_worst = t.name;
-  }
+  const GradcheckSummary g = summarize(report, loss_tensors);
+  const double loss_err = g.loss_err, input_err = g.input_err, param_err = g.param_err, abs_err = g.abs_err;
+  const std::string& param_worst = g.param_worst;
+  const Index checked = g.checked, kinks = g.kinks;
   check.status = by_floor >= 0 && checked > 0 ? SanityStatus::pass : SanityStatus::fail;
   check.numbers = {{"max_rel_error", report.max_rel_error()},
                    {"max_rel_error_params", param_err},

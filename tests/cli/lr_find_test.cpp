@@ -132,7 +132,8 @@ TEST(CliLrFind, LinearModeSpacesTheLrEvenly) {
   ASSERT_GE(lrs.size(), 3u);
   const double step = lrs[1].get<double>() - lrs[0].get<double>();
   EXPECT_NEAR(step, 0.499 / 29, 1e-12);
-  for (std::size_t i = 2; i < lrs.size(); ++i) EXPECT_NEAR(lrs[i].get<double>() - lrs[i - 1].get<double>(), step, 1e-12);
+  for (std::size_t i = 2; i < lrs.size(); ++i)
+    EXPECT_NEAR(lrs[i].get<double>() - lrs[i - 1].get<double>(), step, 1e-12) << i;
   EXPECT_TRUE(is_png(tmp / "lin/lr_find.png"));
 }
 
