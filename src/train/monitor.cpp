@@ -118,6 +118,9 @@ struct TrainingMonitor::Impl {
   Index decided_step = -1;
   bool ratio_step = false, activation_step = false, histogram_step = false;
   Index snapshot_step = -1, grad_step = -1;
+  // Each hook does its work once per step: an optimizer that re-evaluates the loss (L-BFGS) may run
+  // forward and backward several times in one step; the first evaluation counts.
+  Index forward_done = -1, backward_done = -1, update_done = -1;
   // examples/s between two ratio samples.
   Index examples_since = 0;
   Clock::time_point since;
@@ -228,6 +231,8 @@ struct TrainingMonitor::Impl {
   }
 
   void after_forward(Index step) {
+    if (step == forward_done) return;
+    forward_done = step;
     decide(step);
     if (activation_step) {
       ++activation_samples;
@@ -255,6 +260,8 @@ struct TrainingMonitor::Impl {
   }
 
   void after_backward(Index step) {
+    if (step == backward_done) return;
+    backward_done = step;
     decide(step);
     if (ratio_step) {
       for (ParamWatch& w : params) w.grad_norm = monitor::l2_norm(w.param->grad.data(), w.param->grad.size());
@@ -266,13 +273,15 @@ struct TrainingMonitor::Impl {
 
   void before_update(Index step) {
     decide(step);
-    if (!ratio_step) return;
+    if (!ratio_step || snapshot_step == step) return;
     for (ParamWatch& w : params)
       w.weight_norm = monitor::copy_and_norm(w.param->value.data(), w.before.data(), w.param->value.size());
     snapshot_step = step;
   }
 
   void after_update(Index step, double lr, double loss, Index examples) {
+    if (step == update_done) return;
+    update_done = step;
     decide(step);
     examples_since += examples;
     last_update = step;

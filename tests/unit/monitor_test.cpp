@@ -406,6 +406,35 @@ TEST(TrainingMonitor, TensorBoardFileAndFirstLayerImage) {
   EXPECT_EQ(png_size(png), std::make_pair(92, 62));  // 5 units of 4x4
 }
 
+// L-BFGS runs forward and backward several times per step: the hooks count each step once.
+TEST(TrainingMonitor, RepeatedHooksInOneStepCountOnce) {
+  TempDir a, b;
+  auto run = [](const std::string& dir, int repeats) {
+    Rig rig(small_config("every_steps = 1\nactivation_every_steps = 1\nhistogram_epochs = [1]"));
+    TrainingMonitor m(rig.config, rig.net, dir);
+    m.begin_epoch(1, 0, 2);
+    for (Index step = 1; step <= 2; ++step) {
+      m.before_update(step);
+      for (int k = 0; k < repeats; ++k) {
+        rig.net.zero_grad();
+        rig.net.forward(ConstView<float>(rig.x.data(), Rig::kBatch, 16), StepContext{Mode::train, nullptr});
+        rig.net.loss(rig.y.data());
+        m.after_forward(step);
+        rig.net.backward(rig.y.data());
+        m.after_backward(step);
+      }
+      rig.optimizer->step(0.1);
+      m.after_update(step, 0.1, 1.0, Rig::kBatch);
+      m.after_update(step, 0.1, 1.0, Rig::kBatch);
+    }
+    return m.end_epoch({1, 2, 0.1, 1.0, 0.5, kNaN, kNaN, 1, 8, ""}).json;
+  };
+  EXPECT_EQ(run(a.path().string(), 1), run(b.path().string(), 3));
+  EXPECT_EQ(jsonl(a / "steps.jsonl").size(), 2u);
+  EXPECT_EQ(jsonl(b / "steps.jsonl").size(), 2u);
+  EXPECT_EQ(jsonl(a / "histograms.jsonl").size(), jsonl(b / "histograms.jsonl").size());
+}
+
 TEST(TrainingMonitor, DisabledWritesNothing) {
   TempDir tmp;
   Rig rig(small_config("enabled = false"));

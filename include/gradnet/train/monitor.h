@@ -17,8 +17,9 @@
 //   finish()                 after the last epoch: first_layer.png, files closed
 // Each step hook tests `step` against the sampling periods first and returns at once on an
 // unsampled step: no allocation, no pass over the params. The hooks only need before_update to
-// come before the update; the others may come in any order within the step (an optimizer that
-// re-evaluates the loss, like L-BFGS, may call after_forward/after_backward after its step).
+// come before the update and after_update to come last; each works once per step number (an
+// optimizer that re-evaluates the loss, like L-BFGS, may call after_forward/after_backward from
+// its closure several times: the first evaluation counts).
 // With monitor.enabled = false every hook returns at once and end_epoch returns "{}".
 #pragma once
 
