@@ -23,7 +23,7 @@ struct FitPoint {
 };
 
 enum class FitVerdict {
-  no_data,        // no epochs at all
+  no_data,        // no epoch finished (at most the step-0 record)
   no_validation,  // no validation numbers: the gap cannot be measured
   overfitting,    // validation loss rose above its minimum while training loss kept falling
   gap,            // validation still near its best, but clearly behind training

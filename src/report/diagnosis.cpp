@@ -26,6 +26,10 @@ FitDiagnosis diagnose_fit(const std::vector<FitPoint>& epochs) {
     d.text = "No epochs were recorded (metrics.jsonl is empty or missing).";
     return d;
   }
+  if (epochs.back().epoch <= 0) {
+    d.text = "No epoch finished: only the measurement before training exists, so there is nothing to compare.";
+    return d;
+  }
   const FitPoint& last = epochs.back();
   std::vector<const FitPoint*> val;
   for (const FitPoint& p : epochs)

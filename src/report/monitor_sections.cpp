@@ -50,10 +50,11 @@ Section update_ratio_section(const Context& c) {
   Section s{"update-ratio", "Update/parameter ratio per layer", ""};
   const RunFiles& f = c.files;
   // Per step (steps.jsonl) when there, else the epoch means in metrics.jsonl "layers".
+  const TimeAxis axis(f.epochs);
   std::map<std::string, SvgSeries> by_step, by_epoch, wnorm, gnorm;
   for (const StepRow& r : f.steps)
     for (const auto& [name, v] : r.update_ratio) {
-      by_step[name].x.push_back(step_to_epoch(f.epochs, static_cast<double>(r.step)));
+      by_step[name].x.push_back(axis.of_step(static_cast<double>(r.step)));
       by_step[name].y.push_back(v);
     }
   std::set<std::string> names;
@@ -61,7 +62,7 @@ Section update_ratio_section(const Context& c) {
     if (e.layers.is_object())
       for (const auto& [name, st] : e.layers.items()) {
         names.insert(name);
-        const double x = static_cast<double>(e.epoch);
+        const double x = axis.of_epoch(e);
         by_epoch[name].x.push_back(x);
         by_epoch[name].y.push_back(number(st, "update_ratio"));
         wnorm[name].x.push_back(x);
@@ -109,7 +110,7 @@ Section update_ratio_section(const Context& c) {
   SvgAxes a;
   a.id = "chart-update-ratio";
   a.title = any_steps ? "‖Δw‖ / ‖w‖ per step" : "‖Δw‖ / ‖w‖ (epoch means)";
-  a.x_label = "epoch";
+  a.x_label = axis.label();
   a.y_label = "update / parameter ratio";
   a.log_y = true;
   a.width = 700;
@@ -131,7 +132,7 @@ Section update_ratio_section(const Context& c) {
     SvgAxes na;
     na.id = id;
     na.title = title;
-    na.x_label = "epoch";
+    na.x_label = axis.label();
     na.log_y = true;
     na.width = 460;
     na.height = 280;

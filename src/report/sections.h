@@ -75,7 +75,18 @@ std::vector<FitPoint> fit_points(const RunFiles& files);
 bool finite_any(const std::vector<double>& v);
 // Parameter / layer names layer by layer ("layers.<i>..."), the weight before the bias.
 std::vector<std::string> sorted_param_names(const std::set<std::string>& names);
-// A global step as a fractional epoch (epoch e ends at metrics.jsonl's step of epoch e).
-double step_to_epoch(const std::vector<EpochRow>& epochs, double step);
+// The x axis of the training charts: epochs once an epoch has finished (a step becomes a fractional
+// epoch: epoch e ends at metrics.jsonl's step of epoch e), else steps (a run that stopped in its
+// first epoch).
+struct TimeAxis {
+  explicit TimeAxis(const std::vector<EpochRow>& epochs) : epochs_(epochs) {}
+  bool in_epochs() const { return epochs_.size() >= 2; }
+  const char* label() const { return in_epochs() ? "epoch" : "step"; }
+  double of_step(double step) const;
+  double of_epoch(const EpochRow& e) const { return in_epochs() ? static_cast<double>(e.epoch) : static_cast<double>(e.step); }
+
+ private:
+  const std::vector<EpochRow>& epochs_;
+};
 
 }  // namespace gradnet::report

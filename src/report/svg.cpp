@@ -79,7 +79,7 @@ class Frame {
       s += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", f1(x),
                        f1(bottom_ + 14), escape(plot::detail::tick_label(t)));
     }
-    for (double t : plot::detail::ticks(y0_, y1_, axes_.log_y)) {
+    for (double t : y_ticks()) {
       const double y = bottom_ - (t - y0_) / (y1_ - y0_) * (bottom_ - top_);
       s += fmt::format("<line class=\"grid\" x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\"/>", f1(left_), f1(y), f1(right_));
       const double v = axes_.log_y ? std::pow(10.0, t) : t;
@@ -99,6 +99,17 @@ class Frame {
           "<text class=\"axis-label\" x=\"14\" y=\"{0}\" text-anchor=\"middle\" transform=\"rotate(-90 14 {0})\">{1}</text>",
           f1((top_ + bottom_) / 2), escape(axes_.y_label));
     return s;
+  }
+
+  // On a log axis spanning many decades, every k-th decade only (at most about 7 labels).
+  std::vector<double> y_ticks() const {
+    std::vector<double> t = plot::detail::ticks(y0_, y1_, axes_.log_y);
+    if (!axes_.log_y || t.size() <= 8) return t;
+    const long every = static_cast<long>(std::ceil(static_cast<double>(t.size()) / 7.0));
+    std::vector<double> kept;
+    for (double v : t)
+      if (std::fabs(v - std::round(v)) < 1e-9 && static_cast<long>(std::round(v)) % every == 0) kept.push_back(v);
+    return kept;
   }
 
   std::string clip_open() const { return fmt::format("<g clip-path=\"url(#{})\">", clip_id_); }
@@ -236,9 +247,13 @@ std::string line_chart(const SvgAxes& axes, std::vector<SvgSeries> series) {
         s.dashed ? " stroke-dasharray=\"6 4\"" : "", s.opacity < 1 ? fmt::format(" stroke-opacity=\"{}\"", s.opacity) : "");
     std::string points;
     auto flush = [&] {
-      if (!points.empty())
+      if (points.find(' ') != std::string::npos)
         svg += fmt::format("<polyline class=\"series\" data-label=\"{}\" points=\"{}\"{}/>", escape(s.label),
                            points, style);
+      else if (!points.empty() && !s.markers)  // a lone point: a dot, or it would not show
+        svg += fmt::format("<circle class=\"point\" cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\"/>",
+                           points.substr(0, points.find(',')), points.substr(points.find(',') + 1), f1(s.width + 1.5),
+                           s.color);
       points.clear();
     };
     for (std::size_t i = 0; i < s.x.size(); ++i) {

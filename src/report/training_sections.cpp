@@ -51,7 +51,8 @@ std::vector<FitPoint> fit_points(const RunFiles& files) {
   return v;
 }
 
-double step_to_epoch(const std::vector<EpochRow>& epochs, double step) {
+double TimeAxis::of_step(double step) const {
+  const std::vector<EpochRow>& epochs = epochs_;
   if (epochs.size() < 2) return step;
   for (std::size_t i = 1; i < epochs.size(); ++i) {
     const double s0 = static_cast<double>(epochs[i - 1].step), s1 = static_cast<double>(epochs[i].step);
@@ -104,7 +105,7 @@ Section summary_section(const Context& c) {
   const double total = number(sm, "total_seconds");
   t += row("time", std::isfinite(total) ? fmt::format("{} in all, {} training", duration(total), duration(train_seconds))
                                         : duration(train_seconds) + " training");
-  if (last && std::isfinite(last->examples_per_second))
+  if (last && last->epoch > 0 && std::isfinite(last->examples_per_second))
     t += row("speed", fmt::format("{:.0f} examples/s (last epoch)", last->examples_per_second));
   const double params = c.parameters > 0 ? static_cast<double>(c.parameters) : number(sm, "parameters");
   t += row("parameters", std::isfinite(params) ? with_commas(static_cast<long long>(params)) : "-");
@@ -125,7 +126,7 @@ Section summary_section(const Context& c) {
   t += "</table>";
   s.html = t;
   const FitDiagnosis d = diagnose_fit(fit_points(f));
-  static const char* verdicts[] = {"no epochs recorded", "no validation split", "overfitting",
+  static const char* verdicts[] = {"no epoch finished", "no validation split", "overfitting",
                                    "training ahead of validation", "no overfitting, still improving",
                                    "no sign of overfitting"};
   s.html += callout(d.verdict == FitVerdict::overfitting || d.verdict == FitVerdict::gap ? "warn" : "info",
@@ -154,9 +155,10 @@ Section curves_section(const Context& c) {
     s.html = callout("info", "metrics.jsonl holds no epochs: nothing to plot.");
     return s;
   }
+  const TimeAxis axis(f.epochs);
   std::vector<double> ep, tl, vl, ta, va;
   for (const EpochRow& e : f.epochs) {
-    ep.push_back(static_cast<double>(e.epoch));
+    ep.push_back(axis.of_epoch(e));
     tl.push_back(e.train_loss);
     vl.push_back(e.val_loss);
     ta.push_back(e.train_acc);
@@ -167,7 +169,7 @@ Section curves_section(const Context& c) {
   if (!f.steps.empty()) {
     SvgSeries steps{"training loss (single steps)", {}, {}, "#9ecae1", 1.2};
     for (const StepRow& r : f.steps) {
-      steps.x.push_back(step_to_epoch(f.epochs, static_cast<double>(r.step)));
+      steps.x.push_back(axis.of_step(static_cast<double>(r.step)));
       steps.y.push_back(r.loss);
     }
     loss.push_back(std::move(steps));
@@ -177,9 +179,15 @@ Section curves_section(const Context& c) {
   SvgAxes la;
   la.id = "chart-loss";
   la.title = "Loss";
-  la.x_label = "epoch";
+  la.x_label = axis.label();
   la.y_label = "loss";
   la.width = 520;
+  // A loss that exploded reads best on a log axis.
+  double lo = INFINITY, hi = 0;
+  for (const SvgSeries& sr : loss)
+    for (double v : sr.y)
+      if (std::isfinite(v) && v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
+  la.log_y = hi > 100 * lo;
   std::string charts = line_chart(la, loss);
   std::vector<SvgSeries> acc;
   if (finite_any(ta)) acc.push_back({"training accuracy", ep, ta, color(0), 2.2, false, 1, markers});
@@ -189,11 +197,14 @@ Section curves_section(const Context& c) {
     aa.id = "chart-accuracy";
     aa.title = "Accuracy";
     aa.y_label = "accuracy";
+    aa.log_y = false;
     charts += line_chart(aa, acc);
   }
   s.html = "<div class=\"charts\">" + charts + "</div>";
   const FitDiagnosis d = diagnose_fit(fit_points(f));
-  s.html += callout(d.verdict == FitVerdict::overfitting || d.verdict == FitVerdict::gap ? "warn" : "good",
+  const bool warn = d.verdict == FitVerdict::overfitting || d.verdict == FitVerdict::gap;
+  const bool unknown = d.verdict == FitVerdict::no_data || d.verdict == FitVerdict::no_validation;
+  s.html += callout(warn ? "warn" : unknown ? "info" : "good",
                     escape(d.text));
   s.html += "<p class=\"muted\">Epoch 0 is measured before any update. The training numbers of later epochs are "
             "running means over the epoch's batches (the weights change while they are taken); validation is "
@@ -214,15 +225,16 @@ Section curves_section(const Context& c) {
 Section lr_section(const Context& c) {
   Section s{"lr", "Learning rate", ""};
   const RunFiles& f = c.files;
+  const TimeAxis axis(f.epochs);
   std::vector<SvgSeries> series;
   SvgSeries per_epoch{"lr at the end of each epoch", {}, {}, color(2), 2, false, 1, f.epochs.size() <= 40};
   for (const EpochRow& e : f.epochs) {
-    per_epoch.x.push_back(static_cast<double>(e.epoch));
+    per_epoch.x.push_back(axis.of_epoch(e));
     per_epoch.y.push_back(e.lr);
   }
   SvgSeries per_step{"lr per step", {}, {}, color(4), 1.4};
   for (const StepRow& r : f.steps) {
-    per_step.x.push_back(step_to_epoch(f.epochs, static_cast<double>(r.step)));
+    per_step.x.push_back(axis.of_step(static_cast<double>(r.step)));
     per_step.y.push_back(r.lr);
   }
   double lo = INFINITY, hi = 0;
@@ -238,7 +250,7 @@ Section lr_section(const Context& c) {
   SvgAxes a;
   a.id = "chart-lr";
   a.title = "Learning rate";
-  a.x_label = "epoch";
+  a.x_label = axis.label();
   a.y_label = "learning rate";
   a.width = 620;
   a.log_y = hi > 20 * lo;

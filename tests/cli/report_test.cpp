@@ -329,6 +329,28 @@ TEST(CliReport, RunWithoutModelStillGetsItsCurves) {
     EXPECT_NE(section(html, id).find("Not available"), std::string::npos) << id;
 }
 
+TEST(CliReport, DivergedRunIsReportedAsFailed) {
+  // The seed-MLP divergence of issue 6: mse, lr 10, momentum 0.9 reaches NaN within the first epoch.
+  const std::string mnist = find_dataset_dir("mnist");
+  ASSERT_FALSE(mnist.empty()) << "MNIST not found: run scripts/setup";
+  TempDir tmp;
+  write_file(tmp / "tiny.toml", tiny_mnist_config(mnist));
+  const std::string run = tmp / "run";
+  CliResult t = run_gradnet({"train", tmp / "tiny.toml", "--out", run, "-q", "--set", "model.loss=mse", "--set",
+                             "optimizer.lr=10", "--set", "optimizer.momentum=0.9"});
+  ASSERT_EQ(t.exit_code, 1) << t.err;
+  CliResult r = run_gradnet({"report", run});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string html = read_file(run + "/report.html");
+  for (const std::string& id : kSections) EXPECT_FALSE(section(html, id).empty()) << id;
+  const std::string summary = section(html, "summary");
+  EXPECT_NE(summary.find("class=\"bad\">failed</span>"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("no epoch finished"), std::string::npos) << summary;
+  // Only the step-0 record exists: the curves run over steps, not epochs.
+  EXPECT_NE(section(html, "curves").find(">step</text>"), std::string::npos);
+  EXPECT_NE(section(html, "confusion").find("Not available"), std::string::npos);
+}
+
 TEST(CliReport, NotARunDirectoryIsABadInput) {
   TempDir tmp;
   CliResult r = run_gradnet({"report", tmp.path().string()});

@@ -62,3 +62,10 @@ TEST(FitDiagnosis, WithoutValidationTheGapIsUnknown) {
   EXPECT_TRUE(contains(d.text, "data.validation")) << d.text;
   EXPECT_EQ(diagnose_fit({}).verdict, FitVerdict::no_data);
 }
+
+TEST(FitDiagnosis, RunThatStoppedInItsFirstEpochHasNothingToCompare) {
+  // A diverged run keeps only its step-0 record.
+  const FitDiagnosis d = diagnose_fit({{0, 0.86, 0.11, 0.89, 0.125}});
+  EXPECT_EQ(d.verdict, FitVerdict::no_data);
+  EXPECT_TRUE(contains(d.text, "No epoch finished")) << d.text;
+}
