@@ -246,6 +246,11 @@ Section gallery_section(const Context& c) {
     return s;
   }
   const std::size_t shown = std::min<std::size_t>(wrong.size(), static_cast<std::size_t>(std::max<Index>(c.options.gallery, 0)));
+  if (shown == 0) {
+    s.html = callout("info", fmt::format("{} of {} test examples are wrong; the gallery is off (--gallery 0).",
+                                         wrong.size(), m.examples));
+    return s;
+  }
   const std::string pw = c.test.probabilities ? "p" : "score";
   const bool image = c.image_shape.size() == 3 && numel(c.image_shape) == raw.features() &&
                      (c.image_shape[0] == 1 || c.image_shape[0] == 3);
