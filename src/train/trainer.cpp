@@ -20,6 +20,7 @@
 #include "gradnet/train/checkpoint.h"
 #include "gradnet/train/evaluate.h"
 #include "gradnet/train/model_io.h"
+#include "gradnet/train/monitor.h"
 #include "gradnet/train/prepare.h"
 #include "guard.h"
 #include "run_dir.h"
@@ -113,6 +114,16 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
   write_file_atomic(run.file("config.toml"), resolved);  // on resume too: --epochs may have extended it
   if (resumed_from.empty()) save_normalizer(run.file("normalization.safetensors"), data.normalizer);
 
+  TrainingMonitor monitor(config, net, run.path(), resumed_from.empty() ? -1 : st.step);
+  // An epoch's metrics.jsonl record: the trainer's figures plus the monitor's (layers, activations).
+  auto record_epoch = [&](const EpochRecord& r) {
+    MonitorEpochReport report = monitor.end_epoch(r);
+    nlohmann::json j = to_json(r);
+    if (report.json != "{}") j.merge_patch(nlohmann::json::parse(report.json));
+    run.append_metrics(j);
+    for (const std::string& w : report.warnings) callbacks.on_warning(w);
+  };
+
   // The state a checkpoint captures; position > 0 means in the middle of an epoch.
   auto capture = [&](Index position) {
     st.batch = batcher.batch_size();
@@ -137,7 +148,7 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
     st.initial_loss = train0.loss;
     EpochRecord rec0{0, 0, schedule->lr(0, 0) * lr_scale(config, tc.batch_size), train0.loss, train0.accuracy,
                      has_val ? val.loss : nan(), has_val ? val.accuracy : nan(), 0, 0, ""};
-    run.append_metrics(to_json(rec0));
+    record_epoch(rec0);
     checkpoint(0);  // the last good state exists from the start, whenever the run fails
   }
   callbacks.on_start({run.path(), resolved, n_train, splits.val.size(), splits.test.size(), classes,
@@ -178,6 +189,7 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
       }
       st.position = 0;
       Index s = batcher.position() / batcher.batch_size();
+      monitor.begin_epoch(epoch, st.step - s, steps);
       for (Batch b; batcher.next(b); ++s) {
         const Index n = b.rows;
         lr = schedule->lr(st.step, epoch - 1) * scale;
@@ -187,10 +199,13 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
           net.forward(b.x, StepContext{Mode::train, &step_rng});
           const double loss = net.loss(b.y);
           if (!std::isfinite(loss)) guard.non_finite_loss(net, loss, st.step + 1, epoch, lr);
+          monitor.after_forward(st.step + 1);
           net.backward(b.y);
+          monitor.after_backward(st.step + 1);
           return loss;
         };
         double loss;
+        monitor.before_update(st.step + 1);
         if (full_batch) {
           loss = optimizer->step_closure(lr, forward_backward);
         } else {
@@ -200,6 +215,7 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
           if (guard.check_now(st.step + 1)) guard.check_grads(net, st.step + 1, epoch, lr);
           optimizer->step(lr);
         }
+        monitor.after_update(st.step + 1, lr, loss, n);
         dropout_rng = Rng(dropout_rng.next_u64());  // a fresh dropout stream for the next step
         ++st.step;
         st.loss_sum += loss * static_cast<double>(n);
@@ -231,7 +247,7 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
       std::map<std::string, double> metrics = {{"train_loss", rec.train_loss}, {"train_acc", rec.train_acc}};
       if (has_val) metrics.insert({{"val_loss", rec.val_loss}, {"val_acc", rec.val_acc}});
       rec.note = schedule->observe(epoch - 1, metrics);  // plateau's decision, logged with the epoch
-      run.append_metrics(to_json(rec));
+      record_epoch(rec);
       callbacks.on_epoch(rec);
       st.epoch = epoch;
       summary.epochs = epoch;
@@ -290,6 +306,7 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
     fail_run("failed", e.what());
     throw;
   }
+  monitor.finish();
   summary.steps = st.step;
   summary.epoch_seconds = st.epoch_seconds;
   if (has_val) val = evaluate(net, splits.val, tc.eval_batch_size);
