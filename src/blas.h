@@ -8,6 +8,9 @@
 
 namespace gradnet {
 
+// The thread budget of large products (train.threads); small ones always run on one thread.
+void set_blas_threads(int threads);
+
 template <typename T>
 void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, T alpha, const T* a, Index lda, const T* b,
           Index ldb, T beta, T* c, Index ldc);
