@@ -119,7 +119,7 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
   auto record_epoch = [&](const EpochRecord& r) {
     MonitorEpochReport report = monitor.end_epoch(r);
     nlohmann::json j = to_json(r);
-    if (report.json != "{}") j.merge_patch(nlohmann::json::parse(report.json));
+    if (report.json != "{}") j.update(nlohmann::json::parse(report.json));  // keeps nulls (merge_patch drops them)
     run.append_metrics(j);
     for (const std::string& w : report.warnings) callbacks.on_warning(w);
   };
