@@ -72,8 +72,14 @@ constexpr const char* kMetaKey = "gradnet_checkpoint";
 
 }  // namespace
 
-void write_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>& optimizer, const TrainState& state) {
+void write_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>& optimizer, const TrainState& state,
+                      const Normalizer& normalizer) {
   SafetensorsFile file;
+  file.metadata["normalization"] = normalizer.method;
+  if (!normalizer.mean.empty()) {
+    file.tensors.push_back({"normalization.mean", {static_cast<Index>(normalizer.mean.size())}, normalizer.mean});
+    file.tensors.push_back({"normalization.std", {static_cast<Index>(normalizer.std.size())}, normalizer.std});
+  }
   for (Param<float>* p : net.params()) file.tensors.push_back({"model." + p->name, p->value.shape(), p->value.vec()});
   for (const auto& [name, t] : optimizer.state()) file.tensors.push_back({"optimizer." + name, t->shape(), t->vec()});
   file.metadata["format"] = "pt";

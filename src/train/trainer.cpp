@@ -135,7 +135,7 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
   auto checkpoint = [&](Index position) {
     capture(position);
     const std::string path = run.file(checkpoint_name(st.step));
-    write_checkpoint(path, net, *optimizer, st);
+    write_checkpoint(path, net, *optimizer, st, data.normalizer);
     prune_checkpoints(run.path(), config.checkpoint.keep_last);
     return path;
   };

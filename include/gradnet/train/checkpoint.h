@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "gradnet/data/normalize.h"
 #include "gradnet/net.h"
 #include "gradnet/optim/optimizer.h"
 
@@ -41,7 +42,11 @@ struct TrainState {
   std::int64_t explode_count = 0;
 };
 
-void write_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>& optimizer, const TrainState& state);
+// normalizer: the statistics fitted on the training split, stored beside the weights
+// ("normalization.mean", "normalization.std", metadata "normalization") so a checkpoint is
+// usable on its own.
+void write_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>& optimizer, const TrainState& state,
+                      const Normalizer& normalizer);
 // Restores net weights and optimizer state; Error{checkpoint} naming the file for anything missing
 // or mismatched (another model, another optimizer).
 TrainState read_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>& optimizer);
