@@ -12,13 +12,6 @@
 using namespace gradnet::testing;
 
 namespace {
-nlohmann::json last_json_line(const std::string& out) {
-  std::istringstream in(out);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return nlohmann::json::parse(last);
-}
 }  // namespace
 
 TEST(CliEval, JsonHasEveryMetricAndTheyAgreeWithTheConfusionMatrix) {

@@ -14,20 +14,6 @@ using namespace gradnet::testing;
 
 namespace {
 
-nlohmann::json last_json_line(const std::string& out) {
-  std::istringstream in(out);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return nlohmann::json::parse(last);
-}
-
-std::string mnist_dir() {
-  const std::string dir = find_dataset_dir("mnist");
-  if (dir.empty()) ADD_FAILURE() << "MNIST not found: run scripts/setup (it links ../shared/data/mnist to data/mnist)";
-  return dir;
-}
-
 bool is_png(const std::string& path) {
   const std::string bytes = read_file(path);
   return bytes.size() > 1000 && bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0;

@@ -47,14 +47,6 @@ dataset = "csv"
 path = "none.csv"
 )";
 
-nlohmann::json last_json_line(const std::string& out) {
-  std::istringstream in(out);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return nlohmann::json::parse(last);
-}
-
 }  // namespace
 
 TEST(CliSchedulePlot, WritesPngAndJson) {

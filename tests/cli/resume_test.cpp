@@ -24,12 +24,6 @@ using namespace gradnet::testing;
 
 namespace {
 
-std::string mnist_dir() {
-  const std::string dir = find_dataset_dir("mnist");
-  if (dir.empty()) ADD_FAILURE() << "MNIST not found: run scripts/setup";
-  return dir;
-}
-
 // 6 epochs on 20,000 images: long enough (a few tenths of a second per epoch) to be interrupted.
 std::string long_config() {
   return tiny_mnist_config(mnist_dir(), "[checkpoint]\nevery_steps = 40\nkeep_last = 3\n") ;

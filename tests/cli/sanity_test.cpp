@@ -12,20 +12,6 @@ using namespace gradnet::testing;
 
 namespace {
 
-nlohmann::json last_json_line(const std::string& out) {
-  std::istringstream in(out);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return nlohmann::json::parse(last);
-}
-
-std::string mnist_dir() {
-  const std::string dir = find_dataset_dir("mnist");
-  if (dir.empty()) ADD_FAILURE() << "MNIST not found: run scripts/setup (it links ../shared/data/mnist to data/mnist)";
-  return dir;
-}
-
 // The seed config (configs/mnist-mlp.toml) on the first 1000 MNIST training images, one thread.
 std::vector<std::string> seed_args(std::vector<std::string> extra = {}) {
   std::vector<std::string> args = {"sanity",        source_dir() + "/configs/mnist-mlp.toml",

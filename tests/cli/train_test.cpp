@@ -14,20 +14,6 @@ using namespace gradnet::testing;
 
 namespace {
 
-nlohmann::json last_json_line(const std::string& out) {
-  std::istringstream in(out);
-  std::string line, last;
-  while (std::getline(in, line))
-    if (!line.empty()) last = line;
-  return nlohmann::json::parse(last);
-}
-
-std::string mnist_dir() {
-  const std::string dir = find_dataset_dir("mnist");
-  if (dir.empty()) ADD_FAILURE() << "MNIST not found: run scripts/setup (it links ../shared/data/mnist to data/mnist)";
-  return dir;
-}
-
 std::vector<std::string> lines_of(const std::string& path) {
   std::ifstream f(path);
   std::vector<std::string> lines;

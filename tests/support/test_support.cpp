@@ -1,5 +1,7 @@
 #include "test_support.h"
 
+#include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -51,6 +53,20 @@ CliResult run_gradnet(const std::vector<std::string>& args, const std::string& c
 }
 
 std::string source_dir() { return GRADNET_SOURCE_DIR; }
+
+std::string mnist_dir() {
+  const std::string dir = find_dataset_dir("mnist");
+  if (dir.empty()) ADD_FAILURE() << "MNIST not found: run scripts/setup (it links ../shared/data/mnist to data/mnist)";
+  return dir;
+}
+
+nlohmann::json last_json_line(const std::string& out) {
+  std::istringstream in(out);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (!line.empty()) last = line;
+  return nlohmann::json::parse(last);
+}
 
 std::string find_dataset_dir(const std::string& dataset) {
   std::vector<fs::path> candidates;

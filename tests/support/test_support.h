@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace gradnet::testing {
 
 // A fresh directory under the system temp dir, removed when the object dies.
@@ -37,6 +39,10 @@ CliResult run_gradnet(const std::vector<std::string>& args, const std::string& c
 std::string find_dataset_dir(const std::string& dataset);
 
 std::string source_dir();  // the project's root
+// MNIST's directory; records a test failure ("run scripts/setup") when it is missing.
+std::string mnist_dir();
+// The last non-empty line of a command's stdout, parsed: the --json contract.
+nlohmann::json last_json_line(const std::string& out);
 void write_file(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 void write_gzip(const std::string& path, const std::string& bytes);
