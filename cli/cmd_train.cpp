@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "gradnet/config.h"
 #include "gradnet/error.h"
+#include "gradnet/report.h"
 #include "gradnet/train/trainer.h"
 #include "progress.h"
 
@@ -27,6 +28,7 @@ struct TrainArgs {
   std::int64_t epochs = 0;
   bool json = false;
   bool quiet = false;
+  bool report = false;
 };
 
 nlohmann::json nullable(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
@@ -46,6 +48,7 @@ Command add_train(CLI::App& root) {
   app->add_option("--epochs", args->epochs, "Shorthand for --set train.epochs=N")->check(CLI::PositiveNumber);
   app->add_flag("--json", args->json, "Print the summary as one JSON object, the last line on stdout");
   app->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
+  app->add_flag("--report", args->report, "Write RUNDIR/report.html at the end (as `gradnet report RUNDIR` does)");
   return {app, [args] {
             std::vector<std::string> overrides = args->sets;
             if (args->epochs > 0) overrides.push_back(fmt::format("train.epochs={}", args->epochs));
@@ -75,6 +78,10 @@ Command add_train(CLI::App& root) {
               fmt::print(stderr, "gradnet: interrupted by signal {}; checkpoint {}; continue with: gradnet train --resume {}\n",
                          i.signal, i.checkpoint, std::filesystem::path(i.checkpoint).parent_path().parent_path().string());
               return 128 + i.signal;
+            }
+            if (args->report) {
+              const ReportResult r = write_report(s.run_dir);
+              if (!args->quiet) fmt::print(stderr, "gradnet: report {}\n", r.path);
             }
             if (args->json) {
               print_json_line({{"test_accuracy", s.test_accuracy},

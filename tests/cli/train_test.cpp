@@ -27,7 +27,7 @@ TEST(CliTrain, WritesRunDirectoryAndJsonSummary) {
   TempDir tmp;
   write_file(tmp / "tiny.toml", tiny_mnist_config(mnist_dir()));
   const std::string run = tmp / "run";
-  CliResult r = run_gradnet({"train", tmp / "tiny.toml", "--out", run, "--json"});
+  CliResult r = run_gradnet({"train", tmp / "tiny.toml", "--out", run, "--json", "--report"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json j = last_json_line(r.out);
   for (const char* key : {"test_accuracy", "val_accuracy", "train_loss", "epochs", "epoch_seconds", "run_dir"})
@@ -36,7 +36,8 @@ TEST(CliTrain, WritesRunDirectoryAndJsonSummary) {
   EXPECT_EQ(j["epoch_seconds"].size(), 2u);
   EXPECT_GT(j["test_accuracy"].get<double>(), 0.75);
   EXPECT_EQ(j["run_dir"], run);
-  for (const char* f : {"config.toml", "metrics.jsonl", "model.safetensors", "normalization.safetensors", "summary.json"})
+  for (const char* f : {"config.toml", "metrics.jsonl", "model.safetensors", "normalization.safetensors", "summary.json",
+                        "report.html"})
     EXPECT_TRUE(fs::exists(fs::path(run) / f)) << f;
   // Epoch 0 (before any update) + one line per epoch; the initial loss is about ln 10.
   auto lines = lines_of(run + "/metrics.jsonl");
