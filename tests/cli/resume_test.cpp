@@ -109,6 +109,15 @@ TEST(Resume, SigkillAtRandomMomentsNeverLeavesACorruptCheckpoint) {
       EXPECT_NO_THROW(gradnet::read_safetensors(e.path().string())) << name;
     }
     if (fs::exists(run + "/model.safetensors")) continue;  // it finished before the kill
+    bool any_step = false;
+    for (const auto& e : fs::directory_iterator(run + "/checkpoints"))
+      any_step = any_step || e.path().filename().string().rfind("step-", 0) == 0;
+    if (!any_step) {  // killed before the step-0 checkpoint landed: nothing to resume, said clearly
+      CliResult none = run_gradnet({"train", "--resume", run, "-q"});
+      EXPECT_EQ(none.exit_code, 2);
+      EXPECT_NE(none.err.find("no checkpoints"), std::string::npos) << none.err;
+      continue;
+    }
     CliResult r = run_gradnet({"train", "--resume", run, "-q"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(read_file(run + "/model.safetensors"), reference) << "round " << round;
