@@ -1,6 +1,7 @@
 // The config schema table. Each key is declared once, here: its section, name, kind, doc,
 // bounds/choices and the Config field it maps to; the default is read off a default Config.
 #include "schema.h"
+#include "schema_builder.h"
 
 #include <cmath>
 
@@ -12,68 +13,6 @@
 
 namespace gradnet::config_schema {
 namespace {
-
-template <typename T>
-Value to_value(const T& v) {
-  if constexpr (std::is_same_v<T, std::uint64_t>) return Value(static_cast<std::int64_t>(v));
-  else return Value(v);
-}
-
-template <typename T>
-T from_value(const Value& v) {
-  if constexpr (std::is_same_v<T, double>) {
-    if (auto p = std::get_if<std::int64_t>(&v)) return static_cast<double>(*p);
-    return std::get<double>(v);
-  } else if constexpr (std::is_same_v<T, std::uint64_t>) {
-    return static_cast<std::uint64_t>(std::get<std::int64_t>(v));
-  } else {
-    return std::get<T>(v);
-  }
-}
-
-// A key under construction: field(...).above(0).one_of(...), then .key.
-struct Builder {
-  ConfigKey key;
-  Builder& above(double v) { key.spec.min = v; key.min_open = true; return *this; }
-  Builder& at_least(double v) { key.spec.min = v; return *this; }
-  Builder& below(double v) { key.spec.max = v; key.max_open = true; return *this; }
-  Builder& at_most(double v) { key.spec.max = v; return *this; }
-  Builder& one_of(std::vector<std::string> c) { key.spec.choices = std::move(c); return *this; }
-  Builder& rule(std::string doc, std::function<std::string(const Value&)> f) {
-    key.rule_doc = std::move(doc);
-    key.check = std::move(f);
-    return *this;
-  }
-  Builder& required() { key.spec.default_value.reset(); return *this; }
-};
-
-template <typename S, typename T>
-Builder field(const char* section, S Config::*sub, T S::*member, const char* name, ValueKind kind,
-              std::string doc) {
-  Builder b;
-  b.key.section = section;
-  b.key.spec.name = name;
-  b.key.spec.kind = kind;
-  b.key.spec.doc = std::move(doc);
-  b.key.get = [sub, member](const Config& c) { return to_value((c.*sub).*member); };
-  b.key.set = [sub, member](Config& c, const Value& v) { (c.*sub).*member = from_value<T>(v); };
-  b.key.spec.default_value = b.key.get(Config{});
-  return b;
-}
-
-using K = ValueKind;
-
-// The keys of one section, appended to v in to_toml order.
-class Section {
- public:
-  explicit Section(std::vector<ConfigKey>& v) : v_(v) {}
-  void add(const Builder& b) { v_.push_back(b.key); }
-  std::vector<ConfigKey>& keys() { return v_; }
-
- private:
-  std::vector<ConfigKey>& v_;
-};
-
 void top_level_keys(Section v) {
   {
     Builder b;
@@ -372,86 +311,6 @@ void train_keys(Section v) {
             "the batch size from each of batch_size_milestones on (one per milestone); optimizer.lr_scaling "
             "rescales lr to match")
           .at_least(1));
-}
-
-const std::vector<std::string> kMonitored = {"val_loss", "val_acc", "train_loss", "train_acc"};
-
-void checkpoint_keys(Section v) {
-  const auto c = &Config::checkpoint;
-  using C = CheckpointConfig;
-  v.add(field("checkpoint", c, &C::every_epochs, "every_epochs", K::integer,
-              "write checkpoints/step-<N>.safetensors every this many epochs; 0: never").at_least(0));
-  v.add(field("checkpoint", c, &C::every_steps, "every_steps", K::integer,
-              "also every this many steps (updates); 0: never").at_least(0));
-  v.add(field("checkpoint", c, &C::keep_last, "keep_last", K::integer, "how many step-* checkpoints to keep")
-            .at_least(1));
-  v.add(field("checkpoint", c, &C::keep_best, "keep_best", K::boolean,
-              "keep checkpoints/best.safetensors, the weights at the best `monitor` value (checked per epoch)"));
-  v.add(field("checkpoint", c, &C::monitor, "monitor", K::string, "the metric that decides the best checkpoint (without a validation split, val_* follows train_*)")
-            .one_of(kMonitored));
-  v.add(field("checkpoint", c, &C::mode, "mode", K::string, "auto (acc: higher is better, loss: lower), min or max")
-            .one_of({"auto", "min", "max"}));
-}
-
-void early_stopping_keys(Section v) {
-  const auto e = &Config::early_stopping;
-  using E = EarlyStoppingConfig;
-  v.add(field("early_stopping", e, &E::enabled, "enabled", K::boolean, "stop when `monitor` stops improving"));
-  v.add(field("early_stopping", e, &E::monitor, "monitor", K::string, "the metric watched, once per epoch")
-            .one_of(kMonitored));
-  v.add(field("early_stopping", e, &E::mode, "mode", K::string, "auto (acc: max, loss: min), min or max")
-            .one_of({"auto", "min", "max"}));
-  v.add(field("early_stopping", e, &E::patience, "patience", K::integer,
-              "epochs without an improvement before stopping").at_least(0));
-  v.add(field("early_stopping", e, &E::min_delta, "min_delta", K::number,
-              "the smallest change that counts as an improvement").at_least(0));
-  v.add(field("early_stopping", e, &E::restore_best_weights, "restore_best_weights", K::boolean,
-              "end with the weights of the best epoch instead of the last"));
-  v.add(field("early_stopping", e, &E::start_from_epoch, "start_from_epoch", K::integer,
-              "epochs to train before early stopping may act").at_least(0));
-}
-
-void divergence_keys(Section v) {
-  const auto d = &Config::divergence;
-  using D = DivergenceConfig;
-  v.add(field("divergence", d, &D::check_every, "check_every", K::integer,
-              "steps per explosion check (non-finite values are checked every step)").at_least(1));
-  v.add(field("divergence", d, &D::explode_factor, "explode_factor", K::number,
-              "the loss explodes when its mean over a check exceeds this times the step-0 loss").above(1));
-  v.add(field("divergence", d, &D::patience, "patience", K::integer,
-              "consecutive exploding checks before acting").at_least(1));
-  v.add(field("divergence", d, &D::action, "action", K::string,
-              "stop (exit 1, keeping metrics and the last good checkpoint) or warn").one_of({"stop", "warn"}));
-}
-
-void monitor_keys(Section v) {
-  const auto m = &Config::monitor;
-  using M = MonitorConfig;
-  v.add(field("monitor", m, &M::enabled, "enabled", K::boolean,
-              "watch the run (docs/monitoring.md): update/param ratios, weight and gradient norms, activation "
-              "statistics, histograms; steps.jsonl, histograms.jsonl, metrics.jsonl and TensorBoard files"));
-  v.add(field("monitor", m, &M::every_steps, "every_steps", K::integer,
-              "steps between two samples of the update/param ratios, weight and gradient norms (steps.jsonl)")
-            .at_least(1));
-  v.add(field("monitor", m, &M::activation_every_steps, "activation_every_steps", K::integer,
-              "steps between two samples of the activation statistics (mean, std, saturated, dead)")
-            .at_least(1));
-  v.add(field("monitor", m, &M::histogram_epochs, "histogram_epochs", K::int_list,
-              "epochs whose weight, gradient and activation histograms are kept (0: the initial weights); "
-              "empty: the first and the last epoch")
-            .at_least(0));
-  v.add(field("monitor", m, &M::histogram_bins, "histogram_bins", K::integer,
-              "equal-width bins between a histogram's min and max").at_least(1).at_most(10000));
-  v.add(field("monitor", m, &M::ratio_low, "ratio_low", K::number,
-              "warn when a weight's update/param ratio ‖Δw‖/‖w‖ (epoch mean) is below this (the rule: ~1e-3)")
-            .above(0));
-  v.add(field("monitor", m, &M::ratio_high, "ratio_high", K::number,
-              "warn when it is above this").above(0));
-  v.add(field("monitor", m, &M::saturation_warn, "saturation_warn", K::number,
-              "warn when the share of saturated sigmoid/tanh outputs or of dead (zero) relu outputs is above this")
-            .at_least(0).at_most(1));
-  v.add(field("monitor", m, &M::tensorboard, "tensorboard", K::boolean,
-              "also write TensorBoard event files under tensorboard/"));
 }
 
 std::vector<ConfigKey> build_keys() {
