@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 
@@ -17,8 +18,15 @@ static std::string clock_str(double seconds) {
 ProgressPrinter::ProgressPrinter(bool quiet) : quiet_(quiet), tty_(::isatty(2) == 1) {}
 
 void ProgressPrinter::on_warning(const std::string& w) {
+  // "layers.2.weight: update/param ratio 1.9e-01 (step 7) is far above ~1e-3; ..." repeats each epoch
+  // with other numbers: print the first of each kind (its text without digits) and say where the rest go.
+  std::string kind;
+  for (char c : w)
+    if (!std::isdigit(static_cast<unsigned char>(c))) kind += c;
+  if (!warned_.insert(kind).second) return;
   if (tty_) fmt::print(stderr, "\r\x1b[K");
-  fmt::print(stderr, "gradnet: warning: {}\n", w);  // shown even with --quiet: it changes what the run means
+  fmt::print(stderr, "gradnet: warning: {}{}\n", w,  // shown even with --quiet: it changes what the run means
+             warned_.size() == 1 ? " (repeats of a warning are not printed again; every epoch's are in metrics.jsonl)" : "");
 }
 
 void ProgressPrinter::on_start(const TrainStart& s) {

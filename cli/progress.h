@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <set>
+#include <string>
 
 #include "gradnet/train/trainer.h"
 
@@ -24,6 +26,7 @@ class ProgressPrinter : public TrainCallbacks {
   std::chrono::steady_clock::time_point last_draw_{};
   std::chrono::steady_clock::time_point start_{};
   double train_seconds_ = 0;
+  std::set<std::string> warned_;  // a monitor warning is printed once per kind; every epoch's are in metrics.jsonl
 };
 
 }  // namespace gradnet::cli
