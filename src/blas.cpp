@@ -2,6 +2,7 @@
 #include "blas.h"
 
 #include <cblas.h>
+#include <omp.h>
 
 namespace gradnet {
 
@@ -20,6 +21,9 @@ void set_blas_threads(int threads) {
 }
 
 static void threads_for(Index m, Index n, Index k) {
+  // Inside a layer's own OpenMP team (conv2d spreads examples over threads) OpenBLAS runs each
+  // product on the calling thread; touching its thread count from there would race.
+  if (omp_in_parallel()) return;
   const int want = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < kParallelWork ? 1 : g_threads;
   if (want != g_current) {
     openblas_set_num_threads(want);

@@ -27,21 +27,6 @@ bool GradcheckReport::passed(double tol) const {
 
 namespace {
 
-// -1, 0, +1: a move to or from exactly 0 counts as a crossing too (relu's kink is at 0).
-std::int8_t sign_of(double v) { return static_cast<std::int8_t>((v > 0.0) - (v < 0.0)); }
-
-std::vector<std::int8_t> signs(ConstView<double> v) {
-  std::vector<std::int8_t> s(static_cast<std::size_t>(v.size()));
-  for (Index i = 0; i < v.size(); ++i) s[i] = sign_of(v.data[i]);
-  return s;
-}
-
-bool same_signs(ConstView<double> v, const std::vector<std::int8_t>& base) {
-  for (Index i = 0; i < v.size(); ++i)
-    if (sign_of(v.data[i]) != base[i]) return false;
-  return true;
-}
-
 // The elements to check: all, or a seeded sample (sorted, for a readable log) of max_elements.
 std::vector<Index> pick(Index size, const std::string& name, const GradcheckOptions& o) {
   std::vector<Index> idx(static_cast<std::size_t>(size));
@@ -138,8 +123,8 @@ GradcheckReport gradcheck_layer(Layer<double>& layer, const Shape& in, Index bat
   std::vector<std::vector<double>> grads;
   for (Param<double>& p : layer.params()) grads.push_back(copy_of(p.grad));
 
-  const std::vector<std::int8_t> base_signs = signs(xv);
-  auto crossed = [&] { return layer.has_kink() && !same_signs(xv, base_signs); };
+  const std::vector<std::int32_t> base_state = layer.has_kink() ? layer.kink_state(xv) : std::vector<std::int32_t>{};
+  auto crossed = [&] { return layer.has_kink() && layer.kink_state(xv) != base_state; };
   auto never = [] { return false; };  // params do not move this layer's own input
 
   GradcheckReport report;
@@ -174,15 +159,15 @@ GradcheckReport gradcheck_net(Net<double>& net, ConstView<double> x_in, const st
   // Sign patterns of every kinked layer's input at the base point.
   auto kinked_input = [&](Index i) { return i == 0 ? xv : net.activation(i - 1); };
   std::vector<Index> kinked;
-  std::vector<std::vector<std::int8_t>> base;
+  std::vector<std::vector<std::int32_t>> base;
   for (Index i = 0; i < net.num_layers(); ++i) {
     if (!net.layer(i).has_kink()) continue;
     kinked.push_back(i);
-    base.push_back(signs(kinked_input(i)));
+    base.push_back(net.layer(i).kink_state(kinked_input(i)));
   }
   auto crossed = [&] {
     for (std::size_t j = 0; j < kinked.size(); ++j)
-      if (!same_signs(kinked_input(kinked[j]), base[j])) return true;
+      if (net.layer(kinked[j]).kink_state(kinked_input(kinked[j])) != base[j]) return true;
     return false;
   };
 

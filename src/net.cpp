@@ -30,6 +30,7 @@ Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch)
       if (ls.has("decay_mult")) p.decay_mult = static_cast<float>(ls.get_number("decay_mult"));
       if (ls.has("frozen")) p.frozen = ls.get_bool("frozen");
     }
+    for (Buffer<T>& b : layers_.back()->buffers()) b.name = "layers." + std::to_string(ls.index) + "." + b.name;
   }
   loss_ = make_loss<T>(spec.loss);
   loss_->setup(shapes_.back(), classes > 0 ? classes : numel(shapes_.back()), max_batch);
@@ -104,6 +105,22 @@ std::vector<Param<T>*> Net<T>::params() {
   std::vector<Param<T>*> out;
   for (auto& layer : layers_)
     for (Param<T>& p : layer->params()) out.push_back(&p);
+  return out;
+}
+
+template <typename T>
+std::vector<Buffer<T>*> Net<T>::buffers() {
+  std::vector<Buffer<T>*> out;
+  for (auto& layer : layers_)
+    for (Buffer<T>& b : layer->buffers()) out.push_back(&b);
+  return out;
+}
+
+template <typename T>
+std::vector<std::pair<std::string, Tensor<T>*>> Net<T>::state_tensors() {
+  std::vector<std::pair<std::string, Tensor<T>*>> out;
+  for (Param<T>* p : params()) out.emplace_back(p->name, &p->value);
+  for (Buffer<T>* b : buffers()) out.emplace_back(b->name, &b->value);
   return out;
 }
 

@@ -15,6 +15,7 @@
 //  * Every layer is gradient-checked in double (tests/layers/, `gradnet gradcheck`).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -48,9 +49,13 @@ class Layer {
   virtual void forward(ConstView<T> x, View<T> y, const StepContext& ctx) = 0;
   virtual void backward(ConstView<T> x, ConstView<T> y, ConstView<T> dy, View<T>* dx) = 0;
   virtual std::span<Param<T>> params() { return {}; }
-  // True for layers whose derivative jumps (relu): the gradient check skips perturbations
-  // that move this layer's input across the kink (Caffe's kink handling).
+  virtual std::span<Buffer<T>> buffers() { return {}; }  // running statistics; saved, not trained
+  // True for layers whose derivative jumps (relu, max pooling): the gradient check skips
+  // perturbations that change kink_state() of this layer's input (Caffe's kink handling).
   virtual bool has_kink() const { return false; }
+  // Which side of each kink x lies on; the default is the sign of every element (relu's kink at 0).
+  // Max pooling overrides it with the argmax of each window.
+  virtual std::vector<std::int32_t> kink_state(ConstView<T> x) const;
   virtual Attributes describe() const { return {}; }  // for the report, checkpoints, export
 };
 

@@ -49,6 +49,9 @@ class Net {
   ConstView<T> activation(Index i) const;  // output of layer i after the last forward
 
   std::vector<Param<T>*> params();  // named "layers.<i>.<name>"
+  std::vector<Buffer<T>*> buffers();  // running statistics, named like params
+  // Everything a saved model holds: each param's value, then each buffer (state_dict order).
+  std::vector<std::pair<std::string, Tensor<T>*>> state_tensors();
   void zero_grad();
   Index parameter_count() const;
 

@@ -22,4 +22,12 @@ struct Param {
   }
 };
 
+// Buffer<T>: state a layer learns without gradients (batch norm's running mean and variance).
+// Saved beside the params in model.safetensors and checkpoints (PyTorch's state_dict buffers).
+template <typename T>
+struct Buffer {
+  std::string name;  // "layers.1.running_mean"
+  Tensor<T> value;
+};
+
 }  // namespace gradnet

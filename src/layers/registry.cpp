@@ -8,41 +8,22 @@
 #include "gradnet/error.h"
 #include "gradnet/layers/activation.h"
 #include "gradnet/layers/linear.h"
+#include "registry_util.h"
 
 namespace gradnet {
+
+template <typename T>
+std::vector<std::int32_t> Layer<T>::kink_state(ConstView<T> x) const {
+  // -1, 0, +1: a move to or from exactly 0 counts as a crossing too (relu's kink is at 0).
+  std::vector<std::int32_t> s(static_cast<std::size_t>(x.size()));
+  for (Index i = 0; i < x.size(); ++i) s[i] = (x.data[i] > T(0)) - (x.data[i] < T(0));
+  return s;
+}
 
 template class Layer<float>;
 template class Layer<double>;
 
 namespace {
-
-template <template <typename> class L>
-LayerInfo simple(std::string type, std::string doc, std::vector<KeySpec> keys, bool is_activation) {
-  return {std::move(type), std::move(doc), std::move(keys), is_activation,
-          [](const LayerSpec& s) -> std::unique_ptr<Layer<float>> { return std::make_unique<L<float>>(s); },
-          [](const LayerSpec& s) -> std::unique_ptr<Layer<double>> { return std::make_unique<L<double>>(s); }};
-}
-
-// Parameterless layers are built without reading the spec.
-template <template <typename> class L>
-LayerInfo stateless(std::string type, std::string doc) {
-  return {std::move(type), std::move(doc), {}, true,
-          [](const LayerSpec&) -> std::unique_ptr<Layer<float>> { return std::make_unique<L<float>>(); },
-          [](const LayerSpec&) -> std::unique_ptr<Layer<double>> { return std::make_unique<L<double>>(); }};
-}
-
-// The keys every layer with params accepts (Caffe's per-blob multipliers); Net applies them to each
-// of the layer's Params.
-std::vector<KeySpec> with_param_keys(std::vector<KeySpec> keys) {
-  keys.push_back({"lr_mult", ValueKind::number, Value(1.0),
-                  "multiplies optimizer.lr for this layer's params (default 1; 0 leaves them in place)", {}, 0.0, {}});
-  keys.push_back({"decay_mult", ValueKind::number, Value(1.0),
-                  "multiplies optimizer.weight_decay for this layer's params (default 1)", {}, 0.0, {}});
-  keys.push_back({"frozen", ValueKind::boolean, Value(false),
-                  "no updates for this layer's params (fine-tuning); grads are still computed (default false)", {},
-                  {}, {}});
-  return keys;
-}
 
 std::vector<LayerInfo> build_infos() {
   std::vector<LayerInfo> v;
@@ -54,6 +35,8 @@ std::vector<LayerInfo> build_infos() {
   v.push_back(simple<LeakyReluLayer>("leaky_relu", "y = x for x > 0, slope·x otherwise, elementwise",
                                      leaky_relu_keys(), true));
   v.push_back(stateless<IdentityLayer>("identity", "y = x (no-op placeholder)"));
+  add_conv_layers(v);
+  add_extra_layers(v);
   return v;
 }
 

@@ -24,6 +24,7 @@ nlohmann::json to_json(const TrainState& s) {
           {"position", s.position},
           {"shuffle_epoch_start", s.shuffle_epoch_start},
           {"dropout", s.dropout},
+          {"augment", s.augment},
           {"schedule", s.schedule},
           {"loss_sum", s.loss_sum},
           {"correct", s.correct},
@@ -49,6 +50,7 @@ TrainState from_json(const nlohmann::json& j) {
   s.position = j.at("position");
   s.shuffle_epoch_start = j.at("shuffle_epoch_start");
   s.dropout = j.at("dropout");
+  if (j.contains("augment")) s.augment = j.at("augment");  // absent in checkpoints written before [augment]
   s.schedule = j.at("schedule").get<std::vector<double>>();
   s.loss_sum = j.at("loss_sum");
   s.correct = j.at("correct");
@@ -76,11 +78,8 @@ void write_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>
                       const Normalizer& normalizer) {
   SafetensorsFile file;
   file.metadata["normalization"] = normalizer.method;
-  if (!normalizer.mean.empty()) {
-    file.tensors.push_back({"normalization.mean", {static_cast<Index>(normalizer.mean.size())}, normalizer.mean});
-    file.tensors.push_back({"normalization.std", {static_cast<Index>(normalizer.std.size())}, normalizer.std});
-  }
-  for (Param<float>* p : net.params()) file.tensors.push_back({"model." + p->name, p->value.shape(), p->value.vec()});
+  if (!normalizer.mean.empty()) write_normalizer(file, normalizer, "normalization.", "normalization");
+  for (const auto& [name, t] : net.state_tensors()) file.tensors.push_back({"model." + name, t->shape(), t->vec()});
   for (const auto& [name, t] : optimizer.state()) file.tensors.push_back({"optimizer." + name, t->shape(), t->vec()});
   file.metadata["format"] = "pt";
   file.metadata["producer"] = "gradnet";
@@ -100,12 +99,12 @@ TrainState read_checkpoint(const std::string& path, Net<float>& net, Optimizer<f
   } catch (const nlohmann::json::exception& e) {
     fail(ErrorKind::checkpoint, "{}: malformed checkpoint metadata: {}", path, e.what());
   }
-  for (Param<float>* p : net.params()) {
-    const NamedTensor* t = file.find("model." + p->name);
-    GRADNET_CHECK(t && t->shape == p->value.shape(), checkpoint,
+  for (const auto& [name, value] : net.state_tensors()) {
+    const NamedTensor* t = file.find("model." + name);
+    GRADNET_CHECK(t && t->shape == value->shape(), checkpoint,
                   "{}: tensor 'model.{}' is missing or has another shape: the checkpoint is of another model", path,
-                  p->name);
-    p->value.vec() = t->data;
+                  name);
+    value->vec() = t->data;
   }
   std::map<std::string, Tensor<float>> opt;
   for (const NamedTensor& t : file.tensors) {

@@ -14,20 +14,19 @@ SafetensorsFile net_to_safetensors(Net<float>& net, Index classes) {
   file.metadata["format"] = "pt";  // what huggingface tooling expects for PyTorch state dicts
   file.metadata["producer"] = "gradnet";
   file.metadata["classes"] = std::to_string(classes);
-  for (Param<float>* p : net.params()) file.tensors.push_back({p->name, p->value.shape(), p->value.vec()});
+  for (const auto& [name, t] : net.state_tensors()) file.tensors.push_back({name, t->shape(), t->vec()});
   return file;
 }
 
 void load_net_weights(Net<float>& net, const SafetensorsFile& file, const std::string& path) {
   std::set<std::string> expected;
-  for (Param<float>* p : net.params()) {
-    expected.insert(p->name);
-    const NamedTensor* t = file.find(p->name);
-    GRADNET_CHECK(t != nullptr, checkpoint, "{}: tensor '{}' is missing (the config's model needs it)", path,
-                  p->name);
-    GRADNET_CHECK(t->shape == p->value.shape(), checkpoint, "{}: tensor '{}' has shape {}, the model needs {}",
-                  path, p->name, shape_str(t->shape), shape_str(p->value.shape()));
-    p->value.vec() = t->data;
+  for (const auto& [name, value] : net.state_tensors()) {
+    expected.insert(name);
+    const NamedTensor* t = file.find(name);
+    GRADNET_CHECK(t != nullptr, checkpoint, "{}: tensor '{}' is missing (the config's model needs it)", path, name);
+    GRADNET_CHECK(t->shape == value->shape(), checkpoint, "{}: tensor '{}' has shape {}, the model needs {}", path,
+                  name, shape_str(t->shape), shape_str(value->shape()));
+    value->vec() = t->data;
   }
   for (const NamedTensor& t : file.tensors)
     GRADNET_CHECK(expected.count(t.name) != 0, checkpoint, "{}: tensor '{}' does not belong to the config's model",
@@ -36,25 +35,12 @@ void load_net_weights(Net<float>& net, const SafetensorsFile& file, const std::s
 
 void save_normalizer(const std::string& path, const Normalizer& normalizer) {
   SafetensorsFile file;
-  file.metadata["method"] = normalizer.method;
-  file.tensors.push_back({"mean", {static_cast<Index>(normalizer.mean.size())}, normalizer.mean});
-  file.tensors.push_back({"std", {static_cast<Index>(normalizer.std.size())}, normalizer.std});
+  write_normalizer(file, normalizer, "", "method");
   write_safetensors(path, file);
 }
 
 Normalizer load_normalizer(const std::string& path) {
-  SafetensorsFile file = read_safetensors(path);
-  Normalizer n;
-  auto it = file.metadata.find("method");
-  GRADNET_CHECK(it != file.metadata.end(), checkpoint, "{}: no 'method' in the metadata", path);
-  n.method = it->second;
-  const NamedTensor* mean = file.find("mean");
-  const NamedTensor* std = file.find("std");
-  GRADNET_CHECK(mean && std && mean->data.size() == std->data.size(), checkpoint,
-                "{}: needs tensors 'mean' and 'std' of one size", path);
-  n.mean = mean->data;
-  n.std = std->data;
-  return n;
+  return read_normalizer(read_safetensors(path), "", "method", path);
 }
 
 LoadedModel load_model(const std::string& target, Index max_batch) {

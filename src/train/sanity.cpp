@@ -255,11 +255,11 @@ std::unique_ptr<Net<double>> double_copy(const Config& c, Net<float>& fnet, Inde
   auto net = std::make_unique<Net<double>>(c.model, classes, max_batch);
   Rng rng = Rng::stream(c.train.seed, "init");
   net->init(rng);  // anything init() sets besides the params
-  std::vector<Param<float>*> fp = fnet.params();
-  std::vector<Param<double>*> dp = net->params();
+  auto fp = fnet.state_tensors();
+  auto dp = net->state_tensors();
   GRADNET_ASSERT(fp.size() == dp.size());
   for (std::size_t i = 0; i < fp.size(); ++i)
-    for (Index j = 0; j < fp[i]->value.size(); ++j) dp[i]->value[j] = fp[i]->value[j];
+    for (Index j = 0; j < fp[i].second->size(); ++j) (*dp[i].second)[j] = (*fp[i].second)[j];
   return net;
 }
 

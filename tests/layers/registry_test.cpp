@@ -28,12 +28,59 @@ const std::map<std::string, std::vector<GradcheckCase>>& gradcheck_cases() {
       {"linear",
        {{{{"out", std::int64_t{4}}}, {6}, 3},
         {{{"out", std::int64_t{5}}, {"bias", false}}, {2, 2, 2}, 2},
-        {{{"out", std::int64_t{3}}, {"init", std::string("kaiming_normal")}}, {9}, 1, Mode::eval}}},
+        {{{"out", std::int64_t{3}}, {"init", std::string("kaiming_normal")}}, {9}, 1, Mode::eval},
+        {{{"out", std::int64_t{4}}, {"weight_norm", true}}, {6}, 3},
+        {{{"out", std::int64_t{3}}, {"weight_norm", true}, {"bias", false}}, {2, 2, 2}, 1, Mode::eval}}},
       {"sigmoid", {{{}, {10}, 3}, {{}, {2, 5}, 1}}},
       {"tanh", {{{}, {10}, 3}, {{}, {2, 5}, 1}}},
       {"relu", {{{}, {10}, 3}, {{}, {2, 5}, 1}}},
       {"leaky_relu", {{{}, {10}, 3}, {{{"slope", 0.2}}, {2, 5}, 2}}},
       {"identity", {{{}, {10}, 3}}},
+      // registry_extra.cpp: smooth activations, softmax, per-example norms
+      {"elu", {{{}, {10}, 3}, {{{"alpha", 0.5}}, {2, 3, 4}, 1}, {{}, {6}, 2, Mode::eval}}},
+      {"gelu",
+       {{{}, {10}, 3}, {{{"approximate", std::string("tanh")}}, {2, 3, 4}, 2}, {{}, {5}, 1, Mode::eval}}},
+      {"silu", {{{}, {10}, 3}, {{}, {2, 3, 4}, 1}, {{}, {6}, 2, Mode::eval}}},
+      {"softmax",
+       {{{}, {7}, 3}, {{}, {3, 2, 4}, 2}, {{{"dim", std::string("all")}}, {2, 3, 2}, 1}, {{}, {4, 3}, 1, Mode::eval}}},
+      {"log_softmax",
+       {{{}, {7}, 3}, {{}, {3, 2, 4}, 2}, {{{"dim", std::string("all")}}, {2, 3, 2}, 1}, {{}, {4, 3}, 1, Mode::eval}}},
+      {"layer_norm",
+       {{{}, {6}, 3}, {{}, {2, 3, 3}, 2}, {{{"affine", false}}, {5}, 1}, {{{"eps", 1e-3}}, {3, 2, 2}, 1, Mode::eval}}},
+      {"group_norm",
+       {{{{"groups", std::int64_t{2}}}, {4, 3, 3}, 2},
+        {{{"groups", std::int64_t{1}}}, {3, 2, 2}, 1},
+        {{{"groups", std::int64_t{3}}}, {6}, 3},
+        {{{"groups", std::int64_t{2}}}, {4, 5}, 2},
+        {{{"groups", std::int64_t{4}}, {"affine", false}}, {4, 2, 3}, 2, Mode::eval}}},
+      {"instance_norm",
+       {{{}, {3, 3, 3}, 2}, {{{"affine", true}}, {2, 2, 3}, 1}, {{{"affine", true}}, {3, 5}, 3, Mode::eval}}},
+      {"conv2d",
+       {{{{"out", std::int64_t{3}}, {"kernel", std::int64_t{3}}, {"padding", std::int64_t{1}}}, {2, 5, 5}, 2},
+        {{{"out", std::int64_t{2}}, {"kernel", std::int64_t{3}}, {"stride", std::int64_t{2}}, {"padding", std::int64_t{2}},
+          {"dilation", std::int64_t{2}}},
+         {2, 7, 6}, 2},
+        {{{"out", std::int64_t{4}}, {"kernel", std::int64_t{2}}, {"groups", std::int64_t{2}}, {"bias", false}}, {4, 4, 5}, 3},
+        {{{"out", std::int64_t{3}}, {"kernel", std::int64_t{1}}}, {2, 3, 3}, 2},
+        {{{"out", std::int64_t{2}}, {"kernel", std::int64_t{3}}, {"stride", std::int64_t{3}}}, {1, 7, 7}, 1, Mode::eval}}},
+      {"max_pool2d",
+       {{{{"kernel", std::int64_t{2}}}, {2, 4, 4}, 2},
+        {{{"kernel", std::int64_t{3}}, {"stride", std::int64_t{2}}, {"padding", std::int64_t{1}}}, {2, 5, 6}, 2},
+        {{{"kernel", std::int64_t{2}}, {"stride", std::int64_t{1}}}, {1, 3, 3}, 1, Mode::eval}}},
+      {"avg_pool2d",
+       {{{{"kernel", std::int64_t{2}}}, {2, 4, 4}, 2},
+        {{{"kernel", std::int64_t{3}}, {"stride", std::int64_t{2}}, {"padding", std::int64_t{1}}}, {2, 5, 6}, 2},
+        {{{"kernel", std::int64_t{3}}, {"stride", std::int64_t{2}}, {"padding", std::int64_t{1}}, {"count_include_pad", false}},
+         {1, 5, 5}, 1}}},
+      {"global_avg_pool", {{{}, {3, 2, 3}, 2}}},
+      {"flatten", {{{}, {2, 3, 3}, 2}}},
+      {"dropout", {{{}, {12}, 3}, {{{"rate", 0.2}}, {2, 3, 3}, 2}, {{}, {12}, 2, Mode::eval}}},
+      {"batch_norm",
+       {{{}, {3}, 5},
+        {{}, {2, 3, 3}, 2},
+        {{{"affine", false}}, {4}, 3},
+        {{}, {2, 2, 3}, 3, Mode::eval},
+        {{{"track_running_stats", false}}, {2, 2, 2}, 2, Mode::eval}}},
   };
   return cases;
 }
@@ -71,8 +118,10 @@ TEST(Registry, EveryInfoBuildsBothPrecisionsWithItsDefaults) {
 }
 
 TEST(Registry, ActivationFlags) {
-  for (const char* t : {"sigmoid", "tanh", "relu", "leaky_relu", "identity"})
+  for (const char* t : {"sigmoid", "tanh", "relu", "leaky_relu", "identity", "elu", "gelu", "silu"})
     EXPECT_TRUE(find_layer_info(t)->is_activation) << t;
+  for (const char* t : {"softmax", "log_softmax", "layer_norm", "group_norm", "instance_norm"})
+    EXPECT_FALSE(find_layer_info(t)->is_activation) << t;
   EXPECT_FALSE(find_layer_info("linear")->is_activation);
   EXPECT_EQ(find_layer_info("rleu"), nullptr);
 }
@@ -83,9 +132,11 @@ TEST(Registry, UnknownTypeSuggestsTheClosest) {
     FAIL() << "unknown type accepted";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::config);
-    EXPECT_STREQ(e.what(),
-                 "layers.3: unknown layer type 'sigmod' (did you mean 'sigmoid'?); known: linear, sigmoid, tanh, relu, "
-                 "leaky_relu, identity");
+    std::string known;  // every registered type, in table order
+    for (const LayerInfo& info : layer_infos()) known += (known.empty() ? "" : ", ") + info.type;
+    EXPECT_EQ(std::string(e.what()),
+              "layers.3: unknown layer type 'sigmod' (did you mean 'sigmoid'?); known: " + known);
+    EXPECT_EQ(known.rfind("linear, sigmoid, tanh, relu, leaky_relu, identity", 0), 0u) << known;
   }
   try {
     make_layer<double>(layer_spec("convolution", {}, 0));

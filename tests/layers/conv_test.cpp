@@ -1,0 +1,126 @@
+// conv2d against a direct six-loop convolution; pooling on hand-computed values; the shape errors.
+#include "gradnet/layers/conv2d.h"
+
+#include <gtest/gtest.h>
+
+#include "gradnet/error.h"
+#include "gradnet/layers/pool.h"
+#include "layer_test_util.h"
+
+namespace gradnet {
+namespace {
+
+using testing::layer_spec;
+
+struct ConvCase {
+  Index c, h, w, out, k, stride, pad, dilation, groups;
+};
+
+// y[n, o, oh, ow] = b[o] + Σ_{ci in o's group, ki, kj} W[o, ci, ki, kj] · x[n, g·Cg + ci, oh·s - p + ki·d, ow·s - p + kj·d]
+std::vector<double> direct_conv(const ConvCase& c, const std::vector<double>& x, Index n, const Tensor<double>& w,
+                                const Tensor<double>& b, Index ho, Index wo) {
+  const Index cg = c.c / c.groups, og = c.out / c.groups;
+  std::vector<double> y(static_cast<std::size_t>(n * c.out * ho * wo));
+  for (Index i = 0; i < n; ++i)
+    for (Index o = 0; o < c.out; ++o)
+      for (Index oh = 0; oh < ho; ++oh)
+        for (Index ow = 0; ow < wo; ++ow) {
+          double s = b[o];
+          for (Index ci = 0; ci < cg; ++ci)
+            for (Index ki = 0; ki < c.k; ++ki)
+              for (Index kj = 0; kj < c.k; ++kj) {
+                const Index ih = oh * c.stride - c.pad + ki * c.dilation, iw = ow * c.stride - c.pad + kj * c.dilation;
+                if (ih < 0 || ih >= c.h || iw < 0 || iw >= c.w) continue;
+                const Index ch = (o / og) * cg + ci;
+                s += w[((o * cg + ci) * c.k + ki) * c.k + kj] * x[((i * c.c + ch) * c.h + ih) * c.w + iw];
+              }
+          y[((i * c.out + o) * ho + oh) * wo + ow] = s;
+        }
+  return y;
+}
+
+TEST(Conv2d, MatchesDirectConvolution) {
+  const ConvCase cases[] = {{3, 6, 5, 4, 3, 1, 1, 1, 1}, {2, 7, 7, 4, 3, 2, 0, 1, 2}, {4, 9, 8, 2, 3, 1, 2, 2, 1},
+                            {3, 5, 5, 6, 1, 1, 0, 1, 3}, {1, 8, 8, 3, 5, 3, 2, 1, 1}};
+  for (const ConvCase& c : cases) {
+    auto layer = make_layer<double>(layer_spec("conv2d", {{"out", c.out}, {"kernel", c.k}, {"stride", c.stride},
+                                                          {"padding", c.pad}, {"dilation", c.dilation}, {"groups", c.groups}}));
+    const Index n = 3;
+    const Shape out = layer->setup({c.c, c.h, c.w}, n);
+    Rng rng(7);
+    layer->init(rng);
+    for (Index j = 0; j < layer->params()[1].value.size(); ++j) layer->params()[1].value[j] = rng.uniform(-1, 1);
+    std::vector<double> x(static_cast<std::size_t>(n * c.c * c.h * c.w));
+    for (double& v : x) v = rng.uniform(-1, 1);
+    std::vector<double> y(static_cast<std::size_t>(n * numel(out)));
+    layer->forward(testing::cview(x, n), testing::mview(y, n), StepContext{Mode::eval, nullptr});
+    const std::vector<double> want =
+        direct_conv(c, x, n, layer->params()[0].value, layer->params()[1].value, out[1], out[2]);
+    ASSERT_EQ(want.size(), y.size());
+    for (std::size_t i = 0; i < y.size(); ++i) ASSERT_NEAR(y[i], want[i], 1e-12) << "case k=" << c.k << " at " << i;
+  }
+}
+
+TEST(Conv2d, OutputShapeFollowsPyTorch) {
+  auto layer = make_layer<float>(layer_spec("conv2d", {{"out", std::int64_t{8}}, {"kernel", std::int64_t{3}},
+                                                       {"stride", std::int64_t{2}}, {"padding", std::int64_t{1}}}));
+  EXPECT_EQ(layer->setup({3, 32, 32}, 4), (Shape{8, 16, 16}));
+  EXPECT_EQ(layer->params()[0].value.shape(), (Shape{8, 3, 3, 3}));
+}
+
+TEST(Conv2d, KernelLargerThanInputIsAShapeErrorNamingTheLayer) {
+  auto layer = make_layer<float>(layer_spec("conv2d", {{"out", std::int64_t{2}}, {"kernel", std::int64_t{5}}}, 3));
+  try {
+    layer->setup({1, 4, 4}, 2);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::shape);
+    EXPECT_NE(std::string(e.what()).find("layers.3 (conv2d)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("larger than its input"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Conv2d, FlatInputAndBadGroupsAreShapeErrors) {
+  auto flat = make_layer<float>(layer_spec("conv2d", {{"out", std::int64_t{2}}, {"kernel", std::int64_t{3}}}));
+  EXPECT_THROW(flat->setup({784}, 2), Error);
+  auto grouped = make_layer<float>(
+      layer_spec("conv2d", {{"out", std::int64_t{4}}, {"kernel", std::int64_t{3}}, {"groups", std::int64_t{2}}}));
+  EXPECT_THROW(grouped->setup({3, 8, 8}, 2), Error);
+}
+
+TEST(Pooling, MaxAndAverageOnKnownValues) {
+  // One 4x4 channel: 0..15 row-major; 2x2 windows.
+  std::vector<double> x(16);
+  for (int i = 0; i < 16; ++i) x[i] = i;
+  auto maxp = make_layer<double>(layer_spec("max_pool2d", {{"kernel", std::int64_t{2}}}));
+  ASSERT_EQ(maxp->setup({1, 4, 4}, 1), (Shape{1, 2, 2}));
+  std::vector<double> y(4), dy{1, 2, 3, 4}, dx(16);
+  maxp->forward(testing::cview(x, 1), testing::mview(y, 1), {});
+  EXPECT_EQ(y, (std::vector<double>{5, 7, 13, 15}));
+  View<double> dxv = testing::mview(dx, 1);
+  maxp->backward(testing::cview(x, 1), testing::cview(y, 1), testing::cview(dy, 1), &dxv);
+  EXPECT_EQ(dx[5], 1);
+  EXPECT_EQ(dx[7], 2);
+  EXPECT_EQ(dx[13], 3);
+  EXPECT_EQ(dx[15], 4);
+  EXPECT_EQ(dx[0] + dx[1] + dx[4], 0);
+
+  auto avgp = make_layer<double>(layer_spec("avg_pool2d", {{"kernel", std::int64_t{2}}}));
+  avgp->setup({1, 4, 4}, 1);
+  avgp->forward(testing::cview(x, 1), testing::mview(y, 1), {});
+  EXPECT_EQ(y, (std::vector<double>{2.5, 4.5, 10.5, 12.5}));
+
+  auto gap = make_layer<double>(layer_spec("global_avg_pool"));
+  ASSERT_EQ(gap->setup({1, 4, 4}, 1), (Shape{1}));
+  std::vector<double> g(1);
+  gap->forward(testing::cview(x, 1), testing::mview(g, 1), {});
+  EXPECT_DOUBLE_EQ(g[0], 7.5);
+}
+
+TEST(Pooling, PaddingMoreThanHalfTheKernelIsAConfigError) {
+  EXPECT_THROW(make_layer<float>(layer_spec("max_pool2d", {{"kernel", std::int64_t{2}}, {"padding", std::int64_t{2}}})),
+               Error);
+}
+
+}  // namespace
+}  // namespace gradnet
