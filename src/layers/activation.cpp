@@ -18,6 +18,16 @@ std::vector<KeySpec> leaky_relu_keys() {
   return {{"slope", ValueKind::number, Value(0.01), "y = slope·x for x <= 0 (default 0.01, >= 0)", {}, 0.0, {}}};
 }
 
+std::vector<KeySpec> elu_keys() {
+  return {{"alpha", ValueKind::number, Value(1.0), "y = alpha·(e^x - 1) for x <= 0 (default 1, >= 0)", {}, 0.0, {}}};
+}
+
+std::vector<KeySpec> gelu_keys() {
+  return {{"approximate", ValueKind::string, Value(std::string("none")),
+           "none: exact x·Φ(x) with erf (PyTorch's default); tanh: the tanh approximation (default none)",
+           {"none", "tanh"}, {}, {}}};
+}
+
 namespace {
 
 // c ? a : b through the bits. With GCC's default -ftrapping-math a plain ?: whose arms hold
@@ -190,6 +200,128 @@ void IdentityLayer<T>::backward(ConstView<T>, ConstView<T>, ConstView<T> dy, Vie
   if (dx) std::copy(dy.data, dy.data + dy.size(), dx->data);
 }
 
+// ---- elu: y = x > 0 ? x : α(e^x - 1), dx = dy·(x > 0 ? 1 : α·e^x) (α at x = 0, as PyTorch).
+// dx from x, not as y + α: for x << 0, y + α cancels (x = -30: 4 digits lost).
+static double checked_alpha(const LayerSpec& spec) {
+  const double alpha = spec.has("alpha") ? spec.get_number("alpha") : 1.0;
+  GRADNET_CHECK(alpha >= 0.0, config, "layers.{} (elu): alpha = {}: expected a number >= 0", spec.index, alpha);
+  return alpha;
+}
+
+template <typename T>
+EluLayer<T>::EluLayer(const LayerSpec& spec) : alpha_(static_cast<T>(checked_alpha(spec))) {}
+
+template <typename T>
+void EluLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext&) {
+  const T* __restrict xs = x.data;
+  T* __restrict ys = y.data;
+  const T a = alpha_;
+  const Index n = x.size();
+  // expm1, not exp - 1: no cancellation for small |x|
+  for (Index i = 0; i < n; ++i) ys[i] = xs[i] > T(0) ? xs[i] : a * std::expm1(xs[i]);
+}
+
+template <typename T>
+void EluLayer<T>::backward(ConstView<T> x, ConstView<T>, ConstView<T> dy, View<T>* dx) {
+  if (!dx) return;
+  const T* __restrict xs = x.data;
+  const T* __restrict g = dy.data;
+  T* __restrict d = dx->data;
+  const T a = alpha_;
+  const Index n = x.size();
+  for (Index i = 0; i < n; ++i) d[i] = xs[i] > T(0) ? g[i] : g[i] * a * std::exp(xs[i]);
+}
+
+template <typename T>
+Attributes EluLayer<T>::describe() const {
+  return {{"alpha", fmt::format("{}", static_cast<double>(alpha_))}};
+}
+
+// ---- gelu: y = x·Φ(x), Φ(x) = (1 + erf(x/√2))/2, dx = dy·(Φ(x) + x·φ(x)), φ(x) = e^(-x²/2)/√(2π).
+// approximate = "tanh": y = x/2·(1 + tanh u), u = √(2/π)·(x + κx³), κ = 0.044715,
+//   dx = dy·((1 + tanh u)/2 + x/2·(1 - tanh² u)·√(2/π)·(1 + 3κx²)).  PyTorch's formulas, term for term.
+template <typename T>
+GeluLayer<T>::GeluLayer(const LayerSpec& spec)
+    : tanh_(spec.has("approximate") && spec.get_string("approximate") == "tanh") {
+  const std::string a = spec.has("approximate") ? spec.get_string("approximate") : "none";
+  GRADNET_CHECK(a == "none" || a == "tanh", config, "layers.{} (gelu): approximate = \"{}\": expected none or tanh",
+                spec.index, a);
+}
+
+namespace {
+constexpr double kSqrt1_2 = 0.70710678118654752440;     // 1/√2
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1/√(2π)
+constexpr double kSqrt2OverPi = 0.79788456080286535588; // √(2/π)
+constexpr double kGeluKappa = 0.044715;
+}  // namespace
+
+template <typename T>
+void GeluLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext&) {
+  const T* __restrict xs = x.data;
+  T* __restrict ys = y.data;
+  const Index n = x.size();
+  if (tanh_) {
+    const T b = T(kSqrt2OverPi), k = T(kGeluKappa);
+    for (Index i = 0; i < n; ++i) {
+      const T v = xs[i];
+      ys[i] = T(0.5) * v * (T(1) + std::tanh(b * (v + k * v * v * v)));
+    }
+  } else {
+    for (Index i = 0; i < n; ++i) ys[i] = T(0.5) * xs[i] * (T(1) + std::erf(xs[i] * T(kSqrt1_2)));
+  }
+}
+
+template <typename T>
+void GeluLayer<T>::backward(ConstView<T> x, ConstView<T>, ConstView<T> dy, View<T>* dx) {
+  if (!dx) return;
+  const T* __restrict xs = x.data;
+  const T* __restrict g = dy.data;
+  T* __restrict d = dx->data;
+  const Index n = x.size();
+  if (tanh_) {
+    const T b = T(kSqrt2OverPi), k = T(kGeluKappa);
+    for (Index i = 0; i < n; ++i) {
+      const T v = xs[i];
+      const T t = std::tanh(b * (v + k * v * v * v));
+      d[i] = g[i] * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * b * (T(1) + T(3) * k * v * v));
+    }
+  } else {
+    for (Index i = 0; i < n; ++i) {
+      const T v = xs[i];
+      const T cdf = T(0.5) * (T(1) + std::erf(v * T(kSqrt1_2)));
+      const T pdf = std::exp(T(-0.5) * v * v) * T(kInvSqrt2Pi);
+      d[i] = g[i] * (cdf + v * pdf);
+    }
+  }
+}
+
+template <typename T>
+Attributes GeluLayer<T>::describe() const {
+  return {{"approximate", tanh_ ? "tanh" : "none"}};
+}
+
+// ---- silu (swish): y = x·σ(x), dx = dy·σ(x)·(1 + x(1 - σ(x))); σ recomputed from x in backward
+template <typename T>
+void SiluLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext&) {
+  const T* __restrict xs = x.data;
+  T* __restrict ys = y.data;
+  const Index n = x.size();
+  for (Index i = 0; i < n; ++i) ys[i] = xs[i] * sigmoid(xs[i]);
+}
+
+template <typename T>
+void SiluLayer<T>::backward(ConstView<T> x, ConstView<T>, ConstView<T> dy, View<T>* dx) {
+  if (!dx) return;
+  const T* __restrict xs = x.data;
+  const T* __restrict g = dy.data;
+  T* __restrict d = dx->data;
+  const Index n = x.size();
+  for (Index i = 0; i < n; ++i) {
+    const T s = sigmoid(xs[i]);
+    d[i] = g[i] * s * (T(1) + xs[i] * (T(1) - s));
+  }
+}
+
 template class SigmoidLayer<float>;
 template class SigmoidLayer<double>;
 template class TanhLayer<float>;
@@ -200,5 +332,11 @@ template class LeakyReluLayer<float>;
 template class LeakyReluLayer<double>;
 template class IdentityLayer<float>;
 template class IdentityLayer<double>;
+template class EluLayer<float>;
+template class EluLayer<double>;
+template class GeluLayer<float>;
+template class GeluLayer<double>;
+template class SiluLayer<float>;
+template class SiluLayer<double>;
 
 }  // namespace gradnet

@@ -3,6 +3,8 @@
 //   backward: dW (out, in) += dyᵀ (out, N) · x (N, in)      (beta 1: grads accumulate)
 //             db (out)     += Σ_n dy[n, :]
 //             dx (N, in)    = dy (N, out) · W (out, in)      (beta 0: dx is overwritten)
+// weight_norm: W = g·v/‖v‖ is computed by forward into a planned buffer; backward writes dW there
+// (beta 0) and WeightNorm::backward accumulates dg, dv from it (weight_norm.h).
 #include "gradnet/layers/linear.h"
 
 #include <algorithm>
@@ -24,6 +26,10 @@ std::vector<KeySpec> linear_keys() {
                   {"zeros", "constant", "fan_in_uniform"}, {}, {}});
   keys.push_back({"bias_value", ValueKind::number, Value(0.0), "bias_init = constant: the value (default 0)", {}, {},
                   {}});
+  keys.push_back({"weight_norm", ValueKind::boolean, Value(false),
+                  "learn W = g·v/‖v‖ per output row (Salimans & Kingma; params weight_g (out, 1), weight_v (out, in)); "
+                  "init fills v and sets g = ‖v‖ (default false)",
+                  {}, {}, {}});
   return keys;
 }
 
@@ -34,7 +40,8 @@ LinearLayer<T>::LinearLayer(const LayerSpec& spec)
       has_bias_(spec.has("bias") ? spec.get_bool("bias") : true),
       init_(init_spec_from(spec)),
       bias_init_(spec.has("bias_init") ? spec.get_string("bias_init") : "zeros"),
-      bias_value_(spec.has("bias_value") ? spec.get_number("bias_value") : 0.0) {
+      bias_value_(spec.has("bias_value") ? spec.get_number("bias_value") : 0.0),
+      weight_norm_(spec.has("weight_norm") && spec.get_bool("weight_norm")) {
   GRADNET_CHECK(out_ >= 1, config, "layers.{} (linear): out = {}: expected an integer >= 1", index_, out_);
   GRADNET_CHECK(bias_init_ == "zeros" || bias_init_ == "constant" || bias_init_ == "fan_in_uniform", config,
                 "layers.{} (linear): bias_init = \"{}\": expected zeros, constant or fan_in_uniform", index_,
@@ -46,22 +53,37 @@ Shape LinearLayer<T>::setup(const Shape& in, Index max_batch) {
   in_ = numel(in);
   GRADNET_CHECK(in_ >= 1, shape, "layers.{} (linear): input shape {} has no elements", index_, shape_str(in));
   params_.clear();
-  params_.resize(has_bias_ ? 2 : 1);
-  params_[0].name = "weight";
-  params_[0].resize({out_, in_});
+  if (weight_norm_) {
+    params_.resize(has_bias_ ? 3 : 2);
+    params_[0].name = "weight_g";
+    params_[0].resize({out_, 1});
+    params_[1].name = "weight_v";
+    params_[1].resize({out_, in_});
+    wn_.setup(out_, in_);
+  } else {
+    params_.resize(has_bias_ ? 2 : 1);
+    params_[0].name = "weight";
+    params_[0].resize({out_, in_});
+  }
   if (has_bias_) {
-    params_[1].name = "bias";
-    params_[1].resize({out_});
+    params_.back().name = "bias";
+    params_.back().resize({out_});
   }
   return {out_};
 }
 
 template <typename T>
 void LinearLayer<T>::init(Rng& rng) {
-  // PyTorch's fans for a (out, in) weight: fan_in = in, fan_out = out.
-  init_tensor(params_[0].value, init_, in_, out_, rng);
+  // PyTorch's fans for a (out, in) weight: fan_in = in, fan_out = out. weight_norm: v gets the
+  // init (the same draws), g = ‖v‖ per row, so W starts equal to the plain init.
+  if (weight_norm_) {
+    init_tensor(params_[1].value, init_, in_, out_, rng);
+    wn_.init_g(params_[1].value.data(), params_[0].value.data());
+  } else {
+    init_tensor(params_[0].value, init_, in_, out_, rng);
+  }
   if (!has_bias_) return;
-  Tensor<T>& b = params_[1].value;
+  Tensor<T>& b = params_.back().value;
   if (bias_init_ == "zeros") {
     b.fill(T(0));
   } else if (bias_init_ == "constant") {
@@ -78,9 +100,13 @@ void LinearLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx
   const Index n = x.rows;
   if (n == 0) return;
   const T* w = params_[0].value.data();
+  if (weight_norm_) {  // W = g·v/‖v‖ from this step's params; backward reuses it
+    wn_.forward(params_[0].value.data(), params_[1].value.data());
+    w = wn_.w();
+  }
   T beta = T(0);
   if (has_bias_) {  // y = b broadcast, then gemm adds x·Wᵀ on top (beta 1): one pass over y
-    const T* b = params_[1].value.data();
+    const T* b = params_.back().value.data();
     for (Index i = 0; i < n; ++i) std::copy(b, b + out_, y.row(i));
     beta = T(1);
   }
@@ -92,25 +118,32 @@ void LinearLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
   // x: (N, in)  dy: (N, out)  dW: (out, in)  db: (out)  dx: (N, in)
   const Index n = x.rows;
   if (n == 0) return;
-  T* dw = params_[0].grad.data();
-  gemm<T>(true, false, out_, in_, n, T(1), dy.data, out_, x.data, in_, T(1), dw, in_);
+  if (weight_norm_) {  // dW (scratch) = dyᵀ·x, then dg, dv += from it
+    gemm<T>(true, false, out_, in_, n, T(1), dy.data, out_, x.data, in_, T(0), wn_.dw(), in_);
+    wn_.backward(params_[0].value.data(), params_[1].value.data(), params_[0].grad.data(), params_[1].grad.data());
+  } else {
+    gemm<T>(true, false, out_, in_, n, T(1), dy.data, out_, x.data, in_, T(1), params_[0].grad.data(), in_);
+  }
   if (has_bias_) {
-    T* db = params_[1].grad.data();
+    T* db = params_.back().grad.data();
     for (Index i = 0; i < n; ++i) {
       const T* dyi = dy.row(i);
       for (Index j = 0; j < out_; ++j) db[j] += dyi[j];
     }
   }
-  if (dx) gemm<T>(false, false, n, in_, out_, T(1), dy.data, out_, params_[0].value.data(), in_, T(0), dx->data, in_);
+  const T* w = weight_norm_ ? wn_.w() : params_[0].value.data();
+  if (dx) gemm<T>(false, false, n, in_, out_, T(1), dy.data, out_, w, in_, T(0), dx->data, in_);
 }
 
 template <typename T>
 Attributes LinearLayer<T>::describe() const {
-  return {{"in", std::to_string(in_)},
-          {"out", std::to_string(out_)},
-          {"bias", has_bias_ ? "true" : "false"},
-          {"init", init_.method},
-          {"bias_init", bias_init_}};
+  Attributes a = {{"in", std::to_string(in_)},
+                  {"out", std::to_string(out_)},
+                  {"bias", has_bias_ ? "true" : "false"},
+                  {"init", init_.method},
+                  {"bias_init", bias_init_}};
+  if (weight_norm_) a.push_back({"weight_norm", "true"});
+  return a;
 }
 
 template class LinearLayer<float>;

@@ -85,6 +85,10 @@ def main():
         "losses": [loss_case("softmax_cross_entropy", 4, 5, 3.0), loss_case("softmax_cross_entropy", 1, 10, 1.0),
                    loss_case("mse", 4, 5, 1.0), loss_case("mse", 3, 2, 1.0)],
     }
+    # elu, gelu, silu (registry_extra.cpp; more cases in gen_norm.py), drawn after the losses so the
+    # values above keep their random draws. The x row holds -30 and 30: gelu's 1 + erf is exactly 0 there.
+    out["activations"] += [activation_case("elu", F.elu, {}), activation_case("gelu", F.gelu, {}),
+                           activation_case("silu", F.silu, {})]
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "layers.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=1)

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <numbers>
 
 #include "gradnet/error.h"
 #include "gradnet/gradcheck.h"
@@ -114,7 +115,9 @@ TEST(Activation, GradcheckEveryActivationOverShapes) {
   const std::vector<std::pair<Shape, Index>> shapes = {{{7}, 3}, {{2, 3, 4}, 2}, {{1}, 5}};
   const std::vector<LayerSpec> specs = {layer_spec("sigmoid"), layer_spec("tanh"), layer_spec("relu"),
                                         layer_spec("leaky_relu"), layer_spec("leaky_relu", {{"slope", 0.3}}),
-                                        layer_spec("identity")};
+                                        layer_spec("identity"), layer_spec("elu"), layer_spec("elu", {{"alpha", 2.5}}),
+                                        layer_spec("gelu"), layer_spec("gelu", {{"approximate", std::string("tanh")}}),
+                                        layer_spec("silu")};
   for (const LayerSpec& s : specs) {
     for (const auto& [shape, batch] : shapes) {
       auto layer = make_layer<double>(s);
@@ -127,8 +130,9 @@ TEST(Activation, GradcheckEveryActivationOverShapes) {
 }
 
 TEST(Activation, KinksAndParams) {
-  for (const char* type : {"relu", "leaky_relu"}) EXPECT_TRUE(make_layer<float>(layer_spec(type))->has_kink()) << type;
-  for (const char* type : {"sigmoid", "tanh", "identity"}) {
+  for (const char* type : {"relu", "leaky_relu", "elu"})
+    EXPECT_TRUE(make_layer<float>(layer_spec(type))->has_kink()) << type;
+  for (const char* type : {"sigmoid", "tanh", "identity", "gelu", "silu"}) {
     auto layer = make_layer<float>(layer_spec(type));
     EXPECT_FALSE(layer->has_kink()) << type;
     EXPECT_TRUE(layer->params().empty()) << type;
@@ -143,6 +147,92 @@ TEST(Activation, NegativeSlopeIsAConfigError) {
     EXPECT_EQ(e.kind(), ErrorKind::config);
     EXPECT_STREQ(e.what(), "layers.4 (leaky_relu): slope = -0.1: expected a number >= 0");
   }
+}
+
+// ---- elu, gelu, silu
+TEST(Activation, SmoothActivationValuesByHand) {
+  const double e1 = std::exp(-1.0);
+  EXPECT_EQ(run<double>("elu", {2.0, 0.0}), (std::vector<double>{2.0, 0.0}));
+  EXPECT_NEAR(run<double>("elu", {-1.0})[0], e1 - 1, 1e-16);
+  EXPECT_NEAR(run<double>("elu", {-1.0}, {{"alpha", 0.5}})[0], 0.5 * (e1 - 1), 1e-16);
+  EXPECT_NEAR(run<double>("elu", {-1e-10})[0], -1e-10 + 5e-21, 1e-30);  // expm1: no cancellation near 0
+  // gelu(x) = x·Φ(x): Φ(1) = 0.841344746068543, Φ(-1) = 1 - Φ(1)
+  const auto g = run<double>("gelu", {0.0, 1.0, -1.0, 10.0, -10.0});
+  EXPECT_EQ(g[0], 0.0);
+  EXPECT_NEAR(g[1], 0.8413447460685429, 1e-15);
+  EXPECT_NEAR(g[2], -(1 - 0.8413447460685429), 1e-15);
+  EXPECT_NEAR(g[3], 10.0, 1e-15);
+  EXPECT_NEAR(g[4], 0.0, 1e-20);
+  // tanh form at x = 1: 0.5·(1 + tanh(√(2/π)·1.044715))
+  const double t1 = 0.5 * (1 + std::tanh(std::sqrt(2 / std::numbers::pi) * 1.044715));
+  EXPECT_NEAR(run<double>("gelu", {1.0}, {{"approximate", std::string("tanh")}})[0], t1, 1e-15);
+  EXPECT_NEAR(t1, 0.8413447460685429, 2e-4);  // close to the exact form
+  // silu(x) = x·σ(x)
+  const auto s = run<double>("silu", {0.0, 1.0, -2.0});
+  EXPECT_EQ(s[0], 0.0);
+  EXPECT_NEAR(s[1], 1 / (1 + e1), 1e-16);
+  EXPECT_NEAR(s[2], -2 / (1 + std::exp(2.0)), 1e-16);
+}
+
+TEST(Activation, SmoothActivationBackwardByHand) {
+  const std::vector<double> x = {-1.5, -0.2, 0.3, 2.0}, dy = {0.5, -1.0, 2.0, 1.5};
+  auto phi = [](double v) { return std::exp(-v * v / 2) / std::sqrt(2 * std::numbers::pi); };
+  auto cdf = [](double v) { return 0.5 * std::erfc(-v / std::sqrt(2.0)); };
+  auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };
+  for (const char* type : {"elu", "gelu", "silu"}) {
+    auto layer = make_layer<double>(layer_spec(type));
+    layer->setup({4}, 1);
+    std::vector<double> y(4), dx(4, std::numeric_limits<double>::quiet_NaN());
+    layer->forward(cview(x, 1), mview(y, 1), {});
+    View<double> dxv = mview(dx, 1);
+    layer->backward(cview(x, 1), cview(y, 1), cview(dy, 1), &dxv);
+    for (int i = 0; i < 4; ++i) {
+      const double v = x[i];
+      double d = 0;
+      if (std::string(type) == "elu") d = v > 0 ? 1 : std::exp(v);
+      if (std::string(type) == "gelu") d = cdf(v) + v * phi(v);
+      if (std::string(type) == "silu") d = sig(v) * (1 + v * (1 - sig(v)));
+      EXPECT_NEAR(dx[i], dy[i] * d, 1e-15) << type << " " << i;
+    }
+    layer->backward(cview(x, 1), cview(y, 1), cview(dy, 1), nullptr);
+  }
+}
+
+TEST(Activation, SmoothActivationsFloatAgreesWithDouble) {
+  std::vector<float> xf;
+  for (int i = -2000; i <= 2000; ++i) xf.push_back(static_cast<float>(i) * 0.01f);  // [-20, 20]
+  for (float v : {-1e4f, 1e4f, 1e-30f, -1e-30f}) xf.push_back(v);
+  const std::vector<double> xd(xf.begin(), xf.end());
+  for (const char* type : {"elu", "gelu", "silu"}) {
+    const auto yf = run<float>(type, xf);
+    const auto yd = run<double>(type, xd);
+    for (std::size_t i = 0; i < xf.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(yf[i])) << type << "(" << xf[i] << ")";
+      // gelu's 1 + erf(x/√2) cancels in the left tail, in float as in PyTorch: an absolute floor
+      const double floor = std::string(type) == "gelu" ? 1e-6 : 1e-30;
+      ASSERT_LE(std::fabs(yf[i] - yd[i]), 1e-6 * std::fabs(yd[i]) + floor) << type << "(" << xf[i] << ")";
+    }
+  }
+}
+
+TEST(Activation, SmoothActivationConfigErrors) {
+  try {
+    make_layer<float>(layer_spec("elu", {{"alpha", -1.0}}, 2));
+    FAIL() << "negative alpha accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::config);
+    EXPECT_STREQ(e.what(), "layers.2 (elu): alpha = -1: expected a number >= 0");
+  }
+  try {
+    make_layer<float>(layer_spec("gelu", {{"approximate", std::string("erf")}}, 1));
+    FAIL() << "approximate = erf accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::config);
+    EXPECT_STREQ(e.what(), "layers.1 (gelu): approximate = \"erf\": expected none or tanh");
+  }
+  EXPECT_EQ(make_layer<float>(layer_spec("gelu", {{"approximate", std::string("tanh")}}))->describe(),
+            (Attributes{{"approximate", "tanh"}}));
+  EXPECT_EQ(make_layer<float>(layer_spec("elu"))->describe(), (Attributes{{"alpha", "1"}}));
 }
 
 }  // namespace

@@ -1,15 +1,19 @@
 // LinearLayer<T>: fully connected, y = x·Wᵀ + b (PyTorch layout: weight (out, in), bias (out)).
 // Any input shape is flattened: in = numel(input shape).
+// weight_norm = true learns W = g · v/‖v‖ per output row instead (weight_norm.h): params
+// weight_g (out, 1), weight_v (out, in), bias (out), as in PyTorch's state_dict.
 #pragma once
 
 #include <vector>
 
 #include "gradnet/init.h"
 #include "gradnet/layer.h"
+#include "gradnet/layers/weight_norm.h"
 
 namespace gradnet {
 
-// out (required, >= 1), bias (default true), init_* (init.h), bias_init, bias_value.
+// out (required, >= 1), bias (default true), init_* (init.h), bias_init, bias_value,
+// weight_norm (default false).
 std::vector<KeySpec> linear_keys();
 
 template <typename T>
@@ -24,8 +28,8 @@ class LinearLayer final : public Layer<T> {
   std::span<Param<T>> params() override { return params_; }
   Attributes describe() const override;
 
-  Param<T>& weight() { return params_[0]; }
-  Param<T>* bias() { return has_bias_ ? &params_[1] : nullptr; }
+  Param<T>& weight() { return params_[0]; }  // weight_g with weight_norm
+  Param<T>* bias() { return has_bias_ ? &params_[weight_norm_ ? 2 : 1] : nullptr; }
 
  private:
   Index index_;            // position in model.layers, for error messages
@@ -35,7 +39,9 @@ class LinearLayer final : public Layer<T> {
   InitSpec init_;
   std::string bias_init_;  // zeros | constant | fan_in_uniform
   double bias_value_;
-  std::vector<Param<T>> params_;  // [weight (out, in), bias (out)?]
+  bool weight_norm_;
+  WeightNorm<T> wn_;              // with weight_norm: W and dW buffers (out, in)
+  std::vector<Param<T>> params_;  // [weight (out, in) | weight_g (out, 1), weight_v (out, in)], bias (out)?
 };
 
 }  // namespace gradnet
