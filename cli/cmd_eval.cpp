@@ -93,10 +93,10 @@ Command add_eval(CLI::App& root) {
             Dataset& data = args->split == "test" ? splits.test : splits.val;
             GRADNET_CHECK(data.size() > 0, usage, "{}: the {} split is empty (train.validation = 0?)", m.run_dir,
                           args->split);
+            m.normalizer.apply(data);  // first: pca with k components makes the examples [k]
             GRADNET_CHECK(data.features() == numel(m.net->input_shape()), shape,
                           "{} gives {} features per example, the model takes {}", data.source, data.features(),
                           numel(m.net->input_shape()));
-            m.normalizer.apply(data);
             const EvalResult r = evaluate(*m.net, data, m.config.train.eval_batch_size);
             const Tensor<float> probs = predict_probabilities(*m.net, data, m.config.train.eval_batch_size);
             const ClassificationMetrics cm = classification_metrics(probs.view(), data.y.data());

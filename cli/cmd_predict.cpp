@@ -32,7 +32,9 @@ Dataset read_input(const std::string& path, const LoadedModel& m) {
   if (ends_with(path, ".png")) return load_png_images({path});
   if (path.find("idx3") != std::string::npos) return load_idx_images(path);
   if (ends_with(path, ".csv") || ends_with(path, ".csv.gz"))
-    return load_csv_features(path, numel(m.net->input_shape()), m.config.data.label_column);
+    return load_csv_features(path, m.normalizer.input_features() > 0 ? m.normalizer.input_features()
+                                                                      : numel(m.net->input_shape()),
+                             m.config.data.label_column);
   fail(ErrorKind::usage, "{}: unknown input kind; give .png images, an IDX image file (*idx3*) or .csv rows", path);
 }
 }  // namespace
@@ -53,10 +55,10 @@ Command add_predict(CLI::App& root) {
             std::vector<float> probs(static_cast<std::size_t>(256 * classes));
             for (const std::string& path : args->inputs) {
               Dataset d = read_input(path, m);
+              m.normalizer.apply(d);  // first: pca with k components makes the examples [k]
               GRADNET_CHECK(d.features() == features, shape,
                             "{}: {} values per example (shape {}), the model takes {} (model.input = {})", path,
                             d.features(), shape_str(d.shape), features, shape_str(m.net->input_shape()));
-              m.normalizer.apply(d);
               for (Index begin = 0; begin < d.size(); begin += 256) {
                 const Index n = std::min<Index>(256, d.size() - begin);
                 ConstView<float> out = m.net->forward(ConstView<float>(d.x.data() + begin * features, n, features),

@@ -14,7 +14,7 @@
 namespace gradnet {
 
 struct DataConfig {
-  std::string dataset = "mnist";     // mnist | fashion-mnist | csv | idx
+  std::string dataset = "mnist";     // mnist | fashion-mnist | cifar10 | csv | idx
   std::string dir;                   // empty: $GRADNET_DATA/<dataset>, ./data/<dataset>, /usr/share/datasets/<dataset>
   std::string path;                  // csv: the file (absolute, or relative to the config file)
   std::string test_path;             // csv: a separate test file; empty: hold out test_fraction
@@ -23,7 +23,9 @@ struct DataConfig {
   std::string header = "auto";       // csv: auto | none | skip
   std::string train_images, train_labels, test_images, test_labels;  // idx: file names in dir
   double validation = 5000;          // held out of training: a count (>= 1) or a fraction (< 1)
-  std::string normalize = "standardize";  // none | scale01 | standardize
+  std::string normalize = "standardize";  // none | scale01 | standardize | pca | pca_whiten (whiten) | zca
+  double whiten_epsilon = 0.01;      // pca_whiten, zca: added to each eigenvalue, times the mean eigenvalue
+  std::int64_t pca_components = 0;   // pca, pca_whiten: keep the first k components (0: all)
   std::int64_t train_limit = 0;      // use only the first N training examples (0: all)
   std::int64_t test_limit = 0;       // use only the first N test examples (0: all)
 };

@@ -67,6 +67,16 @@ void check_across(const Config& c, const Context& ctx) {
          ctx.where("monitor.ratio_low"), c.monitor.ratio_low, c.monitor.ratio_high);
   if (c.data.dataset == "csv" && c.data.path.empty())
     fail(ErrorKind::config, "{}: data.dataset = \"csv\" needs data.path (the CSV file)", ctx.where("data.dataset"));
+  if (const std::int64_t k = c.data.pca_components; k > 0) {
+    const std::string& m = c.data.normalize;
+    if (m != "pca" && m != "pca_whiten" && m != "whiten")
+      fail(ErrorKind::config, "{}: data.pca_components = {} needs data.normalize = \"pca\" or \"pca_whiten\" (it is \"{}\")",
+           ctx.where("data.pca_components"), k, m);
+    if (c.model.input != Shape{k})
+      fail(ErrorKind::config,
+           "{}: model.input = {}, but data.pca_components = {} reduces each example to [{}]: set model.input = [{}]",
+           ctx.where("model.input"), shape_str(c.model.input), k, k, k);
+  }
 }
 
 void read_key(const ConfigKey& key, const toml::table& root, const Context& ctx, Config& config) {

@@ -150,6 +150,7 @@ Rules across keys:
 - `optimizer.nesterov = true` needs `momentum > 0` and `dampening = 0` (PyTorch's rule).
 - `schedule.policy = "multistep"` needs `schedule.milestones`.
 - `data.dataset = "csv"` needs `data.path`.
+- `data.pca_components = k > 0` needs `data.normalize = "pca"` or `"pca_whiten"`, and `model.input = [k]`.
 - `monitor.ratio_low` must be below `monitor.ratio_high`.
 )";
   out += kLayers;

@@ -32,8 +32,9 @@ void data_keys(Section v) {
   const auto d = &Config::data;
   using D = DataConfig;
   v.add(field("data", d, &D::dataset, "dataset", K::string, "which dataset: MNIST and Fashion-MNIST read the standard IDX "
-            "files, csv reads path (and test_path), idx reads the four files named below from dir")
-          .one_of({"mnist", "fashion-mnist", "csv", "idx"}));
+            "files, cifar10 the binary batches (data_batch_1..5, test_batch; .bin or .bin.gz), csv reads path (and "
+            "test_path), idx reads the four files named below from dir")
+          .one_of({"mnist", "fashion-mnist", "cifar10", "csv", "idx"}));
   v.add(field("data", d, &D::dir, "dir", K::string, "directory holding the dataset's files; empty: $GRADNET_DATA/<dataset>, "
             "then ./data/<dataset>, then /usr/share/datasets/<dataset>"));
   v.add(field("data", d, &D::path, "path", K::string, "csv: the file (absolute, or relative to the config file)"));
@@ -69,9 +70,18 @@ void data_keys(Section v) {
     v.add(b);
   }
   v.add(field("data", d, &D::normalize, "normalize", K::string,
-            "input preprocessing, fitted on the training split only: none, scale01 (into [0, 1]) or "
-            "standardize (per-feature mean 0, std 1)")
-          .one_of({"none", "scale01", "standardize"}));
+            "input preprocessing, fitted on the training split only: none, scale01 (into [0, 1]), standardize "
+            "(mean 0, std 1; per channel for images), pca (rotate onto the principal axes), pca_whiten (also "
+            "scale each axis to variance 1; whiten is the same) or zca (whiten, then rotate back); docs/data.md")
+          .one_of({"none", "scale01", "standardize", "pca", "pca_whiten", "whiten", "zca"}));
+  v.add(field("data", d, &D::whiten_epsilon, "whiten_epsilon", K::number,
+            "pca_whiten, zca: each eigenvalue λ becomes λ + ε before 1/sqrt, with ε = whiten_epsilon × the mean "
+            "eigenvalue (the average per-feature variance on train), so it does not depend on the pixel scale")
+          .above(0));
+  v.add(field("data", d, &D::pca_components, "pca_components", K::integer,
+            "pca, pca_whiten: keep only the first k principal components, so each example becomes [k] "
+            "(model.input must be [k]); 0: keep all")
+          .at_least(0));
   v.add(field("data", d, &D::train_limit, "train_limit", K::integer,
             "use only the first N training examples; 0: all")
           .at_least(0));

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <numeric>
 
+#include "gradnet/data/cifar.h"
 #include "gradnet/data/csv.h"
 #include "gradnet/data/idx.h"
 #include "gradnet/error.h"
@@ -70,6 +71,23 @@ Splits load_idx_splits(const DataConfig& c, const std::string& config_dir) {
   return s;
 }
 
+// data_batch_1..5 and test_batch (.bin or .bin.gz); class names from batches.meta.txt when present.
+// With train_limit / test_limit only the batches needed are decoded.
+Splits load_cifar_splits(const DataConfig& c, const std::string& config_dir) {
+  const std::string dir = resolve_data_dir(c, config_dir);
+  std::vector<std::string> train_files;
+  for (int i = 1; i <= 5; ++i) train_files.push_back(find_cifar_file(dir, fmt::format("data_batch_{}", i)));
+  const std::string test_file = find_cifar_file(dir, "test_batch");
+  Splits s;
+  s.train = load_cifar_batches(train_files, c.train_limit);
+  s.train.source = (fs::path(dir) / "data_batch_{1..5}").string();
+  s.test = load_cifar_batches({test_file}, c.test_limit);
+  std::error_code ec;
+  const std::string meta = (fs::path(dir) / "batches.meta.txt").string();
+  if (fs::exists(meta, ec)) s.train.class_names = s.test.class_names = load_cifar_class_names(meta, 10);
+  return s;
+}
+
 Splits load_csv_splits(const DataConfig& c, const std::string& config_dir, std::uint64_t seed) {
   GRADNET_CHECK(!c.path.empty(), config, "data.path is empty: a csv dataset needs the file to read");
   const std::string path = join_path(config_dir, c.path);
@@ -128,10 +146,13 @@ Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint
   Splits s;
   if (c.dataset == "mnist" || c.dataset == "fashion-mnist" || c.dataset == "idx") {
     s = load_idx_splits(c, config_dir);
+  } else if (c.dataset == "cifar10") {
+    s = load_cifar_splits(c, config_dir);
   } else if (c.dataset == "csv") {
     s = load_csv_splits(c, config_dir, seed);
   } else {
-    fail(ErrorKind::config, "data.dataset = '{}': expected mnist, fashion-mnist, idx or csv", c.dataset);
+    fail(ErrorKind::config, "data.dataset = '{}': expected mnist, fashion-mnist, cifar10, idx or csv",
+         c.dataset);
   }
   GRADNET_CHECK(c.train_limit >= 0 && c.test_limit >= 0, config, "data.train_limit / data.test_limit must be >= 0");
   if (c.train_limit > 0) truncate(s.train, c.train_limit);

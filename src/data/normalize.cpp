@@ -4,20 +4,49 @@
 #include <cmath>
 
 #include "gradnet/error.h"
+#include "gradnet/io/safetensors.h"
+#include "whiten.h"
 
 namespace gradnet {
 
 namespace {
 // Below this spread a feature counts as constant on train (see the header: std = 1, not eps).
 constexpr double kConstant = 1e-8;
+
+bool known_method(const std::string& m) {
+  return m == "none" || m == "scale01" || m == "standardize" || m == "pca" || m == "pca_whiten" || m == "whiten" ||
+         m == "zca";
+}
 }  // namespace
 
+bool Normalizer::rotation() const { return method == "pca" || method == "pca_whiten" || method == "whiten" || method == "zca"; }
+
+Index Normalizer::output_features() const {
+  if (!rotation() || mean.empty()) return input_features();
+  return static_cast<Index>(matrix.size()) / input_features();
+}
+
+Shape normalized_shape(const std::string& method, Index pca_components, const Shape& in) {
+  if ((method == "pca" || method == "pca_whiten" || method == "whiten") && pca_components > 0) return {pca_components};
+  return in;
+}
+
 void Normalizer::fit(const Dataset& train) {
-  GRADNET_CHECK(method == "none" || method == "scale01" || method == "standardize", config,
-                "data.normalize = '{}': expected none, scale01 or standardize", method);
+  GRADNET_CHECK(known_method(method), config,
+                "data.normalize = '{}': expected none, scale01, standardize, pca, pca_whiten (whiten) or zca", method);
+  GRADNET_CHECK(whiten_epsilon > 0 && std::isfinite(whiten_epsilon), config,
+                "data.whiten_epsilon = {}: expected a number > 0", whiten_epsilon);
+  GRADNET_CHECK(pca_components >= 0, config, "data.pca_components = {}: expected an integer >= 0", pca_components);
   mean.clear();
   std.clear();
+  matrix.clear();
+  eigenvalues.clear();
+  epsilon = 0;
   if (method == "none") return;
+  if (rotation()) {
+    data_detail::fit_rotation(*this, train);
+    return;
+  }
   const Index n = train.size(), features = train.features();
   const bool image = train.shape.size() == 3;
   if (method == "scale01" && image) {  // pixel data: the fixed 0..255 range, not the sample's
@@ -79,12 +108,31 @@ void Normalizer::fit(const Dataset& train) {
   }
 }
 
-void Normalizer::apply(Dataset& d) const { apply(d.x.data(), d.size(), d.features()); }
+void Normalizer::apply(Dataset& d) const {
+  if (mean.empty()) return;
+  GRADNET_CHECK(d.features() == input_features(), shape,
+                "{}: {} features per example (shape {}), but the normalization ({}) was fitted on {}", d.source,
+                d.features(), shape_str(d.shape), method, input_features());
+  const Index k = output_features();
+  if (k == d.features()) {
+    apply(d.x.data(), d.size(), d.features());
+    return;
+  }
+  Tensor<float> out({d.size(), k});  // fewer features: a new, smaller tensor (the old one goes)
+  data_detail::apply_rotation(*this, d.x.data(), out.data(), d.size());
+  d.x = std::move(out);
+  d.shape = {k};
+}
 
 void Normalizer::apply(float* rows, Index n, Index features) const {
   if (mean.empty()) return;
-  GRADNET_CHECK(static_cast<Index>(mean.size()) == features && std.size() == mean.size(), shape,
-                "normalization ({}) was fitted on {} features, the data has {}", method, mean.size(), features);
+  GRADNET_CHECK(input_features() == features, shape, "normalization ({}) was fitted on {} features, the data has {}",
+                method, mean.size(), features);
+  if (rotation()) {
+    data_detail::apply_rotation(*this, rows, rows, n);
+    return;
+  }
+  GRADNET_ASSERT(std.size() == mean.size());
   // A true division (not a multiply by 1/std): x/255 is then exactly what a user computes by
   // hand, and nothing is allocated, so a caller may apply this per batch.
   const float* m = mean.data();
@@ -95,10 +143,70 @@ void Normalizer::apply(float* rows, Index n, Index features) const {
   }
 }
 
-Normalizer fit_normalizer(const std::string& method, const Dataset& train) {
+Normalizer fit_normalizer(const std::string& method, const Dataset& train, double whiten_epsilon,
+                          Index pca_components) {
   Normalizer n;
   n.method = method;
+  n.whiten_epsilon = whiten_epsilon;
+  n.pca_components = pca_components;
   n.fit(train);
+  return n;
+}
+
+void write_normalizer(SafetensorsFile& file, const Normalizer& n, const std::string& prefix,
+                      const std::string& method_key) {
+  file.metadata[method_key] = n.method;
+  const Index d = n.input_features();
+  file.tensors.push_back({prefix + "mean", {d}, n.mean});
+  if (!n.rotation()) {
+    file.tensors.push_back({prefix + "std", {static_cast<Index>(n.std.size())}, n.std});
+    return;
+  }
+  file.tensors.push_back({prefix + "matrix", {d, n.output_features()}, n.matrix});
+  file.tensors.push_back({prefix + "eigenvalues", {static_cast<Index>(n.eigenvalues.size())}, n.eigenvalues});
+  file.metadata[prefix + "epsilon"] = fmt::format("{}", n.epsilon);  // shortest exact round trip
+  file.metadata[prefix + "whiten_epsilon"] = fmt::format("{}", n.whiten_epsilon);
+  file.metadata[prefix + "pca_components"] = std::to_string(n.pca_components);
+}
+
+Normalizer read_normalizer(const SafetensorsFile& file, const std::string& prefix, const std::string& method_key,
+                           const std::string& path) {
+  Normalizer n;
+  auto it = file.metadata.find(method_key);
+  GRADNET_CHECK(it != file.metadata.end(), checkpoint, "{}: no '{}' in the metadata", path, method_key);
+  n.method = it->second;
+  GRADNET_CHECK(known_method(n.method), checkpoint, "{}: unknown normalization method '{}'", path, n.method);
+  const NamedTensor* mean = file.find(prefix + "mean");
+  if (n.method == "none" && !mean) return n;
+  GRADNET_CHECK(mean != nullptr, checkpoint, "{}: no tensor '{}mean' for normalization '{}'", path, prefix, n.method);
+  n.mean = mean->data;
+  if (!n.rotation()) {
+    const NamedTensor* std = file.find(prefix + "std");
+    GRADNET_CHECK(std && std->data.size() == n.mean.size(), checkpoint,
+                  "{}: needs tensors '{}mean' and '{}std' of one size", path, prefix, prefix);
+    n.std = std->data;
+    return n;
+  }
+  const NamedTensor* matrix = file.find(prefix + "matrix");
+  const Index d = n.input_features();
+  GRADNET_CHECK(matrix && matrix->shape.size() == 2 && matrix->shape[0] == d && matrix->shape[1] >= 1 &&
+                    matrix->shape[1] <= d,
+                checkpoint, "{}: normalization '{}' needs a tensor '{}matrix' of shape [{}, k] with 1 <= k <= {}", path,
+                n.method, prefix, d, d);
+  n.matrix = matrix->data;
+  if (const NamedTensor* ev = file.find(prefix + "eigenvalues")) n.eigenvalues = ev->data;
+  auto number = [&](const std::string& key, double fallback) {
+    auto m = file.metadata.find(prefix + key);
+    if (m == file.metadata.end()) return fallback;
+    try {
+      return std::stod(m->second);
+    } catch (const std::exception&) {
+      fail(ErrorKind::checkpoint, "{}: metadata {}{} = '{}' is not a number", path, prefix, key, m->second);
+    }
+  };
+  n.epsilon = number("epsilon", 0.0);
+  n.whiten_epsilon = number("whiten_epsilon", n.whiten_epsilon);
+  n.pca_components = static_cast<Index>(number("pca_components", 0.0));
   return n;
 }
 

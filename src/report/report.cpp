@@ -113,11 +113,11 @@ void load_test_split(Context& c, LoadedModel& m) {
   if (c.image_shape.empty() && test.shape.size() == 3) c.image_shape = test.shape;
   c.class_names = test.class_names;
   GRADNET_CHECK(test.size() > 0, data, "{}: the test split is empty", m.run_dir);
+  c.test.raw = test;  // before normalization, for the gallery
+  m.normalizer.apply(test);  // first: pca with k components makes the examples [k]
   GRADNET_CHECK(test.features() == numel(m.net->input_shape()), shape,
                 "{} gives {} features per example, the model takes {}", test.source, test.features(),
                 numel(m.net->input_shape()));
-  c.test.raw = test;  // before normalization, for the gallery
-  m.normalizer.apply(test);
   const Index batch = m.config.train.eval_batch_size;
   c.test.loss = evaluate(*m.net, test, batch).loss;
   c.test.probs = predict_probabilities(*m.net, test, batch);

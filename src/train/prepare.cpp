@@ -12,11 +12,13 @@ namespace {
 
 // Data, shapes and net are checked before the run directory exists: a bad config or dataset
 // leaves nothing behind.
+// pca/pca_whiten with data.pca_components = k hand the net [k] per example, not the raw shape.
 void check_input_shape(const Config& c, const Splits& s) {
   const Index want = numel(c.model.input);
-  GRADNET_CHECK(s.train.features() == want, shape,
-                "model.input = {} takes {} features per example, but {} gives {} (shape {})",
-                shape_str(c.model.input), want, s.train.source, s.train.features(), shape_str(s.train.shape));
+  const Shape given = normalized_shape(c.data.normalize, c.data.pca_components, s.train.shape);
+  GRADNET_CHECK(numel(given) == want, shape, "model.input = {} takes {} features per example, but {} gives {} (shape {}{})",
+                shape_str(c.model.input), want, s.train.source, numel(given), shape_str(given),
+                given == s.train.shape ? "" : fmt::format(" after data.normalize = '{}'", c.data.normalize));
   GRADNET_CHECK(s.train.size() > 0, data, "{}: the training split is empty", s.train.source);
 }
 
@@ -49,6 +51,8 @@ PreparedData prepare_data(const Config& given, const std::string& config_dir_in)
   check_input_shape(p.config, p.splits);
   p.classes = std::max({p.splits.train.classes, p.splits.val.classes, p.splits.test.classes});
   p.normalizer.method = p.config.data.normalize;
+  p.normalizer.whiten_epsilon = p.config.data.whiten_epsilon;
+  p.normalizer.pca_components = p.config.data.pca_components;
   p.normalizer.fit(p.splits.train);
   p.normalizer.apply(p.splits.train);
   p.normalizer.apply(p.splits.val);

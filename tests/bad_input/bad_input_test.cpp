@@ -201,3 +201,126 @@ TEST(BadInput, WrongOptimizerAndScheduleOptions) {
     expect_mentions(r, c.mentions);
   }
 }
+
+namespace {
+
+// A CIFAR-10 directory of synthetic batches: data_batch_1..5 of 20 records each, test_batch of
+// 10, gzipped; labels cycle 0..9, pixels vary.
+std::string cifar_records(int count, int seed) {
+  std::string s;
+  for (int i = 0; i < count; ++i) {
+    s.push_back(static_cast<char>(i % 10));
+    for (int p = 0; p < 3072; ++p) s.push_back(static_cast<char>((p * 7 + i * 13 + seed * 31 + (i % 10) * 40) & 0xff));
+  }
+  return s;
+}
+
+struct FakeCifar {
+  TempDir dir;
+  FakeCifar() {
+    for (int f = 1; f <= 5; ++f) write_gzip(dir / ("data_batch_" + std::to_string(f) + ".bin.gz"), cifar_records(20, f));
+    write_gzip(dir / "test_batch.bin.gz", cifar_records(10, 9));
+  }
+  std::string path() const { return dir.path().string(); }
+};
+
+std::string tiny_cifar_config(const std::string& dir, const std::string& extra_data = "") {
+  return "name = \"tiny-cifar\"\n[data]\ndataset = \"cifar10\"\ndir = \"" + dir + "\"\nvalidation = 10\n" + extra_data +
+         "[model]\ninput = [3072]\nlayers = [{ type = \"linear\", out = 10 }]\n"
+         "[optimizer]\nlr = 0.01\n[train]\nepochs = 1\nbatch_size = 25\nthreads = 1\n";
+}
+
+}  // namespace
+
+TEST(BadInput, SyntheticCifarTrainsFine) {  // the control for the CIFAR cases below
+  FakeCifar data;
+  TempDir tmp;
+  write_file(tmp / "c.toml", tiny_cifar_config(data.path()));
+  CliResult r = run_gradnet({"train", tmp / "c.toml", "--out", tmp / "run", "-q"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(BadInput, CifarTruncatedRecord) {
+  FakeCifar data;
+  const std::string bytes = cifar_records(20, 3);
+  write_gzip(data.dir / "data_batch_3.bin.gz", bytes.substr(0, bytes.size() - 1000));
+  auto r = train_fails(tiny_cifar_config(data.path()), 2);
+  expect_mentions(r, {"data_batch_3.bin.gz", "record 19 has only 2073 bytes"});
+}
+
+TEST(BadInput, CifarLabelOutOfRange) {
+  FakeCifar data;
+  std::string bytes = cifar_records(10, 9);
+  bytes[7 * 3073] = 11;
+  write_gzip(data.dir / "test_batch.bin.gz", bytes);
+  auto r = train_fails(tiny_cifar_config(data.path()), 2);
+  expect_mentions(r, {"test_batch.bin.gz", "record 7: label 11 is out of range 0..9"});
+}
+
+TEST(BadInput, CifarMissingBatchAndCorruptGzip) {
+  FakeCifar data;
+  fs::remove(data.dir / "data_batch_5.bin.gz");
+  auto r = train_fails(tiny_cifar_config(data.path()), 2);
+  expect_mentions(r, {"no data_batch_5.bin or data_batch_5.bin.gz"});
+  write_file(data.dir / "data_batch_5.bin.gz", std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbage", 18));
+  r = train_fails(tiny_cifar_config(data.path()), 2);
+  expect_mentions(r, {"data_batch_5.bin.gz", "record 0"});
+}
+
+TEST(BadInput, PcaComponentsMustMatchModelInput) {
+  FakeCifar data;
+  auto r = train_fails(tiny_cifar_config(data.path(), "normalize = \"pca\"\npca_components = 20\n"), 2);
+  expect_mentions(r, {"c.toml", "model.input = [3072]", "data.pca_components = 20", "[20]"});
+  r = train_fails(tiny_cifar_config(data.path(), "normalize = \"zca\"\npca_components = 20\n"), 2,
+                  {"--set", "model.input=[20]"});
+  expect_mentions(r, {"data.pca_components = 20", "pca"});
+}
+
+// Conv nets: the per-example image shape comes from model.input; a conv layer on a flat input, a
+// kernel wider than its (padded) input, or an image shape that is not the data's are exit 2.
+namespace {
+std::string conv_config(const std::string& data_dir, const std::string& input, const std::string& conv) {
+  std::string cfg = tiny_mnist_config(data_dir);
+  cfg.replace(cfg.find("input = [784]"), 13, "input = " + input);
+  const std::string first = "{ type = \"linear\", out = 32, init = \"xavier_uniform\" }";
+  cfg.replace(cfg.find(first), first.size(), conv + ",\n  { type = \"relu\" },\n  { type = \"flatten\" }");
+  return cfg;
+}
+}  // namespace
+
+TEST(BadInput, ConvNetOnSyntheticMnistTrainsFine) {  // the control for the conv cases below
+  FakeMnist data;
+  TempDir tmp;
+  write_file(tmp / "c.toml", conv_config(data.path(), "[1, 28, 28]", "{ type = \"conv2d\", out = 2, kernel = 3 }"));
+  CliResult r = run_gradnet({"train", tmp / "c.toml", "--out", tmp / "run", "-q", "--set", "data.validation=10"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(BadInput, ConvOnAFlatInput) {
+  FakeMnist data;
+  auto r = train_fails(conv_config(data.path(), "[784]", "{ type = \"conv2d\", out = 2, kernel = 3 }"), 2);
+  expect_mentions(r, {"layers.0 (conv2d)", "[784]", "[C, H, W]"});
+}
+
+TEST(BadInput, KernelLargerThanItsInput) {
+  FakeMnist data;
+  auto r = train_fails(conv_config(data.path(), "[1, 28, 28]", "{ type = \"conv2d\", out = 2, kernel = 31 }"), 2);
+  expect_mentions(r, {"layers.0 (conv2d)", "kernel 31", "larger than its input", "[1, 28, 28]"});
+  auto pool = train_fails(conv_config(data.path(), "[1, 28, 28]",
+                                      "{ type = \"conv2d\", out = 2, kernel = 3, stride = 2 },\n"
+                                      "  { type = \"max_pool2d\", kernel = 16 }"),
+                          2);
+  expect_mentions(pool, {"layers.1 (max_pool2d)", "kernel 16", "[2, 13, 13]"});
+}
+
+TEST(BadInput, ImageShapeThatIsNotTheDatas) {
+  FakeMnist data;  // 28x28 images: 784 values each
+  auto r = train_fails(conv_config(data.path(), "[3, 28, 28]", "{ type = \"conv2d\", out = 2, kernel = 3 }"), 2);
+  expect_mentions(r, {"model.input", "[3, 28, 28]"});
+}
+
+TEST(BadInput, ImageShapeInAnotherOrder) {
+  FakeMnist data;  // [1, 28, 28]; [28, 28, 1] has as many values but would be read scrambled
+  auto r = train_fails(conv_config(data.path(), "[28, 28, 1]", "{ type = \"conv2d\", out = 2, kernel = 1 }"), 2);
+  expect_mentions(r, {"model.input = [28, 28, 1]", "[1, 28, 28]", "channels first"});
+}

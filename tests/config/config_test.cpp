@@ -159,7 +159,8 @@ TEST(Config, OutOfRange) {
 
 TEST(Config, Choices) {
   EXPECT_HAS(config_error(with("data", "normalize = \"standardise\"")),
-             "data.normalize = \"standardise\": expected one of none, scale01, standardize (did you mean 'standardize'?)");
+             "data.normalize = \"standardise\": expected one of none, scale01, standardize, pca, pca_whiten, whiten, "
+             "zca (did you mean 'standardize'?)");
   EXPECT_HAS(config_error(with("data", "dataset = \"mnsit\"")), "(did you mean 'mnist'?)");
   EXPECT_HAS(config_error(with("schedule", "policy = \"stp\"")), "expected one of fixed, step, multistep, exp, inv, poly, sigmoid, inverse_time, cosine, "
              "cosine_restarts, cyclic, one_cycle, plateau (did you mean 'step'?)");

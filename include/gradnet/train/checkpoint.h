@@ -24,6 +24,7 @@ struct TrainState {
   Index position = 0;              // rows of the current epoch already trained on (0: at a boundary)
   std::array<std::uint64_t, 6> shuffle_epoch_start{};  // the batcher's generator at the epoch's start
   std::array<std::uint64_t, 6> dropout{};              // the dropout stream
+  std::array<std::uint64_t, 6> augment{};              // the augment stream (all 0: not saved)
   std::vector<double> schedule;    // Schedule::state()
   double loss_sum = 0;             // the partial epoch's running sums (metrics of a resumed epoch)
   Index correct = 0, seen = 0;
@@ -43,8 +44,9 @@ struct TrainState {
 };
 
 // normalizer: the statistics fitted on the training split, stored beside the weights
-// ("normalization.mean", "normalization.std", metadata "normalization") so a checkpoint is
-// usable on its own.
+// ("normalization.mean", "normalization.std" or, for pca/zca, "normalization.matrix" and
+// "normalization.eigenvalues"; metadata "normalization" = the method; write_normalizer in
+// normalize.h) so a checkpoint is usable on its own.
 void write_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>& optimizer, const TrainState& state,
                       const Normalizer& normalizer);
 // Restores net weights and optimizer state; Error{checkpoint} naming the file for anything missing
