@@ -41,8 +41,8 @@ Shape GroupNormLayer<T>::setup(const Shape& in, Index max_batch) {
   const Index c = channels_of(in, channels_, this->index_, "group_norm");
   const Index g = requested_groups_;
   GRADNET_CHECK(c % g == 0, shape,
-                "layers.{} (group_norm): input shape {} has {} channels, which groups = {} does not divide", this->index_,
-                shape_str(in), c, g);
+                "layers.{} (group_norm): input shape {} has {} channels, which groups = {} does not divide",
+                this->index_, shape_str(in), c, g);
   const Index s = numel(in) / c;
   this->plan(max_batch, g, (c / g) * s, s, {c});
   return in;

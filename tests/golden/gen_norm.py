@@ -60,8 +60,8 @@ def group_norm_case(shape, n, groups, affine_on=True, eps=1e-5):
     p = affine((shape[0],), affine_on)
     attrs = {"groups": groups, "affine": affine_on, "eps": eps}
     fn = lambda x, p: F.group_norm(x, groups, p.get("weight"), p.get("bias"), eps)
-    return run(f"group_norm {list(shape)} n={n} groups={groups} affine={affine_on}", "group_norm", attrs, shape, n, fn, p,
-               2.0, 0.5)
+    name = f"group_norm {list(shape)} n={n} groups={groups} affine={affine_on}"
+    return run(name, "group_norm", attrs, shape, n, fn, p, 2.0, 0.5)
 
 
 def instance_norm_case(shape, n, affine_on=False):
@@ -69,7 +69,8 @@ def instance_norm_case(shape, n, affine_on=False):
     p = affine((shape[0],), affine_on)
     attrs = {"affine": affine_on}
     fn = lambda x, p: F.instance_norm(x, weight=p.get("weight"), bias=p.get("bias"), use_input_stats=True, eps=1e-5)
-    return run(f"instance_norm {list(shape)} n={n} affine={affine_on}", "instance_norm", attrs, shape, n, fn, p, 1.5, -1.0)
+    name = f"instance_norm {list(shape)} n={n} affine={affine_on}"
+    return run(name, "instance_norm", attrs, shape, n, fn, p, 1.5, -1.0)
 
 
 def softmax_case(kind, shape, n, dim="channel", x_scale=3.0):

@@ -154,7 +154,8 @@ TEST(Norm, BackwardAccumulatesIntoGradsAndOverwritesDx) {
 
 // gradcheck_layer inits w = 1, b = 0; here the weights are random, so dx's use of w is checked too.
 TEST(Norm, GradcheckWithRandomAffineThroughANet) {
-  const std::vector<LayerSpec> specs = {layer_spec("layer_norm"), layer_spec("group_norm", {{"groups", std::int64_t{2}}}),
+  const std::vector<LayerSpec> specs = {layer_spec("layer_norm"),
+                                        layer_spec("group_norm", {{"groups", std::int64_t{2}}}),
                                         layer_spec("instance_norm", {{"affine", true}})};
   for (const LayerSpec& s : specs) {
     Net<double> net(model_spec({4, 2, 2}, "mse", {s}), 16, 3);

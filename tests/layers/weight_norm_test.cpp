@@ -147,10 +147,10 @@ TEST(WeightNorm, LinearBackwardAccumulatesIntoGradsAndOverwritesDx) {
 }
 
 TEST(WeightNorm, LinearGradcheckWithGAwayFromTheNorm) {
-  Net<double> net(model_spec({2, 3}, "softmax_cross_entropy",
-                             {layer_spec("linear", {{"out", std::int64_t{4}}, {"weight_norm", true}}), layer_spec("tanh"),
-                              layer_spec("linear", {{"out", std::int64_t{3}}, {"weight_norm", true}, {"bias", false}})}),
-                  3, 4);
+  const std::vector<LayerSpec> layers = {
+      layer_spec("linear", {{"out", std::int64_t{4}}, {"weight_norm", true}}), layer_spec("tanh"),
+      layer_spec("linear", {{"out", std::int64_t{3}}, {"weight_norm", true}, {"bias", false}})};
+  Net<double> net(model_spec({2, 3}, "softmax_cross_entropy", layers), 3, 4);
   Rng rng(4);
   net.init(rng);
   for (Param<double>* p : net.params())
