@@ -1,17 +1,18 @@
 // 2-D convolution (cross-correlation, as PyTorch), im2col + GEMM per example.
 //   x (N, C·H·W)  W (O, C/G, k, k)  b (O)  y (N, O·Ho·Wo), P = Ho·Wo, Kg = (C/G)·k·k, Og = O/G
-//   forward, each example n and group g:
-//     col (C·k·k, P) = im2col(x_n)
-//     y_n[g] (Og, P) = W[g] (Og, Kg) · col[g] (Kg, P) + b
+// The batch goes through in chunks of B examples whose columns sit side by side, so that each
+// GEMM is wide (B·P columns) whatever the image size:
+//   forward, each chunk and group g:
+//     col (C·k·k, B·P) = [im2col(x_1) … im2col(x_B)]
+//     t[g] (Og, B·P)   = W[g] (Og, Kg) · col[g] (Kg, B·P);   y_b = t[:, b·P : (b+1)·P] + b
 //   backward:
-//     dW[g] (Og, Kg) += dy_n[g] (Og, P) · col[g]ᵀ (P, Kg)     summed per thread, then in thread order
-//     db (O)         += Σ_p dy_n (O, P)
-//     dcol[g] (Kg, P) = W[g]ᵀ (Kg, Og) · dy_n[g] (Og, P);   dx_n = col2im(dcol)   (overwritten)
+//     t (O, B·P)        = [dy_1 … dy_B]
+//     dW[g] (Og, Kg)   += t[g] · col[g]ᵀ;   db += Σ over B·P of t
+//     dcol[g] (Kg, B·P) = W[g]ᵀ · t[g];      dx_b = col2im(dcol[:, b·P : (b+1)·P])   (overwritten)
 // col is recomputed in backward rather than kept for the batch (N·C·k·k·P values: 150 MB for one
-// CIFAR layer at batch 128); the recomputation costs a copy, the GEMMs dominate.
+// CIFAR layer at batch 128); the recomputation is a copy, the GEMMs dominate. OpenBLAS splits each
+// GEMM over train.threads (by rows and columns, never the sum: deterministic per thread count).
 #include "gradnet/layers/conv2d.h"
-
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -80,17 +81,11 @@ Conv2dLayer<T>::Conv2dLayer(const LayerSpec& spec)
 }
 
 template <typename T>
-bool Conv2dLayer<T>::is_pointwise() const {
-  return k_ == 1 && stride_ == 1 && pad_ == 0;
-}
-
-template <typename T>
-Shape Conv2dLayer<T>::setup(const Shape& in, Index /*max_batch*/) {
+Shape Conv2dLayer<T>::setup(const Shape& in, Index max_batch) {
   g_ = conv_geometry(in, k_, stride_, pad_, dilation_, index_, "conv2d");
   GRADNET_CHECK(g_.c % groups_ == 0 && out_ % groups_ == 0, shape,
                 "layers.{} (conv2d): groups = {} must divide both the input channels ({}) and out ({})", index_,
                 groups_, g_.c, out_);
-  const Index kg = g_.c / groups_ * k_ * k_;
   params_.clear();
   params_.resize(has_bias_ ? 2 : 1);
   params_[0].name = "weight";
@@ -99,11 +94,11 @@ Shape Conv2dLayer<T>::setup(const Shape& in, Index /*max_batch*/) {
     params_[1].name = "bias";
     params_[1].resize({out_});
   }
-  threads_ = std::max(1, omp_get_max_threads());
-  const Index col_size = is_pointwise() ? 0 : g_.c * k_ * k_ * g_.ho * g_.wo;
-  col_.assign(static_cast<std::size_t>(threads_ * col_size), T(0));
-  dw_.assign(static_cast<std::size_t>(threads_ * out_ * kg), T(0));
-  db_.assign(static_cast<std::size_t>(threads_ * out_), T(0));
+  // Chunk: enough examples for wide GEMMs, few enough that col stays around 16 MB of floats.
+  const Index rows = g_.c * k_ * k_, p_count = g_.ho * g_.wo;
+  chunk_ = std::clamp<Index>((Index{4} << 20) / std::max<Index>(rows * p_count, 1), 1, max_batch);
+  col_.assign(static_cast<std::size_t>(rows * chunk_ * p_count), T(0));
+  t_.assign(static_cast<std::size_t>(out_ * chunk_ * p_count), T(0));
   return {out_, g_.ho, g_.wo};
 }
 
@@ -115,14 +110,14 @@ void Conv2dLayer<T>::init(Rng& rng) {
   if (has_bias_) params_[1].value.fill(T(0));
 }
 
+// col rows are (c, ki, kj); each row holds P = Ho·Wo values of one example, ld apart between rows.
 template <typename T>
-void Conv2dLayer<T>::im2col(const T* x, T* col) const {
-  const Index p_count = g_.ho * g_.wo;
+void Conv2dLayer<T>::im2col(const T* x, T* col, Index ld) const {
   for (Index c = 0; c < g_.c; ++c) {
     const T* xc = x + c * g_.h * g_.w;
     for (Index ki = 0; ki < k_; ++ki) {
       for (Index kj = 0; kj < k_; ++kj) {
-        T* row = col + ((c * k_ + ki) * k_ + kj) * p_count;
+        T* row = col + ((c * k_ + ki) * k_ + kj) * ld;
         for (Index oh = 0; oh < g_.ho; ++oh) {
           T* out = row + oh * g_.wo;
           const Index ih = oh * stride_ - pad_ + ki * dilation_;
@@ -150,13 +145,13 @@ void Conv2dLayer<T>::im2col(const T* x, T* col) const {
 }
 
 template <typename T>
-void Conv2dLayer<T>::col2im(const T* col, T* dx) const {
-  const Index p_count = g_.ho * g_.wo;
+void Conv2dLayer<T>::col2im(const T* col, Index ld, T* dx) const {
+  std::fill(dx, dx + g_.c * g_.h * g_.w, T(0));
   for (Index c = 0; c < g_.c; ++c) {
     T* dxc = dx + c * g_.h * g_.w;
     for (Index ki = 0; ki < k_; ++ki) {
       for (Index kj = 0; kj < k_; ++kj) {
-        const T* row = col + ((c * k_ + ki) * k_ + kj) * p_count;
+        const T* row = col + ((c * k_ + ki) * k_ + kj) * ld;
         for (Index oh = 0; oh < g_.ho; ++oh) {
           const Index ih = oh * stride_ - pad_ + ki * dilation_;
           if (ih < 0 || ih >= g_.h) continue;
@@ -184,28 +179,22 @@ void Conv2dLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx
   const Index og = out_ / groups_, kg = g_.c / groups_ * k_ * k_;
   const T* w = params_[0].value.data();
   const T* b = has_bias_ ? params_[1].value.data() : nullptr;
-  const Index col_size = is_pointwise() ? 0 : g_.c * k_ * k_ * p_count;
-  const int team = static_cast<int>(std::min<Index>(threads_, std::max<Index>(n, 1)));
-#pragma omp parallel num_threads(team)
-  {
-    const Index t = omp_get_thread_num(), nt = omp_get_num_threads();
-    T* col = col_.data() + t * col_size;
-    for (Index i = n * t / nt; i < n * (t + 1) / nt; ++i) {
-      const T* xi = x.row(i);
-      T* yi = y.row(i);
-      const T* cols = xi;
-      if (!is_pointwise()) {
-        im2col(xi, col);
-        cols = col;
+  for (Index first = 0; first < n; first += chunk_) {
+    const Index count = std::min(chunk_, n - first), ld = count * p_count;
+#pragma omp parallel for schedule(static)
+    for (Index j = 0; j < count; ++j) im2col(x.row(first + j), col_.data() + j * p_count, ld);
+    for (Index gi = 0; gi < groups_; ++gi)
+      gemm<T>(false, false, og, ld, kg, T(1), w + gi * og * kg, kg, col_.data() + gi * kg * ld, ld, T(0),
+              t_.data() + gi * og * ld, ld);
+#pragma omp parallel for schedule(static)
+    for (Index j = 0; j < count; ++j) {
+      T* yj = y.row(first + j);
+      for (Index o = 0; o < out_; ++o) {
+        const T* src = t_.data() + o * ld + j * p_count;
+        T* dst = yj + o * p_count;
+        const T bias = b ? b[o] : T(0);
+        for (Index p = 0; p < p_count; ++p) dst[p] = src[p] + bias;
       }
-      for (Index gi = 0; gi < groups_; ++gi)
-        gemm<T>(false, false, og, p_count, kg, T(1), w + gi * og * kg, kg, cols + gi * kg * p_count, p_count, T(0),
-                yi + gi * og * p_count, p_count);
-      if (b)
-        for (Index o = 0; o < out_; ++o) {
-          T* yo = yi + o * p_count;
-          for (Index p = 0; p < p_count; ++p) yo[p] += b[o];
-        }
     }
   }
 }
@@ -214,56 +203,34 @@ template <typename T>
 void Conv2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> dy, View<T>* dx) {
   const Index n = x.rows, p_count = g_.ho * g_.wo;
   const Index og = out_ / groups_, kg = g_.c / groups_ * k_ * k_;
-  const Index w_size = out_ * kg;
   const T* w = params_[0].value.data();
-  const Index col_size = is_pointwise() ? 0 : g_.c * k_ * k_ * p_count;
-  const int team = static_cast<int>(std::min<Index>(threads_, std::max<Index>(n, 1)));
-  std::fill(dw_.begin(), dw_.begin() + team * w_size, T(0));
-  std::fill(db_.begin(), db_.begin() + team * out_, T(0));
-#pragma omp parallel num_threads(team)
-  {
-    const Index t = omp_get_thread_num(), nt = omp_get_num_threads();
-    T* col = col_.data() + t * col_size;
-    T* dw = dw_.data() + t * w_size;
-    T* db = db_.data() + t * out_;
-    for (Index i = n * t / nt; i < n * (t + 1) / nt; ++i) {
-      const T* dyi = dy.row(i);
+  T* gw = params_[0].grad.data();
+  for (Index first = 0; first < n; first += chunk_) {
+    const Index count = std::min(chunk_, n - first), ld = count * p_count;
+#pragma omp parallel for schedule(static)
+    for (Index j = 0; j < count; ++j) {
+      im2col(x.row(first + j), col_.data() + j * p_count, ld);
+      const T* dyj = dy.row(first + j);
+      for (Index o = 0; o < out_; ++o) std::copy(dyj + o * p_count, dyj + (o + 1) * p_count, t_.data() + o * ld + j * p_count);
+    }
+    if (has_bias_) {
+      T* gb = params_[1].grad.data();
       for (Index o = 0; o < out_; ++o) {
-        const T* d = dyi + o * p_count;
+        const T* t = t_.data() + o * ld;
         T s = T(0);
-        for (Index p = 0; p < p_count; ++p) s += d[p];
-        db[o] += s;
-      }
-      const T* cols = x.row(i);
-      if (!is_pointwise()) {
-        im2col(x.row(i), col);
-        cols = col;
-      }
-      for (Index gi = 0; gi < groups_; ++gi)
-        gemm<T>(false, true, og, kg, p_count, T(1), dyi + gi * og * p_count, p_count, cols + gi * kg * p_count,
-                p_count, T(1), dw + gi * og * kg, kg);
-      if (!dx) continue;
-      T* dxi = dx->row(i);
-      T* dcol = is_pointwise() ? dxi : col;  // col is free again: dW has used it
-      for (Index gi = 0; gi < groups_; ++gi)
-        gemm<T>(true, false, kg, p_count, og, T(1), w + gi * og * kg, kg, dyi + gi * og * p_count, p_count, T(0),
-                dcol + gi * kg * p_count, p_count);
-      if (!is_pointwise()) {
-        std::fill(dxi, dxi + g_.c * g_.h * g_.w, T(0));
-        col2im(dcol, dxi);
+        for (Index p = 0; p < ld; ++p) s += t[p];
+        gb[o] += s;
       }
     }
-  }
-  // The thread partial sums, always in thread order: bit-identical for a given thread count.
-  T* gw = params_[0].grad.data();
-  for (Index t = 0; t < team; ++t) {
-    const T* dw = dw_.data() + t * w_size;
-    for (Index j = 0; j < w_size; ++j) gw[j] += dw[j];
-  }
-  if (has_bias_) {
-    T* gb = params_[1].grad.data();
-    for (Index t = 0; t < team; ++t)
-      for (Index o = 0; o < out_; ++o) gb[o] += db_[t * out_ + o];
+    for (Index gi = 0; gi < groups_; ++gi)
+      gemm<T>(false, true, og, kg, ld, T(1), t_.data() + gi * og * ld, ld, col_.data() + gi * kg * ld, ld, T(1),
+              gw + gi * og * kg, kg);
+    if (!dx) continue;
+    for (Index gi = 0; gi < groups_; ++gi)  // col is free again: dW has used it
+      gemm<T>(true, false, kg, ld, og, T(1), w + gi * og * kg, kg, t_.data() + gi * og * ld, ld, T(0),
+              col_.data() + gi * kg * ld, ld);
+#pragma omp parallel for schedule(static)
+    for (Index j = 0; j < count; ++j) col2im(col_.data() + j * p_count, ld, dx->row(first + j));
   }
 }
 

@@ -64,6 +64,32 @@ Shape MaxPool2dLayer<T>::setup(const Shape& in, Index max_batch) {
 
 template <typename T>
 void MaxPool2dLayer<T>::pool_example(const T* x, T* y, std::int32_t* arg) const {
+  if (k_ == 2 && stride_ == 2 && pad_ == 0) {  // the common 2x2 case: branch-free selects
+    for (Index c = 0; c < g_.c; ++c) {
+      const T* xc = x + c * g_.h * g_.w;
+      for (Index oh = 0; oh < g_.ho; ++oh) {
+        const Index top = 2 * oh * g_.w;
+        const T* r0 = xc + top;
+        const T* r1 = r0 + g_.w;
+        T* yo = y + (c * g_.ho + oh) * g_.wo;
+        std::int32_t* ao = arg + (c * g_.ho + oh) * g_.wo;
+        for (Index ow = 0; ow < g_.wo; ++ow) {
+          T best = r0[2 * ow];
+          Index where = top + 2 * ow;
+          const T cand[3] = {r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
+          const Index at[3] = {top + 2 * ow + 1, top + g_.w + 2 * ow, top + g_.w + 2 * ow + 1};
+          for (int j = 0; j < 3; ++j) {
+            const bool take = cand[j] > best || cand[j] != cand[j];  // NaN wins, as in PyTorch
+            best = take ? cand[j] : best;
+            where = take ? at[j] : where;
+          }
+          yo[ow] = best;
+          ao[ow] = static_cast<std::int32_t>(where);
+        }
+      }
+    }
+    return;
+  }
   for (Index c = 0; c < g_.c; ++c) {
     const T* xc = x + c * g_.h * g_.w;
     for (Index oh = 0; oh < g_.ho; ++oh) {
@@ -80,7 +106,7 @@ void MaxPool2dLayer<T>::pool_example(const T* x, T* y, std::int32_t* arg) const 
             }
         const Index o = (c * g_.ho + oh) * g_.wo + ow;
         y[o] = best;
-        if (arg) arg[o] = static_cast<std::int32_t>(where);
+        arg[o] = static_cast<std::int32_t>(where);
       }
     }
   }

@@ -19,6 +19,10 @@ void check_input_shape(const Config& c, const Splits& s) {
   GRADNET_CHECK(numel(given) == want, shape, "model.input = {} takes {} features per example, but {} gives {} (shape {}{})",
                 shape_str(c.model.input), want, s.train.source, numel(given), shape_str(given),
                 given == s.train.shape ? "" : fmt::format(" after data.normalize = '{}'", c.data.normalize));
+  // Same count, other order ([28, 28, 1] for [1, 28, 28]): conv layers would read it scrambled.
+  GRADNET_CHECK(c.model.input.size() != 3 || given.size() != 3 || c.model.input == given, shape,
+                "model.input = {} is not the image shape {} of {}: image layers read [C, H, W] (channels first)",
+                shape_str(c.model.input), shape_str(given), s.train.source);
   GRADNET_CHECK(s.train.size() > 0, data, "{}: the training split is empty", s.train.source);
 }
 

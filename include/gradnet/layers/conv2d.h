@@ -1,8 +1,7 @@
 // Conv2dLayer<T>: 2-D cross-correlation over NCHW examples, PyTorch's nn.Conv2d.
 //   weight (out, in/groups, k, k), bias (out); square kernel, stride, padding (zeros), dilation.
 //   H_out = (H + 2·padding - dilation·(k - 1) - 1) / stride + 1, the same for W.
-// Computed per example as im2col + GEMM (Caffe's way), examples spread over the OpenMP team; the
-// weight gradient is summed per thread and reduced in thread order (deterministic per thread count).
+// Computed as im2col + GEMM (Caffe's way) over chunks of examples laid side by side (wide GEMMs).
 #pragma once
 
 #include <vector>
@@ -38,19 +37,19 @@ class Conv2dLayer final : public Layer<T> {
   Attributes describe() const override;
 
  private:
-  void im2col(const T* x, T* col) const;    // x [C, H, W] -> col [C·k·k, Ho·Wo]
-  void col2im(const T* col, T* dx) const;   // the adjoint: col [C·k·k, Ho·Wo] += into dx [C, H, W]
-  bool is_pointwise() const;                // 1x1, stride 1, no padding: col is x itself
+  // x [C, H, W] -> col [C·k·k, Ho·Wo] with rows ld apart, and its adjoint (dx is overwritten).
+  void im2col(const T* x, T* col, Index ld) const;
+  void col2im(const T* col, Index ld, T* dx) const;
 
   Index index_;
   Index out_, k_, stride_, pad_, dilation_, groups_;
   bool has_bias_;
   InitSpec init_;
   ConvGeometry g_;
-  Index threads_ = 1;
+  Index chunk_ = 1;                // examples per GEMM
   std::vector<Param<T>> params_;   // [weight (out, C/groups, k, k), bias (out)?]
-  std::vector<T> col_;             // per thread: C·k·k × Ho·Wo
-  std::vector<T> dw_, db_;         // per thread: the weight and bias gradient partial sums
+  std::vector<T> col_;             // C·k·k × chunk·Ho·Wo
+  std::vector<T> t_;               // out × chunk·Ho·Wo: the GEMM's output, or dy gathered
 };
 
 }  // namespace gradnet

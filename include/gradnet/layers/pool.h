@@ -28,7 +28,7 @@ class MaxPool2dLayer final : public Layer<T> {
   Attributes describe() const override;
 
  private:
-  // Writes the max of each window of one example and, with arg, the index (h·W + w) it came from.
+  // Writes the max of each window of one example and the index (h·W + w) it came from into arg.
   void pool_example(const T* x, T* y, std::int32_t* arg) const;
 
   Index index_, k_, stride_, pad_;
