@@ -50,7 +50,7 @@ WORKLOADS = {
                what="MLP 784-64-16-10 sigmoid/tanh, Xavier-uniform, SGD lr 0.1, batch 128, 10 epochs"),
     "W2": dict(config="bench/configs/w2.toml", epochs=5,
                what="MLP 784-512-256-10 ReLU, Kaiming-normal, Adam 1e-3, batch 128, 5 epochs"),
-    "W3": dict(config="bench/configs/w3.toml", epochs=4,
+    "W3": dict(config="bench/configs/w3.toml", epochs=3,
                what="CNN conv32-pool-conv64-pool-fc128-dropout-fc10, Adam 1e-3, batch 128, 3 epochs (+1 timed)"),
 }
 TOOLS = ["gradnet", "pytorch", "dlib"]

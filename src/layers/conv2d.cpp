@@ -37,6 +37,10 @@ std::vector<KeySpec> conv2d_keys() {
   keys.push_back({"bias", ValueKind::boolean, Value(true), "add a learned bias per output channel (default true)", {},
                   {}, {}});
   for (KeySpec& k : init_keys("kaiming_normal")) keys.push_back(std::move(k));
+  keys.push_back({"weight_norm", ValueKind::boolean, Value(false),
+                  "learn W = g·v/‖v‖ per output channel (Salimans & Kingma; params weight_g (out, 1, 1, 1), "
+                  "weight_v (out, C/groups, k, k)); init fills v and sets g = ‖v‖ (default false)",
+                  {}, {}, {}});
   return keys;
 }
 
@@ -73,6 +77,7 @@ Conv2dLayer<T>::Conv2dLayer(const LayerSpec& spec)
       dilation_(spec.has("dilation") ? spec.get_int("dilation") : 1),
       groups_(spec.has("groups") ? spec.get_int("groups") : 1),
       has_bias_(spec.has("bias") ? spec.get_bool("bias") : true),
+      weight_norm_(spec.has("weight_norm") && spec.get_bool("weight_norm")),
       init_(init_spec_from(spec)) {
   GRADNET_CHECK(out_ >= 1 && k_ >= 1 && stride_ >= 1 && pad_ >= 0 && dilation_ >= 1 && groups_ >= 1, config,
                 "layers.{} (conv2d): out {}, kernel {}, stride {}, dilation {}, groups {} must be >= 1 and padding "
@@ -87,12 +92,21 @@ Shape Conv2dLayer<T>::setup(const Shape& in, Index max_batch) {
                 "layers.{} (conv2d): groups = {} must divide both the input channels ({}) and out ({})", index_,
                 groups_, g_.c, out_);
   params_.clear();
-  params_.resize(has_bias_ ? 2 : 1);
-  params_[0].name = "weight";
-  params_[0].resize({out_, g_.c / groups_, k_, k_});
+  if (weight_norm_) {  // PyTorch's names and shapes: weight_g (out, 1, 1, 1), weight_v like weight
+    params_.resize(has_bias_ ? 3 : 2);
+    params_[0].name = "weight_g";
+    params_[0].resize({out_, 1, 1, 1});
+    params_[1].name = "weight_v";
+    params_[1].resize({out_, g_.c / groups_, k_, k_});
+    wn_.setup(out_, g_.c / groups_ * k_ * k_);
+  } else {
+    params_.resize(has_bias_ ? 2 : 1);
+    params_[0].name = "weight";
+    params_[0].resize({out_, g_.c / groups_, k_, k_});
+  }
   if (has_bias_) {
-    params_[1].name = "bias";
-    params_[1].resize({out_});
+    params_.back().name = "bias";
+    params_.back().resize({out_});
   }
   // Chunk: enough examples for wide GEMMs, few enough that col stays around 16 MB of floats.
   const Index rows = g_.c * k_ * k_, p_count = g_.ho * g_.wo;
@@ -106,8 +120,13 @@ template <typename T>
 void Conv2dLayer<T>::init(Rng& rng) {
   // PyTorch's fans for (out, in/groups, k, k): fan_in = in/groups·k·k, fan_out = out·k·k.
   const Index receptive = k_ * k_;
-  init_tensor(params_[0].value, init_, g_.c / groups_ * receptive, out_ * receptive, rng);
-  if (has_bias_) params_[1].value.fill(T(0));
+  if (weight_norm_) {  // v gets the init, g = ‖v‖ per channel: W starts equal to the plain init
+    init_tensor(params_[1].value, init_, g_.c / groups_ * receptive, out_ * receptive, rng);
+    wn_.init_g(params_[1].value.data(), params_[0].value.data());
+  } else {
+    init_tensor(params_[0].value, init_, g_.c / groups_ * receptive, out_ * receptive, rng);
+  }
+  if (has_bias_) params_.back().value.fill(T(0));
 }
 
 // col rows are (c, ki, kj); each row holds P = Ho·Wo values of one example, ld apart between rows.
@@ -178,7 +197,11 @@ void Conv2dLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx
   const Index n = x.rows, p_count = g_.ho * g_.wo;
   const Index og = out_ / groups_, kg = g_.c / groups_ * k_ * k_;
   const T* w = params_[0].value.data();
-  const T* b = has_bias_ ? params_[1].value.data() : nullptr;
+  if (weight_norm_) {  // W = g·v/‖v‖ from this step's params; backward reuses it
+    wn_.forward(params_[0].value.data(), params_[1].value.data());
+    w = wn_.w();
+  }
+  const T* b = has_bias_ ? params_.back().value.data() : nullptr;
   for (Index first = 0; first < n; first += chunk_) {
     const Index count = std::min(chunk_, n - first), ld = count * p_count;
 #pragma omp parallel for schedule(static)
@@ -203,8 +226,12 @@ template <typename T>
 void Conv2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> dy, View<T>* dx) {
   const Index n = x.rows, p_count = g_.ho * g_.wo;
   const Index og = out_ / groups_, kg = g_.c / groups_ * k_ * k_;
-  const T* w = params_[0].value.data();
+  const T* w = weight_norm_ ? wn_.w() : params_[0].value.data();
   T* gw = params_[0].grad.data();
+  if (weight_norm_) {  // dW collects in the scratch, then turns into dg and dv
+    gw = wn_.dw();
+    std::fill(gw, gw + out_ * kg, T(0));
+  }
   for (Index first = 0; first < n; first += chunk_) {
     const Index count = std::min(chunk_, n - first), ld = count * p_count;
 #pragma omp parallel for schedule(static)
@@ -214,7 +241,7 @@ void Conv2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
       for (Index o = 0; o < out_; ++o) std::copy(dyj + o * p_count, dyj + (o + 1) * p_count, t_.data() + o * ld + j * p_count);
     }
     if (has_bias_) {
-      T* gb = params_[1].grad.data();
+      T* gb = params_.back().grad.data();
       for (Index o = 0; o < out_; ++o) {
         const T* t = t_.data() + o * ld;
         T s = T(0);
@@ -232,6 +259,8 @@ void Conv2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
 #pragma omp parallel for schedule(static)
     for (Index j = 0; j < count; ++j) col2im(col_.data() + j * p_count, ld, dx->row(first + j));
   }
+  if (weight_norm_)
+    wn_.backward(params_[0].value.data(), params_[1].value.data(), params_[0].grad.data(), params_[1].grad.data());
 }
 
 template <typename T>
@@ -244,6 +273,7 @@ Attributes Conv2dLayer<T>::describe() const {
           {"dilation", std::to_string(dilation_)},
           {"groups", std::to_string(groups_)},
           {"bias", has_bias_ ? "true" : "false"},
+          {"weight_norm", weight_norm_ ? "true" : "false"},
           {"init", init_.method}};
 }
 

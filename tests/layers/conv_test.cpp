@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "gradnet/error.h"
 #include "gradnet/layers/pool.h"
 #include "layer_test_util.h"
@@ -120,6 +122,40 @@ TEST(Pooling, MaxAndAverageOnKnownValues) {
 TEST(Pooling, PaddingMoreThanHalfTheKernelIsAConfigError) {
   EXPECT_THROW(make_layer<float>(layer_spec("max_pool2d", {{"kernel", std::int64_t{2}}, {"padding", std::int64_t{2}}})),
                Error);
+}
+
+}  // namespace
+}  // namespace gradnet
+
+namespace gradnet {
+namespace {
+
+TEST(Conv2d, WeightNormStartsAtThePlainInitAndUsesPyTorchsNames) {
+  const std::map<std::string, Value> keys = {{"out", std::int64_t{3}}, {"kernel", std::int64_t{3}}, {"padding", std::int64_t{1}}};
+  std::map<std::string, Value> wn_keys = keys;
+  wn_keys["weight_norm"] = true;
+  auto plain = make_layer<double>(testing::layer_spec("conv2d", keys));
+  auto wn = make_layer<double>(testing::layer_spec("conv2d", wn_keys));
+  plain->setup({2, 5, 4}, 2);
+  wn->setup({2, 5, 4}, 2);
+  ASSERT_EQ(wn->params().size(), 3u);
+  EXPECT_EQ(wn->params()[0].name, "weight_g");
+  EXPECT_EQ(wn->params()[0].value.shape(), (Shape{3, 1, 1, 1}));
+  EXPECT_EQ(wn->params()[1].name, "weight_v");
+  EXPECT_EQ(wn->params()[1].value.shape(), (Shape{3, 2, 3, 3}));
+  Rng r1(9), r2(9);
+  plain->init(r1);
+  wn->init(r2);
+  std::vector<double> x(2 * 40), y1(2 * 60), y2(2 * 60);
+  Rng data(4);
+  for (double& v : x) v = data.uniform(-1, 1);
+  plain->forward(testing::cview(x, 2), testing::mview(y1, 2), {});
+  wn->forward(testing::cview(x, 2), testing::mview(y2, 2), {});
+  for (std::size_t i = 0; i < y1.size(); ++i) EXPECT_NEAR(y1[i], y2[i], 1e-12);
+  // Doubling g doubles the output (bias is 0 after init).
+  for (Index r = 0; r < 3; ++r) wn->params()[0].value[r] *= 2;
+  wn->forward(testing::cview(x, 2), testing::mview(y2, 2), {});
+  for (std::size_t i = 0; i < y1.size(); ++i) EXPECT_NEAR(y2[i], 2 * y1[i], 1e-12);
 }
 
 }  // namespace

@@ -8,10 +8,11 @@
 
 #include "gradnet/init.h"
 #include "gradnet/layer.h"
+#include "gradnet/layers/weight_norm.h"
 
 namespace gradnet {
 
-// out (required), kernel (required), stride, padding, dilation, groups, bias, init_*, lr_mult...
+// out (required), kernel (required), stride, padding, dilation, groups, bias, init_*, weight_norm, lr_mult...
 std::vector<KeySpec> conv2d_keys();
 
 // The geometry every image layer shares: input [C, H, W] checked, output size computed, and an
@@ -44,6 +45,8 @@ class Conv2dLayer final : public Layer<T> {
   Index index_;
   Index out_, k_, stride_, pad_, dilation_, groups_;
   bool has_bias_;
+  bool weight_norm_;               // params weight_g, weight_v instead of weight (weight_norm.h)
+  WeightNorm<T> wn_;
   InitSpec init_;
   ConvGeometry g_;
   Index chunk_ = 1;                // examples per GEMM
