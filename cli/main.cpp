@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
                                         cli::add_gradcheck(app), cli::add_schedule_plot(app),
                                         cli::add_optim_demo(app), cli::add_sanity(app),
                                         cli::add_lr_find(app),
-                                        cli::add_report(app)};
+                                        cli::add_report(app), cli::add_augment_preview(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -160,10 +160,26 @@ struct MonitorConfig {
   bool tensorboard = true;                   // tensorboard/events.out.tfevents.*
 };
 
+// On-the-fly augmentation of image training batches (docs/augmentation.md, data/augment.h). Every
+// transform is off by default; each needs model.input = [C, H, W].
+struct AugmentConfig {
+  double hflip = 0.0;                // probability of a horizontal flip
+  std::int64_t crop_padding = 0;     // pad P zero pixels per side, crop back to H x W at a random offset
+  double translate = 0.0;            // max shift as a fraction of W (x) and H (y), whole pixels
+  double rotation = 0.0;             // max degrees, either way (bilinear)
+  std::vector<double> scale = {1.0, 1.0};  // zoom factor range [lo, hi] (bilinear, one warp with rotation)
+  double brightness = 0.0;           // ColorJitter: factors in [max(0, 1 - v), 1 + v]
+  double contrast = 0.0;
+  double saturation = 0.0;           // 3 channels only
+  double noise_std = 0.0;            // Gaussian noise, in normalized units
+  std::int64_t cutout = 0;           // side of the zeroed square (DeVries & Taylor); 0: off
+};
+
 struct Config {
   std::string name = "run";
   std::string source;                // the file it was read from ("" for built-in)
   DataConfig data;
+  AugmentConfig augment;
   ModelSpec model;
   OptimizerConfig optimizer;
   ScheduleConfig schedule;

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "gradnet/data/augment.h"
 #include "gradnet/error.h"
 #include "gradnet/layer_registry.h"
 #include "gradnet/schedule.h"
@@ -65,6 +66,8 @@ void check_across(const Config& c, const Context& ctx) {
   if (c.monitor.ratio_low >= c.monitor.ratio_high)
     fail(ErrorKind::config, "{}: monitor.ratio_low = {:g} must be below monitor.ratio_high = {:g}",
          ctx.where("monitor.ratio_low"), c.monitor.ratio_low, c.monitor.ratio_high);
+  if (const auto [key, message] = augment_config_problem(c); !key.empty())
+    fail(ErrorKind::config, "{}: {}", ctx.where(key), message);
   if (c.data.dataset == "csv" && c.data.path.empty())
     fail(ErrorKind::config, "{}: data.dataset = \"csv\" needs data.path (the CSV file)", ctx.where("data.dataset"));
   if (const std::int64_t k = c.data.pca_components; k > 0) {

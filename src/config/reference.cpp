@@ -152,6 +152,7 @@ Rules across keys:
 - `data.dataset = "csv"` needs `data.path`.
 - `data.pca_components = k > 0` needs `data.normalize = "pca"` or `"pca_whiten"`, and `model.input = [k]`.
 - `monitor.ratio_low` must be below `monitor.ratio_high`.
+- Any `[augment]` transform needs an image input, `model.input = [C, H, W]`; `augment.saturation` needs `C = 3`.
 )";
   out += kLayers;
   for (const LayerInfo& info : layer_infos()) {

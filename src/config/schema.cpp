@@ -327,6 +327,7 @@ std::vector<ConfigKey> build_keys() {
   std::vector<ConfigKey> v;
   top_level_keys(Section(v));
   data_keys(Section(v));
+  augment_keys(Section(v));
   model_keys(Section(v));
   optimizer_keys(Section(v));
   schedule_keys(Section(v));
@@ -341,7 +342,7 @@ std::vector<ConfigKey> build_keys() {
 }  // namespace
 
 const std::vector<std::string>& sections() {
-  static const std::vector<std::string> names = {"data",       "model",          "optimizer", "schedule",
+  static const std::vector<std::string> names = {"data",       "augment",        "model",     "optimizer", "schedule",
                                                  "train",      "checkpoint",     "early_stopping",
                                                  "divergence", "monitor"};
   return names;

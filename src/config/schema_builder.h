@@ -76,5 +76,7 @@ void checkpoint_keys(Section v);
 void early_stopping_keys(Section v);
 void divergence_keys(Section v);
 void monitor_keys(Section v);
+// [augment], declared in schema_augment.cpp.
+void augment_keys(Section v);
 
 }  // namespace gradnet::config_schema

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gradnet/data/augment.h"
 #include "gradnet/data/batcher.h"
 #include "gradnet/error.h"
 #include "gradnet/io/atomic_file.h"
@@ -96,6 +97,11 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
   Batcher batcher(train, full_batch ? n_train : batch_size_at(tc, 0), tc.shuffle && !full_batch,
                   Rng::stream(tc.seed, "shuffle"));
   Rng dropout_rng = Rng::stream(tc.seed, "dropout");
+  // Augmentation (docs/augmentation.md): each training batch is copied into aug_x and augmented
+  // there (the dataset is never changed), from its own stream, advanced per step like dropout's.
+  Augmenter augmenter(config.augment, config.model.input, data.normalizer);
+  Rng augment_rng = Rng::stream(tc.seed, "augment");
+  std::vector<float> aug_x(augmenter.enabled() ? static_cast<std::size_t>(max_batch * train.features()) : 0);
 
   TrainState st;
   std::string resumed_from;
@@ -104,6 +110,7 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
     st = read_checkpoint(resumed_from, net, *optimizer);
     schedule->load_state(st.schedule);
     dropout_rng.set_state(st.dropout);
+    if (st.augment != std::array<std::uint64_t, 6>{}) augment_rng.set_state(st.augment);  // older checkpoints: none
     if (!full_batch && st.batch != batcher.batch_size()) batcher = Batcher(train, st.batch, tc.shuffle, batcher.rng());
     if (st.position > 0) batcher.resume(st.shuffle_epoch_start, st.position);
     else batcher.rng().set_state(st.shuffle_epoch_start);
@@ -130,6 +137,7 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
     st.position = position;
     st.shuffle_epoch_start = position > 0 ? batcher.epoch_start_state() : batcher.rng().state();
     st.dropout = dropout_rng.state();
+    st.augment = augment_rng.state();
     st.schedule = schedule->state();
   };
   auto checkpoint = [&](Index position) {
@@ -193,6 +201,13 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
       for (Batch b; batcher.next(b); ++s) {
         const Index n = b.rows;
         lr = schedule->lr(st.step, epoch - 1) * scale;
+        if (augmenter.enabled()) {
+          std::copy(b.x.data, b.x.data + b.x.size(), aug_x.data());
+          Rng step_rng = augment_rng;
+          augmenter.apply(View<float>{aug_x.data(), b.x.rows, b.x.cols}, step_rng);
+          b.x = ConstView<float>(aug_x.data(), b.x.rows, b.x.cols);
+          augment_rng = Rng(augment_rng.next_u64());  // a fresh augment stream for the next step
+        }
         auto forward_backward = [&] {  // the closure L-BFGS re-runs: the same dropout mask each time
           Rng step_rng = dropout_rng;
           net.zero_grad();

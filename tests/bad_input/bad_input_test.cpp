@@ -202,6 +202,16 @@ TEST(BadInput, WrongOptimizerAndScheduleOptions) {
   }
 }
 
+TEST(BadInput, AugmentationOnANonImageInputOrWithABadProbability) {
+  FakeMnist data;
+  auto r = train_fails(tiny_mnist_config(data.path(), "[augment]\nhflip = 0.5\n"), 2);
+  expect_mentions(r, {"c.toml", "augment.hflip = 0.5", "model.input = [784]", "[C, H, W]"});
+  r = train_fails(tiny_mnist_config(data.path(), "[augment]\nhflip = 2\n"), 2, {"--set", "model.input=[1, 28, 28]"});
+  expect_mentions(r, {"c.toml", "augment.hflip = 2", "[0, 1]"});
+  r = train_fails(tiny_mnist_config(data.path(), "[augment]\ncrop_pading = 4\n"), 2);
+  expect_mentions(r, {"augment.crop_pading", "did you mean 'crop_padding'"});
+}
+
 namespace {
 
 // A CIFAR-10 directory of synthetic batches: data_batch_1..5 of 20 records each, test_batch of
