@@ -290,7 +290,7 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
           st.stop_wait = 0;
           if (es.restore_best_weights) {
             best_weights.clear();
-            for (Param<float>* p : net.params()) best_weights.push_back(p->value.vec());
+            for (const auto& nt : net.state_tensors()) best_weights.push_back(nt.second->vec());
             save_weights(es_best_path, net, classes, epoch, v);
           }
         } else if (epoch > es.start_from_epoch) {
@@ -311,7 +311,7 @@ Summary train(const Config& given, const TrainOptions& options, TrainCallbacks& 
       if (stop) {
         if (es.restore_best_weights && !best_weights.empty()) {
           std::size_t k = 0;
-          for (Param<float>* p : net.params()) p->value.vec() = best_weights[k++];
+          for (const auto& nt : net.state_tensors()) nt.second->vec() = best_weights[k++];
         }
         break;
       }
