@@ -6,8 +6,7 @@
 //   4. eigenvalues sorted descending (negative rounding noise clamped to 0), each eigenvector's
 //      largest-magnitude component made positive, so the same data gives the same matrix;
 //   5. the (features x outputs) matrix, rounded to float once.
-// apply() is one sgemm per block of rows. CIFAR-10 (45000 x 3072): fit ~10 s on 2 cores, see
-// docs/data.md for measured numbers.
+// apply() is one sgemm per block of rows. Measured numbers for CIFAR-10 are in docs/data.md.
 #include "whiten.h"
 
 #include <algorithm>
@@ -23,6 +22,8 @@ void cblas_dsyrk(int order, int uplo, int trans, int n, int k, double alpha, con
                  double* c, int ldc);
 void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w, double* work,
              const int* lwork, int* iwork, const int* liwork, int* info, std::size_t jobz_len, std::size_t uplo_len);
+int openblas_get_num_threads(void);
+void openblas_set_num_threads(int);
 }
 
 namespace gradnet::data_detail {
@@ -74,7 +75,15 @@ std::vector<double> covariance(const Dataset& train, const std::vector<double>& 
 
 // Eigen-decomposes the symmetric a (d x d) in place: returns the eigenvalues ascending; a's
 // rows (row-major memory = LAPACK's columns) become the matching unit eigenvectors.
+// On one BLAS thread: dsyevd makes thousands of small BLAS calls (dsytrd's level-2 steps), and on
+// a busy machine an OpenMP team per call costs more than it gains (CIFAR-10: 9 s of CPU on one
+// thread, over 100 s on two next to other jobs).
 std::vector<double> eigen_symmetric(std::vector<double>& a, Index d, const std::string& source) {
+  struct OneThread {
+    int before = openblas_get_num_threads();
+    OneThread() { openblas_set_num_threads(1); }
+    ~OneThread() { openblas_set_num_threads(before); }
+  } one_thread;
   const int n = static_cast<int>(d);
   std::vector<double> w(static_cast<std::size_t>(d));
   int info = 0, lwork = -1, liwork = -1, iwork_size = 0;
