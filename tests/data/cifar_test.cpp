@@ -195,7 +195,7 @@ TEST(Cifar, LoadSplits) {
 
 TEST(Cifar, RealTestBatchHasAThousandPerClass) {
   const std::string dir = testing::find_dataset_dir("cifar10");
-  if (dir.empty()) GTEST_SKIP() << "data/cifar10 not present (run scripts/setup)";
+  ASSERT_FALSE(dir.empty()) << "data/cifar10 not found: run scripts/setup (it links ../shared/data/cifar-10)";
   const Dataset d = load_cifar_batches({find_cifar_file(dir, "test_batch")});
   ASSERT_EQ(d.size(), 10000);
   std::vector<int> per_class(10, 0);

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradnet/layer_registry.h"
+#include "golden_json.h"
 
 namespace gradnet {
 namespace {
@@ -32,28 +33,11 @@ constexpr double kRelTol = 1e-9;
 constexpr double kAbsTolOfMax = 1e-12;
 
 const json& golden() {
-  static const json j = [] {
-    std::ifstream f(GRADNET_SOURCE_DIR "/tests/golden/conv.json");
-    if (!f) throw std::runtime_error("cannot open tests/golden/conv.json");
-    return json::parse(f);
-  }();
+  static const json j = testing::load_golden("conv.json");
   return j;
 }
 
-// Nested lists -> one flat row-major vector.
-void flatten_into(const json& j, std::vector<double>& out) {
-  if (j.is_array()) {
-    for (const json& e : j) flatten_into(e, out);
-  } else {
-    out.push_back(j.get<double>());
-  }
-}
-
-std::vector<double> flat(const json& j) {
-  std::vector<double> v;
-  flatten_into(j, v);
-  return v;
-}
+using testing::flat;
 
 // The shape of a nested list: [[[1, 2]]] -> {1, 1, 2}.
 Shape shape_of(const json& j) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gradnet/layer_registry.h"
+#include "golden_json.h"
 
 namespace gradnet {
 namespace {
@@ -18,27 +19,11 @@ namespace {
 using nlohmann::json;
 
 const json& golden() {
-  static const json j = [] {
-    std::ifstream f(GRADNET_SOURCE_DIR "/tests/golden/norm.json");
-    if (!f) throw std::runtime_error("cannot open tests/golden/norm.json");
-    return json::parse(f);
-  }();
+  static const json j = testing::load_golden("norm.json");
   return j;
 }
 
-void flatten_into(const json& j, std::vector<double>& out) {
-  if (j.is_array()) {
-    for (const json& e : j) flatten_into(e, out);
-  } else {
-    out.push_back(j.get<double>());
-  }
-}
-
-std::vector<double> flat(const json& j) {
-  std::vector<double> v;
-  flatten_into(j, v);
-  return v;
-}
+using testing::flat;
 
 // |a - b| <= 1e-6 · max(|a|, |b|), with a 1e-300 floor so that exact zeros compare equal.
 // Returns the worst relative difference seen (for the log).
