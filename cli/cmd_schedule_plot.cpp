@@ -59,7 +59,9 @@ Command add_schedule_plot(CLI::App& root) {
             if (args->steps_per_epoch > 0) source = "--steps-per-epoch";
             else if (n_train > 0) source = fmt::format("{} training examples / batch size", n_train);
             else source = "default; set --steps-per-epoch";
-            auto schedule = make_schedule(config.schedule, config.optimizer.lr, spe_at(0), tc.epochs);
+            std::vector<Index> run_steps;  // each epoch's, as the trainer counts them (train.batch_sizes)
+            for (Index e = 0; e < tc.epochs; ++e) run_steps.push_back(spe_at(e));
+            auto schedule = make_schedule(config.schedule, config.optimizer.lr, run_steps);
             std::vector<double> x, lr, steps;
             Index step = 0;
             for (Index e = 0; e < tc.epochs; ++e) {

@@ -35,8 +35,12 @@ class Schedule {
   virtual void load_state(const std::vector<double>& state) {}
 };
 
-// steps_per_epoch >= 1 and epochs >= 1 give the run's length (max_iter = 0, t_max = 0, one_cycle,
-// warmup_epochs). Throws Error{config} on a schedule the config validation would also reject.
+// steps_per_epoch: the updates of each epoch of the run, in order (one entry per epoch, each >= 1);
+// they give the run's length (max_iter = 0, t_max = 0, one_cycle) and the warm-up's in steps
+// (warmup_epochs). Throws Error{config} on a schedule the config validation would also reject.
+std::unique_ptr<Schedule> make_schedule(const ScheduleConfig& config, double base_lr,
+                                        const std::vector<Index>& steps_per_epoch);
+// The same for a run of `epochs` epochs of steps_per_epoch updates each.
 std::unique_ptr<Schedule> make_schedule(const ScheduleConfig& config, double base_lr, Index steps_per_epoch,
                                         Index epochs);
 
@@ -53,6 +57,9 @@ std::pair<std::string, std::string> schedule_config_problem(const Config& config
 Index batch_size_at(const TrainConfig& train, Index epoch);
 // The largest batch the run will use (to size buffers once).
 Index max_batch_size(const TrainConfig& train);
+// The updates of each of the run's train.epochs epochs over `examples` training examples, with the
+// batch size each epoch uses (the last batch of an epoch may be partial).
+std::vector<Index> steps_per_epoch_of_run(const TrainConfig& train, Index examples);
 // optimizer.lr_scaling at batch size `batch` against train.batch_size B0: none 1, linear B/B0,
 // sqrt sqrt(B/B0). The trainer multiplies the schedule's lr by it.
 double lr_scale(const Config& config, Index batch);

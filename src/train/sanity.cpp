@@ -17,6 +17,7 @@
 #include "gradnet/threads.h"
 #include "gradnet/train/evaluate.h"
 #include "gradnet/train/prepare.h"
+#include "gradnet/train/step.h"
 
 namespace gradnet {
 
@@ -176,29 +177,18 @@ FitAttempt fit_tiny(const Config& c, const Dataset& tiny, Index classes, double 
   std::unique_ptr<Optimizer<float>> optimizer = make_optimizer(oc, net->params());
   const ConstView<float> x(tiny.x.data(), n, features);
   const std::int32_t* y = tiny.y.data();
-  Rng dropout_rng = Rng::stream(c.train.seed, "dropout");
-  auto closure = [&] {
-    Rng step_rng = dropout_rng;
-    net->zero_grad();
-    net->forward(x, StepContext{Mode::train, &step_rng});
-    const double loss = net->loss(y);
-    net->backward(y);
-    return loss;
-  };
+  TrainStep train_step(*net, *optimizer, Rng::stream(c.train.seed, "dropout"));
+  struct FiniteLoss final : StepObserver {  // a non-finite loss ends the attempt before its update
+    bool after_loss(double loss) override { return std::isfinite(loss); }
+  } finite;
   for (Index step = 1; step <= o.overfit_steps; ++step) {
-    if (optimizer->needs_closure()) {
-      optimizer->step_closure(lr, closure);
-    } else {
-      const double loss = closure();
-      if (!std::isfinite(loss)) {
-        a.diverged = true;
-        a.loss = loss;
-        a.steps = step - 1;
-        return a;
-      }
-      optimizer->step(lr);
+    const StepResult r = train_step.run(x, y, lr, finite);
+    if (!r.updated) {
+      a.diverged = true;
+      a.loss = r.loss;
+      a.steps = step - 1;
+      return a;
     }
-    dropout_rng = Rng(dropout_rng.next_u64());
     a.steps = step;
     if (step % 10 != 0 && step != o.overfit_steps) continue;
     const EvalResult e = evaluate(*net, tiny, n);

@@ -204,3 +204,45 @@ TEST(Schedule, BatchSizeScheduleAndLrScaling) {
   EXPECT_EQ(lr_scale(c, 512), 2.0);
   EXPECT_EQ(lr_scale(c, 128), 1.0);
 }
+
+// With train.batch_sizes the run's length in steps is the sum of every epoch's steps (it was
+// epochs × the first epoch's, so step-unit schedules such as cosine with t_max = 0 and one_cycle
+// ended in the wrong place).
+TEST(Schedule, StepLengthFollowsTheBatchSizeSchedule) {
+  TrainConfig t;
+  t.epochs = 4;
+  t.batch_size = 10;
+  t.batch_size_milestones = {2};
+  t.batch_sizes = {20};
+  EXPECT_EQ(steps_per_epoch_of_run(t, 100), (std::vector<Index>{10, 10, 5, 5}));
+  EXPECT_EQ(steps_per_epoch_of_run(t, 95), (std::vector<Index>{10, 10, 5, 5}));
+  const std::vector<Index> run = steps_per_epoch_of_run(t, 100);  // 30 updates
+  ScheduleConfig s;
+  s.policy = "cosine";
+  s.unit = "step";
+  s.min_lr = 0.001;
+  auto cosine = make_schedule(s, 0.1, run);
+  EXPECT_NEAR(cosine->lr(15, 2), 0.0505, 1e-12);  // halfway through 30 updates, not 40
+  EXPECT_NEAR(cosine->lr(30, 3), 0.001, 1e-15);
+  s.policy = "one_cycle";
+  s.max_lr = 0.5;
+  auto one_cycle = make_schedule(s, 0.1, run);
+  EXPECT_NEAR(one_cycle->lr(29, 3), 0.5 / 25.0 / 1e4, 1e-15);  // the last update ends the cycle
+  EXPECT_GT(make_schedule(s, 0.1, 10, 4)->lr(29, 3), 1e-3);      // 40 steps assumed: far from its end
+  // warmup_epochs = 3 spans 10 + 10 + 5 = 25 updates; the policy starts after them.
+  ScheduleConfig w;
+  w.policy = "step";
+  w.unit = "step";
+  w.step_size = 3;
+  w.gamma = 0.5;
+  w.warmup_epochs = 3;
+  auto warm = make_schedule(w, 0.1, run);
+  EXPECT_LT(warm->lr(24, 2), 0.1);
+  EXPECT_DOUBLE_EQ(warm->lr(25, 3), 0.1);
+  EXPECT_DOUBLE_EQ(warm->lr(28, 3), 0.05);
+  // A constant batch gives the same schedule either way.
+  t.batch_size_milestones.clear();
+  t.batch_sizes.clear();
+  EXPECT_DOUBLE_EQ(make_schedule(s, 0.1, steps_per_epoch_of_run(t, 100))->lr(17, 1),
+                   make_schedule(s, 0.1, 10, 4)->lr(17, 1));
+}
