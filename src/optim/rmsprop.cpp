@@ -10,20 +10,20 @@ namespace {
 template <typename T>
 class RmspropOptimizer final : public ParamOptimizer<T> {
  public:
-  RmspropOptimizer(const OptimizerConfig& c, std::vector<Param<T>*> params)
-      : ParamOptimizer<T>(c, std::move(params)) {
+  RmspropOptimizer(const RmspropOptions& o, const UpdateOptions& u, std::vector<Param<T>*> params)
+      : ParamOptimizer<T>(u, std::move(params)), o_(o) {
     this->add_buffer("square_avg", square_avg_);
-    if (c.centered) this->add_buffer("grad_avg", grad_avg_);
-    if (c.momentum > 0) this->add_buffer("momentum_buffer", momentum_);
+    if (o.centered) this->add_buffer("grad_avg", grad_avg_);
+    if (o.momentum > 0) this->add_buffer("momentum_buffer", momentum_);
   }
   std::string_view type() const override { return "rmsprop"; }
 
  protected:
   void update(std::size_t k, Param<T>& p, double rate_d, double decay_d) override {
     const T rate = static_cast<T>(rate_d), decay = static_cast<T>(decay_d);
-    const T alpha = static_cast<T>(this->c_.alpha), eps = static_cast<T>(this->c_.eps);
-    const T momentum = static_cast<T>(this->c_.momentum);
-    const bool centered = this->c_.centered, use_momentum = this->c_.momentum > 0;
+    const T alpha = static_cast<T>(o_.alpha), eps = static_cast<T>(o_.eps);
+    const T momentum = static_cast<T>(o_.momentum);
+    const bool centered = o_.centered, use_momentum = o_.momentum > 0;
     T* w = p.value.data();
     const T* g = p.grad.data();
     T* sq = square_avg_[k].data();
@@ -49,14 +49,15 @@ class RmspropOptimizer final : public ParamOptimizer<T> {
   }
 
  private:
+  RmspropOptions o_;
   std::vector<Tensor<T>> square_avg_, grad_avg_, momentum_;
 };
 
 }  // namespace
 
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_rmsprop(const OptimizerConfig& c, std::vector<Param<T>*> params) {
-  return std::make_unique<RmspropOptimizer<T>>(c, std::move(params));
+std::unique_ptr<Optimizer<T>> make_rmsprop(const OptimizerOptions& o, std::vector<Param<T>*> params) {
+  return std::make_unique<RmspropOptimizer<T>>(o.rmsprop(), o.update, std::move(params));
 }
 GRADNET_INSTANTIATE_OPTIMIZER_FACTORY(make_rmsprop);
 

@@ -11,8 +11,9 @@ namespace {
 template <typename T>
 class SgdOptimizer final : public ParamOptimizer<T> {
  public:
-  SgdOptimizer(const OptimizerConfig& c, std::vector<Param<T>*> params) : ParamOptimizer<T>(c, std::move(params)) {
-    if (c.momentum != 0.0) this->add_buffer("momentum_buffer", momentum_);
+  SgdOptimizer(const SgdOptions& o, const UpdateOptions& u, std::vector<Param<T>*> params)
+      : ParamOptimizer<T>(u, std::move(params)), o_(o) {
+    if (o.momentum != 0.0) this->add_buffer("momentum_buffer", momentum_);
   }
   std::string_view type() const override { return "sgd"; }
 
@@ -22,13 +23,13 @@ class SgdOptimizer final : public ParamOptimizer<T> {
     T* w = p.value.data();
     const T* g = p.grad.data();
     const Index n = p.value.size();
-    if (this->c_.momentum == 0.0) {
+    if (o_.momentum == 0.0) {
       for (Index i = 0; i < n; ++i) w[i] -= rate * (g[i] + decay * w[i]);
       return;
     }
-    const T momentum = static_cast<T>(this->c_.momentum);
-    const T damp = static_cast<T>(1.0 - this->c_.dampening);
-    const bool nesterov = this->c_.nesterov;
+    const T momentum = static_cast<T>(o_.momentum);
+    const T damp = static_cast<T>(1.0 - o_.dampening);
+    const bool nesterov = o_.nesterov;
     const bool first = this->steps_ == 1;
     T* buf = momentum_[k].data();
     for (Index i = 0; i < n; ++i) {
@@ -39,14 +40,15 @@ class SgdOptimizer final : public ParamOptimizer<T> {
   }
 
  private:
+  SgdOptions o_;
   std::vector<Tensor<T>> momentum_;
 };
 
 }  // namespace
 
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_sgd(const OptimizerConfig& c, std::vector<Param<T>*> params) {
-  return std::make_unique<SgdOptimizer<T>>(c, std::move(params));
+std::unique_ptr<Optimizer<T>> make_sgd(const OptimizerOptions& o, std::vector<Param<T>*> params) {
+  return std::make_unique<SgdOptimizer<T>>(o.sgd(), o.update, std::move(params));
 }
 GRADNET_INSTANTIATE_OPTIMIZER_FACTORY(make_sgd);
 

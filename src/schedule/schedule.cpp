@@ -7,7 +7,6 @@
 //              (ceil(W / steps_per_epoch) when every epoch has as many steps)
 // The policy's own length (max_iter = 0, t_max = 0, one_cycle) is the run's less the warm-up: in steps,
 // the sum of every epoch's steps (a batch-size schedule changes them from epoch to epoch).
-// Batch-size schedule and lr scaling: batch_size_at, lr_scale (below).
 #include <algorithm>
 #include <cmath>
 
@@ -45,7 +44,7 @@ class WarmupSchedule final : public Schedule {
     }
     return inner_->lr(step - steps_, std::max<Index>(0, epoch - epochs_));
   }
-  std::string observe(Index epoch, const std::map<std::string, double>& metrics) override {
+  std::string observe(Index epoch, const EpochMetrics& metrics) override {
     return inner_->observe(epoch, metrics);
   }
   std::vector<double> state() const override { return inner_->state(); }
@@ -78,13 +77,7 @@ Index epochs_covering(const std::vector<Index>& steps_per_epoch, Index steps) {
 
 }  // namespace
 
-const std::vector<std::string>& schedule_policies() {
-  static const std::vector<std::string> names = {"fixed",  "step",         "multistep", "exp",
-                                                 "inv",    "poly",         "sigmoid",   "inverse_time",
-                                                 "cosine", "cosine_restarts", "cyclic", "one_cycle",
-                                                 "plateau"};
-  return names;
-}
+std::vector<std::string> schedule_policies() { return enum_words<Policy>(); }
 
 std::unique_ptr<Schedule> make_schedule(const ScheduleConfig& c, double base_lr,
                                         const std::vector<Index>& steps_per_epoch) {
@@ -93,22 +86,18 @@ std::unique_ptr<Schedule> make_schedule(const ScheduleConfig& c, double base_lr,
   GRADNET_CHECK(epochs >= 1 && lengths_ok, config,
                 "make_schedule: {} epochs of [{}] steps: expected at least one epoch, each of >= 1 steps", epochs,
                 fmt::join(steps_per_epoch, ", "));
-  Config whole;
-  whole.schedule = c;
-  whole.optimizer.lr = base_lr;
-  if (auto [key, message] = schedule_config_problem(whole); !key.empty()) fail(ErrorKind::config, "{}", message);
-  const bool per_step = c.unit == "step";
+  const bool per_step = c.unit == ScheduleUnit::step;
   const Index warm_steps = c.warmup_steps > 0 ? c.warmup_steps : steps_in_first(steps_per_epoch, c.warmup_epochs);
   const Index warm_epochs = epochs_covering(steps_per_epoch, warm_steps);
   const Index run_steps = steps_in_first(steps_per_epoch, epochs);
   const Index total = std::max<Index>(1, per_step ? run_steps - warm_steps : epochs - warm_epochs);
   std::unique_ptr<Schedule> inner;
-  if (c.policy == "plateau") {
+  if (c.policy == Policy::plateau) {
     inner = schedule_detail::make_plateau(c, base_lr);
   } else {
     Curve curve = schedule_detail::caffe_curve(c, base_lr, total);
     if (!curve) curve = schedule_detail::cyclic_curve(c, base_lr, total);
-    GRADNET_CHECK(static_cast<bool>(curve), config, "schedule.policy = \"{}\": unknown policy", c.policy);
+    GRADNET_ASSERT(static_cast<bool>(curve));  // every policy but plateau is a curve
     inner = std::make_unique<CurveSchedule>(std::move(curve), per_step);
   }
   if (warm_steps == 0) return inner;
@@ -120,35 +109,6 @@ std::unique_ptr<Schedule> make_schedule(const ScheduleConfig& c, double base_lr,
   GRADNET_CHECK(steps_per_epoch >= 1 && epochs >= 1, config,
                 "make_schedule: steps_per_epoch = {} and epochs = {} must be >= 1", steps_per_epoch, epochs);
   return make_schedule(c, base_lr, std::vector<Index>(static_cast<std::size_t>(epochs), steps_per_epoch));
-}
-
-Index batch_size_at(const TrainConfig& train, Index epoch) {
-  Index batch = train.batch_size;
-  for (std::size_t i = 0; i < train.batch_size_milestones.size() && i < train.batch_sizes.size(); ++i)
-    if (epoch >= train.batch_size_milestones[i]) batch = train.batch_sizes[i];
-  return batch;
-}
-
-std::vector<Index> steps_per_epoch_of_run(const TrainConfig& train, Index examples) {
-  std::vector<Index> steps(static_cast<std::size_t>(std::max<std::int64_t>(train.epochs, 0)));
-  for (Index e = 0; e < static_cast<Index>(steps.size()); ++e) {
-    const Index batch = batch_size_at(train, e);
-    steps[static_cast<std::size_t>(e)] = (examples + batch - 1) / batch;
-  }
-  return steps;
-}
-
-Index max_batch_size(const TrainConfig& train) {
-  Index batch = train.batch_size;
-  for (Index b : train.batch_sizes) batch = std::max(batch, b);
-  return batch;
-}
-
-double lr_scale(const Config& config, Index batch) {
-  const double ratio = static_cast<double>(batch) / static_cast<double>(config.train.batch_size);
-  if (config.optimizer.lr_scaling == "linear") return ratio;
-  if (config.optimizer.lr_scaling == "sqrt") return std::sqrt(ratio);
-  return 1.0;
 }
 
 }  // namespace gradnet

@@ -17,6 +17,7 @@
 #include "gradnet/plot.h"
 #include "gradnet/schedule.h"
 #include "gradnet/threads.h"
+#include "gradnet/train/batch_schedule.h"
 #include "gradnet/train/prepare.h"
 #include "gradnet/train/step.h"
 
@@ -172,7 +173,7 @@ void sweep(const Config& c, const Dataset& train, Index classes, const std::vect
   Net<float> net(c.model, classes, r.batch_size);
   Rng init_rng = Rng::stream(c.train.seed, "init");
   net.init(init_rng);
-  std::unique_ptr<Optimizer<float>> optimizer = make_optimizer(c.optimizer, net.params());
+  std::unique_ptr<Optimizer<float>> optimizer = make_optimizer(c.optimizer.options, net.params());
   Batcher batcher(train, r.batch_size, c.train.shuffle, Rng::stream(c.train.seed, "shuffle"));
   TrainStep step(net, *optimizer, Rng::stream(c.train.seed, "dropout"));
   SweepObserver observer(o, lrs, r);
@@ -196,7 +197,7 @@ LrFindResult lr_find(const Config& given, const LrFindOptions& o) {
   const std::vector<double> lrs = lr_sweep(o.start, o.end, o.steps, o.mode);
   GRADNET_CHECK(o.beta >= 0 && o.beta < 1, usage, "lr-find: beta {:g} must lie in [0, 1)", o.beta);
   GRADNET_CHECK(o.stop_factor > 1, usage, "lr-find: the stop factor {:g} must be above 1", o.stop_factor);
-  GRADNET_CHECK(given.optimizer.type != "lbfgs", config,
+  GRADNET_CHECK(given.optimizer.type() != OptimizerType::lbfgs, config,
                 "{}: optimizer.type = \"lbfgs\": its line search chooses the step itself, so there is no "
                 "learning rate to sweep; lr-find works with the mini-batch optimizers (sgd, adam, ...)",
                 given.source.empty() ? std::string("config") : given.source);
@@ -205,7 +206,7 @@ LrFindResult lr_find(const Config& given, const LrFindOptions& o) {
   const Config& c = data.config;
   const Dataset& train = data.splits.train;
   r.name = c.name;
-  r.optimizer = c.optimizer.type;
+  r.optimizer = std::string(name_of(c.optimizer.type()));
   r.batch_size = std::min(batch_size_at(c.train, 0), train.size());
 
   sweep(c, train, data.classes, lrs, o, r);

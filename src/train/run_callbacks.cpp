@@ -28,15 +28,13 @@ nlohmann::json to_json(const EpochRecord& r) {
   return j;
 }
 
-// Keras's "auto": accuracies improve upwards, losses downwards.
-bool higher_is_better(const std::string& monitor, const std::string& mode) {
-  return mode == "max" || (mode == "auto" && monitor.find("acc") != std::string::npos);
-}
-
-double metric_of(const EpochRecord& r, const std::string& monitor) {
-  if (monitor == "val_loss") return r.val_loss;
-  if (monitor == "val_acc") return r.val_acc;
-  if (monitor == "train_loss") return r.train_loss;
+double metric_of(const EpochRecord& r, Metric m) {
+  switch (m) {
+    case Metric::val_loss: return r.val_loss;
+    case Metric::val_acc: return r.val_acc;
+    case Metric::train_loss: return r.train_loss;
+    case Metric::train_acc: return r.train_acc;
+  }
   return r.train_acc;
 }
 
@@ -153,7 +151,7 @@ class BestCheckpoint final : public TrainerCallback {
  public:
   explicit BestCheckpoint(Trainer& t) : monitor_(t.config().checkpoint.monitor) {
     // Without a validation split the best checkpoint follows the training counterpart.
-    if (t.splits().val.size() == 0 && monitor_.rfind("val_", 0) == 0) monitor_ = "train_" + monitor_.substr(4);
+    if (t.splits().val.size() == 0) monitor_ = training_counterpart(monitor_);
   }
   void on_epoch_end(Trainer& t, const EpochRecord& r) override {
     const CheckpointConfig& c = t.config().checkpoint;
@@ -168,7 +166,7 @@ class BestCheckpoint final : public TrainerCallback {
   }
 
  private:
-  std::string monitor_;
+  Metric monitor_;
 };
 
 // Keras's EarlyStopping, with restore_best_weights (kept in memory and in
@@ -218,7 +216,7 @@ void EarlyStopping::on_epoch_end(Trainer& t, const EpochRecord& r) {
   stopped_ = true;
   const std::string reason = fmt::format(
       "early stopping at epoch {}: {} did not improve on {:.6g} (epoch {}) by more than {} for {} epochs{}", epoch,
-      es.monitor, st.stop_best, st.stop_best_epoch, es.min_delta, st.stop_wait,
+      name_of(es.monitor), st.stop_best, st.stop_best_epoch, es.min_delta, st.stop_wait,
       es.restore_best_weights ? fmt::format("; restoring the weights of epoch {}", st.stop_best_epoch) : "");
   t.request_stop(reason);
   t.warn(reason);

@@ -88,7 +88,7 @@ SanityCheck check_initial_loss(Net<float>& net, const Dataset& subset, const Eva
   check.id = "initial_loss";
   check.title = "initial loss ≈ ln(classes)";
   const double k = static_cast<double>(classes);
-  if (c.model.loss != "softmax_cross_entropy") {
+  if (c.model.loss != LossType::softmax_cross_entropy) {
     const double expected = 1.0 / k, y2 = mean_output_square(net, subset);
     check.title = "initial loss (mse: reported, not judged)";
     check.status = SanityStatus::not_applicable;
@@ -171,9 +171,8 @@ FitAttempt fit_tiny(const Config& c, const Dataset& tiny, Index classes, double 
   a.lr = lr;
   const Index n = tiny.size(), features = tiny.features();
   std::unique_ptr<Net<float>> net = fresh_net(c, classes, n);
-  OptimizerConfig oc = c.optimizer;
-  oc.lr = lr;
-  oc.weight_decay = 0;
+  OptimizerOptions oc = c.optimizer.options;
+  oc.update.weight_decay = 0;
   std::unique_ptr<Optimizer<float>> optimizer = make_optimizer(oc, net->params());
   const ConstView<float> x(tiny.x.data(), n, features);
   const std::int32_t* y = tiny.y.data();
@@ -225,7 +224,7 @@ SanityCheck check_overfit(const Config& c, const Dataset& train, Index classes, 
     tried += fmt::format("{}lr {:g}: {:.0f}% after {} steps (loss {:.4g}{})", tried.empty() ? "" : "; ", a.lr,
                          100 * a.accuracy, a.steps, a.loss, a.diverged ? ", diverged" : "");
   check.detail = fmt::format("{} full-batch {} updates at most per lr, weight decay off, accuracy in eval mode: {}",
-                             o.overfit_steps, c.optimizer.type, tried);
+                             o.overfit_steps, c.optimizer.type(), tried);
   if (fitted && attempts.size() == 1)
     check.meaning = "The net, its gradients and the optimizer can drive the training loss of a tiny subset "
                     "toward 0: the model can learn.";
@@ -342,7 +341,7 @@ SanityReport run_sanity(const Config& given, const SanityOptions& o) {
   const PreparedData data = prepare_data(given, o.config_dir);
   const Config& c = data.config;
   const Dataset& train = data.splits.train;
-  report.loss = c.model.loss;
+  report.loss = std::string(name_of(c.model.loss));
   report.classes = data.classes;
   report.train_examples = train.size();
 

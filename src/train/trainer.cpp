@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <map>
 #include <optional>
 
 #include "gradnet/data/augment.h"
@@ -16,6 +15,7 @@
 #include "gradnet/optim/optimizer.h"
 #include "gradnet/schedule.h"
 #include "gradnet/threads.h"
+#include "gradnet/train/batch_schedule.h"
 #include "gradnet/train/checkpoint.h"
 #include "gradnet/train/evaluate.h"
 #include "gradnet/train/model_io.h"
@@ -115,9 +115,9 @@ void Trainer::Impl::prepare(const Config& given) {
   data = prepare_data(given, options.config_dir);
   const Config& config = data.config;
   has_val = data.splits.val.size() > 0;
-  GRADNET_CHECK(has_val || !config.early_stopping.enabled || config.early_stopping.monitor.rfind("val_", 0) != 0,
-                config, "early_stopping.monitor = \"{}\", but there is no validation split (data.validation = 0)",
-                config.early_stopping.monitor);
+  GRADNET_CHECK(has_val || !config.early_stopping.enabled || !is_validation(config.early_stopping.monitor), config,
+                "early_stopping.monitor = \"{}\", but there is no validation split (data.validation = 0)",
+                name_of(config.early_stopping.monitor));
   build_model();
   if (!options.resume_dir.empty()) resume();
   run = options.resume_dir.empty() ? RunDir(options.out_dir, config.name) : RunDir::reopen(options.resume_dir, st.epoch);
@@ -133,12 +133,12 @@ void Trainer::Impl::build_model() {
   const Dataset& train = data.splits.train;
   const Index n_train = train.size();
   // L-BFGS re-evaluates the full training set inside its step: the net then holds it in one batch.
-  full_batch = config.optimizer.type == "lbfgs";
+  full_batch = config.optimizer.type() == OptimizerType::lbfgs;
   max_batch = full_batch ? n_train : max_batch_size(tc);
   net = std::make_unique<Net<float>>(config.model, data.classes, std::max(max_batch, tc.eval_batch_size));
   Rng init_rng = Rng::stream(tc.seed, "init");
   net->init(init_rng);
-  optimizer = make_optimizer(config.optimizer, net->params());
+  optimizer = make_optimizer(config.optimizer.options, net->params());
   steps_per_epoch = full_batch ? 1 : (n_train + tc.batch_size - 1) / tc.batch_size;
   const std::vector<Index> run_steps = full_batch ? std::vector<Index>(static_cast<std::size_t>(tc.epochs), 1)
                                                   : steps_per_epoch_of_run(tc, n_train);
@@ -250,8 +250,8 @@ void Trainer::Impl::end_epoch(std::int64_t epoch) {
   if (has_val) val = evaluate(*net, data.splits.val, tc.eval_batch_size);
   EpochRecord rec{epoch, st.step, lr, st.loss_sum / st.seen, train_acc, has_val ? val.loss : nan(),
                   has_val ? val.accuracy : nan(), seconds, st.seen / seconds, ""};
-  std::map<std::string, double> metrics = {{"train_loss", rec.train_loss}, {"train_acc", rec.train_acc}};
-  if (has_val) metrics.insert({{"val_loss", rec.val_loss}, {"val_acc", rec.val_acc}});
+  EpochMetrics metrics{.train_loss = rec.train_loss, .train_acc = rec.train_acc};
+  if (has_val) metrics.val_loss = rec.val_loss, metrics.val_acc = rec.val_acc;
   rec.note = schedule->observe(epoch - 1, metrics);  // plateau's decision, logged with the epoch
   record(rec);
   st.epoch = epoch;

@@ -41,10 +41,8 @@ TEST(NoAllocation, TrainingStepsOfTheSeedMlpAllocateNothing) {
   Net<float> net(m, 10, 128);
   Rng rng(1);
   net.init(rng);
-  OptimizerConfig oc;
-  oc.type = "sgd";
-  oc.lr = 0.1;
-  oc.momentum = 0.9;
+  OptimizerOptions oc = OptimizerOptions::of(OptimizerType::sgd);
+  oc.sgd().momentum = 0.9;
   auto opt = make_optimizer(oc, net.params());
 
   Dataset d;

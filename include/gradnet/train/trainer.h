@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "gradnet/config.h"
+#include "gradnet/net.h"
 #include "gradnet/train/callback.h"
 
 namespace gradnet {
