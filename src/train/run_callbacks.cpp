@@ -1,5 +1,15 @@
-// The standard callbacks of a run (run_callbacks.h has their order and why it matters).
-#include "run_callbacks.h"
+// The callbacks gradnet::train() adds to every Trainer, in this order (the order matters: the
+// monitor fills a record before the metrics writer writes it; early stopping decides before the
+// checkpointer writes; the divergence guard's counter is checkpointed):
+//   DivergenceCallback  a non-finite loss, gradient or weight stops the run; an exploding loss
+//                       stops it or warns (src/train/guard.h)
+//   MonitorCallback     the TrainingMonitor (update ratios, norms, activations, histograms)
+//   MetricsWriter       metrics.jsonl records, summary.json
+//   ProgressCallback    the caller's TrainCallbacks (on_start, on_step, on_epoch, on_warning)
+//   BestCheckpoint      checkpoints/best.safetensors by checkpoint.monitor
+//   EarlyStopping       early_stopping.*, with restore_best_weights
+//   Checkpointer        step-0, every_epochs, every_steps and last checkpoints; signals
+#include "gradnet/train/trainer.h"
 
 #include <cmath>
 #include <filesystem>

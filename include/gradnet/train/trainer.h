@@ -96,6 +96,13 @@ struct Summary {
 
 Summary train(const Config& config, const TrainOptions& options, TrainCallbacks& callbacks);
 
+class Trainer;
+// The callbacks train() adds to every Trainer, in order: divergence guard, monitors, metrics.jsonl
+// and summary.json, the caller's progress (which must outlive the run), best checkpoint, early
+// stopping, step checkpoints and signals (src/train/run_callbacks.h says why in that order). A
+// caller that wants its own callbacks too (a search trial's pruning) adds them after these.
+void add_standard_callbacks(Trainer& trainer, TrainCallbacks& progress);
+
 struct TrainState;
 struct Splits;
 class RunDir;
