@@ -122,7 +122,7 @@ void load_test_split(Context& c, LoadedModel& m) {
   c.test.loss = evaluate(*m.net, test, batch).loss;
   c.test.probs = predict_probabilities(*m.net, test, batch);
   c.test.metrics = classification_metrics(c.test.probs.view(), test.y.data());
-  c.test.probabilities = m.net->loss_fn().type() == "softmax_cross_entropy";
+  c.test.probabilities = m.config.model.loss == LossType::softmax_cross_entropy;
 }
 
 Context load_context(const std::string& dir, const ReportOptions& options) {
