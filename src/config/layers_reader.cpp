@@ -17,17 +17,15 @@ std::vector<std::string> type_names() {
   return names;
 }
 
-// init_nonlinearity = "auto": the activation right after this layer, when there is one that
-// init knows (leaky_relu also lends its slope), else "linear" (gain 1).
+// init_nonlinearity = "auto": what the registry row of the layer right after this one names (an
+// activation that init knows; leaky_relu also lends its slope), else "linear" (gain 1). The
+// registry tests check that every row names one of key.choices.
 void resolve_auto(const toml::array& layers, std::size_t i, const KeySpec& key, const toml::table& entry,
                   LayerSpec& spec) {
-  std::string nonlinearity = "linear";
   const toml::table* next = i + 1 < layers.size() ? layers[i + 1].as_table() : nullptr;
   const auto* next_type = next ? next->get_as<std::string>("type") : nullptr;
   const LayerInfo* info = next_type ? find_layer_info(next_type->get()) : nullptr;
-  if (info && info->is_activation &&
-      std::find(key.choices.begin(), key.choices.end(), info->type) != key.choices.end())
-    nonlinearity = info->type;
+  const std::string nonlinearity = info ? info->init_nonlinearity : "linear";
   spec.attrs[key.name] = Value(nonlinearity);
   if (nonlinearity != "leaky_relu" || entry.get("init_slope")) return;
   double slope = 0.01;

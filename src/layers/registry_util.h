@@ -1,28 +1,28 @@
-// Private to src/layers: the helpers that build LayerInfo rows, and the per-family tables that
-// registry.cpp concatenates (one file per family, so each family lists its own layers).
+// Private to src/layers: the helpers that turn a registration row into a LayerInfo.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "gradnet/layer_registry.h"
 
 namespace gradnet {
 
+// Fills the row's factories for layer template L: L<T>(spec), or L<T>() for a layer without keys.
 template <template <typename> class L>
-inline LayerInfo simple(std::string type, std::string doc, std::vector<KeySpec> keys, bool is_activation) {
-  return {std::move(type), std::move(doc), std::move(keys), is_activation,
-          [](const LayerSpec& s) -> std::unique_ptr<Layer<float>> { return std::make_unique<L<float>>(s); },
-          [](const LayerSpec& s) -> std::unique_ptr<Layer<double>> { return std::make_unique<L<double>>(s); }};
-}
-
-// Parameterless layers are built without reading the spec.
-template <template <typename> class L>
-inline LayerInfo stateless(std::string type, std::string doc) {
-  return {std::move(type), std::move(doc), {}, true,
-          [](const LayerSpec&) -> std::unique_ptr<Layer<float>> { return std::make_unique<L<float>>(); },
-          [](const LayerSpec&) -> std::unique_ptr<Layer<double>> { return std::make_unique<L<double>>(); }};
+LayerInfo layer(LayerInfo row) {
+  if constexpr (std::is_constructible_v<L<float>, const LayerSpec&>) {
+    row.make_float = [](const LayerSpec& s) -> std::unique_ptr<Layer<float>> { return std::make_unique<L<float>>(s); };
+    row.make_double = [](const LayerSpec& s) -> std::unique_ptr<Layer<double>> {
+      return std::make_unique<L<double>>(s);
+    };
+  } else {
+    row.make_float = [](const LayerSpec&) -> std::unique_ptr<Layer<float>> { return std::make_unique<L<float>>(); };
+    row.make_double = [](const LayerSpec&) -> std::unique_ptr<Layer<double>> { return std::make_unique<L<double>>(); };
+  }
+  return row;
 }
 
 // The keys every layer with params accepts (Caffe's per-blob multipliers); Net applies them to each
@@ -37,10 +37,5 @@ inline std::vector<KeySpec> with_param_keys(std::vector<KeySpec> keys) {
                   {}, {}});
   return keys;
 }
-
-// Conv nets: conv2d, pooling, flatten, dropout, batch norm (registry_conv.cpp).
-void add_conv_layers(std::vector<LayerInfo>& v);
-// Layer/group/instance/weight norm, softmax, log_softmax, elu, gelu, silu (registry_extra.cpp).
-void add_extra_layers(std::vector<LayerInfo>& v);
 
 }  // namespace gradnet

@@ -16,6 +16,7 @@
 
 #include "gradnet/error.h"
 #include "gradnet/io/atomic_file.h"
+#include "gradnet/layer_registry.h"
 #include "gradnet/train/monitor_stats.h"
 #include "gradnet/train/tfevents.h"
 #include "monitor_impl.h"
@@ -86,6 +87,7 @@ TrainingMonitor::Impl::Impl(const Config& config, Net<float>& n, std::string dir
     LayerWatch l;
     l.name = fmt::format("layers.{}", i);
     l.type = std::string(net.layer(i).type());
+    if (const LayerInfo* info = find_layer_info(l.type)) l.rule = info->monitor;
     l.mean_tag = "activation_mean/" + l.name;
     l.std_tag = "activation_std/" + l.name;
     l.saturated_tag = "saturated/" + l.name;
@@ -174,7 +176,7 @@ void TrainingMonitor::Impl::after_forward(Index step) {
     ++activation_samples;
     for (std::size_t i = 0; i < layers.size(); ++i) {
       LayerWatch& l = layers[i];
-      const monitor::ActivationStats s = monitor::activation_stats(net.activation(static_cast<Index>(i)), l.type);
+      const monitor::ActivationStats s = monitor::activation_stats(net.activation(static_cast<Index>(i)), l.rule);
       l.mean.add(s.mean);
       l.std.add(s.std);
       l.saturated.add(s.saturated);

@@ -41,7 +41,7 @@ Json TrainingMonitor::Impl::activations_json() {
     j["std"] = number_or_null(l.std.value());
     j["saturated"] = number_or_null(l.saturated.value());
     j["dead"] = number_or_null(l.dead.value());
-    if (l.type == "relu") j["dead_units"] = number_or_null(l.dead_units.value());
+    if (l.rule.kind == MonitorRule::Kind::rectifier) j["dead_units"] = number_or_null(l.dead_units.value());
     out[l.name] = std::move(j);
   }
   return out;

@@ -49,6 +49,7 @@ struct ParamWatch {
 
 struct LayerWatch {
   std::string name, type;  // "layers.1", "sigmoid"
+  MonitorRule rule;        // the type's registry row: which statistics its output gets
   std::string mean_tag, std_tag, saturated_tag, dead_tag;
   Mean mean, std, saturated, dead, dead_units;
 };

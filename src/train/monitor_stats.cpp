@@ -92,11 +92,12 @@ double copy_and_norm(const float* x, float* copy, Index n) {
   return std::sqrt(s);
 }
 
-ActivationStats activation_stats(ConstView<float> y, std::string_view type) {
+ActivationStats activation_stats(ConstView<float> y, const MonitorRule& rule) {
   ActivationStats s;
   const Index n = y.size();
   if (n == 0) return {kNaN, kNaN, kNaN, kNaN, kNaN};
-  const bool sigmoid = type == "sigmoid", tanh = type == "tanh", relu = type == "relu";
+  const bool saturating = rule.kind == MonitorRule::Kind::saturating;
+  const bool relu = rule.kind == MonitorRule::Kind::rectifier;
   const float* x = y.data;
   double sum = 0, sum2 = 0;
   for (Index i0 = 0; i0 < n; i0 += 4096) {  // float sums over short blocks, double across them
@@ -108,19 +109,17 @@ ActivationStats activation_stats(ConstView<float> y, std::string_view type) {
     sum2 += bs2;
   }
   Index count = 0;  // saturated (sigmoid, tanh) or zero (relu) outputs
-  if (sigmoid) {
+  if (saturating) {
+    const float low = rule.low, high = rule.high;
 #pragma omp simd reduction(+ : count)
-    for (Index i = 0; i < n; ++i) count += (x[i] < 0.05f) | (x[i] > 0.95f);
-  } else if (tanh) {
-#pragma omp simd reduction(+ : count)
-    for (Index i = 0; i < n; ++i) count += std::fabs(x[i]) > 0.95f;
+    for (Index i = 0; i < n; ++i) count += (x[i] < low) | (x[i] > high);
   } else if (relu) {
 #pragma omp simd reduction(+ : count)
     for (Index i = 0; i < n; ++i) count += x[i] == 0.0f;
   }
   s.mean = sum / static_cast<double>(n);
   s.std = std::sqrt(std::max(0.0, sum2 / static_cast<double>(n) - s.mean * s.mean));
-  s.saturated = sigmoid || tanh ? static_cast<double>(count) / static_cast<double>(n) : kNaN;
+  s.saturated = saturating ? static_cast<double>(count) / static_cast<double>(n) : kNaN;
   s.dead = relu ? static_cast<double>(count) / static_cast<double>(n) : kNaN;
   s.dead_units = kNaN;
   if (relu && y.cols > 0) {

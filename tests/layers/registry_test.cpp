@@ -1,5 +1,6 @@
-// The registry: every registered type must have a gradient-check case here (add one with the
-// layer), the lookup and the unknown-type error, and the key tables.
+// The registry: every registered type passes the gradient checks of its cases in the case table
+// (tests/golden/layer_cases.py; a type without cases fails), the lookup and the unknown-type error,
+// the traits other parts of the engine read, and the key tables.
 #include "gradnet/layer_registry.h"
 
 #include <gtest/gtest.h>
@@ -10,105 +11,41 @@
 
 #include "gradnet/error.h"
 #include "gradnet/gradcheck.h"
+#include "gradnet/init.h"
+#include "layer_cases.h"
 #include "layer_test_util.h"
 
 namespace gradnet {
 namespace {
 
+using nlohmann::json;
 using testing::layer_spec;
-
-struct GradcheckCase {
-  std::map<std::string, Value> attrs;
-  Shape in;
-  Index batch;
-  Mode mode = Mode::train;
-};
-
-// type -> the cases run by GradcheckEveryRegisteredType. A new layer type without an entry fails.
-const std::map<std::string, std::vector<GradcheckCase>>& gradcheck_cases() {
-  static const std::map<std::string, std::vector<GradcheckCase>> cases = {
-      {"linear",
-       {{{{"out", std::int64_t{4}}}, {6}, 3},
-        {{{"out", std::int64_t{5}}, {"bias", false}}, {2, 2, 2}, 2},
-        {{{"out", std::int64_t{3}}, {"init", std::string("kaiming_normal")}}, {9}, 1, Mode::eval},
-        {{{"out", std::int64_t{4}}, {"weight_norm", true}}, {6}, 3},
-        {{{"out", std::int64_t{3}}, {"weight_norm", true}, {"bias", false}}, {2, 2, 2}, 1, Mode::eval}}},
-      {"sigmoid", {{{}, {10}, 3}, {{}, {2, 5}, 1}}},
-      {"tanh", {{{}, {10}, 3}, {{}, {2, 5}, 1}}},
-      {"relu", {{{}, {10}, 3}, {{}, {2, 5}, 1}}},
-      {"leaky_relu", {{{}, {10}, 3}, {{{"slope", 0.2}}, {2, 5}, 2}}},
-      {"identity", {{{}, {10}, 3}}},
-      // registry_extra.cpp: smooth activations, softmax, per-example norms
-      {"elu", {{{}, {10}, 3}, {{{"alpha", 0.5}}, {2, 3, 4}, 1}, {{}, {6}, 2, Mode::eval}}},
-      {"gelu",
-       {{{}, {10}, 3}, {{{"approximate", std::string("tanh")}}, {2, 3, 4}, 2}, {{}, {5}, 1, Mode::eval}}},
-      {"silu", {{{}, {10}, 3}, {{}, {2, 3, 4}, 1}, {{}, {6}, 2, Mode::eval}}},
-      {"softmax",
-       {{{}, {7}, 3}, {{}, {3, 2, 4}, 2}, {{{"dim", std::string("all")}}, {2, 3, 2}, 1}, {{}, {4, 3}, 1, Mode::eval}}},
-      {"log_softmax",
-       {{{}, {7}, 3}, {{}, {3, 2, 4}, 2}, {{{"dim", std::string("all")}}, {2, 3, 2}, 1}, {{}, {4, 3}, 1, Mode::eval}}},
-      {"layer_norm",
-       {{{}, {6}, 3}, {{}, {2, 3, 3}, 2}, {{{"affine", false}}, {5}, 1}, {{{"eps", 1e-3}}, {3, 2, 2}, 1, Mode::eval}}},
-      {"group_norm",
-       {{{{"groups", std::int64_t{2}}}, {4, 3, 3}, 2},
-        {{{"groups", std::int64_t{1}}}, {3, 2, 2}, 1},
-        {{{"groups", std::int64_t{2}}}, {6}, 3},
-        {{{"groups", std::int64_t{2}}}, {4, 5}, 2},
-        {{{"groups", std::int64_t{4}}, {"affine", false}}, {4, 2, 3}, 2, Mode::eval}}},
-      {"instance_norm",
-       {{{}, {3, 3, 3}, 2}, {{{"affine", true}}, {2, 2, 3}, 1}, {{{"affine", true}}, {3, 5}, 3, Mode::eval}}},
-      {"conv2d",
-       {{{{"out", std::int64_t{3}}, {"kernel", std::int64_t{3}}, {"padding", std::int64_t{1}}}, {2, 5, 5}, 2},
-        {{{"out", std::int64_t{2}}, {"kernel", std::int64_t{3}}, {"stride", std::int64_t{2}}, {"padding", std::int64_t{2}},
-          {"dilation", std::int64_t{2}}},
-         {2, 7, 6}, 2},
-        {{{"out", std::int64_t{4}}, {"kernel", std::int64_t{2}}, {"groups", std::int64_t{2}}, {"bias", false}}, {4, 4, 5}, 3},
-        {{{"out", std::int64_t{3}}, {"kernel", std::int64_t{1}}}, {2, 3, 3}, 2},
-        {{{"out", std::int64_t{4}}, {"kernel", std::int64_t{3}}, {"padding", std::int64_t{1}}, {"groups", std::int64_t{2}},
-          {"weight_norm", true}},
-         {2, 4, 3}, 2},
-        {{{"out", std::int64_t{2}}, {"kernel", std::int64_t{3}}, {"stride", std::int64_t{3}}}, {1, 7, 7}, 1, Mode::eval}}},
-      {"max_pool2d",
-       {{{{"kernel", std::int64_t{2}}}, {2, 4, 4}, 2},
-        {{{"kernel", std::int64_t{3}}, {"stride", std::int64_t{2}}, {"padding", std::int64_t{1}}}, {2, 5, 6}, 2},
-        {{{"kernel", std::int64_t{2}}, {"stride", std::int64_t{1}}}, {1, 3, 3}, 1, Mode::eval}}},
-      {"avg_pool2d",
-       {{{{"kernel", std::int64_t{2}}}, {2, 4, 4}, 2},
-        {{{"kernel", std::int64_t{3}}, {"stride", std::int64_t{2}}, {"padding", std::int64_t{1}}}, {2, 5, 6}, 2},
-        {{{"kernel", std::int64_t{3}}, {"stride", std::int64_t{2}}, {"padding", std::int64_t{1}}, {"count_include_pad", false}},
-         {1, 5, 5}, 1}}},
-      {"global_avg_pool", {{{}, {3, 2, 3}, 2}}},
-      {"flatten", {{{}, {2, 3, 3}, 2}}},
-      {"dropout", {{{}, {12}, 3}, {{{"rate", 0.2}}, {2, 3, 3}, 2}, {{}, {12}, 2, Mode::eval}}},
-      {"batch_norm",
-       {{{}, {3}, 5},
-        {{}, {2, 3, 3}, 2},
-        {{{"affine", false}}, {4}, 3},
-        {{}, {2, 2, 3}, 3, Mode::eval},
-        {{{"track_running_stats", false}}, {2, 2, 2}, 2, Mode::eval}}},
-  };
-  return cases;
-}
 
 TEST(Registry, GradcheckEveryRegisteredType) {
   ASSERT_FALSE(layer_infos().empty());
   for (const LayerInfo& info : layer_infos()) {
-    auto it = gradcheck_cases().find(info.type);
-    ASSERT_NE(it, gradcheck_cases().end()) << "layer type '" << info.type << "' has no gradient-check case";
+    const json* entry = testing::layer_cases_of(info.type);
+    ASSERT_TRUE(entry && !entry->at("gradcheck").empty())
+        << "layer type '" << info.type << "' has no gradient-check case in tests/golden/layer_cases.py";
+    const json& cases = entry->at("gradcheck");
     double worst = 0.0;
     Index skipped = 0;
-    for (const GradcheckCase& c : it->second) {
-      auto layer = make_layer<double>(layer_spec(info.type, c.attrs));
-      const GradcheckReport r = gradcheck_layer(*layer, c.in, c.batch, GradcheckOptions{}, c.mode);
+    for (const json& c : cases) {
+      auto layer = make_layer<double>(testing::case_spec(info.type, c.at("attrs")));
+      const Shape in = c.at("in").get<Shape>();
+      const Mode mode = c.at("mode") == "eval" ? Mode::eval : Mode::train;
+      ASSERT_TRUE(c.at("mode") == "eval" || c.at("mode") == "train") << c.at("mode");
+      const GradcheckReport r = gradcheck_layer(*layer, in, c.at("batch").get<Index>(), GradcheckOptions{}, mode);
       EXPECT_EQ(r.tensors.size(), 1 + layer->params().size()) << info.type;
       for (const TensorCheck& t : r.tensors) EXPECT_GT(t.checked, 0) << info.type << " " << t.name;
-      EXPECT_TRUE(r.passed(1e-7)) << info.type << " " << shape_str(c.in) << ": max rel error " << r.max_rel_error();
+      EXPECT_TRUE(r.passed(testing::kGradcheckTolerance))
+          << info.type << " " << shape_str(in) << ": max rel error " << r.max_rel_error();
       worst = std::max(worst, r.max_rel_error());
       for (const TensorCheck& t : r.tensors) skipped += t.skipped_kinks;
     }
-    // The figures docs/layers.md quotes.
+    // Measured on this machine; bench/RESULTS.md keeps a dated copy.
     std::printf("gradcheck %-16s worst relative error %.1e over %zu cases (%lld kink elements skipped)\n",
-                info.type.c_str(), worst, it->second.size(), static_cast<long long>(skipped));
+                info.type.c_str(), worst, cases.size(), static_cast<long long>(skipped));
   }
 }
 
@@ -129,12 +66,31 @@ TEST(Registry, EveryInfoBuildsBothPrecisionsWithItsDefaults) {
   }
 }
 
-TEST(Registry, ActivationFlags) {
-  for (const char* t : {"sigmoid", "tanh", "relu", "leaky_relu", "identity", "elu", "gelu", "silu"})
-    EXPECT_TRUE(find_layer_info(t)->is_activation) << t;
-  for (const char* t : {"softmax", "log_softmax", "layer_norm", "group_norm", "instance_norm"})
-    EXPECT_FALSE(find_layer_info(t)->is_activation) << t;
-  EXPECT_FALSE(find_layer_info("linear")->is_activation);
+// The traits the monitor and init_nonlinearity = "auto" read instead of comparing type names.
+TEST(Registry, Traits) {
+  const std::map<std::string, std::string> auto_nonlinearity = {
+      {"sigmoid", "sigmoid"}, {"tanh", "tanh"}, {"relu", "relu"}, {"leaky_relu", "leaky_relu"}, {"identity", "identity"}};
+  const LayerInfo* linear = find_layer_info("linear");
+  ASSERT_NE(linear, nullptr);
+  const auto key = std::find_if(linear->keys.begin(), linear->keys.end(),
+                                [](const KeySpec& k) { return k.name == "init_nonlinearity"; });
+  ASSERT_NE(key, linear->keys.end());
+  for (const LayerInfo& info : layer_infos()) {
+    const auto it = auto_nonlinearity.find(info.type);
+    EXPECT_EQ(info.init_nonlinearity, it == auto_nonlinearity.end() ? "linear" : it->second) << info.type;
+    EXPECT_NE(std::find(key->choices.begin(), key->choices.end(), info.init_nonlinearity), key->choices.end())
+        << info.type << ": init_nonlinearity '" << info.init_nonlinearity << "' is not a choice of the key";
+    EXPECT_NO_THROW(calculate_gain(info.init_nonlinearity, 0.01)) << info.type;
+    const MonitorRule::Kind kind = info.type == "sigmoid" || info.type == "tanh" ? MonitorRule::Kind::saturating
+                                   : info.type == "relu"                         ? MonitorRule::Kind::rectifier
+                                                                                 : MonitorRule::Kind::none;
+    EXPECT_EQ(info.monitor.kind, kind) << info.type;
+    EXPECT_FALSE(info.reference.section.empty()) << info.type;
+  }
+  EXPECT_EQ(find_layer_info("sigmoid")->monitor.low, 0.05f);
+  EXPECT_EQ(find_layer_info("sigmoid")->monitor.high, 0.95f);
+  EXPECT_EQ(find_layer_info("tanh")->monitor.low, -0.95f);
+  EXPECT_EQ(find_layer_info("tanh")->monitor.high, 0.95f);
   EXPECT_EQ(find_layer_info("rleu"), nullptr);
 }
 

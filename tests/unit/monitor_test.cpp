@@ -17,6 +17,7 @@
 
 #include "gradnet/config.h"
 #include "gradnet/error.h"
+#include "gradnet/layer_registry.h"
 #include "gradnet/net.h"
 #include "gradnet/optim/optimizer.h"
 #include "gradnet/rng.h"
@@ -131,27 +132,30 @@ TEST(MonitorStats, NormAndUpdateRatio) {
   EXPECT_TRUE(std::isnan(monitor::update_ratio(zero, after, 2)));
 }
 
+// How the monitor reads a type's output: its registry row's rule.
+MonitorRule rule_of(const char* type) { return find_layer_info(type)->monitor; }
+
 TEST(MonitorStats, SigmoidTanhSaturationAndReluDeath) {
   // 2 rows x 4 units
   const float sig[] = {0.01f, 0.5f, 0.97f, 0.3f, 0.049f, 0.951f, 0.05f, 0.95f};
-  auto s = monitor::activation_stats(ConstView<float>(sig, 2, 4), "sigmoid");
+  auto s = monitor::activation_stats(ConstView<float>(sig, 2, 4), rule_of("sigmoid"));
   EXPECT_DOUBLE_EQ(s.saturated, 4.0 / 8);  // 0.01, 0.97, 0.049, 0.951
   EXPECT_TRUE(std::isnan(s.dead));
   EXPECT_NEAR(s.mean, (0.01 + 0.5 + 0.97 + 0.3 + 0.049 + 0.951 + 0.05 + 0.95) / 8, 1e-7);
 
   const float th[] = {-0.99f, 0.2f, 0.96f, -0.5f, 0.0f, 0.94f, -0.951f, 1.0f};
-  s = monitor::activation_stats(ConstView<float>(th, 2, 4), "tanh");
+  s = monitor::activation_stats(ConstView<float>(th, 2, 4), rule_of("tanh"));
   EXPECT_DOUBLE_EQ(s.saturated, 4.0 / 8);  // -0.99, 0.96, -0.951, 1.0
 
   const float relu[] = {0, 1, 0, 2, 0, 0, 0, 3};  // unit 0 and unit 2 are zero on both rows
-  s = monitor::activation_stats(ConstView<float>(relu, 2, 4), "relu");
+  s = monitor::activation_stats(ConstView<float>(relu, 2, 4), rule_of("relu"));
   EXPECT_DOUBLE_EQ(s.dead, 5.0 / 8);
   EXPECT_DOUBLE_EQ(s.dead_units, 2.0 / 4);
   EXPECT_TRUE(std::isnan(s.saturated));
   EXPECT_DOUBLE_EQ(s.mean, 6.0 / 8);
   EXPECT_NEAR(s.std, std::sqrt(14.0 / 8 - 36.0 / 64), 1e-12);
 
-  s = monitor::activation_stats(ConstView<float>(relu, 2, 4), "linear");
+  s = monitor::activation_stats(ConstView<float>(relu, 2, 4), rule_of("linear"));
   EXPECT_TRUE(std::isnan(s.saturated));
   EXPECT_TRUE(std::isnan(s.dead));
   EXPECT_TRUE(std::isnan(s.dead_units));

@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "gradnet/layer_registry.h"
 #include "gradnet/tensor.h"
 
 namespace gradnet::monitor {
@@ -19,15 +19,16 @@ double copy_and_norm(const float* x, float* copy, Index n);  // copies x, return
 // ‖after - before‖ / ‖before‖; NaN when ‖before‖ is 0 (a zero-initialised bias at step 1).
 double update_ratio(const float* before, const float* after, Index n);
 
-// One layer's output over a batch. saturated: the share of outputs within 0.05 of an asymptote
-// (sigmoid: y < 0.05 or y > 0.95; tanh: |y| > 0.95), NaN for other layer types. dead: the share
-// of outputs that are exactly 0 (relu), NaN for other types; dead_units: the share of units
-// (columns) that are 0 for every row of the batch (relu), NaN for other types.
+// One layer's output over a batch, read as the layer's registry row says (MonitorRule).
+// saturated: for a saturating rule, the share of outputs below rule.low or above rule.high (within
+// 0.05 of an asymptote: sigmoid y < 0.05 or y > 0.95, tanh |y| > 0.95), else NaN. dead: for a
+// rectifier (relu), the share of outputs that are exactly 0, else NaN; dead_units: for a
+// rectifier, the share of units (columns) that are 0 for every row of the batch, else NaN.
 struct ActivationStats {
   double mean = 0, std = 0;
   double saturated = 0, dead = 0, dead_units = 0;
 };
-ActivationStats activation_stats(ConstView<float> y, std::string_view layer_type);
+ActivationStats activation_stats(ConstView<float> y, const MonitorRule& rule);
 
 // Equal-width bins between the smallest and the largest finite value (all in bin 0 when they are
 // equal); values that are not finite are left out. counts sum to `finite`.

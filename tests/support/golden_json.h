@@ -1,4 +1,4 @@
-// Reading the committed PyTorch golden files (tests/golden/*.json, written by gen_*.py).
+// Reading the committed PyTorch golden files (tests/golden/*.json, each written by a Python generator there).
 #pragma once
 
 #include <fstream>
