@@ -55,7 +55,8 @@ Adding a layer type touches three places: its `.h`/`.cpp` pair (`include/gradnet
 `src/layers/`), one row in the registry table (`src/layers/registry.cpp`: type, doc line, keys,
 monitor rule, `init_nonlinearity`, this page's text), and one entry in the case table
 (`tests/golden/layer_cases.py`: gradient-check cases, and golden cases or the reason there are
-none). Then regenerate the JSON and this page.
+none). Then regenerate the JSON (run the table), this page and docs/config.md, which lists every
+type's keys (`GRADNET_UPDATE_DOCS=1` with the layers and the config test binaries).
 )";
 
 // Introductions of the sections the registry rows name; a section without one has none.
