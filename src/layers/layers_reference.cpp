@@ -74,8 +74,8 @@ const std::map<std::string, std::string>& section_intros() {
        "`model.input`. [convnets.md](convnets.md) has their output shapes side by side, batch norm's train and\n"
        "eval, dropout's mask, the shape errors, how conv2d is computed, and the CIFAR-10 and Fashion-MNIST\n"
        "results.\n"},
-      {"Softmax", R"(Over the channel axis of each example, as PyTorch's `F.softmax(x, dim=1)` on an (N, C, …) batch: for
-a [C, H, W] (or [C, L]) input each spatial position gets its own distribution over the C channels;
+      {"Softmax", R"(Over the channel axis of each example, as PyTorch's `F.softmax(x, dim=1)` on an
+(N, C, …) batch: for a [C, H, W] (or [C, L]) input each spatial position gets its own distribution over the C channels;
 for a [D] input it is over all D. `dim = "all"` normalises over every feature of the example
 instead (softmax of the flattened input). Output shape = input shape, no parameters. Below, m is the
 max over the C values at a position (subtracted first: any logits, no overflow).
@@ -277,7 +277,8 @@ std::string layers_reference_markdown(const std::map<std::string, LayerChecks>& 
   }
   out += kInitialisers + std::string("\n");
   for (const LayerInfo& info : layer_infos())
-    if (info.init_nonlinearity != "linear") out += fmt::format("- before `{}`: `{}`\n", info.type, info.init_nonlinearity);
+    if (info.init_nonlinearity != "linear")
+      out += fmt::format("- before `{}`: `{}`\n", info.type, info.init_nonlinearity);
   out += "- before any other type, or as the last layer: `linear`\n";
   return out + kInitChecks;
 }

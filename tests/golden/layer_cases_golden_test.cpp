@@ -133,7 +133,8 @@ double run_step(Layer<double>& layer, const json& s, Index d_in, Index d_out, In
                    ConstView<double>(dy.data(), n, d_out), &dxv);
     worst = std::max(worst, expect_close(dx, flat(s.at("dx")), tolerance, at + " dx"));
     for (Param<double>& p : params)
-      worst = std::max(worst, expect_close(p.grad.vec(), flat(s.at("grads").at(p.name)), tolerance, at + " d" + p.name));
+      worst = std::max(worst,
+                       expect_close(p.grad.vec(), flat(s.at("grads").at(p.name)), tolerance, at + " d" + p.name));
   }
   auto buffers = layer.buffers();
   if (!s.contains("buffers")) {
@@ -146,7 +147,8 @@ double run_step(Layer<double>& layer, const json& s, Index d_in, Index d_out, In
       ADD_FAILURE() << at << ": no golden value for buffer " << b.name;
       continue;
     }
-    worst = std::max(worst, expect_close(b.value.vec(), flat(s.at("buffers").at(b.name)), tolerance, at + " " + b.name));
+    worst = std::max(worst,
+                     expect_close(b.value.vec(), flat(s.at("buffers").at(b.name)), tolerance, at + " " + b.name));
   }
   return worst;
 }

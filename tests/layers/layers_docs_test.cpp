@@ -107,7 +107,8 @@ TEST(LayersDocs, LinksResolve) {
   const std::string layers = testing::read_file(docs + "layers.md");
   const std::set<std::string> own = anchors_of(layers);
   const std::regex local("\\]\\(#([^)]*)\\)");
-  for (auto it = std::sregex_iterator(layers.begin(), layers.end(), local); it != std::sregex_iterator(); ++it, ++checked)
+  for (auto it = std::sregex_iterator(layers.begin(), layers.end(), local); it != std::sregex_iterator();
+       ++it, ++checked)
     EXPECT_EQ(own.count((*it)[1].str()), 1u) << "layers.md links to #" << (*it)[1].str();
   EXPECT_GT(checked, 0);
 }

@@ -69,7 +69,8 @@ TEST(Registry, EveryInfoBuildsBothPrecisionsWithItsDefaults) {
 // The traits the monitor and init_nonlinearity = "auto" read instead of comparing type names.
 TEST(Registry, Traits) {
   const std::map<std::string, std::string> auto_nonlinearity = {
-      {"sigmoid", "sigmoid"}, {"tanh", "tanh"}, {"relu", "relu"}, {"leaky_relu", "leaky_relu"}, {"identity", "identity"}};
+      {"sigmoid", "sigmoid"}, {"tanh", "tanh"}, {"relu", "relu"},
+      {"leaky_relu", "leaky_relu"}, {"identity", "identity"}};
   const LayerInfo* linear = find_layer_info("linear");
   ASSERT_NE(linear, nullptr);
   const auto key = std::find_if(linear->keys.begin(), linear->keys.end(),

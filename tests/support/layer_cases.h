@@ -68,7 +68,8 @@ inline std::string attrs_text(const std::string& type, const nlohmann::json& att
   if (attrs.empty()) return "";
   const LayerSpec spec = case_spec(type, attrs);
   std::vector<std::string> items;
-  for (const auto& [key, v] : attrs.items()) items.push_back("`" + key + " = " + value_to_string(spec.attrs.at(key)) + "`");
+  for (const auto& [key, v] : attrs.items())
+    items.push_back("`" + key + " = " + value_to_string(spec.attrs.at(key)) + "`");
   return ": " + fmt::format("{}", fmt::join(items, ", "));
 }
 
@@ -96,7 +97,8 @@ inline std::string golden_case_text(const std::string& type, const nlohmann::jso
     text += fmt::format("batch {}, {}", steps.front().at("x").size(), steps.front().at("mode").get<std::string>());
   else
     text += fmt::format("steps (mode, batch) {}", fmt::join(runs, ", "));
-  if (c.at("max_batch").get<Index>() > largest) text += fmt::format(", set up for batch {}", c.at("max_batch").get<Index>());
+  const Index max_batch = c.at("max_batch");
+  if (max_batch > largest) text += fmt::format(", set up for batch {}", max_batch);
   text += attrs_text(type, c.at("attrs"));
   const std::string note = c.at("note").get<std::string>();
   if (!note.empty()) text += " (" + note + ")";
