@@ -4,7 +4,7 @@
 // Batch norm over channel c of x (n, C·hw), M = n·hw values per channel, r = 1/sqrt(σ² + eps):
 //   batch_norm_statistics      mean, var (C, double) = μ, biased σ² per channel; OpenMP over channels   OVERWRITES
 //   batch_norm_update_running  running = (1 - momentum)·running + momentum·batch, the variance made
-//                              unbiased (σ²·M/(M - 1)) first                                             UPDATES in place
+//                              unbiased (σ²·M/(M - 1)) first                                 UPDATES in place
 //   batch_norm_apply           y = x·scale + shift, scale = γ·r, shift = β - μ·γ·r (γ = 1, β = 0 when
 //                              gamma is null); saved_mean = μ, saved_rstd = r for backward; OpenMP       OVERWRITES
 //   batch_norm_backward        dβ += Σ dy, dγ += Σ dy·x̂ (when dgamma is set);  dx (when set):

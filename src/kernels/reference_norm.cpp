@@ -186,8 +186,9 @@ void softmax_backward(SoftmaxKind kind, const T* y, const T* dy, T* dx, Index n,
   for (Index i = 0; i < n; ++i)
     for (Index p = 0; p < s; ++p) {
       const Index first = i * c * s + p;
+      const bool log = kind == SoftmaxKind::log_softmax;
       double sum = 0.0;  // Σ dy (log_softmax) or Σ dy·y (softmax)
-      for (Index j = 0; j < c; ++j) sum += dy[first + j * s] * (kind == SoftmaxKind::log_softmax ? 1.0 : y[first + j * s]);
+      for (Index j = 0; j < c; ++j) sum += dy[first + j * s] * (log ? 1.0 : y[first + j * s]);
       for (Index j = 0; j < c; ++j) {
         const Index at = first + j * s;
         dx[at] = static_cast<T>(kind == SoftmaxKind::log_softmax ? dy[at] - std::exp(double(y[at])) * sum

@@ -60,8 +60,8 @@ TYPED_TEST(NormKernels, BatchNormMatchesReference) {
       for (bool batch_stats : {true, false}) {
         std::vector<T> dx(x.size()), dx_ref(x.size());
         std::vector<T> dg(s.c, T(0.5)), db(s.c, T(-0.5)), dg_ref = dg, db_ref = db;
-        k::batch_norm_backward(s, x.data(), dy.data(), sm.data(), sr.data(), g, batch_stats, affine ? dg.data() : nullptr,
-                               affine ? db.data() : nullptr, dx.data());
+        k::batch_norm_backward(s, x.data(), dy.data(), sm.data(), sr.data(), g, batch_stats,
+                               affine ? dg.data() : nullptr, affine ? db.data() : nullptr, dx.data());
         ref::batch_norm_backward(s, x.data(), dy.data(), sm.data(), sr.data(), g, batch_stats,
                                  affine ? dg_ref.data() : nullptr, affine ? db_ref.data() : nullptr, dx_ref.data());
         const std::string wb = w + (batch_stats ? " batch statistics" : " running statistics");
