@@ -4,9 +4,9 @@
 //   monitor_overhead CONFIG [ROUNDS] [THREADS] [RUN_DIR]
 //
 // Loads CONFIG's data (bench/configs/w1.toml: Fashion-MNIST, 60,000 images), builds its net and
-// optimizer, and trains whole epochs exactly as the trainer's inner loop does (shuffle + gather,
-// zero_grad, forward, loss, backward, argmax, optimizer step), alternating an epoch WITHOUT the
-// monitor and one WITH TrainingMonitor's hooks around every step (begin_epoch ... end_epoch, with
+// optimizer, and trains whole epochs with the trainer's own step (TrainStep: zero_grad, forward,
+// loss, backward, optimizer step; then argmax), alternating an epoch WITHOUT the monitor and one
+// WITH TrainingMonitor's hooks at the step's points (begin_epoch ... end_epoch, with
 // [monitor] from CONFIG: ratios every 10 steps, activations every 50, histograms at the first and
 // the last round, TensorBoard on). Epoch times exclude evaluation, like the trainer's. Round 1 is a
 // warm-up. Prints each round's pair and, last, one JSON line: median seconds off / on, the median
@@ -28,6 +28,7 @@
 #include "gradnet/train/evaluate.h"
 #include "gradnet/train/monitor.h"
 #include "gradnet/train/prepare.h"
+#include "gradnet/train/step.h"
 
 using namespace gradnet;
 using Clock = std::chrono::steady_clock;
@@ -41,6 +42,24 @@ double thread_cpu_seconds() {
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
+
+// The monitor's hooks at the trainer's points of the step (the trainer's MonitorCallback), each
+// call timed.
+template <typename Timed>
+struct MonitorHooks final : StepObserver {
+  TrainingMonitor& monitor;
+  Timed& timed;
+  Index step, rows;
+  double lr;
+  MonitorHooks(TrainingMonitor& m, Timed& t, Index s, Index r, double l) : monitor(m), timed(t), step(s), rows(r), lr(l) {}
+  bool after_loss(double) override {
+    timed([&] { monitor.after_forward(step); });
+    return true;
+  }
+  void after_backward() override { timed([&] { monitor.after_backward(step); }); }
+  void grads_ready() override { timed([&] { monitor.before_update(step); }); }
+  void after_update(double loss) override { timed([&] { monitor.after_update(step, lr, loss, rows); }); }
+};
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -74,6 +93,7 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(run_dir);
     std::filesystem::create_directories(run_dir);
     TrainingMonitor monitor(config, net, run_dir);
+    TrainStep train_step(net, *optimizer, Rng::stream(config.train.seed, "dropout"));
     const double lr = config.optimizer.lr;
     Index global_step = 0;
 
@@ -92,19 +112,15 @@ int main(int argc, char** argv) {
       batcher.start_epoch();
       double loss_sum = 0;
       Index correct = 0, seen = 0;
+      MonitorHooks hooks{monitor, timed, 0, 0, 0.0};
       for (Batch b; batcher.next(b);) {
         const Index step = global_step + 1;
-        net.zero_grad();
-        net.forward(b.x, StepContext{Mode::train, nullptr});
-        const double loss = net.loss(b.y);
-        if (monitored) timed([&] { monitor.after_forward(step); });
-        net.backward(b.y);
-        if (monitored) timed([&] { monitor.after_backward(step); });
+        hooks.step = step;
+        hooks.rows = b.rows;
+        hooks.lr = lr;
+        const double loss = monitored ? train_step.run(b.x, b.y, lr, hooks).loss : train_step.run(b.x, b.y, lr).loss;
         argmax_rows(net.activation(net.num_layers() - 1), predicted.data());
         for (Index i = 0; i < b.rows; ++i) correct += predicted[i] == b.y[i] ? 1 : 0;
-        if (monitored) timed([&] { monitor.before_update(step); });
-        optimizer->step(lr);
-        if (monitored) timed([&] { monitor.after_update(step, lr, loss, b.rows); });
         global_step = step;
         loss_sum += loss * static_cast<double>(b.rows);
         seen += b.rows;

@@ -80,25 +80,22 @@ std::vector<TestFunction> test_functions() {
 
 struct Variant {
   std::string name;
-  OptimizerConfig config;
+  OptimizerOptions options;
 };
 
 std::vector<Variant> variants() {
+  using T = OptimizerType;
   std::vector<Variant> v;
-  const auto& known = optimizer_types();
-  auto add = [&](const std::string& name, const std::string& type, auto tweak) {
-    if (std::find(known.begin(), known.end(), type) == known.end()) return;
-    OptimizerConfig c;
-    c.type = type;
-    optimizer_type_defaults(c);
-    tweak(c);
-    v.push_back({name, c});
+  auto add = [&](const std::string& name, OptimizerType type, auto tweak) {
+    OptimizerOptions o = OptimizerOptions::of(type);
+    tweak(o);
+    v.push_back({name, o});
   };
-  add("sgd", "sgd", [](OptimizerConfig&) {});
-  add("momentum", "sgd", [](OptimizerConfig& c) { c.momentum = 0.9; });
-  add("nesterov", "sgd", [](OptimizerConfig& c) { c.momentum = 0.9; c.nesterov = true; });
-  for (const char* t : {"adagrad", "rmsprop", "adam", "adamw", "adadelta"}) add(t, t, [](OptimizerConfig&) {});
-  add("lbfgs", "lbfgs", [](OptimizerConfig& c) { c.line_search = "strong_wolfe"; c.max_iter = 1; });
+  add("sgd", T::sgd, [](OptimizerOptions&) {});
+  add("momentum", T::sgd, [](OptimizerOptions& o) { o.sgd().momentum = 0.9; });
+  add("nesterov", T::sgd, [](OptimizerOptions& o) { o.sgd().momentum = 0.9; o.sgd().nesterov = true; });
+  for (T t : {T::adagrad, T::rmsprop, T::adam, T::adamw, T::adadelta}) add(std::string(name_of(t)), t, [](OptimizerOptions&) {});
+  add("lbfgs", T::lbfgs, [](OptimizerOptions& o) { o.lbfgs().line_search = LineSearch::strong_wolfe; o.lbfgs().max_iter = 1; });
   return v;
 }
 
@@ -110,7 +107,7 @@ std::vector<std::array<double, 2>> run_path(const TestFunction& fn, const Varian
   p.resize({2});
   p.value.data()[0] = fn.x0;
   p.value.data()[1] = fn.y0;
-  auto opt = make_optimizer<double>(var.config, {&p});
+  auto opt = make_optimizer<double>(var.options, {&p});
   auto closure = [&] {
     double* g = p.grad.data();
     return fn.f(p.value.data()[0], p.value.data()[1], &g[0], &g[1]);
@@ -169,7 +166,7 @@ Command add_optim_demo(CLI::App& root) {
                 }
                 double gx, gy;
                 const double final_f = fn.f(path.back()[0], path.back()[1], &gx, &gy);
-                jf["optimizers"].push_back({{"name", vars[k].name}, {"type", vars[k].config.type}, {"lr", lr},
+                jf["optimizers"].push_back({{"name", vars[k].name}, {"type", name_of(vars[k].options.type)}, {"lr", lr},
                                             {"final", {path.back()[0], path.back()[1]}}, {"final_f", final_f},
                                             {"path", path}});
                 series.push_back(std::move(s));

@@ -11,6 +11,7 @@
 #include "gradnet/config.h"
 #include "gradnet/plot.h"
 #include "gradnet/schedule.h"
+#include "gradnet/train/batch_schedule.h"
 
 namespace gradnet::cli {
 
@@ -26,7 +27,7 @@ struct SchedulePlotArgs {
 
 // Training examples per epoch when cheap to know without reading the data; 0 otherwise.
 Index known_train_size(const Config& c) {
-  if (c.data.dataset != "mnist" && c.data.dataset != "fashion-mnist") return 0;
+  if (c.data.dataset != DatasetKind::mnist && c.data.dataset != DatasetKind::fashion_mnist) return 0;
   double n = 60000;
   if (c.data.train_limit > 0) n = std::min<double>(n, static_cast<double>(c.data.train_limit));
   const double v = c.data.validation;
@@ -59,7 +60,9 @@ Command add_schedule_plot(CLI::App& root) {
             if (args->steps_per_epoch > 0) source = "--steps-per-epoch";
             else if (n_train > 0) source = fmt::format("{} training examples / batch size", n_train);
             else source = "default; set --steps-per-epoch";
-            auto schedule = make_schedule(config.schedule, config.optimizer.lr, spe_at(0), tc.epochs);
+            std::vector<Index> run_steps;  // each epoch's, as the trainer counts them (train.batch_sizes)
+            for (Index e = 0; e < tc.epochs; ++e) run_steps.push_back(spe_at(e));
+            auto schedule = make_schedule(config.schedule, config.optimizer.lr, run_steps);
             std::vector<double> x, lr, steps;
             Index step = 0;
             for (Index e = 0; e < tc.epochs; ++e) {
@@ -72,21 +75,21 @@ Command add_schedule_plot(CLI::App& root) {
               }
             }
             plot::Axes axes;
-            axes.title = fmt::format("{}: schedule.policy = \"{}\" (unit: {})", config.name, config.schedule.policy,
-                                     config.schedule.unit);
+            axes.title = fmt::format("{}: schedule.policy = \"{}\" (unit: {})", config.name,
+                                     name_of(config.schedule.policy), name_of(config.schedule.unit));
             axes.x_label = "epoch";
             axes.y_label = args->log_y ? "learning rate (log scale)" : "learning rate";
             axes.log_y = args->log_y;
             axes.legend = false;
             axes.note = fmt::format("steps per epoch: {} ({}); {} steps{}", spe_at(0), source, step,
-                                    config.schedule.policy == "plateau" ? "; plateau drawn without reductions" : "");
+                                    config.schedule.policy == Policy::plateau ? "; plateau drawn without reductions" : "");
             plot::Series series{"lr", x, lr, plot::palette(0), 2.0};
             plot::line_plot(args->out, axes, {series});
             fmt::print(stderr, "schedule-plot: wrote {} ({} steps, lr {:.4g} .. {:.4g})\n", args->out, step,
                        *std::min_element(lr.begin(), lr.end()), *std::max_element(lr.begin(), lr.end()));
             if (args->json) {
-              print_json_line({{"png", args->out}, {"policy", config.schedule.policy},
-                               {"unit", config.schedule.unit}, {"epochs", tc.epochs},
+              print_json_line({{"png", args->out}, {"policy", name_of(config.schedule.policy)},
+                               {"unit", name_of(config.schedule.unit)}, {"epochs", tc.epochs},
                                {"steps_per_epoch", spe_at(0)}, {"steps", step}, {"lr", lr}});
             }
             return 0;

@@ -3,30 +3,33 @@
 #include "gradnet/init.h"
 
 #include <cmath>
+#include <optional>
+
+#include <fmt/format.h>
 
 #include "gradnet/error.h"
 
 namespace gradnet {
 
-const std::vector<std::string>& init_methods() {
-  static const std::vector<std::string> methods = {"zeros",          "constant",      "uniform",
-                                                   "normal",         "xavier_uniform", "xavier_normal",
-                                                   "kaiming_uniform", "kaiming_normal"};
-  return methods;
-}
+std::vector<std::string> init_methods() { return enum_words<InitMethod>(); }
 
-static const std::vector<std::string>& nonlinearities() {
-  static const std::vector<std::string> names = {"linear", "identity", "sigmoid", "tanh", "relu", "leaky_relu"};
-  return names;
+double calculate_gain(Nonlinearity nonlinearity, double slope) {
+  switch (nonlinearity) {
+    case Nonlinearity::linear:
+    case Nonlinearity::identity:
+    case Nonlinearity::sigmoid: return 1.0;
+    case Nonlinearity::tanh: return 5.0 / 3.0;
+    case Nonlinearity::relu: return std::sqrt(2.0);
+    case Nonlinearity::leaky_relu: return std::sqrt(2.0 / (1.0 + slope * slope));
+  }
+  return 1.0;
 }
 
 double calculate_gain(const std::string& nonlinearity, double slope) {
-  if (nonlinearity == "linear" || nonlinearity == "identity" || nonlinearity == "sigmoid") return 1.0;
-  if (nonlinearity == "tanh") return 5.0 / 3.0;
-  if (nonlinearity == "relu") return std::sqrt(2.0);
-  if (nonlinearity == "leaky_relu") return std::sqrt(2.0 / (1.0 + slope * slope));
-  fail(ErrorKind::config, "init_nonlinearity '{}': expected one of linear, identity, sigmoid, tanh, relu, leaky_relu",
-       nonlinearity);
+  const std::optional<Nonlinearity> n = parse_enum<Nonlinearity>(nonlinearity);
+  GRADNET_CHECK(n.has_value(), config,
+                "init_nonlinearity '{}': expected one of linear, identity, sigmoid, tanh, relu, leaky_relu", nonlinearity);
+  return calculate_gain(*n, slope);
 }
 
 template <typename T>
@@ -41,37 +44,35 @@ static void fill_normal(Tensor<T>& t, double mean, double stddev, Rng& rng) {
 
 template <typename T>
 void init_tensor(Tensor<T>& t, const InitSpec& spec, Index fan_in, Index fan_out, Rng& rng) {
-  const std::string& m = spec.method;
+  const InitMethod m = spec.method;
   // Fans of 0 (an empty tensor) would divide by zero; PyTorch refuses them too.
   GRADNET_CHECK(fan_in > 0 && fan_out > 0, shape, "init {}: fan_in {} and fan_out {} must be > 0", m, fan_in,
                 fan_out);
-  if (m == "zeros") {
-    t.fill(T(0));
-  } else if (m == "constant") {
-    t.fill(static_cast<T>(spec.value));
-  } else if (m == "uniform") {
-    fill_uniform(t, spec.low, spec.high, rng);
-  } else if (m == "normal") {
-    fill_normal(t, spec.mean, spec.std, rng);
-  } else if (m == "xavier_uniform") {
-    const double a = spec.gain * std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
-    fill_uniform(t, -a, a, rng);
-  } else if (m == "xavier_normal") {
-    fill_normal(t, 0.0, spec.gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)), rng);
-  } else if (m == "kaiming_uniform" || m == "kaiming_normal") {
-    GRADNET_CHECK(spec.mode == "fan_in" || spec.mode == "fan_out", config,
-                  "init_mode '{}': expected fan_in or fan_out", spec.mode);
-    const double fan = static_cast<double>(spec.mode == "fan_in" ? fan_in : fan_out);
-    const double gain = calculate_gain(spec.nonlinearity, spec.slope);
-    if (m == "kaiming_uniform") {
-      const double b = gain * std::sqrt(3.0 / fan);
-      fill_uniform(t, -b, b, rng);
-    } else {
-      fill_normal(t, 0.0, gain / std::sqrt(fan), rng);
+  switch (m) {
+    case InitMethod::zeros: t.fill(T(0)); break;
+    case InitMethod::constant: t.fill(static_cast<T>(spec.value)); break;
+    case InitMethod::uniform: fill_uniform(t, spec.low, spec.high, rng); break;
+    case InitMethod::normal: fill_normal(t, spec.mean, spec.std, rng); break;
+    case InitMethod::xavier_uniform: {
+      const double a = spec.gain * std::sqrt(6.0 / static_cast<double>(fan_in + fan_out));
+      fill_uniform(t, -a, a, rng);
+      break;
     }
-  } else {
-    const auto hint = closest_match(m, init_methods());
-    fail(ErrorKind::config, "unknown init '{}'{}", m, hint ? " (did you mean '" + *hint + "'?)" : std::string());
+    case InitMethod::xavier_normal:
+      fill_normal(t, 0.0, spec.gain * std::sqrt(2.0 / static_cast<double>(fan_in + fan_out)), rng);
+      break;
+    case InitMethod::kaiming_uniform:
+    case InitMethod::kaiming_normal: {
+      const double fan = static_cast<double>(spec.mode == FanMode::fan_in ? fan_in : fan_out);
+      const double gain = calculate_gain(spec.nonlinearity, spec.slope);
+      if (m == InitMethod::kaiming_uniform) {
+        const double b = gain * std::sqrt(3.0 / fan);
+        fill_uniform(t, -b, b, rng);
+      } else {
+        fill_normal(t, 0.0, gain / std::sqrt(fan), rng);
+      }
+      break;
+    }
   }
 }
 
@@ -85,12 +86,12 @@ std::vector<KeySpec> init_keys(const std::string& default_method) {
                   "weight initialiser (default " + default_method + ")", init_methods(), {}, {}});
   keys.push_back({"init_gain", ValueKind::number, Value(d.gain),
                   "xavier_*: scale factor on the bound/std (default 1.0)", {}, 1e-12, {}});
-  keys.push_back({"init_mode", ValueKind::string, Value(d.mode),
+  keys.push_back({"init_mode", ValueKind::string, Value(std::string(name_of(d.mode))),
                   "kaiming_*: fan used for the variance, fan_in keeps forward variance (default fan_in)",
-                  {"fan_in", "fan_out"}, {}, {}});
-  keys.push_back({"init_nonlinearity", ValueKind::string, Value(d.nonlinearity),
+                  enum_words<FanMode>(), {}, {}});
+  keys.push_back({"init_nonlinearity", ValueKind::string, Value(std::string(name_of(d.nonlinearity))),
                   "kaiming_*: the activation that follows, sets the gain (default relu, as PyTorch)",
-                  nonlinearities(), {}, {}});
+                  enum_words<Nonlinearity>(), {}, {}});
   keys.push_back({"init_slope", ValueKind::number, Value(d.slope),
                   "kaiming_* with leaky_relu: its negative slope (default 0.01)", {}, 0.0, {}});
   keys.push_back({"init_value", ValueKind::number, Value(d.value), "constant: the value (default 0)", {}, {}, {}});
@@ -102,13 +103,31 @@ std::vector<KeySpec> init_keys(const std::string& default_method) {
   return keys;
 }
 
+namespace {
+
+// A word of a layer spec as enum E; Error{config} naming the layer for one that is not E's.
+template <typename E>
+E word_of(const LayerSpec& spec, const char* key, const std::vector<std::string>& words) {
+  const std::string& word = spec.get_string(key);
+  if (const std::optional<E> e = parse_enum<E>(word)) return *e;
+  if (std::string(key) == "init") {
+    const auto hint = closest_match(word, words);
+    fail(ErrorKind::config, "unknown init '{}'{}", word, hint ? " (did you mean '" + *hint + "'?)" : std::string());
+  }
+  fail(ErrorKind::config, "layers.{} ({}): {} = '{}': expected one of {}", spec.index, spec.type, key, word,
+       fmt::join(words, ", "));
+}
+
+}  // namespace
+
 InitSpec init_spec_from(const LayerSpec& spec) {
   // Keys the spec lacks keep InitSpec's defaults (a validated spec has them all).
   InitSpec s;
-  if (spec.has("init")) s.method = spec.get_string("init");
+  if (spec.has("init")) s.method = word_of<InitMethod>(spec, "init", init_methods());
   if (spec.has("init_gain")) s.gain = spec.get_number("init_gain");
-  if (spec.has("init_mode")) s.mode = spec.get_string("init_mode");
-  if (spec.has("init_nonlinearity")) s.nonlinearity = spec.get_string("init_nonlinearity");
+  if (spec.has("init_mode")) s.mode = word_of<FanMode>(spec, "init_mode", enum_words<FanMode>());
+  if (spec.has("init_nonlinearity"))
+    s.nonlinearity = word_of<Nonlinearity>(spec, "init_nonlinearity", enum_words<Nonlinearity>());
   if (spec.has("init_slope")) s.slope = spec.get_number("init_slope");
   if (spec.has("init_value")) s.value = spec.get_number("init_value");
   if (spec.has("init_low")) s.low = spec.get_number("init_low");
@@ -116,7 +135,7 @@ InitSpec init_spec_from(const LayerSpec& spec) {
   if (spec.has("init_mean")) s.mean = spec.get_number("init_mean");
   if (spec.has("init_std")) s.std = spec.get_number("init_std");
   const std::string where = "layers." + std::to_string(spec.index) + " (" + spec.type + ")";
-  GRADNET_CHECK(s.low < s.high || s.method != "uniform", config, "{}: init_low {} must be below init_high {}", where,
+  GRADNET_CHECK(s.low < s.high || s.method != InitMethod::uniform, config, "{}: init_low {} must be below init_high {}", where,
                 s.low, s.high);
   return s;
 }

@@ -5,6 +5,7 @@
 #include "gradnet/loss.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -93,20 +94,28 @@ class MseLoss final : public Loss<T> {
 
 }  // namespace
 
-const std::vector<std::string>& loss_types() {
-  static const std::vector<std::string> types = {"softmax_cross_entropy", "mse"};
-  return types;
+std::vector<std::string> loss_types() { return enum_words<LossType>(); }
+
+template <typename T>
+std::unique_ptr<Loss<T>> make_loss(LossType type) {
+  switch (type) {
+    case LossType::softmax_cross_entropy: return std::make_unique<SoftmaxCrossEntropyLoss<T>>();
+    case LossType::mse: return std::make_unique<MseLoss<T>>();
+  }
+  GRADNET_ASSERT(false);
+  return nullptr;
 }
 
 template <typename T>
 std::unique_ptr<Loss<T>> make_loss(const std::string& type) {
-  if (type == "softmax_cross_entropy") return std::make_unique<SoftmaxCrossEntropyLoss<T>>();
-  if (type == "mse") return std::make_unique<MseLoss<T>>();
+  if (const std::optional<LossType> known = parse_enum<LossType>(type)) return make_loss<T>(*known);
   const auto hint = closest_match(type, loss_types());
   fail(ErrorKind::config, "model.loss: unknown loss '{}'{}; known: {}", type,
        hint ? " (did you mean '" + *hint + "'?)" : std::string(), fmt::join(loss_types(), ", "));
 }
 
+template std::unique_ptr<Loss<float>> make_loss<float>(LossType);
+template std::unique_ptr<Loss<double>> make_loss<double>(LossType);
 template std::unique_ptr<Loss<float>> make_loss<float>(const std::string&);
 template std::unique_ptr<Loss<double>> make_loss<double>(const std::string&);
 

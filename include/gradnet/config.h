@@ -8,100 +8,36 @@
 #include <utility>
 #include <vector>
 
-#include "gradnet/net.h"
+#include "gradnet/data/options.h"
+#include "gradnet/enum_names.h"
+#include "gradnet/metric.h"
+#include "gradnet/model_spec.h"
+#include "gradnet/optim/options.h"
+#include "gradnet/schedule/options.h"
 #include "gradnet/value.h"
 
 namespace gradnet {
 
-struct DataConfig {
-  std::string dataset = "mnist";     // mnist | fashion-mnist | cifar10 | csv | idx
-  std::string dir;                   // empty: $GRADNET_DATA/<dataset>, ./data/<dataset>, /usr/share/datasets/<dataset>
-  std::string path;                  // csv: the file (absolute, or relative to the config file)
-  std::string test_path;             // csv: a separate test file; empty: hold out test_fraction
-  double test_fraction = 0.2;        // csv without test_path: share of rows held out for test
-  std::int64_t label_column = -1;    // csv: the label's column (-1: last)
-  std::string header = "auto";       // csv: auto | none | skip
-  std::string train_images, train_labels, test_images, test_labels;  // idx: file names in dir
-  double validation = 5000;          // held out of training: a count (>= 1) or a fraction (< 1)
-  std::string normalize = "standardize";  // none | scale01 | standardize | pca | pca_whiten (whiten) | zca
-  double whiten_epsilon = 0.01;      // pca_whiten, zca: added to each eigenvalue, times the mean eigenvalue
-  std::int64_t pca_components = 0;   // pca, pca_whiten: keep the first k components (0: all)
-  std::int64_t train_limit = 0;      // use only the first N training examples (0: all)
-  std::int64_t test_limit = 0;       // use only the first N test examples (0: all)
+// optimizer.lr_scaling: how the lr follows a batch-size schedule (train/batch_schedule.h).
+enum class LrScaling { none, linear, sqrt };
+template <>
+struct EnumNames<LrScaling> {
+  static constexpr std::array<std::string_view, 3> words = {"none", "linear", "sqrt"};
 };
 
-// PyTorch 1.13's option names and defaults (docs/optimizers.md). Three defaults depend on type and
-// are filled when [optimizer] type is read (see optimizer_type_defaults): lr (adadelta, lbfgs: 1),
-// eps (adagrad: 1e-10, adadelta: 1e-6), weight_decay (adamw: 0.01).
+// [optimizer]: the type and its own options (optim/options.h; PyTorch 1.13's names and defaults,
+// docs/optimizers.md), the base learning rate the schedule scales, and the lr scaling.
 struct OptimizerConfig {
-  std::string type = "sgd";          // sgd | adagrad | rmsprop | adam | adamw | adadelta | lbfgs
-  double lr = 0.01;
-  double momentum = 0.0;             // sgd, rmsprop
-  double dampening = 0.0;            // sgd
-  bool nesterov = false;             // sgd
-  double weight_decay = 0.0;         // coupled L2 (adamw: decoupled)
-  std::vector<double> betas = {0.9, 0.999};  // adam, adamw
-  double eps = 1e-8;                 // adagrad, rmsprop, adam, adamw, adadelta
-  bool amsgrad = false;              // adam, adamw
-  bool bias_correction = true;       // adam, adamw
-  double alpha = 0.99;               // rmsprop
-  bool centered = false;             // rmsprop
-  double rho = 0.9;                  // adadelta
-  double lr_decay = 0.0;             // adagrad
-  double initial_accumulator_value = 0.0;  // adagrad
-  std::int64_t history_size = 100;   // lbfgs
-  std::int64_t max_iter = 20;        // lbfgs: iterations per step
-  std::int64_t max_eval = 0;         // lbfgs: loss evaluations per step; 0: max_iter * 5 / 4
-  double tolerance_grad = 1e-7;      // lbfgs
-  double tolerance_change = 1e-9;    // lbfgs
-  std::string line_search = "none";  // lbfgs: none | strong_wolfe
-  double clip_norm = 0.0;            // global L2 norm clip; 0: off
-  double clip_value = 0.0;           // elementwise clip; 0: off
-  bool no_decay_bias = false;        // no weight decay on biases and 1-D params
-  std::string lr_scaling = "none";   // none | linear | sqrt: lr scale when the batch size grows (schedule.h)
+  double lr = 0.01;  // default 0.01; adadelta and lbfgs 1
+  LrScaling lr_scaling = LrScaling::none;
+  OptimizerOptions options;
+
+  OptimizerType type() const { return options.type; }
+  bool operator==(const OptimizerConfig&) const = default;
 };
 
-// Sets the type-dependent defaults of c.type on c (lr, eps, weight_decay), leaving the rest.
-void optimizer_type_defaults(OptimizerConfig& c);
-// "" when every option set away from its default is one that c.type reads; else the dotted key
-// and a message ("optimizer.betas is an adam/adamw option; optimizer.type is \"sgd\"").
-std::pair<std::string, std::string> optimizer_ignored_option(const OptimizerConfig& c);
-
-// Learning-rate schedule (docs/schedules.md). Caffe's solver words where it has one (gamma, power,
-// step_size, milestones, max_iter), PyTorch's for the rest, Keras's for plateau. Times count `unit`s
-// (steps or epochs) unless the key's name says otherwise.
-struct ScheduleConfig {
-  std::string policy = "fixed";      // fixed step multistep exp inv poly sigmoid inverse_time cosine
-                                     // cosine_restarts cyclic one_cycle plateau
-  std::string unit = "epoch";        // epoch | step: what t counts
-  double gamma = 0.1;                // step, multistep, exp, inv, inverse_time, sigmoid, cyclic exp_range
-  std::int64_t step_size = 1;        // step: units between decays; sigmoid: the centre
-  std::vector<std::int64_t> milestones;  // multistep: units, strictly increasing
-  double power = 1.0;                // inv, poly
-  std::int64_t max_iter = 0;         // poly, one_cycle: length in units; 0: the run's
-  std::int64_t t_max = 0;            // cosine: half period in units; 0: the run's length
-  std::int64_t t_0 = 10;             // cosine_restarts: first period in units
-  std::int64_t t_mult = 1;           // cosine_restarts: period growth factor
-  double min_lr = 0.0;               // cosine, cosine_restarts, cyclic (its lower bound), plateau
-  double max_lr = 0.0;               // cyclic, one_cycle
-  std::string cyclic_mode = "triangular";  // triangular | triangular2 | exp_range
-  std::int64_t step_size_up = 2000;  // cyclic: units from min_lr up to max_lr
-  std::int64_t step_size_down = 0;   // cyclic: units back down; 0: step_size_up
-  double pct_start = 0.3;            // one_cycle
-  double div_factor = 25.0;          // one_cycle: initial lr = max_lr / div_factor
-  double final_div_factor = 1e4;     // one_cycle: final lr = initial lr / final_div_factor
-  std::string anneal_strategy = "cos";  // one_cycle: cos | linear
-  std::int64_t warmup_steps = 0;     // linear warm-up in front of the policy, in steps
-  std::int64_t warmup_epochs = 0;    // ... or in epochs (at most one of the two)
-  double warmup_start_factor = 0.1;  // warm-up starts at lr * this factor
-  std::string monitor = "val_loss";  // plateau: val_loss | val_acc | train_loss | train_acc
-  std::string mode = "auto";         // plateau: auto | min | max
-  double factor = 0.1;               // plateau: lr *= factor on a plateau
-  std::int64_t patience = 10;        // plateau: epochs without improvement before reducing
-  std::int64_t cooldown = 0;         // plateau: epochs to wait after a reduction
-  double min_delta = 1e-4;           // plateau: smallest change that counts as improvement
-  std::string threshold_mode = "rel";  // plateau: rel | abs (how min_delta is applied)
-};
+// The type with every default it implies (lr, weight_decay, its options' eps, ...).
+OptimizerConfig default_optimizer(OptimizerType type);
 
 struct TrainConfig {
   std::int64_t epochs = 10;
@@ -121,15 +57,15 @@ struct CheckpointConfig {
   std::int64_t every_steps = 0;      // 0: no per-step checkpoints
   std::int64_t keep_last = 2;        // step-* files kept (>= 1)
   bool keep_best = true;             // best.safetensors: the weights at the best `monitor` value
-  std::string monitor = "val_loss";  // val_loss | val_acc | train_loss | train_acc
-  std::string mode = "auto";         // auto (acc: max, loss: min) | min | max
+  Metric monitor = Metric::val_loss;
+  MetricMode mode = MetricMode::automatic;  // auto (acc: max, loss: min) | min | max
 };
 
 // Keras's EarlyStopping: stop when `monitor` has not improved by min_delta for `patience` epochs.
 struct EarlyStoppingConfig {
   bool enabled = false;
-  std::string monitor = "val_loss";
-  std::string mode = "auto";
+  Metric monitor = Metric::val_loss;
+  MetricMode mode = MetricMode::automatic;
   std::int64_t patience = 5;
   double min_delta = 0.0;
   bool restore_best_weights = false;
@@ -139,11 +75,17 @@ struct EarlyStoppingConfig {
 // Divergence guard: a non-finite loss, gradient or weight always stops the run (exit 1, naming
 // the step and the layer); a loss that explodes while finite (its mean over check_every steps
 // above explode_factor x the step-0 loss for `patience` consecutive checks) stops or warns.
+enum class DivergenceAction { stop, warn };
+template <>
+struct EnumNames<DivergenceAction> {
+  static constexpr std::array<std::string_view, 2> words = {"stop", "warn"};
+};
+
 struct DivergenceConfig {
   std::int64_t check_every = 10;     // steps per explosion check
   double explode_factor = 10.0;
   std::int64_t patience = 3;
-  std::string action = "stop";       // stop | warn
+  DivergenceAction action = DivergenceAction::stop;
 };
 
 // Training monitors (docs/monitoring.md): update/param ratios, weight and gradient norms, activation
@@ -158,21 +100,6 @@ struct MonitorConfig {
   double ratio_high = 1e-2;                  // ... or above (the notes' rule: ~1e-3)
   double saturation_warn = 0.5;              // warn above this saturated (sigmoid/tanh) or dead (relu) share
   bool tensorboard = true;                   // tensorboard/events.out.tfevents.*
-};
-
-// On-the-fly augmentation of image training batches (docs/augmentation.md, data/augment.h). Every
-// transform is off by default; each needs model.input = [C, H, W].
-struct AugmentConfig {
-  double hflip = 0.0;                // probability of a horizontal flip
-  std::int64_t crop_padding = 0;     // pad P zero pixels per side, crop back to H x W at a random offset
-  double translate = 0.0;            // max shift as a fraction of W (x) and H (y), whole pixels
-  double rotation = 0.0;             // max degrees, either way (bilinear)
-  std::vector<double> scale = {1.0, 1.0};  // zoom factor range [lo, hi] (bilinear, one warp with rotation)
-  double brightness = 0.0;           // ColorJitter: factors in [max(0, 1 - v), 1 + v]
-  double contrast = 0.0;
-  double saturation = 0.0;           // 3 channels only
-  double noise_std = 0.0;            // Gaussian noise, in normalized units
-  std::int64_t cutout = 0;           // side of the zeroed square (DeVries & Taylor); 0: off
 };
 
 struct Config {
@@ -195,6 +122,10 @@ struct Config {
 Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
 Config parse_config(const std::string& toml_text, const std::string& source,
                     const std::vector<std::string>& overrides = {});
+// The rules across keys (optimizer options the type ignores, schedule settings, batch sizes,
+// augmentation, data): {"", ""} when c keeps them all, else the first broken one as {dotted key,
+// message}. parse_config runs it after reading every key; the modules that consume a Config trust it.
+std::pair<std::string, std::string> config_problem(const Config& c);
 // The resolved config as TOML, every default written out; parse_config(to_toml(c)) == c.
 std::string to_toml(const Config& config);
 // docs/config.md: every section and key with its type, default, range and meaning, written from

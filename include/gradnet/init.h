@@ -10,34 +10,59 @@
 #include <string>
 #include <vector>
 
+#include "gradnet/enum_names.h"
 #include "gradnet/rng.h"
 #include "gradnet/tensor.h"
 #include "gradnet/value.h"
 
 namespace gradnet {
 
+enum class InitMethod {
+  zeros, constant, uniform, normal, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal
+};
+enum class FanMode { fan_in, fan_out };
+enum class Nonlinearity { linear, identity, sigmoid, tanh, relu, leaky_relu };
+
+template <>
+struct EnumNames<InitMethod> {
+  static constexpr std::array<std::string_view, 8> words = {"zeros",          "constant",       "uniform",
+                                                            "normal",         "xavier_uniform", "xavier_normal",
+                                                            "kaiming_uniform", "kaiming_normal"};
+};
+template <>
+struct EnumNames<FanMode> {
+  static constexpr std::array<std::string_view, 2> words = {"fan_in", "fan_out"};
+};
+template <>
+struct EnumNames<Nonlinearity> {
+  static constexpr std::array<std::string_view, 6> words = {"linear", "identity", "sigmoid",
+                                                            "tanh",   "relu",     "leaky_relu"};
+};
+
 struct InitSpec {
-  std::string method = "xavier_uniform";  // one of init_methods()
+  InitMethod method = InitMethod::xavier_uniform;
   double gain = 1.0;                       // xavier: the gain; kaiming: derived from nonlinearity
-  std::string mode = "fan_in";             // kaiming: fan_in | fan_out
-  std::string nonlinearity = "relu";       // kaiming: linear|identity|sigmoid|tanh|relu|leaky_relu
+  FanMode mode = FanMode::fan_in;          // kaiming
+  Nonlinearity nonlinearity = Nonlinearity::relu;  // kaiming
   double slope = 0.01;                     // kaiming with leaky_relu: the negative slope
   double value = 0.0;                      // constant
   double low = -0.05, high = 0.05;         // uniform
   double mean = 0.0, std = 0.01;           // normal ("small random numbers", CS231n)
 };
 
-const std::vector<std::string>& init_methods();
+std::vector<std::string> init_methods();
 // torch.nn.init.calculate_gain: linear/identity/sigmoid 1, tanh 5/3, relu sqrt(2),
 // leaky_relu sqrt(2 / (1 + slope^2)).
-double calculate_gain(const std::string& nonlinearity, double slope = 0.01);
+double calculate_gain(Nonlinearity nonlinearity, double slope = 0.01);
+double calculate_gain(const std::string& nonlinearity, double slope = 0.01);  // by name; Error{config} if unknown
 
 // Fills t (any shape) from spec; fan_in/fan_out as PyTorch computes them for the weight.
 template <typename T>
 void init_tensor(Tensor<T>& t, const InitSpec& spec, Index fan_in, Index fan_out, Rng& rng);
 
 // The init_* keys a layer with weights accepts (init, init_gain, init_mode, ...), and reading
-// them back from a validated LayerSpec.
+// them back from a LayerSpec (Error{config} for a word that names no method, mode or
+// nonlinearity: specs built in code are not validated by the config reader).
 std::vector<KeySpec> init_keys(const std::string& default_method = "xavier_uniform");
 InitSpec init_spec_from(const LayerSpec& spec);
 

@@ -10,9 +10,17 @@
 #include <string_view>
 #include <vector>
 
+#include "gradnet/enum_names.h"
 #include "gradnet/tensor.h"
 
 namespace gradnet {
+
+enum class LossType { softmax_cross_entropy, mse };
+
+template <>
+struct EnumNames<LossType> {
+  static constexpr std::array<std::string_view, 2> words = {"softmax_cross_entropy", "mse"};
+};
 
 template <typename T>
 class Loss {
@@ -30,8 +38,10 @@ class Loss {
 };
 
 template <typename T>
-std::unique_ptr<Loss<T>> make_loss(const std::string& type);  // Error{config} if unknown
-const std::vector<std::string>& loss_types();
+std::unique_ptr<Loss<T>> make_loss(LossType type);
+template <typename T>
+std::unique_ptr<Loss<T>> make_loss(const std::string& type);  // by name; Error{config} if unknown
+std::vector<std::string> loss_types();
 
 extern template class Loss<float>;
 extern template class Loss<double>;

@@ -10,15 +10,10 @@
 
 #include "gradnet/layer.h"
 #include "gradnet/loss.h"
+#include "gradnet/model_spec.h"
 #include "gradnet/value.h"
 
 namespace gradnet {
-
-struct ModelSpec {
-  Shape input;                     // per-example input shape, e.g. {784} or {1, 28, 28}
-  std::string loss = "softmax_cross_entropy";
-  std::vector<LayerSpec> layers;
-};
 
 template <typename T>
 class Net {

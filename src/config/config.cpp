@@ -10,10 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "gradnet/data/augment.h"
 #include "gradnet/error.h"
 #include "gradnet/layer_registry.h"
-#include "gradnet/schedule.h"
 #include "schema.h"
 #include "toml_reader.h"
 
@@ -51,38 +49,15 @@ void check_known(const toml::table& root, const Context& ctx) {
   }
 }
 
-// Rules that involve more than one key.
+// Rules that involve more than one key (rules.cpp), reported at the key to blame.
 void check_across(const Config& c, const Context& ctx) {
-  const OptimizerConfig& o = c.optimizer;
-  if (o.nesterov && (o.momentum <= 0 || o.dampening != 0))
-    fail(ErrorKind::config,
-         "{}: optimizer.nesterov = true: needs momentum > 0 and dampening = 0 (PyTorch's rule); "
-         "momentum = {}, dampening = {}",
-         ctx.where("optimizer.nesterov"), o.momentum, o.dampening);
-  if (const auto [key, message] = optimizer_ignored_option(o); !key.empty())
+  if (const auto [key, message] = config_problem(c); !key.empty())
     fail(ErrorKind::config, "{}: {}", ctx.where(key), message);
-  if (const auto [key, message] = schedule_config_problem(c); !key.empty())
-    fail(ErrorKind::config, "{}: {}", ctx.where(key), message);
-  if (c.monitor.ratio_low >= c.monitor.ratio_high)
-    fail(ErrorKind::config, "{}: monitor.ratio_low = {:g} must be below monitor.ratio_high = {:g}",
-         ctx.where("monitor.ratio_low"), c.monitor.ratio_low, c.monitor.ratio_high);
-  if (const auto [key, message] = augment_config_problem(c); !key.empty())
-    fail(ErrorKind::config, "{}: {}", ctx.where(key), message);
-  if (c.data.dataset == "csv" && c.data.path.empty())
-    fail(ErrorKind::config, "{}: data.dataset = \"csv\" needs data.path (the CSV file)", ctx.where("data.dataset"));
-  if (const std::int64_t k = c.data.pca_components; k > 0) {
-    const std::string& m = c.data.normalize;
-    if (m != "pca" && m != "pca_whiten" && m != "whiten")
-      fail(ErrorKind::config, "{}: data.pca_components = {} needs data.normalize = \"pca\" or \"pca_whiten\" (it is \"{}\")",
-           ctx.where("data.pca_components"), k, m);
-    if (c.model.input != Shape{k})
-      fail(ErrorKind::config,
-           "{}: model.input = {}, but data.pca_components = {} reduces each example to [{}]: set model.input = [{}]",
-           ctx.where("model.input"), shape_str(c.model.input), k, k, k);
-  }
 }
 
-void read_key(const ConfigKey& key, const toml::table& root, const Context& ctx, Config& config) {
+// Reads one key into config, or (a staged [optimizer] key) into `staged`.
+void read_key(const ConfigKey& key, const toml::table& root, const Context& ctx, Config& config,
+              std::vector<std::pair<const ConfigKey*, Value>>& staged) {
   const toml::table* section = key.section.empty() ? &root : root.get_as<toml::table>(key.section);
   const toml::node* node = section ? section->get(key.spec.name) : nullptr;
   const std::string dotted = key.dotted();
@@ -105,7 +80,8 @@ void read_key(const ConfigKey& key, const toml::table& root, const Context& ctx,
     if (!expected.empty())
       fail(ErrorKind::config, "{}: {} = {}: expected {}", ctx.where(dotted), dotted, node_to_string(*node), expected);
   }
-  key.set(config, value);
+  if (key.stage) staged.emplace_back(&key, value);
+  else key.set(config, value);
 }
 
 std::string layer_line(const LayerSpec& spec) {
@@ -141,7 +117,11 @@ Config parse_config(const std::string& toml_text, const std::string& source,
   check_known(root, ctx);
   Config config;
   config.source = source;
-  for (const ConfigKey& key : config_schema::keys()) read_key(key, root, ctx, config);
+  std::vector<std::pair<const ConfigKey*, Value>> staged;  // [optimizer]: resolved together, in any order
+  for (const ConfigKey& key : config_schema::keys()) read_key(key, root, ctx, config, staged);
+  std::pair<std::string, std::string> problem;
+  config.optimizer = config_schema::build_optimizer(staged, problem);
+  if (!problem.first.empty()) fail(ErrorKind::config, "{}: {}", ctx.where(problem.first), problem.second);
   check_across(config, ctx);
   return config;
 }

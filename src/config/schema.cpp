@@ -33,8 +33,7 @@ void data_keys(Section v) {
   using D = DataConfig;
   v.add(field("data", d, &D::dataset, "dataset", K::string, "which dataset: MNIST and Fashion-MNIST read the standard IDX "
             "files, cifar10 the binary batches (data_batch_1..5, test_batch; .bin or .bin.gz), csv reads path (and "
-            "test_path), idx reads the four files named below from dir")
-          .one_of({"mnist", "fashion-mnist", "cifar10", "csv", "idx"}));
+            "test_path), idx reads the four files named below from dir"));
   v.add(field("data", d, &D::dir, "dir", K::string, "directory holding the dataset's files; empty: $GRADNET_DATA/<dataset>, "
             "then ./data/<dataset>, then /usr/share/datasets/<dataset>"));
   v.add(field("data", d, &D::path, "path", K::string, "csv: the file (absolute, or relative to the config file)"));
@@ -47,8 +46,7 @@ void data_keys(Section v) {
             "csv: the column holding the integer class label, from 0; -1: the last column")
           .at_least(-1));
   v.add(field("data", d, &D::header, "header", K::string,
-            "csv: is the first row a header? auto (detect it), none (every row is data) or skip (drop the first row)")
-          .one_of({"auto", "none", "skip"}));
+            "csv: is the first row a header? auto (detect it), none (every row is data) or skip (drop the first row)"));
   v.add(field("data", d, &D::train_images, "train_images", K::string, "idx: the training images' file name in dir"));
   v.add(field("data", d, &D::train_labels, "train_labels", K::string, "idx: the training labels' file name in dir"));
   v.add(field("data", d, &D::test_images, "test_images", K::string, "idx: the test images' file name in dir"));
@@ -72,8 +70,7 @@ void data_keys(Section v) {
   v.add(field("data", d, &D::normalize, "normalize", K::string,
             "input preprocessing, fitted on the training split only: none, scale01 (into [0, 1]), standardize "
             "(mean 0, std 1; per channel for images), pca (rotate onto the principal axes), pca_whiten (also "
-            "scale each axis to variance 1; whiten is the same) or zca (whiten, then rotate back); docs/data.md")
-          .one_of({"none", "scale01", "standardize", "pca", "pca_whiten", "whiten", "zca"}));
+            "scale each axis to variance 1; whiten is the same) or zca (whiten, then rotate back); docs/data.md"));
   v.add(field("data", d, &D::whiten_epsilon, "whiten_epsilon", K::number,
             "pca_whiten, zca: each eigenvalue λ becomes λ + ε before 1/sqrt, with ε = whiten_epsilon × the mean "
             "eigenvalue (the average per-feature variance on train), so it does not depend on the pixel scale")
@@ -101,8 +98,7 @@ void model_keys(Section v) {
                                                                   : "";
           }));
   v.add(field("model", m, &ModelSpec::loss, "loss", K::string,
-            "softmax_cross_entropy (fused log-softmax + NLL) or mse (against one-hot targets)")
-          .one_of(loss_types()));
+            "softmax_cross_entropy (fused log-softmax + NLL) or mse (against one-hot targets)"));
   {
     ConfigKey k;
     k.section = "model";
@@ -111,93 +107,6 @@ void model_keys(Section v) {
     k.is_layers = true;
     v.keys().push_back(std::move(k));
   }
-}
-
-void optimizer_keys(Section v) {
-  const auto o = &Config::optimizer;
-  using O = OptimizerConfig;
-  {
-    Builder b = field("optimizer", o, &O::type, "type", K::string,
-                      "the optimizer (docs/optimizers.md): sgd, adagrad, rmsprop, adam, adamw (decoupled weight decay), "
-                      "adadelta, lbfgs (full batch); setting it also sets the type's defaults of lr (adadelta, lbfgs: "
-                      "1), eps (adagrad: 1e-10, adadelta: 1e-6) and weight_decay (adamw: 0.01), which keys below override");
-    b.one_of(optimizer_types());
-    b.key.set = [](Config& c, const Value& x) {  // type is read before the keys it gives defaults to
-      c.optimizer.type = std::get<std::string>(x);
-      optimizer_type_defaults(c.optimizer);
-    };
-    v.add(b);
-  }
-  v.add(field("optimizer", o, &O::lr, "lr", K::number,
-            "the base learning rate (the schedule scales it); default 0.01, adadelta and lbfgs 1")
-          .above(0));
-  v.add(field("optimizer", o, &O::momentum, "momentum", K::number, "sgd, rmsprop: momentum factor (PyTorch's SGD: "
-            "v = momentum·v + (1 - dampening)·g)")
-          .at_least(0).below(1));
-  v.add(field("optimizer", o, &O::dampening, "dampening", K::number, "sgd: dampening for momentum")
-          .at_least(0).at_most(1));
-  v.add(field("optimizer", o, &O::nesterov, "nesterov", K::boolean,
-            "sgd: Nesterov momentum; needs momentum > 0 and dampening = 0 (PyTorch's rule)"));
-  v.add(field("optimizer", o, &O::weight_decay, "weight_decay", K::number,
-            "L2 penalty added to the gradient: g + weight_decay·w (adamw: decoupled, w -= lr·weight_decay·w; "
-            "default 0, adamw 0.01); each param scales it by its layer's decay_mult")
-          .at_least(0));
-  v.add(field("optimizer", o, &O::betas, "betas", K::number_list,
-            "adam, adamw: [beta1, beta2], the decay rates of the gradient's running mean and square")
-          .at_least(0).below(1)
-          .rule("two numbers", [](const Value& x) {
-            return std::get<std::vector<double>>(x).size() == 2 ? "" : "two numbers [beta1, beta2], each in [0, 1)";
-          }));
-  v.add(field("optimizer", o, &O::eps, "eps", K::number,
-            "adagrad, rmsprop, adam, adamw, adadelta: added to the denominator; default 1e-8, adagrad 1e-10, "
-            "adadelta 1e-6")
-          .above(0));
-  v.add(field("optimizer", o, &O::amsgrad, "amsgrad", K::boolean,
-            "adam, adamw: divide by the running maximum of the squared-gradient average (AMSGrad)"));
-  v.add(field("optimizer", o, &O::bias_correction, "bias_correction", K::boolean,
-            "adam, adamw: divide the moments by 1 - beta^t; false shows why it is there (tiny first steps)"));
-  v.add(field("optimizer", o, &O::alpha, "alpha", K::number, "rmsprop: decay rate of the squared-gradient average")
-          .at_least(0).at_most(1));
-  v.add(field("optimizer", o, &O::centered, "centered", K::boolean,
-            "rmsprop: divide by the estimated variance (subtract the squared mean gradient)"));
-  v.add(field("optimizer", o, &O::rho, "rho", K::number, "adadelta: decay rate of the running averages")
-          .at_least(0).at_most(1));
-  v.add(field("optimizer", o, &O::lr_decay, "lr_decay", K::number,
-            "adagrad: lr / (1 + (step - 1)·lr_decay), counted in steps")
-          .at_least(0));
-  v.add(field("optimizer", o, &O::initial_accumulator_value, "initial_accumulator_value", K::number,
-            "adagrad: the starting value of the sum of squared gradients")
-          .at_least(0));
-  v.add(field("optimizer", o, &O::history_size, "history_size", K::integer,
-            "lbfgs: how many (step, gradient change) pairs approximate the inverse Hessian")
-          .at_least(1));
-  v.add(field("optimizer", o, &O::max_iter, "max_iter", K::integer, "lbfgs: iterations per step (per batch)")
-          .at_least(1));
-  v.add(field("optimizer", o, &O::max_eval, "max_eval", K::integer,
-            "lbfgs: loss evaluations per step; 0: max_iter·5/4 (PyTorch's default)")
-          .at_least(0));
-  v.add(field("optimizer", o, &O::tolerance_grad, "tolerance_grad", K::number,
-            "lbfgs: a step stops once max |gradient| <= tolerance_grad")
-          .at_least(0));
-  v.add(field("optimizer", o, &O::tolerance_change, "tolerance_change", K::number,
-            "lbfgs: a step stops once the loss or the params change by less")
-          .at_least(0));
-  v.add(field("optimizer", o, &O::line_search, "line_search", K::string,
-            "lbfgs: none (fixed step lr) or strong_wolfe (PyTorch's strong-Wolfe line search)")
-          .one_of({"none", "strong_wolfe"}));
-  v.add(field("optimizer", o, &O::clip_norm, "clip_norm", K::number,
-            "clip the gradient's global L2 norm (over every param) to this before the update "
-            "(torch.nn.utils.clip_grad_norm_); 0: off")
-          .at_least(0));
-  v.add(field("optimizer", o, &O::clip_value, "clip_value", K::number,
-            "clamp each gradient element to [-clip_value, clip_value] before the update (after clip_norm); 0: off")
-          .at_least(0));
-  v.add(field("optimizer", o, &O::no_decay_bias, "no_decay_bias", K::boolean,
-            "no weight decay on biases and other 1-D params (normalization scales and shifts)"));
-  v.add(field("optimizer", o, &O::lr_scaling, "lr_scaling", K::string,
-            "when train.batch_sizes raises the batch from train.batch_size B0 to B: none, linear (lr·B/B0) or "
-            "sqrt (lr·sqrt(B/B0))")
-          .one_of({"none", "linear", "sqrt"}));
 }
 
 void schedule_keys(Section v) {
@@ -214,12 +123,10 @@ void schedule_keys(Section v) {
   v.add(field("schedule", s, &S::policy, "policy", K::string,
             "learning-rate policy (docs/schedules.md has each formula): fixed, step, multistep, exp, inv, poly, "
             "sigmoid (Caffe's lr_policy), inverse_time (lr / (1 + gamma·t)), cosine, cosine_restarts (SGDR), "
-            "cyclic, one_cycle (PyTorch's), plateau (reduce on plateau, decided per epoch)")
-          .one_of(schedule_policies()));
+            "cyclic, one_cycle (PyTorch's), plateau (reduce on plateau, decided per epoch)"));
   v.add(field("schedule", s, &S::unit, "unit", K::string,
             "what the policy's time t counts: epoch (t is the epoch, lr changes between epochs) or step (t is the "
-            "global step, lr changes every update); every length below marked 'units' counts this")
-          .one_of({"epoch", "step"}));
+            "global step, lr changes every update); every length below marked 'units' counts this"));
   v.add(field("schedule", s, &S::gamma, "gamma", K::number,
             "step, multistep: the factor per decay; exp: lr·gamma^t; inv, inverse_time: the rate in (1 + gamma·t); "
             "sigmoid: the slope (< 0 decays); cyclic exp_range: lr amplitude·gamma^t (t in units)"));
@@ -251,8 +158,7 @@ void schedule_keys(Section v) {
           .at_least(0));
   v.add(field("schedule", s, &S::cyclic_mode, "cyclic_mode", K::string,
             "cyclic: triangular (constant amplitude), triangular2 (amplitude halves each cycle) or exp_range "
-            "(amplitude × gamma^t)")
-          .one_of({"triangular", "triangular2", "exp_range"}));
+            "(amplitude × gamma^t)"));
   v.add(field("schedule", s, &S::step_size_up, "step_size_up", K::integer,
             "cyclic: units from min_lr up to max_lr (usually with unit = \"step\")").at_least(1));
   v.add(field("schedule", s, &S::step_size_down, "step_size_down", K::integer,
@@ -264,7 +170,7 @@ void schedule_keys(Section v) {
   v.add(field("schedule", s, &S::final_div_factor, "final_div_factor", K::number,
             "one_cycle: the last lr is max_lr / div_factor / final_div_factor").above(0));
   v.add(field("schedule", s, &S::anneal_strategy, "anneal_strategy", K::string,
-            "one_cycle: cos or linear annealing in both phases").one_of({"cos", "linear"}));
+            "one_cycle: cos or linear annealing in both phases"));
   v.add(field("schedule", s, &S::warmup_steps, "warmup_steps", K::integer,
             "linear warm-up in front of the policy, in steps (ramped every step); the policy starts at t = 0 "
             "after it; 0: none")
@@ -276,11 +182,9 @@ void schedule_keys(Section v) {
             "the warm-up starts at lr·warmup_start_factor and rises linearly to lr (PyTorch's LinearLR start_factor)")
           .at_least(0).at_most(1));
   v.add(field("schedule", s, &S::monitor, "monitor", K::string,
-            "plateau: the metric watched after each epoch")
-          .one_of({"val_loss", "val_acc", "train_loss", "train_acc"}));
+            "plateau: the metric watched after each epoch"));
   v.add(field("schedule", s, &S::mode, "mode", K::string,
-            "plateau: min (lower is better), max, or auto (max for *_acc, min for losses)")
-          .one_of({"auto", "min", "max"}));
+            "plateau: min (lower is better), max, or auto (max for *_acc, min for losses)"));
   v.add(field("schedule", s, &S::factor, "factor", K::number, "plateau: lr = max(lr·factor, min_lr) on a plateau")
           .above(0).below(1));
   v.add(field("schedule", s, &S::patience, "patience", K::integer,
@@ -291,8 +195,7 @@ void schedule_keys(Section v) {
             "plateau: the least change that counts as an improvement (relative or absolute: threshold_mode)")
           .at_least(0));
   v.add(field("schedule", s, &S::threshold_mode, "threshold_mode", K::string,
-            "plateau: rel (better than best·(1 ∓ min_delta)) or abs (better than best ∓ min_delta)")
-          .one_of({"rel", "abs"}));
+            "plateau: rel (better than best·(1 ∓ min_delta)) or abs (better than best ∓ min_delta)"));
 }
 
 void train_keys(Section v) {

@@ -10,6 +10,7 @@
 
 #include "gradnet/config.h"
 #include "gradnet/value.h"
+#include "optimizer_section.h"
 
 namespace gradnet::config_schema {
 
@@ -24,6 +25,9 @@ struct ConfigKey {
   std::string rule_doc;         // that rule in words, for docs/config.md
   std::function<Value(const Config&)> get;
   std::function<void(Config&, const Value&)> set;
+  // [optimizer] keys are staged instead (set is empty): read into a FlatOptimizer, then resolved
+  // together by build_optimizer (optimizer_section.h), so their order cannot matter.
+  std::function<void(FlatOptimizer&, const Value&)> stage;
 
   std::string dotted() const { return section.empty() ? spec.name : section + "." + spec.name; }
 };

@@ -1,11 +1,14 @@
 // Private to src/config: the builder the schema's section functions use to declare keys.
 // A key is declared once: field(section, &Config::sub, &Sub::member, name, kind, doc) plus bounds.
+// An enum member (enum_names.h) is a string key whose choices are the enum's words.
 #pragma once
 
 #include <cstdint>
 #include <type_traits>
 #include <vector>
 
+#include "gradnet/enum_names.h"
+#include "gradnet/error.h"
 #include "schema.h"
 
 namespace gradnet::config_schema {
@@ -13,6 +16,7 @@ namespace gradnet::config_schema {
 template <typename T>
 inline Value to_value(const T& v) {
   if constexpr (std::is_same_v<T, std::uint64_t>) return Value(static_cast<std::int64_t>(v));
+  else if constexpr (NamedEnum<T>) return Value(std::string(name_of(v)));
   else return Value(v);
 }
 
@@ -23,6 +27,10 @@ inline T from_value(const Value& v) {
     return std::get<double>(v);
   } else if constexpr (std::is_same_v<T, std::uint64_t>) {
     return static_cast<std::uint64_t>(std::get<std::int64_t>(v));
+  } else if constexpr (NamedEnum<T>) {
+    const auto e = parse_enum<T>(std::get<std::string>(v));
+    GRADNET_ASSERT(e.has_value());  // the word was checked against the choices before
+    return *e;
   } else {
     return std::get<T>(v);
   }
@@ -55,6 +63,7 @@ Builder field(const char* section, S Config::*sub, T S::*member, const char* nam
   b.key.get = [sub, member](const Config& c) { return to_value((c.*sub).*member); };
   b.key.set = [sub, member](Config& c, const Value& v) { (c.*sub).*member = from_value<T>(v); };
   b.key.spec.default_value = b.key.get(Config{});
+  if constexpr (NamedEnum<T>) b.key.spec.choices = enum_words<T>();  // the enum's words, in its order
   return b;
 }
 
@@ -78,5 +87,7 @@ void divergence_keys(Section v);
 void monitor_keys(Section v);
 // [augment], declared in schema_augment.cpp.
 void augment_keys(Section v);
+// [optimizer], declared in schema_optimizer.cpp.
+void optimizer_keys(Section v);
 
 }  // namespace gradnet::config_schema

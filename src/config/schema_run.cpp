@@ -7,7 +7,6 @@
 namespace gradnet::config_schema {
 
 namespace {
-const std::vector<std::string> kMonitored = {"val_loss", "val_acc", "train_loss", "train_acc"};
 }  // namespace
 
 void checkpoint_keys(Section v) {
@@ -21,20 +20,16 @@ void checkpoint_keys(Section v) {
             .at_least(1));
   v.add(field("checkpoint", c, &C::keep_best, "keep_best", K::boolean,
               "keep checkpoints/best.safetensors, the weights at the best `monitor` value (checked per epoch)"));
-  v.add(field("checkpoint", c, &C::monitor, "monitor", K::string, "the metric that decides the best checkpoint (without a validation split, val_* follows train_*)")
-            .one_of(kMonitored));
-  v.add(field("checkpoint", c, &C::mode, "mode", K::string, "auto (acc: higher is better, loss: lower), min or max")
-            .one_of({"auto", "min", "max"}));
+  v.add(field("checkpoint", c, &C::monitor, "monitor", K::string, "the metric that decides the best checkpoint (without a validation split, val_* follows train_*)"));
+  v.add(field("checkpoint", c, &C::mode, "mode", K::string, "auto (acc: higher is better, loss: lower), min or max"));
 }
 
 void early_stopping_keys(Section v) {
   const auto e = &Config::early_stopping;
   using E = EarlyStoppingConfig;
   v.add(field("early_stopping", e, &E::enabled, "enabled", K::boolean, "stop when `monitor` stops improving"));
-  v.add(field("early_stopping", e, &E::monitor, "monitor", K::string, "the metric watched, once per epoch")
-            .one_of(kMonitored));
-  v.add(field("early_stopping", e, &E::mode, "mode", K::string, "auto (acc: max, loss: min), min or max")
-            .one_of({"auto", "min", "max"}));
+  v.add(field("early_stopping", e, &E::monitor, "monitor", K::string, "the metric watched, once per epoch"));
+  v.add(field("early_stopping", e, &E::mode, "mode", K::string, "auto (acc: max, loss: min), min or max"));
   v.add(field("early_stopping", e, &E::patience, "patience", K::integer,
               "epochs without an improvement before stopping").at_least(0));
   v.add(field("early_stopping", e, &E::min_delta, "min_delta", K::number,
@@ -55,7 +50,7 @@ void divergence_keys(Section v) {
   v.add(field("divergence", d, &D::patience, "patience", K::integer,
               "consecutive exploding checks before acting").at_least(1));
   v.add(field("divergence", d, &D::action, "action", K::string,
-              "stop (exit 1, keeping metrics and the last good checkpoint) or warn").one_of({"stop", "warn"}));
+              "stop (exit 1, keeping metrics and the last good checkpoint) or warn"));
 }
 
 void monitor_keys(Section v) {

@@ -20,21 +20,6 @@ namespace {
 constexpr float kPixelMax = 255.0f;  // colour jitter clamps to the 8-bit pixel range, 0..255
 
 // The dotted name and value of the first transform c turns on, for messages.
-std::pair<std::string, std::string> first_enabled(const AugmentConfig& c) {
-  if (c.hflip > 0) return {"augment.hflip", fmt::format("{:g}", c.hflip)};
-  if (c.crop_padding > 0) return {"augment.crop_padding", fmt::format("{}", c.crop_padding)};
-  if (c.translate > 0) return {"augment.translate", fmt::format("{:g}", c.translate)};
-  if (c.rotation > 0) return {"augment.rotation", fmt::format("{:g}", c.rotation)};
-  if (c.scale.size() == 2 && (c.scale[0] != 1 || c.scale[1] != 1))
-    return {"augment.scale", fmt::format("[{:g}, {:g}]", c.scale[0], c.scale[1])};
-  if (c.brightness > 0) return {"augment.brightness", fmt::format("{:g}", c.brightness)};
-  if (c.contrast > 0) return {"augment.contrast", fmt::format("{:g}", c.contrast)};
-  if (c.saturation > 0) return {"augment.saturation", fmt::format("{:g}", c.saturation)};
-  if (c.noise_std > 0) return {"augment.noise_std", fmt::format("{:g}", c.noise_std)};
-  if (c.cutout > 0) return {"augment.cutout", fmt::format("{}", c.cutout)};
-  return {};
-}
-
 bool scale_on(const AugmentConfig& c) { return c.scale.size() == 2 && (c.scale[0] != 1 || c.scale[1] != 1); }
 
 // A jitter factor from [max(0, 1 - v), 1 + v] (torchvision's ColorJitter); 1 when v = 0.
@@ -120,27 +105,9 @@ double ziggurat_normal(InlineRng& rng, const Ziggurat& z) {
 
 }  // namespace
 
-bool augment_enabled(const AugmentConfig& c) { return !first_enabled(c).first.empty(); }
-
-std::pair<std::string, std::string> augment_config_problem(const Config& c) {
-  const auto [key, value] = first_enabled(c.augment);
-  if (key.empty()) return {};
-  const Shape& in = c.model.input;
-  if (in.size() != 3)
-    return {key, fmt::format("{} = {} augments images, but model.input = {} is not an image shape [C, H, W] "
-                             "(e.g. [1, 28, 28] for MNIST, [3, 32, 32] for CIFAR-10)",
-                             key, value, shape_str(in))};
-  if (c.augment.saturation > 0 && in[0] != 3)
-    return {"augment.saturation",
-            fmt::format("augment.saturation = {:g} needs 3 (RGB) channels, but model.input = {} has {}",
-                        c.augment.saturation, shape_str(in), in[0])};
-  const std::string& norm = c.data.normalize;
-  if ((c.augment.brightness > 0 || c.augment.contrast > 0 || c.augment.saturation > 0) && norm != "none" &&
-      norm != "scale01" && norm != "standardize")
-    return {"data.normalize", fmt::format("data.normalize = \"{}\": colour jitter (augment.brightness, contrast, "
-                                          "saturation) works on pixel values and needs none, scale01 or standardize",
-                                          norm)};
-  return {};
+bool augment_enabled(const AugmentConfig& c) {
+  return c.hflip > 0 || c.crop_padding > 0 || c.translate > 0 || c.rotation > 0 || scale_on(c) || c.brightness > 0 ||
+         c.contrast > 0 || c.saturation > 0 || c.noise_std > 0 || c.cutout > 0;
 }
 
 void fill_normal(float* out, Index n, Rng& rng) {
@@ -153,11 +120,7 @@ Augmenter::Augmenter(const AugmentConfig& c, const Shape& shape, const Normalize
   enabled_ = augment_enabled(c);
   channels_ = height_ = width_ = plane_ = 0;
   if (!enabled_) return;
-  Config probe;
-  probe.augment = c;
-  probe.model.input = shape;
-  probe.data.normalize = normalizer.method;
-  if (const auto [key, message] = augment_config_problem(probe); !key.empty()) fail(ErrorKind::config, "{}", message);
+  GRADNET_ASSERT(shape.size() == 3 && (c.saturation == 0 || shape[0] == 3));  // the config reader's rule
   channels_ = shape[0];
   height_ = shape[1];
   width_ = shape[2];

@@ -101,16 +101,15 @@ std::string join_names(const std::vector<std::string>& names) {
 
 }  // namespace
 
-Dataset load_csv(const std::string& path, Index label_column, const std::string& header,
+Dataset load_csv(const std::string& path, Index label_column, CsvHeader header,
                  const std::vector<std::string>& class_names) {
-  GRADNET_CHECK(header == "auto" || header == "none" || header == "skip", config,
-                "{}: header = '{}': expected auto, none or skip", path, header);
   const std::string text = read_text(path);
   std::vector<Line> lines = split_lines(text);
   GRADNET_CHECK(!lines.empty(), data, "{}: empty file (no data rows)", path);
 
   std::vector<std::string_view> header_fields, fields;
-  const bool has_header = header == "skip" || (header == "auto" && looks_like_header(lines, label_column));
+  const bool has_header =
+      header == CsvHeader::skip || (header == CsvHeader::automatic && looks_like_header(lines, label_column));
   if (has_header) {
     split_fields(lines[0].text, header_fields);
     lines.erase(lines.begin());

@@ -58,7 +58,7 @@ Dataset reorder(const Dataset& d, const std::vector<Index>& order) {
 
 Splits load_idx_splits(const DataConfig& c, const std::string& config_dir) {
   const std::string dir = resolve_data_dir(c, config_dir);
-  const bool standard = c.dataset != "idx";
+  const bool standard = c.dataset != DatasetKind::idx;
   auto name = [&](const std::string& configured, const char* fallback) { return standard ? std::string(fallback) : configured; };
   Splits s;
   s.train = load_idx(find_idx_file(dir, name(c.train_images, "train-images-idx3-ubyte"), "train_images"),
@@ -67,7 +67,7 @@ Splits load_idx_splits(const DataConfig& c, const std::string& config_dir) {
                     find_idx_file(dir, name(c.test_labels, "t10k-labels-idx1-ubyte"), "test_labels"), 10);
   GRADNET_CHECK(s.train.shape == s.test.shape, data, "{}: images of {}, but {} has {}", s.test.source,
                 shape_str(s.test.shape), s.train.source, shape_str(s.train.shape));
-  if (c.dataset == "fashion-mnist") s.train.class_names = s.test.class_names = fashion_names();
+  if (c.dataset == DatasetKind::fashion_mnist) s.train.class_names = s.test.class_names = fashion_names();
   return s;
 }
 
@@ -89,7 +89,7 @@ Splits load_cifar_splits(const DataConfig& c, const std::string& config_dir) {
 }
 
 Splits load_csv_splits(const DataConfig& c, const std::string& config_dir, std::uint64_t seed) {
-  GRADNET_CHECK(!c.path.empty(), config, "data.path is empty: a csv dataset needs the file to read");
+  GRADNET_ASSERT(!c.path.empty());  // the config reader's rule: data.dataset = "csv" needs data.path
   const std::string path = join_path(config_dir, c.path);
   Dataset all = load_csv(path, c.label_column, c.header);
   // CSV files are often sorted by class (iris): shuffle before any split takes "the last rows".
@@ -127,34 +127,32 @@ std::string resolve_data_dir(const DataConfig& c, const std::string& config_dir)
     GRADNET_CHECK(fs::is_directory(dir, ec), data, "data.dir = '{}': {} is not a directory", c.dir, dir);
     return dir;
   }
+  const std::string name(name_of(c.dataset));  // its directory's name
   std::vector<std::string> candidates;
   if (const char* env = std::getenv("GRADNET_DATA"); env && *env)
-    candidates.push_back((fs::path(env) / c.dataset).string());
-  candidates.push_back((fs::path("data") / c.dataset).string());
-  if (!config_dir.empty()) candidates.push_back((fs::path(config_dir) / ".." / "data" / c.dataset).lexically_normal().string());
-  candidates.push_back((fs::path("/usr/share/datasets") / c.dataset).string());
+    candidates.push_back((fs::path(env) / name).string());
+  candidates.push_back((fs::path("data") / name).string());
+  if (!config_dir.empty()) candidates.push_back((fs::path(config_dir) / ".." / "data" / name).lexically_normal().string());
+  candidates.push_back((fs::path("/usr/share/datasets") / name).string());
   std::string looked;
   for (const std::string& dir : candidates) {
     if (fs::is_directory(dir, ec)) return dir;
     looked += (looked.empty() ? "" : ", ") + dir;
   }
-  fail(ErrorKind::data, "dataset '{}' not found; looked in: {}{}; run scripts/setup or set data.dir", c.dataset, looked,
+  fail(ErrorKind::data, "dataset '{}' not found; looked in: {}{}; run scripts/setup or set data.dir", name, looked,
        std::getenv("GRADNET_DATA") ? "" : " ($GRADNET_DATA is not set)");
 }
 
 Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint64_t seed) {
   Splits s;
-  if (c.dataset == "mnist" || c.dataset == "fashion-mnist" || c.dataset == "idx") {
-    s = load_idx_splits(c, config_dir);
-  } else if (c.dataset == "cifar10") {
-    s = load_cifar_splits(c, config_dir);
-  } else if (c.dataset == "csv") {
-    s = load_csv_splits(c, config_dir, seed);
-  } else {
-    fail(ErrorKind::config, "data.dataset = '{}': expected mnist, fashion-mnist, cifar10, idx or csv",
-         c.dataset);
+  switch (c.dataset) {
+    case DatasetKind::mnist:
+    case DatasetKind::fashion_mnist:
+    case DatasetKind::idx: s = load_idx_splits(c, config_dir); break;
+    case DatasetKind::cifar10: s = load_cifar_splits(c, config_dir); break;
+    case DatasetKind::csv: s = load_csv_splits(c, config_dir, seed); break;
   }
-  GRADNET_CHECK(c.train_limit >= 0 && c.test_limit >= 0, config, "data.train_limit / data.test_limit must be >= 0");
+  GRADNET_ASSERT(c.train_limit >= 0 && c.test_limit >= 0);  // the config's bounds
   if (c.train_limit > 0) truncate(s.train, c.train_limit);
   if (c.test_limit > 0) truncate(s.test, c.test_limit);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "gradnet/error.h"
 #include "gradnet/io/safetensors.h"
@@ -12,53 +13,45 @@ namespace gradnet {
 namespace {
 // Below this spread a feature counts as constant on train (see the header: std = 1, not eps).
 constexpr double kConstant = 1e-8;
-
-bool known_method(const std::string& m) {
-  return m == "none" || m == "scale01" || m == "standardize" || m == "pca" || m == "pca_whiten" || m == "whiten" ||
-         m == "zca";
-}
 }  // namespace
 
-bool Normalizer::rotation() const { return method == "pca" || method == "pca_whiten" || method == "whiten" || method == "zca"; }
+bool Normalizer::rotation() const { return is_rotation(method); }
 
 Index Normalizer::output_features() const {
   if (!rotation() || mean.empty()) return input_features();
   return static_cast<Index>(matrix.size()) / input_features();
 }
 
-Shape normalized_shape(const std::string& method, Index pca_components, const Shape& in) {
-  if ((method == "pca" || method == "pca_whiten" || method == "whiten") && pca_components > 0) return {pca_components};
+Shape normalized_shape(NormalizeMethod method, Index pca_components, const Shape& in) {
+  if (keeps_components(method) && pca_components > 0) return {pca_components};
   return in;
 }
 
 void Normalizer::fit(const Dataset& train) {
-  GRADNET_CHECK(known_method(method), config,
-                "data.normalize = '{}': expected none, scale01, standardize, pca, pca_whiten (whiten) or zca", method);
-  GRADNET_CHECK(whiten_epsilon > 0 && std::isfinite(whiten_epsilon), config,
-                "data.whiten_epsilon = {}: expected a number > 0", whiten_epsilon);
-  GRADNET_CHECK(pca_components >= 0, config, "data.pca_components = {}: expected an integer >= 0", pca_components);
+  GRADNET_ASSERT(whiten_epsilon > 0 && std::isfinite(whiten_epsilon) && pca_components >= 0);  // the config's bounds
   mean.clear();
   std.clear();
   matrix.clear();
   eigenvalues.clear();
   epsilon = 0;
-  if (method == "none") return;
+  if (method == NormalizeMethod::none) return;
   if (rotation()) {
     data_detail::fit_rotation(*this, train);
     return;
   }
   const Index n = train.size(), features = train.features();
   const bool image = train.shape.size() == 3;
-  if (method == "scale01" && image) {  // pixel data: the fixed 0..255 range, not the sample's
+  if (method == NormalizeMethod::scale01 && image) {  // pixel data: the fixed 0..255 range, not the sample's
     mean.assign(features, 0.0f);
     std.assign(features, 255.0f);
     return;
   }
-  GRADNET_CHECK(n > 0, data, "{}: cannot fit '{}' normalization on an empty training set", train.source, method);
+  GRADNET_CHECK(n > 0, data, "{}: cannot fit '{}' normalization on an empty training set", train.source,
+                name_of(method));
   // Row-major passes with per-feature accumulators: sequential memory, vectorisable inner loop.
   const float* x = train.x.data();
   std::vector<double> a(features), b(features);
-  if (method == "scale01") {
+  if (method == NormalizeMethod::scale01) {
     std::copy(x, x + features, a.begin());  // min
     std::copy(x, x + features, b.begin());  // max
     for (Index i = 1; i < n; ++i)
@@ -112,7 +105,7 @@ void Normalizer::apply(Dataset& d) const {
   if (mean.empty()) return;
   GRADNET_CHECK(d.features() == input_features(), shape,
                 "{}: {} features per example (shape {}), but the normalization ({}) was fitted on {}", d.source,
-                d.features(), shape_str(d.shape), method, input_features());
+                d.features(), shape_str(d.shape), name_of(method), input_features());
   const Index k = output_features();
   if (k == d.features()) {
     apply(d.x.data(), d.size(), d.features());
@@ -127,7 +120,7 @@ void Normalizer::apply(Dataset& d) const {
 void Normalizer::apply(float* rows, Index n, Index features) const {
   if (mean.empty()) return;
   GRADNET_CHECK(input_features() == features, shape, "normalization ({}) was fitted on {} features, the data has {}",
-                method, mean.size(), features);
+                name_of(method), mean.size(), features);
   if (rotation()) {
     data_detail::apply_rotation(*this, rows, rows, n);
     return;
@@ -143,7 +136,7 @@ void Normalizer::apply(float* rows, Index n, Index features) const {
   }
 }
 
-Normalizer fit_normalizer(const std::string& method, const Dataset& train, double whiten_epsilon,
+Normalizer fit_normalizer(NormalizeMethod method, const Dataset& train, double whiten_epsilon,
                           Index pca_components) {
   Normalizer n;
   n.method = method;
@@ -155,7 +148,7 @@ Normalizer fit_normalizer(const std::string& method, const Dataset& train, doubl
 
 void write_normalizer(SafetensorsFile& file, const Normalizer& n, const std::string& prefix,
                       const std::string& method_key) {
-  file.metadata[method_key] = n.method;
+  file.metadata[method_key] = std::string(name_of(n.method));
   const Index d = n.input_features();
   file.tensors.push_back({prefix + "mean", {d}, n.mean});
   if (!n.rotation()) {
@@ -174,11 +167,13 @@ Normalizer read_normalizer(const SafetensorsFile& file, const std::string& prefi
   Normalizer n;
   auto it = file.metadata.find(method_key);
   GRADNET_CHECK(it != file.metadata.end(), checkpoint, "{}: no '{}' in the metadata", path, method_key);
-  n.method = it->second;
-  GRADNET_CHECK(known_method(n.method), checkpoint, "{}: unknown normalization method '{}'", path, n.method);
+  const std::optional<NormalizeMethod> method = parse_enum<NormalizeMethod>(it->second);
+  GRADNET_CHECK(method.has_value(), checkpoint, "{}: unknown normalization method '{}'", path, it->second);
+  n.method = *method;
   const NamedTensor* mean = file.find(prefix + "mean");
-  if (n.method == "none" && !mean) return n;
-  GRADNET_CHECK(mean != nullptr, checkpoint, "{}: no tensor '{}mean' for normalization '{}'", path, prefix, n.method);
+  if (n.method == NormalizeMethod::none && !mean) return n;
+  GRADNET_CHECK(mean != nullptr, checkpoint, "{}: no tensor '{}mean' for normalization '{}'", path, prefix,
+                name_of(n.method));
   n.mean = mean->data;
   if (!n.rotation()) {
     const NamedTensor* std = file.find(prefix + "std");
@@ -192,7 +187,7 @@ Normalizer read_normalizer(const SafetensorsFile& file, const std::string& prefi
   GRADNET_CHECK(matrix && matrix->shape.size() == 2 && matrix->shape[0] == d && matrix->shape[1] >= 1 &&
                     matrix->shape[1] <= d,
                 checkpoint, "{}: normalization '{}' needs a tensor '{}matrix' of shape [{}, k] with 1 <= k <= {}", path,
-                n.method, prefix, d, d);
+                name_of(n.method), prefix, d, d);
   n.matrix = matrix->data;
   if (const NamedTensor* ev = file.find(prefix + "eigenvalues")) n.eigenvalues = ev->data;
   auto number = [&](const std::string& key, double fallback) {

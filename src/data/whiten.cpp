@@ -35,7 +35,7 @@ constexpr Index kFitBlock = 512;    // rows per dsyrk call (512 x 3072 doubles =
 constexpr Index kApplyBlock = 256;  // rows per sgemm call in apply
 
 // Per-feature mean; Error{data} naming the example and feature of the first non-finite value.
-std::vector<double> feature_means(const Dataset& train, const std::string& method) {
+std::vector<double> feature_means(const Dataset& train, NormalizeMethod method) {
   const Index n = train.size(), d = train.features();
   const float* x = train.x.data();
   std::vector<double> sum(static_cast<std::size_t>(d), 0.0);
@@ -45,9 +45,9 @@ std::vector<double> feature_means(const Dataset& train, const std::string& metho
     if (std::isfinite(sum[j])) continue;
     for (Index i = 0; i < n; ++i)
       GRADNET_CHECK(std::isfinite(x[i * d + j]), data, "{}: example {}, feature {}: value {} is not finite; "
-                    "data.normalize = '{}' needs finite data", train.source, i, j, x[i * d + j], method);
+                    "data.normalize = '{}' needs finite data", train.source, i, j, x[i * d + j], name_of(method));
     fail(ErrorKind::data, "{}: feature {} sums to a non-finite value: values too large for data.normalize = '{}'",
-         train.source, j, method);
+         train.source, j, name_of(method));
   }
   for (double& s : sum) s /= static_cast<double>(n);
   return sum;
@@ -104,11 +104,12 @@ std::vector<double> eigen_symmetric(std::vector<double>& a, Index d, const std::
 
 void fit_rotation(Normalizer& nz, const Dataset& train) {
   const Index n = train.size(), d = train.features();
-  GRADNET_CHECK(n > 0, data, "{}: cannot fit '{}' normalization on an empty training set", train.source, nz.method);
+  GRADNET_CHECK(n > 0, data, "{}: cannot fit '{}' normalization on an empty training set", train.source,
+                name_of(nz.method));
   GRADNET_CHECK(d <= 46340, data, "{}: {} features per example: too many for a {} x {} covariance matrix",
                 train.source, d, d, d);
-  const bool zca = nz.method == "zca";
-  const bool whiten = nz.method != "pca";
+  const bool zca = nz.method == NormalizeMethod::zca;
+  const bool whiten = nz.method != NormalizeMethod::pca;
   const Index k = zca || nz.pca_components == 0 ? d : nz.pca_components;
   GRADNET_CHECK(k <= d, config, "data.pca_components = {}: {} has only {} features per example", k, train.source, d);
 

@@ -197,7 +197,7 @@ Attributes Conv2dLayer<T>::describe() const {
           {"groups", std::to_string(groups_)},
           {"bias", has_bias_ ? "true" : "false"},
           {"weight_norm", weight_norm_ ? "true" : "false"},
-          {"init", init_.method}};
+          {"init", std::string(name_of(init_.method))}};
 }
 
 template class Conv2dLayer<float>;

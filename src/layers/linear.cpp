@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "../kernels/dense.h"
 #include "../kernels/gemm.h"
@@ -24,7 +25,7 @@ std::vector<KeySpec> linear_keys() {
   keys.push_back({"bias_init", ValueKind::string, Value(std::string("zeros")),
                   "bias initialiser: zeros, constant (bias_value) or fan_in_uniform = PyTorch's "
                   "U(-1/sqrt(in), 1/sqrt(in)) (default zeros)",
-                  {"zeros", "constant", "fan_in_uniform"}, {}, {}});
+                  enum_words<BiasInit>(), {}, {}});
   keys.push_back({"bias_value", ValueKind::number, Value(0.0), "bias_init = constant: the value (default 0)", {}, {},
                   {}});
   keys.push_back({"weight_norm", ValueKind::boolean, Value(false),
@@ -40,13 +41,16 @@ LinearLayer<T>::LinearLayer(const LayerSpec& spec)
       out_(spec.get_int("out")),
       has_bias_(spec.has("bias") ? spec.get_bool("bias") : true),
       init_(init_spec_from(spec)),
-      bias_init_(spec.has("bias_init") ? spec.get_string("bias_init") : "zeros"),
+      bias_init_(BiasInit::zeros),
       bias_value_(spec.has("bias_value") ? spec.get_number("bias_value") : 0.0),
       weight_norm_(spec.has("weight_norm") && spec.get_bool("weight_norm")) {
   GRADNET_CHECK(out_ >= 1, config, "layers.{} (linear): out = {}: expected an integer >= 1", index_, out_);
-  GRADNET_CHECK(bias_init_ == "zeros" || bias_init_ == "constant" || bias_init_ == "fan_in_uniform", config,
+  const std::string bias_init = spec.has("bias_init") ? spec.get_string("bias_init") : "zeros";
+  const std::optional<BiasInit> parsed = parse_enum<BiasInit>(bias_init);
+  GRADNET_CHECK(parsed.has_value(), config,
                 "layers.{} (linear): bias_init = \"{}\": expected zeros, constant or fan_in_uniform", index_,
-                bias_init_);
+                bias_init);
+  bias_init_ = *parsed;
 }
 
 template <typename T>
@@ -85,9 +89,9 @@ void LinearLayer<T>::init(Rng& rng) {
   }
   if (!has_bias_) return;
   Tensor<T>& b = params_.back().value;
-  if (bias_init_ == "zeros") {
+  if (bias_init_ == BiasInit::zeros) {
     b.fill(T(0));
-  } else if (bias_init_ == "constant") {
+  } else if (bias_init_ == BiasInit::constant) {
     b.fill(static_cast<T>(bias_value_));
   } else {  // fan_in_uniform: nn.Linear.reset_parameters
     const double bound = 1.0 / std::sqrt(static_cast<double>(in_));
@@ -134,8 +138,8 @@ Attributes LinearLayer<T>::describe() const {
   Attributes a = {{"in", std::to_string(in_)},
                   {"out", std::to_string(out_)},
                   {"bias", has_bias_ ? "true" : "false"},
-                  {"init", init_.method},
-                  {"bias_init", bias_init_}};
+                  {"init", std::string(name_of(init_.method))},
+                  {"bias_init", std::string(name_of(bias_init_))}};
   if (weight_norm_) a.push_back({"weight_norm", "true"});
   return a;
 }

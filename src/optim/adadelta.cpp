@@ -9,8 +9,8 @@ namespace {
 template <typename T>
 class AdadeltaOptimizer final : public ParamOptimizer<T> {
  public:
-  AdadeltaOptimizer(const OptimizerConfig& c, std::vector<Param<T>*> params)
-      : ParamOptimizer<T>(c, std::move(params)) {
+  AdadeltaOptimizer(const AdadeltaOptions& o, const UpdateOptions& u, std::vector<Param<T>*> params)
+      : ParamOptimizer<T>(u, std::move(params)), o_(o) {
     this->add_buffer("square_avg", square_avg_);
     this->add_buffer("acc_delta", acc_delta_);
   }
@@ -18,21 +18,22 @@ class AdadeltaOptimizer final : public ParamOptimizer<T> {
 
  protected:
   void update(std::size_t k, Param<T>& p, double rate_d, double decay_d) override {
-    const kernels::AdadeltaStep<T> s{static_cast<T>(rate_d), static_cast<T>(decay_d), static_cast<T>(this->c_.rho),
-                                     static_cast<T>(this->c_.eps)};
+    const kernels::AdadeltaStep<T> s{static_cast<T>(rate_d), static_cast<T>(decay_d), static_cast<T>(o_.rho),
+                                     static_cast<T>(o_.eps)};
     kernels::adadelta_update(s, p.value.data(), p.grad.data(), square_avg_[k].data(), acc_delta_[k].data(),
                              p.value.size());
   }
 
  private:
+  AdadeltaOptions o_;
   std::vector<Tensor<T>> square_avg_, acc_delta_;
 };
 
 }  // namespace
 
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_adadelta(const OptimizerConfig& c, std::vector<Param<T>*> params) {
-  return std::make_unique<AdadeltaOptimizer<T>>(c, std::move(params));
+std::unique_ptr<Optimizer<T>> make_adadelta(const OptimizerOptions& o, std::vector<Param<T>*> params) {
+  return std::make_unique<AdadeltaOptimizer<T>>(o.adadelta(), o.update, std::move(params));
 }
 GRADNET_INSTANTIATE_OPTIMIZER_FACTORY(make_adadelta);
 

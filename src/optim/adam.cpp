@@ -12,37 +12,38 @@ namespace {
 template <typename T>
 class AdamOptimizer final : public ParamOptimizer<T> {
  public:
-  AdamOptimizer(const OptimizerConfig& c, std::vector<Param<T>*> params)
-      : ParamOptimizer<T>(c, std::move(params)), decoupled_(c.type == "adamw") {
+  AdamOptimizer(const AdamOptions& o, bool decoupled, const UpdateOptions& u, std::vector<Param<T>*> params)
+      : ParamOptimizer<T>(u, std::move(params)), o_(o), decoupled_(decoupled) {
     this->add_buffer("exp_avg", exp_avg_);
     this->add_buffer("exp_avg_sq", exp_avg_sq_);
-    if (c.amsgrad) this->add_buffer("max_exp_avg_sq", max_exp_avg_sq_);
+    if (o.amsgrad) this->add_buffer("max_exp_avg_sq", max_exp_avg_sq_);
   }
   std::string_view type() const override { return decoupled_ ? "adamw" : "adam"; }
 
  protected:
   void update(std::size_t k, Param<T>& p, double rate, double decay_d) override {
-    const double beta1 = this->c_.betas[0], beta2 = this->c_.betas[1];
+    const double beta1 = o_.betas[0], beta2 = o_.betas[1];
     const double t = static_cast<double>(this->steps_);
     double step_size = rate, bc2_sqrt = 1.0;
-    if (this->c_.bias_correction) {
+    if (o_.bias_correction) {
       step_size = rate / (1.0 - std::pow(beta1, t));
       bc2_sqrt = std::sqrt(1.0 - std::pow(beta2, t));
     }
     const kernels::AdamStep<T> s{static_cast<T>(beta1),
                                  static_cast<T>(beta2),
-                                 static_cast<T>(this->c_.eps),
+                                 static_cast<T>(o_.eps),
                                  static_cast<T>(step_size),
                                  static_cast<T>(bc2_sqrt),
                                  decoupled_ ? T(0) : static_cast<T>(decay_d),
                                  decoupled_ ? static_cast<T>(1.0 - rate * decay_d) : T(1),
                                  decoupled_};
-    T* vmax = this->c_.amsgrad ? max_exp_avg_sq_[k].data() : nullptr;  // null: no amsgrad
+    T* vmax = o_.amsgrad ? max_exp_avg_sq_[k].data() : nullptr;  // null: no amsgrad
     kernels::adam_update(s, p.value.data(), p.grad.data(), exp_avg_[k].data(), exp_avg_sq_[k].data(), vmax,
                          p.value.size());
   }
 
  private:
+  AdamOptions o_;
   bool decoupled_;
   std::vector<Tensor<T>> exp_avg_, exp_avg_sq_, max_exp_avg_sq_;
 };
@@ -50,8 +51,8 @@ class AdamOptimizer final : public ParamOptimizer<T> {
 }  // namespace
 
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_adam(const OptimizerConfig& c, std::vector<Param<T>*> params) {
-  return std::make_unique<AdamOptimizer<T>>(c, std::move(params));
+std::unique_ptr<Optimizer<T>> make_adam(const OptimizerOptions& o, std::vector<Param<T>*> params) {
+  return std::make_unique<AdamOptimizer<T>>(o.adam(), o.type == OptimizerType::adamw, o.update, std::move(params));
 }
 GRADNET_INSTANTIATE_OPTIMIZER_FACTORY(make_adam);
 

@@ -51,16 +51,16 @@ double clip_grads(const std::vector<Param<T>*>& params, double clip_norm, double
 template <typename T>
 class ParamOptimizer : public Optimizer<T> {
  public:
-  ParamOptimizer(const OptimizerConfig& c, std::vector<Param<T>*> params)
-      : c_(c), params_(std::move(params)), step_tensor_(Shape{1}) {}
+  ParamOptimizer(const UpdateOptions& u, std::vector<Param<T>*> params)
+      : u_(u), params_(std::move(params)), step_tensor_(Shape{1}) {}
 
   void step(double lr) final {
-    clip_grads(params_, c_.clip_norm, c_.clip_value);
+    clip_grads(params_, u_.clip_norm, u_.clip_value);
     ++steps_;
     for (std::size_t k = 0; k < params_.size(); ++k) {
       Param<T>& p = *params_[k];
       if (p.frozen) continue;
-      const double decay = c_.no_decay_bias && is_bias_like(p) ? 0.0 : c_.weight_decay * p.decay_mult;
+      const double decay = u_.no_decay_bias && is_bias_like(p) ? 0.0 : u_.weight_decay * p.decay_mult;
       update(k, p, lr * p.lr_mult, decay);
     }
   }
@@ -87,7 +87,7 @@ class ParamOptimizer : public Optimizer<T> {
     buffers_.emplace_back(suffix, &tensors);
   }
 
-  OptimizerConfig c_;
+  UpdateOptions u_;
   std::vector<Param<T>*> params_;
   long steps_ = 0;  // steps taken, this one included inside update()
 
@@ -98,20 +98,20 @@ class ParamOptimizer : public Optimizer<T> {
 
 // The factories, one per file under src/optim/.
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_sgd(const OptimizerConfig& c, std::vector<Param<T>*> params);
+std::unique_ptr<Optimizer<T>> make_sgd(const OptimizerOptions& o, std::vector<Param<T>*> params);
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_adagrad(const OptimizerConfig& c, std::vector<Param<T>*> params);
+std::unique_ptr<Optimizer<T>> make_adagrad(const OptimizerOptions& o, std::vector<Param<T>*> params);
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_rmsprop(const OptimizerConfig& c, std::vector<Param<T>*> params);
+std::unique_ptr<Optimizer<T>> make_rmsprop(const OptimizerOptions& o, std::vector<Param<T>*> params);
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_adam(const OptimizerConfig& c, std::vector<Param<T>*> params);  // adam, adamw
+std::unique_ptr<Optimizer<T>> make_adam(const OptimizerOptions& o, std::vector<Param<T>*> params);  // adam, adamw
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_adadelta(const OptimizerConfig& c, std::vector<Param<T>*> params);
+std::unique_ptr<Optimizer<T>> make_adadelta(const OptimizerOptions& o, std::vector<Param<T>*> params);
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_lbfgs(const OptimizerConfig& c, std::vector<Param<T>*> params);
+std::unique_ptr<Optimizer<T>> make_lbfgs(const OptimizerOptions& o, std::vector<Param<T>*> params);
 
 #define GRADNET_INSTANTIATE_OPTIMIZER_FACTORY(name)                                                      \
-  template std::unique_ptr<Optimizer<float>> name<float>(const OptimizerConfig&, std::vector<Param<float>*>); \
-  template std::unique_ptr<Optimizer<double>> name<double>(const OptimizerConfig&, std::vector<Param<double>*>)
+  template std::unique_ptr<Optimizer<float>> name<float>(const OptimizerOptions&, std::vector<Param<float>*>); \
+  template std::unique_ptr<Optimizer<double>> name<double>(const OptimizerOptions&, std::vector<Param<double>*>)
 
 }  // namespace gradnet::optim_detail

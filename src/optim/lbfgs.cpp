@@ -45,7 +45,7 @@ double cubic_interpolate(double x1, double f1, double g1, double x2, double f2, 
 template <typename T>
 class LbfgsOptimizer final : public Optimizer<T> {
  public:
-  LbfgsOptimizer(const OptimizerConfig& c, std::vector<Param<T>*> params) : c_(c) {
+  LbfgsOptimizer(const LbfgsOptions& c, std::vector<Param<T>*> params) : c_(c) {
     for (Param<T>* p : params)
       if (!p->frozen) params_.push_back(p);
     for (Param<T>* p : params_) n_ += static_cast<std::size_t>(p->value.size());
@@ -136,7 +136,7 @@ class LbfgsOptimizer final : public Optimizer<T> {
   // Returns the new loss; the new grad is in g_ls_, the step in t; counts evaluations in evals.
   double strong_wolfe(const std::function<double()>& closure, double& t, double f, double gtd, long& evals);
 
-  OptimizerConfig c_;
+  LbfgsOptions c_;
   std::vector<Param<T>*> params_;
   std::size_t n_ = 0;
   // state (torch's state dict for the first param)
@@ -327,7 +327,7 @@ double LbfgsOptimizer<T>::step_closure(double lr, const std::function<double()>&
     if (gtd > -tolerance_change) break;
 
     long ls_func_evals = 0;
-    if (c_.line_search == "strong_wolfe") {
+    if (c_.line_search == LineSearch::strong_wolfe) {
       clone_param(x_init_);
       loss = strong_wolfe(closure, t, loss, gtd, ls_func_evals);
       flat_grad_ = g_ls_;
@@ -359,13 +359,9 @@ double LbfgsOptimizer<T>::step_closure(double lr, const std::function<double()>&
 }  // namespace
 
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_lbfgs(const OptimizerConfig& c, std::vector<Param<T>*> params) {
-  GRADNET_CHECK(c.history_size >= 1 && c.max_iter >= 1, config,
-                "optimizer (lbfgs): history_size = {} and max_iter = {} must both be >= 1", c.history_size,
-                c.max_iter);
-  GRADNET_CHECK(c.line_search == "none" || c.line_search == "strong_wolfe", config,
-                "optimizer.line_search = \"{}\": expected one of none, strong_wolfe", c.line_search);
-  return std::make_unique<LbfgsOptimizer<T>>(c, std::move(params));
+std::unique_ptr<Optimizer<T>> make_lbfgs(const OptimizerOptions& o, std::vector<Param<T>*> params) {
+  GRADNET_ASSERT(o.lbfgs().history_size >= 1 && o.lbfgs().max_iter >= 1);  // the config's bounds
+  return std::make_unique<LbfgsOptimizer<T>>(o.lbfgs(), std::move(params));
 }
 GRADNET_INSTANTIATE_OPTIMIZER_FACTORY(make_lbfgs);
 

@@ -10,32 +10,33 @@ namespace {
 template <typename T>
 class RmspropOptimizer final : public ParamOptimizer<T> {
  public:
-  RmspropOptimizer(const OptimizerConfig& c, std::vector<Param<T>*> params)
-      : ParamOptimizer<T>(c, std::move(params)) {
+  RmspropOptimizer(const RmspropOptions& o, const UpdateOptions& u, std::vector<Param<T>*> params)
+      : ParamOptimizer<T>(u, std::move(params)), o_(o) {
     this->add_buffer("square_avg", square_avg_);
-    if (c.centered) this->add_buffer("grad_avg", grad_avg_);
-    if (c.momentum > 0) this->add_buffer("momentum_buffer", momentum_);
+    if (o.centered) this->add_buffer("grad_avg", grad_avg_);
+    if (o.momentum > 0) this->add_buffer("momentum_buffer", momentum_);
   }
   std::string_view type() const override { return "rmsprop"; }
 
  protected:
   void update(std::size_t k, Param<T>& p, double rate_d, double decay_d) override {
-    const kernels::RmspropStep<T> s{static_cast<T>(rate_d), static_cast<T>(decay_d), static_cast<T>(this->c_.alpha),
-                                    static_cast<T>(this->c_.eps), static_cast<T>(this->c_.momentum)};
-    T* ga = this->c_.centered ? grad_avg_[k].data() : nullptr;       // null: not centered
-    T* buf = this->c_.momentum > 0 ? momentum_[k].data() : nullptr;  // null: no momentum
+    const kernels::RmspropStep<T> s{static_cast<T>(rate_d), static_cast<T>(decay_d), static_cast<T>(o_.alpha),
+                                    static_cast<T>(o_.eps), static_cast<T>(o_.momentum)};
+    T* ga = o_.centered ? grad_avg_[k].data() : nullptr;       // null: not centered
+    T* buf = o_.momentum > 0 ? momentum_[k].data() : nullptr;  // null: no momentum
     kernels::rmsprop_update(s, p.value.data(), p.grad.data(), square_avg_[k].data(), ga, buf, p.value.size());
   }
 
  private:
+  RmspropOptions o_;
   std::vector<Tensor<T>> square_avg_, grad_avg_, momentum_;
 };
 
 }  // namespace
 
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_rmsprop(const OptimizerConfig& c, std::vector<Param<T>*> params) {
-  return std::make_unique<RmspropOptimizer<T>>(c, std::move(params));
+std::unique_ptr<Optimizer<T>> make_rmsprop(const OptimizerOptions& o, std::vector<Param<T>*> params) {
+  return std::make_unique<RmspropOptimizer<T>>(o.rmsprop(), o.update, std::move(params));
 }
 GRADNET_INSTANTIATE_OPTIMIZER_FACTORY(make_rmsprop);
 

@@ -11,28 +11,30 @@ namespace {
 template <typename T>
 class SgdOptimizer final : public ParamOptimizer<T> {
  public:
-  SgdOptimizer(const OptimizerConfig& c, std::vector<Param<T>*> params) : ParamOptimizer<T>(c, std::move(params)) {
-    if (c.momentum != 0.0) this->add_buffer("momentum_buffer", momentum_);
+  SgdOptimizer(const SgdOptions& o, const UpdateOptions& u, std::vector<Param<T>*> params)
+      : ParamOptimizer<T>(u, std::move(params)), o_(o) {
+    if (o.momentum != 0.0) this->add_buffer("momentum_buffer", momentum_);
   }
   std::string_view type() const override { return "sgd"; }
 
  protected:
   void update(std::size_t k, Param<T>& p, double rate_d, double decay_d) override {
-    const kernels::SgdStep<T> s{static_cast<T>(rate_d), static_cast<T>(decay_d), static_cast<T>(this->c_.momentum),
-                                static_cast<T>(1.0 - this->c_.dampening), this->c_.nesterov, this->steps_ == 1};
-    T* buf = this->c_.momentum == 0.0 ? nullptr : momentum_[k].data();  // no buffer: plain SGD
+    const kernels::SgdStep<T> s{static_cast<T>(rate_d), static_cast<T>(decay_d), static_cast<T>(o_.momentum),
+                                static_cast<T>(1.0 - o_.dampening), o_.nesterov, this->steps_ == 1};
+    T* buf = o_.momentum == 0.0 ? nullptr : momentum_[k].data();  // no buffer: plain SGD
     kernels::sgd_update(s, p.value.data(), p.grad.data(), buf, p.value.size());
   }
 
  private:
+  SgdOptions o_;
   std::vector<Tensor<T>> momentum_;
 };
 
 }  // namespace
 
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_sgd(const OptimizerConfig& c, std::vector<Param<T>*> params) {
-  return std::make_unique<SgdOptimizer<T>>(c, std::move(params));
+std::unique_ptr<Optimizer<T>> make_sgd(const OptimizerOptions& o, std::vector<Param<T>*> params) {
+  return std::make_unique<SgdOptimizer<T>>(o.sgd(), o.update, std::move(params));
 }
 GRADNET_INSTANTIATE_OPTIMIZER_FACTORY(make_sgd);
 

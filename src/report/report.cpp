@@ -122,7 +122,7 @@ void load_test_split(Context& c, LoadedModel& m) {
   c.test.loss = evaluate(*m.net, test, batch).loss;
   c.test.probs = predict_probabilities(*m.net, test, batch);
   c.test.metrics = classification_metrics(c.test.probs.view(), test.y.data());
-  c.test.probabilities = m.net->loss_fn().type() == "softmax_cross_entropy";
+  c.test.probabilities = m.config.model.loss == LossType::softmax_cross_entropy;
 }
 
 Context load_context(const std::string& dir, const ReportOptions& options) {
@@ -164,9 +164,9 @@ Context load_context(const std::string& dir, const ReportOptions& options) {
     c.notes.push_back(c.model_problem);
   }
   if (c.image_shape.empty() && c.has_config) {
-    const std::string& ds = c.config.data.dataset;
-    if (ds == "mnist" || ds == "fashion-mnist") c.image_shape = {1, 28, 28};
-    else if (ds == "cifar10") c.image_shape = {3, 32, 32};
+    const DatasetKind ds = c.config.data.dataset;
+    if (ds == DatasetKind::mnist || ds == DatasetKind::fashion_mnist) c.image_shape = {1, 28, 28};
+    else if (ds == DatasetKind::cifar10) c.image_shape = {3, 32, 32};
   }
   return c;
 }

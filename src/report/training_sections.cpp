@@ -112,12 +112,17 @@ Section summary_section(const Context& c) {
   if (!c.architecture.empty()) t += row("model", escape(c.architecture));
   if (c.has_config) {
     const OptimizerConfig& o = c.config.optimizer;
-    std::string opt = fmt::format("{}, lr {}", o.type, o.lr);
-    if (o.momentum != 0) opt += fmt::format(", momentum {}", o.momentum);
-    if (o.weight_decay != 0) opt += fmt::format(", weight decay {}", o.weight_decay);
+    const OptimizerOptions& oo = o.options;
+    const double momentum = oo.type == OptimizerType::sgd       ? oo.sgd().momentum
+                            : oo.type == OptimizerType::rmsprop ? oo.rmsprop().momentum
+                                                                : 0.0;
+    const double weight_decay = oo.type == OptimizerType::lbfgs ? 0.0 : oo.update.weight_decay;
+    std::string opt = fmt::format("{}, lr {}", o.type(), o.lr);
+    if (momentum != 0) opt += fmt::format(", momentum {}", momentum);
+    if (weight_decay != 0) opt += fmt::format(", weight decay {}", weight_decay);
     opt += fmt::format("; schedule {}; batch size {}", c.config.schedule.policy, c.config.train.batch_size);
     t += row("optimizer", escape(opt));
-    t += row("data", escape(fmt::format("{} (normalize: {})", c.config.data.dataset, c.config.data.normalize)));
+    t += row("data", escape(fmt::format("{} (normalize: {})", name_of(c.config.data.dataset), name_of(c.config.data.normalize))));
   }
   const double seed = number(sm, "seed"), threads = number(sm, "threads");
   t += row("seed", std::isfinite(seed) ? fmt::format("{:.0f}", seed) : c.has_config ? std::to_string(c.config.train.seed) : "-");
@@ -255,7 +260,7 @@ Section lr_section(const Context& c) {
   a.width = 620;
   a.log_y = hi > 20 * lo;
   s.html = "<div class=\"charts\">" + line_chart(a, series) + "</div>";
-  std::string text = c.has_config ? fmt::format("Schedule <code>{}</code>, base lr {}.", escape(c.config.schedule.policy), c.config.optimizer.lr) : "";
+  std::string text = c.has_config ? fmt::format("Schedule <code>{}</code>, base lr {}.", escape(name_of(c.config.schedule.policy)), c.config.optimizer.lr) : "";
   if (std::isfinite(lo) && hi > lo) text += fmt::format(" The learning rate ranged from {} to {}{}.", num(lo), num(hi), a.log_y ? " (log scale)" : "");
   else if (std::isfinite(lo)) text += fmt::format(" The learning rate stayed at {}.", num(lo));
   s.html += "<p>" + text + "</p>";

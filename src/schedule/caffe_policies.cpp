@@ -16,36 +16,47 @@
 
 namespace gradnet::schedule_detail {
 
+namespace {
+
+// Each policy gets only the settings its formula reads.
+Curve step_decay(double base_lr, double gamma, Index step_size) {
+  return [=](Index t) { return base_lr * std::pow(gamma, static_cast<double>(t / step_size)); };
+}
+
+Curve multistep_decay(double base_lr, double gamma, std::vector<std::int64_t> milestones) {
+  return [=](Index t) {
+    const auto passed = std::upper_bound(milestones.begin(), milestones.end(), t) - milestones.begin();
+    return base_lr * std::pow(gamma, static_cast<double>(passed));
+  };
+}
+
+Curve poly_decay(double base_lr, double power, double max_iter) {
+  return [=](Index t) {
+    const double left = 1.0 - static_cast<double>(t) / max_iter;
+    return left <= 0 ? 0.0 : base_lr * std::pow(left, power);
+  };
+}
+
+}  // namespace
+
 Curve caffe_curve(const ScheduleConfig& c, double base_lr, Index total) {
-  const std::string& p = c.policy;
   const double gamma = c.gamma, power = c.power;
   const Index step_size = c.step_size;
-  if (p == "fixed") return [base_lr](Index) { return base_lr; };
-  if (p == "step")
-    return [=](Index t) { return base_lr * std::pow(gamma, static_cast<double>(t / step_size)); };
-  if (p == "multistep") {
-    const std::vector<std::int64_t> milestones = c.milestones;
-    return [=](Index t) {
-      const auto passed = std::upper_bound(milestones.begin(), milestones.end(), t) - milestones.begin();
-      return base_lr * std::pow(gamma, static_cast<double>(passed));
-    };
+  switch (c.policy) {
+    case Policy::fixed: return [base_lr](Index) { return base_lr; };
+    case Policy::step: return step_decay(base_lr, gamma, step_size);
+    case Policy::multistep: return multistep_decay(base_lr, gamma, c.milestones);
+    case Policy::exp: return [=](Index t) { return base_lr * std::pow(gamma, static_cast<double>(t)); };
+    case Policy::inv:
+      return [=](Index t) { return base_lr * std::pow(1.0 + gamma * static_cast<double>(t), -power); };
+    case Policy::inverse_time: return [=](Index t) { return base_lr / (1.0 + gamma * static_cast<double>(t)); };
+    case Policy::poly: return poly_decay(base_lr, power, static_cast<double>(c.max_iter > 0 ? c.max_iter : total));
+    case Policy::sigmoid:
+      return [=](Index t) {
+        return base_lr * (1.0 / (1.0 + std::exp(-gamma * static_cast<double>(t - step_size))));
+      };
+    default: return {};
   }
-  if (p == "exp") return [=](Index t) { return base_lr * std::pow(gamma, static_cast<double>(t)); };
-  if (p == "inv")
-    return [=](Index t) { return base_lr * std::pow(1.0 + gamma * static_cast<double>(t), -power); };
-  if (p == "inverse_time") return [=](Index t) { return base_lr / (1.0 + gamma * static_cast<double>(t)); };
-  if (p == "poly") {
-    const double max_iter = static_cast<double>(c.max_iter > 0 ? c.max_iter : total);
-    return [=](Index t) {
-      const double left = 1.0 - static_cast<double>(t) / max_iter;
-      return left <= 0 ? 0.0 : base_lr * std::pow(left, power);
-    };
-  }
-  if (p == "sigmoid")
-    return [=](Index t) {
-      return base_lr * (1.0 / (1.0 + std::exp(-gamma * static_cast<double>(t - step_size))));
-    };
-  return {};
 }
 
 }  // namespace gradnet::schedule_detail

@@ -33,15 +33,15 @@ Curve cyclic_lr(const ScheduleConfig& c) {
   const double up = static_cast<double>(c.step_size_up);
   const double down = static_cast<double>(c.step_size_down > 0 ? c.step_size_down : c.step_size_up);
   const double size = up + down, ratio = up / size;
-  const std::string mode = c.cyclic_mode;
+  const CyclicMode mode = c.cyclic_mode;
   return [=](Index t) {
     const double td = static_cast<double>(t);
     const double cycle = std::floor(1.0 + td / size);
     const double x = 1.0 + td / size - cycle;
     const double s = x <= ratio ? x / ratio : (x - 1.0) / (ratio - 1.0);
     double f = 1.0;
-    if (mode == "triangular2") f = 1.0 / std::pow(2.0, cycle - 1.0);
-    if (mode == "exp_range") f = std::pow(gamma, td);
+    if (mode == CyclicMode::triangular2) f = 1.0 / std::pow(2.0, cycle - 1.0);
+    if (mode == CyclicMode::exp_range) f = std::pow(gamma, td);
     return lo + (hi - lo) * s * f;
   };
 }
@@ -50,7 +50,7 @@ Curve one_cycle_lr(const ScheduleConfig& c, Index total) {
   const double n = static_cast<double>(c.max_iter > 0 ? c.max_iter : total);
   const double initial = c.max_lr / c.div_factor, peak = c.max_lr, final_lr = initial / c.final_div_factor;
   const double end_up = c.pct_start * n - 1.0, end_down = n - 1.0;
-  const bool cos = c.anneal_strategy == "cos";
+  const bool cos = c.anneal_strategy == AnnealStrategy::cos;
   auto anneal = [cos](double start, double end, double p) {
     return cos ? end + (start - end) / 2.0 * (std::cos(std::numbers::pi * p) + 1.0) : (end - start) * p + start;
   };
@@ -62,33 +62,34 @@ Curve one_cycle_lr(const ScheduleConfig& c, Index total) {
   };
 }
 
+Curve cosine_restarts(double base_lr, double lo, Index t_0, Index t_mult) {
+  return [=](Index t) {
+    Index t_i = t_0, t_cur = t;
+    if (t_mult == 1) {
+      t_cur = t % t_0;
+    } else {
+      while (t_cur >= t_i) {
+        t_cur -= t_i;
+        t_i *= t_mult;
+      }
+    }
+    return cosine_between(lo, base_lr, static_cast<double>(t_cur), static_cast<double>(t_i));
+  };
+}
+
 }  // namespace
 
 Curve cyclic_curve(const ScheduleConfig& c, double base_lr, Index total) {
-  const std::string& p = c.policy;
-  if (p == "cosine") {
-    const double t_max = static_cast<double>(c.t_max > 0 ? c.t_max : total), lo = c.min_lr;
-    return [=](Index t) { return cosine_between(lo, base_lr, static_cast<double>(t), t_max); };
+  switch (c.policy) {
+    case Policy::cosine: {
+      const double t_max = static_cast<double>(c.t_max > 0 ? c.t_max : total), lo = c.min_lr;
+      return [=](Index t) { return cosine_between(lo, base_lr, static_cast<double>(t), t_max); };
+    }
+    case Policy::cosine_restarts: return cosine_restarts(base_lr, c.min_lr, c.t_0, c.t_mult);
+    case Policy::cyclic: return cyclic_lr(c);
+    case Policy::one_cycle: return one_cycle_lr(c, total);
+    default: return {};
   }
-  if (p == "cosine_restarts") {
-    const Index t_0 = c.t_0, t_mult = c.t_mult;
-    const double lo = c.min_lr;
-    return [=](Index t) {
-      Index t_i = t_0, t_cur = t;
-      if (t_mult == 1) {
-        t_cur = t % t_0;
-      } else {
-        while (t_cur >= t_i) {
-          t_cur -= t_i;
-          t_i *= t_mult;
-        }
-      }
-      return cosine_between(lo, base_lr, static_cast<double>(t_cur), static_cast<double>(t_i));
-    };
-  }
-  if (p == "cyclic") return cyclic_lr(c);
-  if (p == "one_cycle") return one_cycle_lr(c, total);
-  return {};
 }
 
 }  // namespace gradnet::schedule_detail

@@ -7,6 +7,7 @@
 // mode auto: max for val_acc / train_acc, min for losses. Starts at base_lr; t plays no part.
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -19,18 +20,18 @@ namespace {
 class PlateauSchedule final : public Schedule {
  public:
   PlateauSchedule(const ScheduleConfig& c, double base_lr) : c_(c), lr_(base_lr) {
-    maximize_ = c.mode == "max" || (c.mode == "auto" && c.monitor.ends_with("_acc"));
+    maximize_ = higher_is_better(c.monitor, c.mode);
     best_ = maximize_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
   }
 
   double lr(Index, Index) override { return lr_; }
 
-  std::string observe(Index epoch, const std::map<std::string, double>& metrics) override {
-    auto it = metrics.find(c_.monitor);
-    if (it == metrics.end())
-      fail(ErrorKind::config, "schedule.monitor = \"{}\": the run does not measure it{}", c_.monitor,
-           c_.monitor.starts_with("val_") ? " (data.validation = 0 holds out no validation set)" : "");
-    const double value = it->second;
+  std::string observe(Index epoch, const EpochMetrics& metrics) override {
+    const std::optional<double> measured = metrics.get(c_.monitor);
+    if (!measured)
+      fail(ErrorKind::config, "schedule.monitor = \"{}\": the run does not measure it{}", name_of(c_.monitor),
+           is_validation(c_.monitor) ? " (data.validation = 0 holds out no validation set)" : "");
+    const double value = *measured;
     if (better(value)) {
       best_ = value;
       bad_ = 0;
@@ -49,7 +50,7 @@ class PlateauSchedule final : public Schedule {
     if (old_lr - new_lr <= 1e-8) return "";
     lr_ = new_lr;
     return fmt::format("epoch {}: {} {:.6g} did not improve on {:.6g} for {} epochs; lr {:.6g} -> {:.6g}", epoch + 1,
-                       c_.monitor, value, best_, bad, old_lr, new_lr);
+                       name_of(c_.monitor), value, best_, bad, old_lr, new_lr);
   }
 
   std::vector<double> state() const override {
@@ -68,7 +69,7 @@ class PlateauSchedule final : public Schedule {
   bool better(double a) const {
     if (std::isnan(a)) return false;
     const double d = c_.min_delta;
-    const bool rel = c_.threshold_mode == "rel";
+    const bool rel = c_.threshold_mode == ThresholdMode::rel;
     if (maximize_) return rel ? a > best_ * (1.0 + d) : a > best_ + d;
     return rel ? a < best_ * (1.0 - d) : a < best_ - d;
   }

@@ -77,7 +77,7 @@ constexpr const char* kMetaKey = "gradnet_checkpoint";
 void write_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>& optimizer, const TrainState& state,
                       const Normalizer& normalizer) {
   SafetensorsFile file;
-  file.metadata["normalization"] = normalizer.method;
+  file.metadata["normalization"] = std::string(name_of(normalizer.method));
   if (!normalizer.mean.empty()) write_normalizer(file, normalizer, "normalization.", "normalization");
   for (const auto& [name, t] : net.state_tensors()) file.tensors.push_back({"model." + name, t->shape(), t->vec()});
   for (const auto& [name, t] : optimizer.state()) file.tensors.push_back({"optimizer." + name, t->shape(), t->vec()});

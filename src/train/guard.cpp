@@ -68,7 +68,7 @@ std::string DivergenceGuard::after_step(Net<float>& net, double loss, Index step
       "step-0 loss {:.4g} for {} checks in a row; {}",
       step, epoch, config_.check_every, mean, config_.explode_factor, initial_loss_, count_, hint(lr));
   count_ = 0;
-  if (config_.action == "stop") fail(ErrorKind::runtime, "{}", message);
+  if (config_.action == DivergenceAction::stop) fail(ErrorKind::runtime, "{}", message);
   return message;
 }
 

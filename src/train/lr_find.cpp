@@ -17,7 +17,9 @@
 #include "gradnet/plot.h"
 #include "gradnet/schedule.h"
 #include "gradnet/threads.h"
+#include "gradnet/train/batch_schedule.h"
 #include "gradnet/train/prepare.h"
+#include "gradnet/train/step.h"
 
 namespace gradnet {
 
@@ -120,18 +122,61 @@ std::vector<LrSuggestion> suggest_lrs(const std::vector<double>& lrs, const std:
 
 namespace {
 
-// The sweep itself: one update per lr, recording lrs, losses and smoothed losses into r, until
-// the end, a divergence or a non-finite loss (r.stop_reason, r.stop_detail, r.best_index).
+// The sweep's bookkeeping at each step's loss: smoothing, the best point, and the two reasons to
+// stop before the update (a non-finite loss, a divergence).
+class SweepObserver final : public StepObserver {
+ public:
+  SweepObserver(const LrFindOptions& o, const std::vector<double>& lrs, LrFindResult& r)
+      : o_(o), lrs_(lrs), r_(r), smoother_(o.beta) {}
+  Index i = 0;  // the step under way
+
+  bool after_loss(double loss) override {
+    const double s = smoother_.add(loss);
+    r_.lrs.push_back(lrs_[i]);
+    r_.losses.push_back(loss);
+    r_.smoothed.push_back(s);
+    if (!std::isfinite(loss) || !std::isfinite(s)) {
+      r_.stop_reason = "non_finite";
+      const double bad = std::isfinite(loss) ? s : loss;
+      r_.stop_detail = fmt::format("step {} (lr {:.3g}): the {}loss became {}; stopped without updating", i + 1,
+                                   lrs_[i], std::isfinite(loss) ? "smoothed " : "",
+                                   std::isnan(bad) ? "NaN" : bad > 0 ? "inf" : "-inf");
+      return false;
+    }
+    if (s < best_) {
+      best_ = s;
+      r_.best_index = i;
+    }
+    if (s > o_.stop_factor * best_) {
+      r_.stop_reason = "diverged";
+      r_.stop_detail = fmt::format("step {} (lr {:.3g}): the smoothed loss {:.4g} exceeded {:g} × its minimum {:.4g} "
+                                   "(at lr {:.3g})",
+                                   i + 1, lrs_[i], s, o_.stop_factor, best_, lrs_[r_.best_index]);
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  const LrFindOptions& o_;
+  const std::vector<double>& lrs_;
+  LrFindResult& r_;
+  LossSmoother smoother_;
+  double best_ = std::numeric_limits<double>::infinity();
+};
+
+// The sweep itself: one training step per lr (the trainer's TrainStep), recording lrs, losses and
+// smoothed losses into r, until the end, a divergence or a non-finite loss (r.stop_reason,
+// r.stop_detail, r.best_index).
 void sweep(const Config& c, const Dataset& train, Index classes, const std::vector<double>& lrs,
            const LrFindOptions& o, LrFindResult& r) {
   Net<float> net(c.model, classes, r.batch_size);
   Rng init_rng = Rng::stream(c.train.seed, "init");
   net.init(init_rng);
-  std::unique_ptr<Optimizer<float>> optimizer = make_optimizer(c.optimizer, net.params());
+  std::unique_ptr<Optimizer<float>> optimizer = make_optimizer(c.optimizer.options, net.params());
   Batcher batcher(train, r.batch_size, c.train.shuffle, Rng::stream(c.train.seed, "shuffle"));
-  Rng dropout_rng = Rng::stream(c.train.seed, "dropout");
-  LossSmoother smoother(o.beta);
-  double best = std::numeric_limits<double>::infinity();
+  TrainStep step(net, *optimizer, Rng::stream(c.train.seed, "dropout"));
+  SweepObserver observer(o, lrs, r);
   r.stop_reason = "completed";
   for (Index i = 0; i < o.steps; ++i) {
     Batch b;
@@ -139,36 +184,8 @@ void sweep(const Config& c, const Dataset& train, Index classes, const std::vect
       batcher.start_epoch();
       batcher.next(b);
     }
-    Rng step_rng = dropout_rng;
-    net.zero_grad();
-    net.forward(b.x, StepContext{Mode::train, &step_rng});
-    const double loss = net.loss(b.y);
-    const double s = smoother.add(loss);
-    r.lrs.push_back(lrs[i]);
-    r.losses.push_back(loss);
-    r.smoothed.push_back(s);
-    if (!std::isfinite(loss) || !std::isfinite(s)) {
-      r.stop_reason = "non_finite";
-      const double bad = std::isfinite(loss) ? s : loss;
-      r.stop_detail = fmt::format("step {} (lr {:.3g}): the {}loss became {}; stopped without updating", i + 1,
-                                  lrs[i], std::isfinite(loss) ? "smoothed " : "",
-                                  std::isnan(bad) ? "NaN" : bad > 0 ? "inf" : "-inf");
-      break;
-    }
-    if (s < best) {
-      best = s;
-      r.best_index = i;
-    }
-    if (s > o.stop_factor * best) {
-      r.stop_reason = "diverged";
-      r.stop_detail = fmt::format("step {} (lr {:.3g}): the smoothed loss {:.4g} exceeded {:g} × its minimum {:.4g} "
-                                  "(at lr {:.3g})",
-                                  i + 1, lrs[i], s, o.stop_factor, best, lrs[r.best_index]);
-      break;
-    }
-    net.backward(b.y);
-    optimizer->step(lrs[i]);
-    dropout_rng = Rng(dropout_rng.next_u64());
+    observer.i = i;
+    if (!step.run(b.x, b.y, lrs[i], observer).updated) break;
   }
 }
 
@@ -180,7 +197,7 @@ LrFindResult lr_find(const Config& given, const LrFindOptions& o) {
   const std::vector<double> lrs = lr_sweep(o.start, o.end, o.steps, o.mode);
   GRADNET_CHECK(o.beta >= 0 && o.beta < 1, usage, "lr-find: beta {:g} must lie in [0, 1)", o.beta);
   GRADNET_CHECK(o.stop_factor > 1, usage, "lr-find: the stop factor {:g} must be above 1", o.stop_factor);
-  GRADNET_CHECK(given.optimizer.type != "lbfgs", config,
+  GRADNET_CHECK(given.optimizer.type() != OptimizerType::lbfgs, config,
                 "{}: optimizer.type = \"lbfgs\": its line search chooses the step itself, so there is no "
                 "learning rate to sweep; lr-find works with the mini-batch optimizers (sgd, adam, ...)",
                 given.source.empty() ? std::string("config") : given.source);
@@ -189,7 +206,7 @@ LrFindResult lr_find(const Config& given, const LrFindOptions& o) {
   const Config& c = data.config;
   const Dataset& train = data.splits.train;
   r.name = c.name;
-  r.optimizer = c.optimizer.type;
+  r.optimizer = std::string(name_of(c.optimizer.type()));
   r.batch_size = std::min(batch_size_at(c.train, 0), train.size());
 
   sweep(c, train, data.classes, lrs, o, r);

@@ -1,5 +1,6 @@
-// TrainingMonitor: sampling decisions, per-epoch accumulation, steps.jsonl, histograms.jsonl,
-// TensorBoard events and warnings (include/gradnet/train/monitor.h; docs/monitoring.md).
+// TrainingMonitor: the step hooks (sampling decisions, update ratios, norms, activation statistics,
+// steps.jsonl, histogram lines, TensorBoard scalars); the per-epoch reports are in monitor_epoch.cpp
+// (include/gradnet/train/monitor.h; docs/monitoring.md).
 #include "gradnet/train/monitor.h"
 
 #include <algorithm>
@@ -17,16 +18,11 @@
 #include "gradnet/io/atomic_file.h"
 #include "gradnet/train/monitor_stats.h"
 #include "gradnet/train/tfevents.h"
+#include "monitor_impl.h"
 
 namespace gradnet {
 
 namespace {
-
-using Json = nlohmann::ordered_json;
-using Clock = std::chrono::steady_clock;
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-Json number_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
 
 // A double as JSON: shortest round-trip form, null when not finite.
 struct JsonNumber {
@@ -49,32 +45,7 @@ struct fmt::formatter<gradnet::JsonNumber> : fmt::formatter<double> {
 namespace gradnet {
 namespace {
 
-// Mean of the finite values added.
-struct Mean {
-  double sum = 0;
-  Index n = 0;
-  void add(double v) {
-    if (std::isfinite(v)) sum += v, ++n;
-  }
-  double value() const { return n > 0 ? sum / static_cast<double>(n) : kNaN; }
-};
-
-struct ParamWatch {
-  Param<float>* param = nullptr;
-  std::string ratio_tag, weight_tag, grad_tag, json_key;  // "update_ratio/layers.0.weight", ..., "\"layers.0.weight\""
-  std::vector<float> before;  // the value before the update of a sampled step
-  bool warn = false;          // a weight (2-D or more) that the optimizer moves: the ratio rule applies
-  double ratio = kNaN, weight_norm = kNaN, grad_norm = kNaN;  // the current sample
-  Mean epoch_ratio, epoch_weight_norm, epoch_grad_norm;
-  double max_ratio = 0;  // the epoch's largest sampled ratio, and its step
-  Index max_ratio_step = 0;
-};
-
-struct LayerWatch {
-  std::string name, type;  // "layers.1", "sigmoid"
-  std::string mean_tag, std_tag, saturated_tag, dead_tag;
-  Mean mean, std, saturated, dead, dead_units;
-};
+using namespace monitor_detail;
 
 // Keeps the lines of a JSONL file whose "step" is <= max_step (a resumed run rewrites the rest).
 void keep_lines_up_to(const std::string& path, Index max_step) {
@@ -96,368 +67,220 @@ void keep_lines_up_to(const std::string& path, Index max_step) {
 
 }  // namespace
 
-struct TrainingMonitor::Impl {
-  MonitorConfig mc;
-  Net<float>& net;
-  std::string run_dir;
-  std::vector<std::int64_t> histogram_epochs;
-  std::vector<ParamWatch> params;
-  std::vector<LayerWatch> layers;
-  std::ofstream steps_file, histograms_file;
-  std::unique_ptr<tfevents::EventWriter> events;
-  // The first layer's weight as an image: which param, and how one unit's row reads.
-  int image_param = -1;
-  Shape image_tile;
+TrainingMonitor::Impl::Impl(const Config& config, Net<float>& n, std::string dir, Index resume_step)
+    : mc(config.monitor), net(n), run_dir(std::move(dir)) {
+  histogram_epochs = mc.histogram_epochs;
+  if (histogram_epochs.empty()) histogram_epochs = {1, config.train.epochs};
+  for (Param<float>* p : net.params()) {
+    ParamWatch w;
+    w.param = p;
+    w.before.resize(static_cast<std::size_t>(p->value.size()));
+    w.warn = p->value.shape().size() >= 2 && !p->frozen && p->lr_mult > 0;
+    w.ratio_tag = "update_ratio/" + p->name;
+    w.weight_tag = "weight_norm/" + p->name;
+    w.grad_tag = "grad_norm/" + p->name;
+    w.json_key = Json(p->name).dump();
+    params.push_back(std::move(w));
+  }
+  for (Index i = 0; i < net.num_layers(); ++i) {
+    LayerWatch l;
+    l.name = fmt::format("layers.{}", i);
+    l.type = std::string(net.layer(i).type());
+    l.mean_tag = "activation_mean/" + l.name;
+    l.std_tag = "activation_std/" + l.name;
+    l.saturated_tag = "saturated/" + l.name;
+    l.dead_tag = "dead/" + l.name;
+    layers.push_back(std::move(l));
+  }
+  find_image_param();
 
-  // The epoch under way.
-  std::int64_t epoch = 0;
-  Index last_step = 0;
-  bool histogram_epoch = false;
-  Index ratio_samples = 0, activation_samples = 0;
-  // This step's decisions, taken once per step number.
-  Index decided_step = -1;
-  bool ratio_step = false, activation_step = false, histogram_step = false;
-  Index snapshot_step = -1, grad_step = -1;
-  // Each hook does its work once per step: an optimizer that re-evaluates the loss (L-BFGS) may run
-  // forward and backward several times in one step; the first evaluation counts.
-  Index forward_done = -1, backward_done = -1, update_done = -1;
-  // examples/s between two ratio samples.
-  Index examples_since = 0;
-  Clock::time_point since;
-  std::vector<std::string> warnings;
-  std::string line;  // steps.jsonl's line, reused
-  Index last_update = 0;  // the step of the last after_update
-  // The weight image of the last histogram epoch and the step it shows (finish() reuses it).
-  std::optional<monitor::WeightImage> image;
-  Index image_step = -1;
+  const std::string steps_path = run_dir + "/steps.jsonl", histograms_path = run_dir + "/histograms.jsonl";
+  auto mode = std::ios::out | std::ios::trunc;
+  if (resume_step >= 0) {
+    keep_lines_up_to(steps_path, resume_step);
+    keep_lines_up_to(histograms_path, resume_step);
+    mode = std::ios::out | std::ios::app;
+  }
+  steps_file.open(steps_path, mode);
+  GRADNET_CHECK(steps_file.good(), runtime, "{}: cannot write steps.jsonl", run_dir);
+  histograms_file.open(histograms_path, mode);
+  GRADNET_CHECK(histograms_file.good(), runtime, "{}: cannot write histograms.jsonl", run_dir);
+  if (mc.tensorboard) events = std::make_unique<tfevents::EventWriter>(run_dir + "/tensorboard");
+  since = Clock::now();
+}
 
-  Impl(const Config& config, Net<float>& n, std::string dir, Index resume_step)
-      : mc(config.monitor), net(n), run_dir(std::move(dir)) {
-    histogram_epochs = mc.histogram_epochs;
-    if (histogram_epochs.empty()) histogram_epochs = {1, config.train.epochs};
-    for (Param<float>* p : net.params()) {
-      ParamWatch w;
-      w.param = p;
-      w.before.resize(static_cast<std::size_t>(p->value.size()));
-      w.warn = p->value.shape().size() >= 2 && !p->frozen && p->lr_mult > 0;
-      w.ratio_tag = "update_ratio/" + p->name;
-      w.weight_tag = "weight_norm/" + p->name;
-      w.grad_tag = "grad_norm/" + p->name;
-      w.json_key = Json(p->name).dump();
-      params.push_back(std::move(w));
+void TrainingMonitor::Impl::find_image_param() {
+  for (Index i = 0; i < net.num_layers(); ++i) {
+    auto ps = net.layer(i).params();
+    if (ps.empty()) continue;
+    const Param<float>& w = ps[0];
+    const Shape& s = w.value.shape();
+    if (w.name.find("weight") == std::string::npos || s.size() < 2) return;
+    int index = 0;
+    for (std::size_t k = 0; k < params.size(); ++k)
+      if (params[k].param == &ps[0]) index = static_cast<int>(k);
+    if (s.size() == 2) {  // linear: (out, in), each row over the layer's input
+      image_tile = i == 0 ? net.input_shape() : net.layer_output_shape(i - 1);
+      if (numel(image_tile) != s[1]) return;
+    } else {  // convolution: (out, C, kh, kw)
+      image_tile = Shape(s.begin() + 1, s.end());
     }
-    for (Index i = 0; i < net.num_layers(); ++i) {
-      LayerWatch l;
-      l.name = fmt::format("layers.{}", i);
-      l.type = std::string(net.layer(i).type());
-      l.mean_tag = "activation_mean/" + l.name;
-      l.std_tag = "activation_std/" + l.name;
-      l.saturated_tag = "saturated/" + l.name;
-      l.dead_tag = "dead/" + l.name;
-      layers.push_back(std::move(l));
-    }
-    find_image_param();
-
-    const std::string steps_path = run_dir + "/steps.jsonl", histograms_path = run_dir + "/histograms.jsonl";
-    auto mode = std::ios::out | std::ios::trunc;
-    if (resume_step >= 0) {
-      keep_lines_up_to(steps_path, resume_step);
-      keep_lines_up_to(histograms_path, resume_step);
-      mode = std::ios::out | std::ios::app;
-    }
-    steps_file.open(steps_path, mode);
-    GRADNET_CHECK(steps_file.good(), runtime, "{}: cannot write steps.jsonl", run_dir);
-    histograms_file.open(histograms_path, mode);
-    GRADNET_CHECK(histograms_file.good(), runtime, "{}: cannot write histograms.jsonl", run_dir);
-    if (mc.tensorboard) events = std::make_unique<tfevents::EventWriter>(run_dir + "/tensorboard");
-    since = Clock::now();
+    image_param = index;
+    return;
   }
+}
 
-  void find_image_param() {
-    for (Index i = 0; i < net.num_layers(); ++i) {
-      auto ps = net.layer(i).params();
-      if (ps.empty()) continue;
-      const Param<float>& w = ps[0];
-      const Shape& s = w.value.shape();
-      if (w.name.find("weight") == std::string::npos || s.size() < 2) return;
-      int index = 0;
-      for (std::size_t k = 0; k < params.size(); ++k)
-        if (params[k].param == &ps[0]) index = static_cast<int>(k);
-      if (s.size() == 2) {  // linear: (out, in), each row over the layer's input
-        image_tile = i == 0 ? net.input_shape() : net.layer_output_shape(i - 1);
-        if (numel(image_tile) != s[1]) return;
-      } else {  // convolution: (out, C, kh, kw)
-        image_tile = Shape(s.begin() + 1, s.end());
-      }
-      image_param = index;
-      return;
-    }
+void TrainingMonitor::Impl::decide(Index step) {
+  if (step == decided_step) return;
+  decided_step = step;
+  const bool last = step == last_step;
+  ratio_step = step % mc.every_steps == 0 || (last && ratio_samples == 0);
+  activation_step = step % mc.activation_every_steps == 0 || (last && activation_samples == 0);
+  histogram_step = histogram_epoch && last;
+}
+
+void TrainingMonitor::Impl::add_histogram(Index step, const std::string& name, const char* kind, const float* x, Index n) {
+  const monitor::HistogramData h = monitor::histogram(x, n, mc.histogram_bins);
+  Json j;
+  j["epoch"] = epoch;
+  j["step"] = step;
+  j["name"] = name;
+  j["kind"] = kind;
+  j["min"] = h.min;
+  j["max"] = h.max;
+  j["counts"] = h.counts;
+  histograms_file << j.dump() << '\n';
+  if (!events || h.finite == 0) return;
+  tfevents::Histogram t{h.min, h.max, static_cast<double>(h.finite), h.sum, h.sum_squares, {}, {}};
+  const double width = (h.max - h.min) / static_cast<double>(h.counts.size());
+  for (std::size_t b = 0; b < h.counts.size(); ++b) {
+    t.bucket_limit.push_back(b + 1 == h.counts.size() ? h.max : h.min + width * static_cast<double>(b + 1));
+    t.bucket.push_back(static_cast<double>(h.counts[b]));
   }
+  events->add_histogram(fmt::format("{}s/{}", kind, name), t);  // weights/..., grads/..., activations/...
+}
 
-  void decide(Index step) {
-    if (step == decided_step) return;
-    decided_step = step;
-    const bool last = step == last_step;
-    ratio_step = step % mc.every_steps == 0 || (last && ratio_samples == 0);
-    activation_step = step % mc.activation_every_steps == 0 || (last && activation_samples == 0);
-    histogram_step = histogram_epoch && last;
-  }
+std::optional<monitor::WeightImage> TrainingMonitor::Impl::first_layer_image() const {
+  if (image_param < 0) return std::nullopt;
+  const Param<float>& w = *params[static_cast<std::size_t>(image_param)].param;
+  return monitor::weight_grid(w.value.data(), w.value.dim(0), image_tile);
+}
 
-  void add_histogram(Index step, const std::string& name, const char* kind, const float* x, Index n) {
-    const monitor::HistogramData h = monitor::histogram(x, n, mc.histogram_bins);
-    Json j;
-    j["epoch"] = epoch;
-    j["step"] = step;
-    j["name"] = name;
-    j["kind"] = kind;
-    j["min"] = h.min;
-    j["max"] = h.max;
-    j["counts"] = h.counts;
-    histograms_file << j.dump() << '\n';
-    if (!events || h.finite == 0) return;
-    tfevents::Histogram t{h.min, h.max, static_cast<double>(h.finite), h.sum, h.sum_squares, {}, {}};
-    const double width = (h.max - h.min) / static_cast<double>(h.counts.size());
-    for (std::size_t b = 0; b < h.counts.size(); ++b) {
-      t.bucket_limit.push_back(b + 1 == h.counts.size() ? h.max : h.min + width * static_cast<double>(b + 1));
-      t.bucket.push_back(static_cast<double>(h.counts[b]));
-    }
-    events->add_histogram(fmt::format("{}s/{}", kind, name), t);  // weights/..., grads/..., activations/...
-  }
-
-  std::optional<monitor::WeightImage> first_layer_image() const {
-    if (image_param < 0) return std::nullopt;
-    const Param<float>& w = *params[static_cast<std::size_t>(image_param)].param;
-    return monitor::weight_grid(w.value.data(), w.value.dim(0), image_tile);
-  }
-
-  void after_forward(Index step) {
-    if (step == forward_done) return;
-    forward_done = step;
-    decide(step);
-    if (activation_step) {
-      ++activation_samples;
-      for (std::size_t i = 0; i < layers.size(); ++i) {
-        LayerWatch& l = layers[i];
-        const monitor::ActivationStats s = monitor::activation_stats(net.activation(static_cast<Index>(i)), l.type);
-        l.mean.add(s.mean);
-        l.std.add(s.std);
-        l.saturated.add(s.saturated);
-        l.dead.add(s.dead);
-        l.dead_units.add(s.dead_units);
-        if (events) {
-          events->add_scalar(l.mean_tag, s.mean);
-          events->add_scalar(l.std_tag, s.std);
-          if (std::isfinite(s.saturated)) events->add_scalar(l.saturated_tag, s.saturated);
-          if (std::isfinite(s.dead)) events->add_scalar(l.dead_tag, s.dead);
-        }
-      }
-    }
-    if (histogram_step)
-      for (std::size_t i = 0; i < layers.size(); ++i) {
-        const ConstView<float> y = net.activation(static_cast<Index>(i));
-        add_histogram(step, layers[i].name, "activation", y.data, y.size());
-      }
-  }
-
-  void after_backward(Index step) {
-    if (step == backward_done) return;
-    backward_done = step;
-    decide(step);
-    if (ratio_step) {
-      for (ParamWatch& w : params) w.grad_norm = monitor::l2_norm(w.param->grad.data(), w.param->grad.size());
-      grad_step = step;
-    }
-    if (histogram_step)
-      for (ParamWatch& w : params) add_histogram(step, w.param->name, "grad", w.param->grad.data(), w.param->grad.size());
-  }
-
-  void before_update(Index step) {
-    decide(step);
-    if (!ratio_step || snapshot_step == step) return;
-    for (ParamWatch& w : params)
-      w.weight_norm = monitor::copy_and_norm(w.param->value.data(), w.before.data(), w.param->value.size());
-    snapshot_step = step;
-  }
-
-  void after_update(Index step, double lr, double loss, Index examples) {
-    if (step == update_done) return;
-    update_done = step;
-    decide(step);
-    examples_since += examples;
-    last_update = step;
-    if (ratio_step) {
-      ++ratio_samples;
-      const auto now = Clock::now();
-      const double seconds = std::chrono::duration<double>(now - since).count();
-      const double rate = seconds > 0 ? static_cast<double>(examples_since) / seconds : kNaN;
-      examples_since = 0;
-      since = now;
-      // {"step", "epoch", "loss", "lr", "examples_per_second", "update_ratio": {...}, "grad_norm": {...}}
-      line.clear();
-      fmt::format_to(std::back_inserter(line), "{{\"step\":{},\"epoch\":{},\"loss\":{},\"lr\":{},\"examples_per_second\":{}", step,
-                     epoch, json_number(loss), json_number(lr), json_number(rate));
-      for (ParamWatch& w : params) {
-        w.ratio = snapshot_step == step && w.weight_norm > 0
-                      ? monitor::diff_norm(w.before.data(), w.param->value.data(), w.param->value.size()) / w.weight_norm
-                      : kNaN;
-        if (grad_step != step) w.grad_norm = kNaN;
-        if (snapshot_step != step) w.weight_norm = kNaN;
-        w.epoch_ratio.add(w.ratio);
-        if (w.ratio > w.max_ratio) w.max_ratio = w.ratio, w.max_ratio_step = step;
-        w.epoch_weight_norm.add(w.weight_norm);
-        w.epoch_grad_norm.add(w.grad_norm);
-        if (events) {
-          if (std::isfinite(w.ratio)) events->add_scalar(w.ratio_tag, w.ratio);
-          if (std::isfinite(w.weight_norm)) events->add_scalar(w.weight_tag, w.weight_norm);
-          if (std::isfinite(w.grad_norm)) events->add_scalar(w.grad_tag, w.grad_norm);
-        }
-      }
-      for (int part = 0; part < 2; ++part) {
-        line += part == 0 ? ",\"update_ratio\":{" : ",\"grad_norm\":{";
-        for (std::size_t k = 0; k < params.size(); ++k)
-          fmt::format_to(std::back_inserter(line), "{}{}:{}", k ? "," : "", params[k].json_key,
-                         json_number(part == 0 ? params[k].ratio : params[k].grad_norm));
-        line += '}';
-      }
-      line += "}\n";
-      steps_file << line;
+void TrainingMonitor::Impl::after_forward(Index step) {
+  if (step == forward_done) return;
+  forward_done = step;
+  decide(step);
+  if (activation_step) {
+    ++activation_samples;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      LayerWatch& l = layers[i];
+      const monitor::ActivationStats s = monitor::activation_stats(net.activation(static_cast<Index>(i)), l.type);
+      l.mean.add(s.mean);
+      l.std.add(s.std);
+      l.saturated.add(s.saturated);
+      l.dead.add(s.dead);
+      l.dead_units.add(s.dead_units);
       if (events) {
-        events->add_scalar("lr", lr);
-        events->add_scalar("train/batch_loss", loss);
-        if (std::isfinite(rate)) events->add_scalar("examples_per_second/step", rate);
+        events->add_scalar(l.mean_tag, s.mean);
+        events->add_scalar(l.std_tag, s.std);
+        if (std::isfinite(s.saturated)) events->add_scalar(l.saturated_tag, s.saturated);
+        if (std::isfinite(s.dead)) events->add_scalar(l.dead_tag, s.dead);
       }
     }
-    if (events && events->pending()) events->write_event(step);
   }
+  if (histogram_step)
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const ConstView<float> y = net.activation(static_cast<Index>(i));
+      add_histogram(step, layers[i].name, "activation", y.data, y.size());
+    }
+}
 
-  void begin_epoch(std::int64_t e, Index steps_done, Index steps_in_epoch) {
-    epoch = e;
-    last_step = steps_done + steps_in_epoch;
-    histogram_epoch = std::find(histogram_epochs.begin(), histogram_epochs.end(), e) != histogram_epochs.end();
-    ratio_samples = activation_samples = 0;
-    decided_step = -1;
+void TrainingMonitor::Impl::after_backward(Index step) {
+  if (step == backward_done) return;
+  backward_done = step;
+  decide(step);
+  if (ratio_step) {
+    for (ParamWatch& w : params) w.grad_norm = monitor::l2_norm(w.param->grad.data(), w.param->grad.size());
+    grad_step = step;
+  }
+  if (histogram_step)
+    for (ParamWatch& w : params) add_histogram(step, w.param->name, "grad", w.param->grad.data(), w.param->grad.size());
+}
+
+void TrainingMonitor::Impl::before_update(Index step) {
+  decide(step);
+  if (!ratio_step || snapshot_step == step) return;
+  for (ParamWatch& w : params)
+    w.weight_norm = monitor::copy_and_norm(w.param->value.data(), w.before.data(), w.param->value.size());
+  snapshot_step = step;
+}
+
+void TrainingMonitor::Impl::after_update(Index step, double lr, double loss, Index examples) {
+  if (step == update_done) return;
+  update_done = step;
+  decide(step);
+  examples_since += examples;
+  last_update = step;
+  if (ratio_step) {
+    ++ratio_samples;
+    const auto now = Clock::now();
+    const double seconds = std::chrono::duration<double>(now - since).count();
+    const double rate = seconds > 0 ? static_cast<double>(examples_since) / seconds : kNaN;
     examples_since = 0;
-    since = Clock::now();
+    since = now;
+    // {"step", "epoch", "loss", "lr", "examples_per_second", "update_ratio": {...}, "grad_norm": {...}}
+    line.clear();
+    fmt::format_to(std::back_inserter(line), "{{\"step\":{},\"epoch\":{},\"loss\":{},\"lr\":{},\"examples_per_second\":{}", step,
+                   epoch, json_number(loss), json_number(lr), json_number(rate));
     for (ParamWatch& w : params) {
-      w.epoch_ratio = w.epoch_weight_norm = w.epoch_grad_norm = {};
-      w.max_ratio = 0;
-      w.max_ratio_step = 0;
-    }
-    for (LayerWatch& l : layers) l.mean = l.std = l.saturated = l.dead = l.dead_units = {};
-  }
-
-  Json layers_json(bool initial) {
-    Json out = Json::object();
-    for (ParamWatch& w : params) {
-      Json j;
-      if (initial) {  // epoch 0: the initial weights, nothing sampled yet
-        j["update_ratio"] = nullptr;
-        j["weight_norm"] = monitor::l2_norm(w.param->value.data(), w.param->value.size());
-        j["grad_norm"] = nullptr;
-      } else {
-        j["update_ratio"] = number_or_null(w.epoch_ratio.value());
-        j["weight_norm"] = number_or_null(w.epoch_weight_norm.value());
-        j["grad_norm"] = number_or_null(w.epoch_grad_norm.value());
+      w.ratio = snapshot_step == step && w.weight_norm > 0
+                    ? monitor::diff_norm(w.before.data(), w.param->value.data(), w.param->value.size()) / w.weight_norm
+                    : kNaN;
+      if (grad_step != step) w.grad_norm = kNaN;
+      if (snapshot_step != step) w.weight_norm = kNaN;
+      w.epoch_ratio.add(w.ratio);
+      if (w.ratio > w.max_ratio) w.max_ratio = w.ratio, w.max_ratio_step = step;
+      w.epoch_weight_norm.add(w.weight_norm);
+      w.epoch_grad_norm.add(w.grad_norm);
+      if (events) {
+        if (std::isfinite(w.ratio)) events->add_scalar(w.ratio_tag, w.ratio);
+        if (std::isfinite(w.weight_norm)) events->add_scalar(w.weight_tag, w.weight_norm);
+        if (std::isfinite(w.grad_norm)) events->add_scalar(w.grad_tag, w.grad_norm);
       }
-      out[w.param->name] = std::move(j);
     }
-    return out;
-  }
-
-  Json activations_json() {
-    Json out = Json::object();
-    for (LayerWatch& l : layers) {
-      if (l.std.n == 0 && l.mean.n == 0) continue;
-      Json j;
-      j["type"] = l.type;
-      j["mean"] = number_or_null(l.mean.value());
-      j["std"] = number_or_null(l.std.value());
-      j["saturated"] = number_or_null(l.saturated.value());
-      j["dead"] = number_or_null(l.dead.value());
-      if (l.type == "relu") j["dead_units"] = number_or_null(l.dead_units.value());
-      out[l.name] = std::move(j);
+    for (int part = 0; part < 2; ++part) {
+      line += part == 0 ? ",\"update_ratio\":{" : ",\"grad_norm\":{";
+      for (std::size_t k = 0; k < params.size(); ++k)
+        fmt::format_to(std::back_inserter(line), "{}{}:{}", k ? "," : "", params[k].json_key,
+                       json_number(part == 0 ? params[k].ratio : params[k].grad_norm));
+      line += '}';
     }
-    return out;
-  }
-
-  void collect_warnings() {
-    std::vector<std::string> units;  // saturated or dead units: they also explain vanishing updates
-    for (const LayerWatch& l : layers) {
-      const double s = l.saturated.value(), d = l.dead_units.value();
-      if (std::isfinite(s) && s > mc.saturation_warn)
-        units.push_back(fmt::format("{} ({}): {:.0f}% of outputs saturated (gradients vanish there); lower the lr "
-                                    "or use a smaller init?",
-                                    l.name, l.type, 100 * s));
-      if (std::isfinite(d) && d > mc.saturation_warn)
-        units.push_back(fmt::format("{} ({}): {:.0f}% of units output 0 for a whole batch (dead ReLUs); lower the "
-                                    "lr or check the init?",
-                                    l.name, l.type, 100 * d));
-    }
-    for (const ParamWatch& w : params) {
-      const double r = w.epoch_ratio.value();
-      if (!w.warn || !std::isfinite(r)) continue;
-      // One explosive step does lasting harm (saturated or dead units), one tiny step none: above is
-      // judged by the epoch's largest sample, below by the epoch's mean.
-      if (w.max_ratio > mc.ratio_high)
-        warnings.push_back(fmt::format("{}: update/param ratio {:.1e} (step {}) is far above ~1e-3; lower the lr?",
-                                       w.param->name, w.max_ratio, w.max_ratio_step));
-      else if (r < mc.ratio_low)
-        warnings.push_back(fmt::format("{}: update/param ratio {:.1e} (epoch mean) is far below ~1e-3; {}", w.param->name,
-                                       r, units.empty() ? "raise the lr?"
-                                                        : "saturated or dead units stop the gradient (below): a "
-                                                          "larger lr will not help"));
-    }
-    warnings.insert(warnings.end(), units.begin(), units.end());
-  }
-
-  MonitorEpochReport end_epoch(const EpochRecord& r) {
-    if (r.epoch == 0) {
-      epoch = 0;
-      histogram_epoch = std::find(histogram_epochs.begin(), histogram_epochs.end(), 0) != histogram_epochs.end();
-    }
-    warnings.clear();
-    Json j = Json::object();
-    j["layers"] = layers_json(r.epoch == 0);
-    if (r.epoch > 0) {
-      Json a = activations_json();
-      if (!a.empty()) j["activations"] = std::move(a);
-      collect_warnings();
-      if (!warnings.empty()) j["warnings"] = warnings;
-    }
-    if (histogram_epoch)
-      for (ParamWatch& w : params) add_histogram(r.step, w.param->name, "weight", w.param->value.data(), w.param->value.size());
+    line += "}\n";
+    steps_file << line;
     if (events) {
-      events->add_scalar("train/loss", r.train_loss);
-      events->add_scalar("train/acc", r.train_acc);
-      if (std::isfinite(r.val_loss)) events->add_scalar("val/loss", r.val_loss);
-      if (std::isfinite(r.val_acc)) events->add_scalar("val/acc", r.val_acc);
-      if (r.epoch == 0) events->add_scalar("lr", r.lr);
-      if (r.epoch > 0 && std::isfinite(r.examples_per_second) && r.examples_per_second > 0)
-        events->add_scalar("examples_per_second", r.examples_per_second);
-      if (histogram_epoch) {
-        image = first_layer_image();
-        image_step = last_update;
-        if (image) events->add_image("first_layer/weights", {image->height, image->width, 3, image->png});
-      }
-      events->write_event(r.step);
-      events->flush();
+      events->add_scalar("lr", lr);
+      events->add_scalar("train/batch_loss", loss);
+      if (std::isfinite(rate)) events->add_scalar("examples_per_second/step", rate);
     }
-    steps_file.flush();
-    histograms_file.flush();
-    GRADNET_CHECK(steps_file.good() && histograms_file.good(), runtime, "{}: writing steps.jsonl or histograms.jsonl failed",
-                  run_dir);
-    return {j.dump(), warnings};
   }
+  if (events && events->pending()) events->write_event(step);
+}
 
-  void finish() {
-    if (image_step != last_update || !image) image = first_layer_image();  // weights changed since
-    if (image) write_file_atomic(run_dir + "/first_layer.png", image->png);
-    steps_file.close();
-    histograms_file.close();
-    if (events) events->flush();
-    events.reset();
+void TrainingMonitor::Impl::begin_epoch(std::int64_t e, Index steps_done, Index steps_in_epoch) {
+  epoch = e;
+  last_step = steps_done + steps_in_epoch;
+  histogram_epoch = std::find(histogram_epochs.begin(), histogram_epochs.end(), e) != histogram_epochs.end();
+  ratio_samples = activation_samples = 0;
+  decided_step = -1;
+  examples_since = 0;
+  since = Clock::now();
+  for (ParamWatch& w : params) {
+    w.epoch_ratio = w.epoch_weight_norm = w.epoch_grad_norm = {};
+    w.max_ratio = 0;
+    w.max_ratio_step = 0;
   }
-};
+  for (LayerWatch& l : layers) l.mean = l.std = l.saturated = l.dead = l.dead_units = {};
+}
 
 TrainingMonitor::TrainingMonitor(const Config& config, Net<float>& net, const std::string& run_dir, Index resume_step) {
   if (config.monitor.enabled) impl_ = std::make_unique<Impl>(config, net, run_dir, resume_step);

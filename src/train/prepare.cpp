@@ -18,7 +18,7 @@ void check_input_shape(const Config& c, const Splits& s) {
   const Shape given = normalized_shape(c.data.normalize, c.data.pca_components, s.train.shape);
   GRADNET_CHECK(numel(given) == want, shape, "model.input = {} takes {} features per example, but {} gives {} (shape {}{})",
                 shape_str(c.model.input), want, s.train.source, numel(given), shape_str(given),
-                given == s.train.shape ? "" : fmt::format(" after data.normalize = '{}'", c.data.normalize));
+                given == s.train.shape ? "" : fmt::format(" after data.normalize = '{}'", name_of(c.data.normalize)));
   // Same count, other order ([28, 28, 1] for [1, 28, 28]): conv layers would read it scrambled.
   GRADNET_CHECK(c.model.input.size() != 3 || given.size() != 3 || c.model.input == given, shape,
                 "model.input = {} is not the image shape {} of {}: image layers read [C, H, W] (channels first)",
@@ -32,7 +32,7 @@ DataConfig absolute_paths(DataConfig d, const std::string& config_dir) {
   auto absolute = [&](std::string& p) {
     if (!p.empty()) p = fs::absolute(fs::path(config_dir) / p).lexically_normal().string();
   };
-  if (d.dataset == "csv") {
+  if (d.dataset == DatasetKind::csv) {
     absolute(d.path);
     absolute(d.test_path);
   } else {

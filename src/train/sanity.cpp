@@ -17,6 +17,7 @@
 #include "gradnet/threads.h"
 #include "gradnet/train/evaluate.h"
 #include "gradnet/train/prepare.h"
+#include "gradnet/train/step.h"
 
 namespace gradnet {
 
@@ -87,7 +88,7 @@ SanityCheck check_initial_loss(Net<float>& net, const Dataset& subset, const Eva
   check.id = "initial_loss";
   check.title = "initial loss ≈ ln(classes)";
   const double k = static_cast<double>(classes);
-  if (c.model.loss != "softmax_cross_entropy") {
+  if (c.model.loss != LossType::softmax_cross_entropy) {
     const double expected = 1.0 / k, y2 = mean_output_square(net, subset);
     check.title = "initial loss (mse: reported, not judged)";
     check.status = SanityStatus::not_applicable;
@@ -170,35 +171,23 @@ FitAttempt fit_tiny(const Config& c, const Dataset& tiny, Index classes, double 
   a.lr = lr;
   const Index n = tiny.size(), features = tiny.features();
   std::unique_ptr<Net<float>> net = fresh_net(c, classes, n);
-  OptimizerConfig oc = c.optimizer;
-  oc.lr = lr;
-  oc.weight_decay = 0;
+  OptimizerOptions oc = c.optimizer.options;
+  oc.update.weight_decay = 0;
   std::unique_ptr<Optimizer<float>> optimizer = make_optimizer(oc, net->params());
   const ConstView<float> x(tiny.x.data(), n, features);
   const std::int32_t* y = tiny.y.data();
-  Rng dropout_rng = Rng::stream(c.train.seed, "dropout");
-  auto closure = [&] {
-    Rng step_rng = dropout_rng;
-    net->zero_grad();
-    net->forward(x, StepContext{Mode::train, &step_rng});
-    const double loss = net->loss(y);
-    net->backward(y);
-    return loss;
-  };
+  TrainStep train_step(*net, *optimizer, Rng::stream(c.train.seed, "dropout"));
+  struct FiniteLoss final : StepObserver {  // a non-finite loss ends the attempt before its update
+    bool after_loss(double loss) override { return std::isfinite(loss); }
+  } finite;
   for (Index step = 1; step <= o.overfit_steps; ++step) {
-    if (optimizer->needs_closure()) {
-      optimizer->step_closure(lr, closure);
-    } else {
-      const double loss = closure();
-      if (!std::isfinite(loss)) {
-        a.diverged = true;
-        a.loss = loss;
-        a.steps = step - 1;
-        return a;
-      }
-      optimizer->step(lr);
+    const StepResult r = train_step.run(x, y, lr, finite);
+    if (!r.updated) {
+      a.diverged = true;
+      a.loss = r.loss;
+      a.steps = step - 1;
+      return a;
     }
-    dropout_rng = Rng(dropout_rng.next_u64());
     a.steps = step;
     if (step % 10 != 0 && step != o.overfit_steps) continue;
     const EvalResult e = evaluate(*net, tiny, n);
@@ -235,7 +224,7 @@ SanityCheck check_overfit(const Config& c, const Dataset& train, Index classes, 
     tried += fmt::format("{}lr {:g}: {:.0f}% after {} steps (loss {:.4g}{})", tried.empty() ? "" : "; ", a.lr,
                          100 * a.accuracy, a.steps, a.loss, a.diverged ? ", diverged" : "");
   check.detail = fmt::format("{} full-batch {} updates at most per lr, weight decay off, accuracy in eval mode: {}",
-                             o.overfit_steps, c.optimizer.type, tried);
+                             o.overfit_steps, c.optimizer.type(), tried);
   if (fitted && attempts.size() == 1)
     check.meaning = "The net, its gradients and the optimizer can drive the training loss of a tiny subset "
                     "toward 0: the model can learn.";
@@ -352,7 +341,7 @@ SanityReport run_sanity(const Config& given, const SanityOptions& o) {
   const PreparedData data = prepare_data(given, o.config_dir);
   const Config& c = data.config;
   const Dataset& train = data.splits.train;
-  report.loss = c.model.loss;
+  report.loss = std::string(name_of(c.model.loss));
   report.classes = data.classes;
   report.train_examples = train.size();
 

@@ -11,6 +11,7 @@
 #include "gradnet/layer_registry.h"
 #include "gradnet/net.h"
 #include "gradnet/optim/optimizer.h"
+#include "gradnet/train/step.h"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -40,10 +41,8 @@ TEST(NoAllocation, TrainingStepsOfTheSeedMlpAllocateNothing) {
   Net<float> net(m, 10, 128);
   Rng rng(1);
   net.init(rng);
-  OptimizerConfig oc;
-  oc.type = "sgd";
-  oc.lr = 0.1;
-  oc.momentum = 0.9;
+  OptimizerOptions oc = OptimizerOptions::of(OptimizerType::sgd);
+  oc.sgd().momentum = 0.9;
   auto opt = make_optimizer(oc, net.params());
 
   Dataset d;
@@ -54,18 +53,14 @@ TEST(NoAllocation, TrainingStepsOfTheSeedMlpAllocateNothing) {
   d.classes = 10;
   Batcher batcher(d, 128, true, Rng(2));
   batcher.start_epoch();
-  StepContext ctx{Mode::train, &rng};
+  TrainStep train_step(net, *opt, Rng(3));  // the step train, lr-find and sanity run
   auto step = [&] {
     Batch b;
     if (!batcher.next(b)) {
       batcher.start_epoch();
       batcher.next(b);
     }
-    net.zero_grad();
-    net.forward(b.x, ctx);
-    net.loss(b.y);
-    net.backward(b.y);
-    opt->step(0.1);
+    train_step.run(b.x, b.y, 0.1);
   };
   step();  // the first step may set lazy state up
   const long before = g_allocations.load();

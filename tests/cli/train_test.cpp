@@ -1,4 +1,5 @@
 // End to end: the gradnet binary on real MNIST (a subset where speed matters).
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -102,6 +103,24 @@ TEST(CliTrain, IrisCsvExampleTrains) {
                              "--set", "data.path=" + small + "/iris.csv"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GE(last_json_line(r.out)["test_accuracy"].get<double>(), 0.85);
+}
+
+// A batch-size schedule changes the steps per epoch (1800 examples: 29 steps at batch 64, then 15
+// at 128); a step-unit cosine with t_max = 0 must span all 44, so the last update's lr is
+// lr·(1 + cos(π·43/44))/2 (it used 2 × 29 = 58 steps).
+TEST(CliTrain, StepScheduleSpansTheBatchSizeSchedule) {
+  TempDir tmp;
+  write_file(tmp / "c.toml", tiny_mnist_config(mnist_dir(), "batch_size_milestones = [1]\nbatch_sizes = [128]\n"
+                                                            "[schedule]\npolicy = \"cosine\"\nunit = \"step\"\n"));
+  const std::string run = tmp / "run";
+  CliResult r = run_gradnet({"train", tmp / "c.toml", "--out", run, "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = lines_of(run + "/metrics.jsonl");
+  ASSERT_EQ(lines.size(), 3u);
+  auto last = nlohmann::json::parse(lines.back());
+  EXPECT_EQ(last["step"], 44);
+  const double pi = 3.14159265358979323846;
+  EXPECT_NEAR(last["lr"].get<double>(), 0.1 * (1.0 + std::cos(pi * 43.0 / 44.0)) / 2.0, 1e-12);
 }
 
 TEST(CliHelp, EveryCommandHasHelp) {

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "gradnet/error.h"
 #include "test_support.h"
 
@@ -40,16 +42,16 @@ TEST(Config, DefaultsAreFilled) {
   const Config d;
   EXPECT_EQ(c.source, "mini.toml");
   EXPECT_EQ(c.name, d.name);
-  EXPECT_EQ(c.data.dataset, "mnist");
+  EXPECT_EQ(name_of(c.data.dataset), "mnist");
   EXPECT_EQ(c.data.validation, 5000);
-  EXPECT_EQ(c.data.normalize, "standardize");
+  EXPECT_EQ(name_of(c.data.normalize), "standardize");
   EXPECT_EQ(c.data.label_column, -1);
   EXPECT_EQ(c.model.input, (Shape{4}));
-  EXPECT_EQ(c.model.loss, "softmax_cross_entropy");
-  EXPECT_EQ(c.optimizer.type, "sgd");
+  EXPECT_EQ(name_of(c.model.loss), "softmax_cross_entropy");
+  EXPECT_EQ(name_of(c.optimizer.type()), "sgd");
   EXPECT_EQ(c.optimizer.lr, d.optimizer.lr);
-  EXPECT_FALSE(c.optimizer.nesterov);
-  EXPECT_EQ(c.schedule.policy, "fixed");
+  EXPECT_FALSE(c.optimizer.options.sgd().nesterov);
+  EXPECT_EQ(name_of(c.schedule.policy), "fixed");
   EXPECT_EQ(c.train.epochs, 10);
   EXPECT_EQ(c.train.batch_size, 128);
   EXPECT_EQ(c.train.seed, 1u);
@@ -173,7 +175,7 @@ TEST(Config, RulesAcrossKeys) {
   EXPECT_HAS(config_error(with("optimizer", "nesterov = true")), "optimizer.nesterov = true: needs momentum > 0 and dampening = 0");
   EXPECT_HAS(config_error(with("optimizer", "nesterov = true\nmomentum = 0.9\ndampening = 0.1")), "dampening = 0.1");
   const Config ok = parse_config(with("optimizer", "nesterov = true\nmomentum = 0.9"), "x.toml");
-  EXPECT_TRUE(ok.optimizer.nesterov);
+  EXPECT_TRUE(ok.optimizer.options.sgd().nesterov);
   EXPECT_HAS(config_error(with("schedule", "policy = \"multistep\"")), "needs schedule.milestones");
   EXPECT_HAS(config_error(with("data", "dataset = \"csv\"")), "data.dataset = \"csv\" needs data.path");
 }
@@ -247,6 +249,41 @@ TEST(Config, LoadConfig) {
   } catch (const Error& e) {
     EXPECT_HAS(e.what(), dir / "bad.toml");
   }
+}
+
+// Key order never changes a result: every ordering of the same keys, in the file and in --set,
+// reads to the same Config (type-dependent defaults are resolved after every key has been read).
+TEST(Config, KeyOrderNeverChangesAResult) {
+  const std::vector<std::vector<std::string>> key_sets = {
+      {"type = \"adadelta\"", "lr = 0.5", "eps = 1e-4", "weight_decay = 0.01"},
+      {"type = \"adamw\"", "weight_decay = 0", "betas = [0.8, 0.9]", "amsgrad = true"},
+      {"type = \"rmsprop\"", "momentum = 0.5", "centered = true", "eps = 1e-6"},
+      {"lr = 0.3", "type = \"lbfgs\"", "line_search = \"strong_wolfe\"", "history_size = 7"},
+  };
+  for (std::vector<std::string> keys : key_sets) {
+    std::sort(keys.begin(), keys.end());
+    std::string first;
+    OptimizerConfig first_optimizer;
+    do {
+      std::string body;
+      std::vector<std::string> sets;
+      for (const std::string& k : keys) {
+        body += k + "\n";
+        sets.push_back("optimizer." + k.substr(0, k.find(' ')) + "=" + k.substr(k.find('=') + 2));
+      }
+      for (const Config& c : {parse_config(with("optimizer", body), "a.toml"),
+                              parse_config(std::string(kMinimal), "a.toml", sets)}) {
+        const std::string text = to_toml(c);
+        if (first.empty()) first = text, first_optimizer = c.optimizer;
+        EXPECT_EQ(text, first) << body;
+        EXPECT_TRUE(c.optimizer == first_optimizer) << body;
+      }
+    } while (std::next_permutation(keys.begin(), keys.end()));
+  }
+  // The given values win over the type's defaults in every order.
+  const Config c = parse_config(kMinimal, "a.toml", {"optimizer.lr=0.5", "optimizer.type=adadelta"});
+  EXPECT_EQ(c.optimizer.lr, 0.5);
+  EXPECT_EQ(c.optimizer.options.adadelta().eps, 1e-6);  // the type's default where nothing was given
 }
 
 }  // namespace

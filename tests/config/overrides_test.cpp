@@ -41,14 +41,14 @@ TEST(Overrides, Scalars) {
   EXPECT_DOUBLE_EQ(c.optimizer.lr, 0.05);
   EXPECT_EQ(c.train.epochs, 3);  // [train] was not in the file
   EXPECT_EQ(c.name, "foo");
-  EXPECT_TRUE(c.optimizer.nesterov);
+  EXPECT_TRUE(c.optimizer.options.sgd().nesterov);
   EXPECT_EQ(c.data.dir, "/x");
   EXPECT_DOUBLE_EQ(c.data.validation, 0.1);
 }
 
 TEST(Overrides, BareAndQuotedStrings) {
-  EXPECT_EQ(with_sets({"data.dataset=fashion-mnist"}).data.dataset, "fashion-mnist");
-  EXPECT_EQ(with_sets({"data.dataset=\"fashion-mnist\""}).data.dataset, "fashion-mnist");
+  EXPECT_EQ(name_of(with_sets({"data.dataset=fashion-mnist"}).data.dataset), "fashion-mnist");
+  EXPECT_EQ(name_of(with_sets({"data.dataset=\"fashion-mnist\""}).data.dataset), "fashion-mnist");
   EXPECT_EQ(with_sets({"name=2024"}).name, "2024");  // a string key takes the text as written
   EXPECT_EQ(with_sets({"data.dir="}).data.dir, "");
   EXPECT_EQ(with_sets({"data.path=a=b.csv"}).data.path, "a=b.csv");  // split at the first '='

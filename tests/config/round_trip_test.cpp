@@ -28,8 +28,7 @@ void expect_same(const Config& a, const Config& b) {
     EXPECT_EQ(a.model.layers[i].attrs, b.model.layers[i].attrs) << "layer " << i;
   }
   EXPECT_EQ(a.optimizer.lr, b.optimizer.lr);
-  EXPECT_EQ(a.optimizer.momentum, b.optimizer.momentum);
-  EXPECT_EQ(a.optimizer.nesterov, b.optimizer.nesterov);
+  EXPECT_TRUE(a.optimizer == b.optimizer);  // type, options, lr scaling
   EXPECT_EQ(a.schedule.policy, b.schedule.policy);
   EXPECT_EQ(a.schedule.milestones, b.schedule.milestones);
   EXPECT_EQ(a.schedule.gamma, b.schedule.gamma);

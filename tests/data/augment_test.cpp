@@ -286,7 +286,7 @@ struct Standardized {
     train.x = Tensor<float>({4, C * H * W});
     train.x.vec() = pixels(4 * C * H * W, 77);
     train.y.assign(4, 0);
-    norm = fit_normalizer("standardize", train);
+    norm = fit_normalizer(NormalizeMethod::standardize, train);
     raw = pixels(C * H * W, 78);
     z = raw;
     norm.apply(z.data(), 1, C * H * W);

@@ -158,7 +158,7 @@ struct FakeCifar {
   }
   DataConfig config() const {
     DataConfig c;
-    c.dataset = "cifar10";
+    c.dataset = DatasetKind::cifar10;
     c.dir = dir.path().string();
     c.validation = 5;
     return c;

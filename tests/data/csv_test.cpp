@@ -1,5 +1,6 @@
 // CSV reader: the sklearn files shipped in shared/data/small (iris, wine, digits.gz), string
 // labels (letter-recognition), header rules, and every error naming file, line and column.
+#include "gradnet/config.h"
 #include "gradnet/data/csv.h"
 
 #include <gtest/gtest.h>
@@ -84,13 +85,16 @@ TEST(Csv, HeaderModes) {
   TempDir dir;
   write_file(dir / "named.csv", "a,b,label\n1,2,0\n3,4,1\n");
   EXPECT_EQ(load_csv(dir / "named.csv").size(), 2);
-  EXPECT_EQ(load_csv(dir / "named.csv", -1, "skip").size(), 2);
+  EXPECT_EQ(load_csv(dir / "named.csv", -1, CsvHeader::skip).size(), 2);
   write_file(dir / "plain.csv", "1,2,0\n3,4,1\n\n");  // a blank last line is fine
   EXPECT_EQ(load_csv(dir / "plain.csv").size(), 2);
-  EXPECT_EQ(load_csv(dir / "plain.csv", -1, "none").size(), 2);
-  EXPECT_EQ(load_csv(dir / "plain.csv", -1, "skip").size(), 1);
-  expect_error([&] { load_csv(dir / "named.csv", -1, "none"); }, ErrorKind::data, {"named.csv", "line 1, column 1", "'a'"});
-  expect_error([&] { load_csv(dir / "plain.csv", -1, "maybe"); }, ErrorKind::config, {"maybe"});
+  EXPECT_EQ(load_csv(dir / "plain.csv", -1, CsvHeader::none).size(), 2);
+  EXPECT_EQ(load_csv(dir / "plain.csv", -1, CsvHeader::skip).size(), 1);
+  expect_error([&] { load_csv(dir / "named.csv", -1, CsvHeader::none); }, ErrorKind::data, {"named.csv", "line 1, column 1", "'a'"});
+  // An unknown header mode is the config's to refuse (load_csv takes the enum).
+  expect_error([&] { parse_config("[data]\ndataset = \"csv\"\npath = \"plain.csv\"\nheader = \"maybe\"\n[model]\n"
+                                  "input = [2]\nlayers = [{ type = \"linear\", out = 2 }]\n", "c.toml"); },
+               ErrorKind::config, {"maybe", "data.header"});
   // Text labels with a header: the header's feature names give it away.
   write_file(dir / "species.csv", "x,y,species\n1,2,cat\n3,4,dog\n5,6,cat\n");
   const Dataset s = load_csv(dir / "species.csv");
@@ -112,10 +116,10 @@ TEST(Csv, LabelColumnAndWhitespace) {
 TEST(Csv, KnownClassNamesKeepNumbering) {
   TempDir dir;
   write_file(dir / "test.csv", "1,dog\n2,dog\n");
-  const Dataset d = load_csv(dir / "test.csv", -1, "auto", {"cat", "dog"});
+  const Dataset d = load_csv(dir / "test.csv", -1, CsvHeader::automatic, {"cat", "dog"});
   EXPECT_EQ(d.y, (std::vector<std::int32_t>{1, 1}));
   EXPECT_EQ(d.classes, 2);
-  expect_error([&] { load_csv(dir / "test.csv", -1, "auto", {"cat", "cow"}); }, ErrorKind::data,
+  expect_error([&] { load_csv(dir / "test.csv", -1, CsvHeader::automatic, {"cat", "cow"}); }, ErrorKind::data,
                {"test.csv", "line 1", "'dog'", "cat, cow"});
 }
 

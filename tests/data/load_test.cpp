@@ -1,6 +1,7 @@
 // load_splits / resolve_data_dir: MNIST's 55000/5000/10000, limits, validation as count or
 // fraction (always the last training rows), seeded CSV splits, custom IDX names, and the
 // "not found; looked in" message.
+#include "gradnet/config.h"
 #include "gradnet/data/load.h"
 
 #include <gtest/gtest.h>
@@ -26,14 +27,14 @@ std::string dataset_dir(const std::string& name) {
 
 DataConfig mnist_config() {
   DataConfig c;
-  c.dataset = "mnist";
+  c.dataset = DatasetKind::mnist;
   c.dir = dataset_dir("mnist");
   return c;
 }
 
 DataConfig iris_config() {
   DataConfig c;
-  c.dataset = "csv";
+  c.dataset = DatasetKind::csv;
   c.path = dataset_dir("small") + "/iris.csv";
   c.validation = 0.25;
   return c;
@@ -83,7 +84,7 @@ TEST(Load, LimitsThenValidationFraction) {
 
 TEST(Load, FashionMnistFoundBySearch) {
   DataConfig c;
-  c.dataset = "fashion-mnist";
+  c.dataset = DatasetKind::fashion_mnist;
   c.dir = dataset_dir("fashion-mnist");
   c.train_limit = 100;
   c.validation = 10;
@@ -116,7 +117,7 @@ TEST(Load, CsvRelativePathAndTestFile) {
   testing::write_file(dir / "cfg/train.csv", "x,label\n1,cat\n2,dog\n3,cat\n4,dog\n");
   testing::write_file(dir / "cfg/test.csv", "x,label\n5,dog\n");
   DataConfig c;
-  c.dataset = "csv";
+  c.dataset = DatasetKind::csv;
   c.path = "train.csv";
   c.test_path = "test.csv";
   c.validation = 1;
@@ -135,7 +136,7 @@ TEST(Load, CustomIdxNamesRaw) {
   testing::write_gzip(dir / "b-img.gz", testing::idx_images(5, 4, 4));
   testing::write_gzip(dir / "b-lab.gz", testing::idx_labels(std::vector<std::uint8_t>(5, 1)));
   DataConfig c;
-  c.dataset = "idx";
+  c.dataset = DatasetKind::idx;
   c.dir = dir.path().filename().string();  // relative to the "config dir", its parent
   c.train_images = "a-img";
   c.train_labels = "a-lab";
@@ -154,15 +155,15 @@ TEST(Load, ResolveDataDir) {
   TempDir dir;
   std::filesystem::create_directories(dir.path() / "mine" / "mnist");
   DataConfig c;
-  c.dataset = "mnist";
+  c.dataset = DatasetKind::mnist;
   ::setenv("GRADNET_DATA", (dir / "mine").c_str(), 1);
   EXPECT_EQ(resolve_data_dir(c, ""), dir / "mine/mnist");
-  c.dataset = "nosuchset";
+  c.dataset = DatasetKind::cifar10;  // not under mine/, nor in any other place looked at
   const std::string m = error_of([&] { resolve_data_dir(c, dir / "configs"); }, ErrorKind::data);
   ::unsetenv("GRADNET_DATA");
-  for (const std::string& part : {std::string("dataset 'nosuchset' not found; looked in: "), dir / "mine/nosuchset",
-                                  std::string("data/nosuchset"), dir / "data/nosuchset",
-                                  std::string("/usr/share/datasets/nosuchset"), std::string("run scripts/setup or set data.dir")})
+  for (const std::string& part : {std::string("dataset 'cifar10' not found; looked in: "), dir / "mine/cifar10",
+                                  std::string("data/cifar10"), dir / "data/cifar10",
+                                  std::string("/usr/share/datasets/cifar10"), std::string("run scripts/setup or set data.dir")})
     EXPECT_NE(m.find(part), std::string::npos) << "'" << part << "' not in: " << m;
   c.dir = "elsewhere";
   const std::string m2 = error_of([&] { resolve_data_dir(c, dir.path().string()); }, ErrorKind::data);
@@ -173,7 +174,7 @@ TEST(Load, EmptyTrainingSet) {
   TempDir dir;
   testing::write_file(dir / "x.csv", "1,0\n");
   DataConfig c;
-  c.dataset = "csv";
+  c.dataset = DatasetKind::csv;
   c.path = dir / "x.csv";
   c.test_fraction = 0.9;  // the only row goes to test
   c.validation = 0;
@@ -181,11 +182,13 @@ TEST(Load, EmptyTrainingSet) {
   EXPECT_NE(m.find("x.csv: no training examples"), std::string::npos) << m;
 }
 
-TEST(Load, UnknownDataset) {
-  DataConfig c;
-  c.dataset = "cifar7";
-  const std::string m = error_of([&] { load_splits(c, "", 1); }, ErrorKind::config);
+TEST(Load, UnknownDataset) {  // the word is the config's to refuse; load_splits takes the enum
+  const std::string m = error_of(
+      [&] { parse_config("[data]\ndataset = \"cifar7\"\n[model]\ninput = [4]\nlayers = [{ type = \"linear\", out = 2 }]\n",
+                         "c.toml"); },
+      ErrorKind::config);
   EXPECT_NE(m.find("cifar7"), std::string::npos);
+  EXPECT_NE(m.find("data.dataset"), std::string::npos);
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ void expect_identity(const std::vector<double>& c, Index f, double tol) {
 
 TEST(Whiten, PcaWhitenGivesIdentityCovariance) {
   Dataset d = correlated(4000, 1);
-  const Normalizer n = fit_normalizer("pca_whiten", d, 1e-9);
+  const Normalizer n = fit_normalizer(NormalizeMethod::pca_whiten, d, 1e-9);
   EXPECT_EQ(n.output_features(), kD);
   n.apply(d);
   EXPECT_EQ(d.shape, (Shape{kD}));
@@ -87,7 +87,7 @@ TEST(Whiten, PcaWhitenGivesIdentityCovariance) {
 TEST(Whiten, ZcaIsSymmetricAndWhitens) {
   Dataset d = correlated(4000, 2);
   const Dataset raw = d;
-  const Normalizer n = fit_normalizer("zca", d, 1e-9);
+  const Normalizer n = fit_normalizer(NormalizeMethod::zca, d, 1e-9);
   ASSERT_EQ(n.matrix.size(), static_cast<std::size_t>(kD * kD));
   for (Index i = 0; i < kD; ++i)
     for (Index j = 0; j < kD; ++j) EXPECT_EQ(n.matrix[i * kD + j], n.matrix[j * kD + i]);  // exactly
@@ -114,7 +114,7 @@ TEST(Whiten, PcaKeepsTheTopKVariance) {
   const std::vector<double> c = covariance(d);
   double total = 0;
   for (Index j = 0; j < kD; ++j) total += c[j * kD + j];
-  const Normalizer n = fit_normalizer("pca", d, 0.01, 3);
+  const Normalizer n = fit_normalizer(NormalizeMethod::pca, d, 0.01, 3);
   ASSERT_EQ(n.eigenvalues.size(), static_cast<std::size_t>(kD));
   double sum = 0;
   for (Index k = 0; k < kD; ++k) {
@@ -135,7 +135,7 @@ TEST(Whiten, PcaKeepsTheTopKVariance) {
 
 TEST(Whiten, FullPcaIsARotation) {
   Dataset d = correlated(500, 4);
-  const Normalizer n = fit_normalizer("pca", d);
+  const Normalizer n = fit_normalizer(NormalizeMethod::pca, d);
   std::vector<double> norms(500, 0.0);
   for (Index i = 0; i < 500; ++i)
     for (Index j = 0; j < kD; ++j) norms[i] += std::pow(d.x[i * kD + j] - n.mean[j], 2);
@@ -158,7 +158,7 @@ TEST(Whiten, FitUsesTheTrainingSplitOnly) {
   Dataset train = correlated(3000, 5);
   Dataset test = correlated(200, 6, 50.0);  // another mean
   const Dataset raw_test = test;
-  const Normalizer n = fit_normalizer("pca_whiten", train, 1e-5, 4);
+  const Normalizer n = fit_normalizer(NormalizeMethod::pca_whiten, train, 1e-5, 4);
   for (Index j = 0; j < kD; ++j) {
     double m = 0;
     for (Index i = 0; i < train.size(); ++i) m += train.x[i * kD + j];
@@ -188,8 +188,9 @@ TEST(Whiten, SaveLoadRoundTripIsBitIdentical) {
   const Dataset train = correlated(1000, 8);
   const Dataset test = correlated(100, 9, 3.0);
   testing::TempDir dir;
-  for (const char* method : {"pca", "pca_whiten", "zca", "standardize"}) {
-    const Normalizer n = fit_normalizer(method, train, 0.05, std::string(method) == "pca_whiten" ? 2 : 0);
+  for (NormalizeMethod method : {NormalizeMethod::pca, NormalizeMethod::pca_whiten, NormalizeMethod::zca,
+                                 NormalizeMethod::standardize}) {
+    const Normalizer n = fit_normalizer(method, train, 0.05, method == NormalizeMethod::pca_whiten ? 2 : 0);
     // The run directory's normalization.safetensors ...
     save_normalizer(dir / "n.safetensors", n);
     const Normalizer loaded = load_normalizer(dir / "n.safetensors");
@@ -213,7 +214,7 @@ TEST(Whiten, SaveLoadRoundTripIsBitIdentical) {
 
 TEST(Whiten, FitIsDeterministic) {
   const Dataset d = correlated(800, 10);
-  const Normalizer a = fit_normalizer("zca", d), b = fit_normalizer("zca", d);
+  const Normalizer a = fit_normalizer(NormalizeMethod::zca, d), b = fit_normalizer(NormalizeMethod::zca, d);
   ASSERT_EQ(a.matrix.size(), b.matrix.size());
   EXPECT_EQ(std::memcmp(a.matrix.data(), b.matrix.data(), a.matrix.size() * sizeof(float)), 0);
 }
@@ -231,7 +232,7 @@ TEST(Whiten, ConstantAndDuplicatedFeaturesStayFinite) {
     d.x[i * 4 + 2] = 7;
     d.x[i * 4 + 3] = static_cast<float>(rng.normal(3, 2));
   }
-  for (const char* method : {"pca_whiten", "zca", "pca"}) {
+  for (NormalizeMethod method : {NormalizeMethod::pca_whiten, NormalizeMethod::zca, NormalizeMethod::pca}) {
     Dataset copy = d;
     const Normalizer n = fit_normalizer(method, copy);
     EXPECT_GE(n.eigenvalues.back(), 0.0f);  // rounding below 0 is clamped
@@ -244,7 +245,7 @@ TEST(Whiten, ConstantAndDuplicatedFeaturesStayFinite) {
     flat.shape = {3};
     flat.x = Tensor<float>({n_rows, 3}, 2.5f);
     flat.y.assign(static_cast<std::size_t>(n_rows), 0);
-    const Normalizer n = fit_normalizer("zca", flat);
+    const Normalizer n = fit_normalizer(NormalizeMethod::zca, flat);
     EXPECT_GT(n.epsilon, 0.0);
     n.apply(flat);
     for (float v : flat.x.vec()) EXPECT_EQ(v, 0.0f);
@@ -255,7 +256,7 @@ TEST(Whiten, Errors) {
   Dataset d = correlated(20, 11);
   d.x[5 * kD + 2] = std::nanf("");
   try {
-    fit_normalizer("zca", d);
+    fit_normalizer(NormalizeMethod::zca, d);
     FAIL() << "no error for a NaN";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::data);
@@ -263,13 +264,13 @@ TEST(Whiten, Errors) {
   }
   Dataset ok = correlated(20, 12);
   try {
-    fit_normalizer("pca", ok, 0.01, 7);
+    fit_normalizer(NormalizeMethod::pca, ok, 0.01, 7);
     FAIL() << "no error for 7 components of 6 features";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::config);
     EXPECT_NE(std::string(e.what()).find("data.pca_components = 7"), std::string::npos) << e.what();
   }
-  const Normalizer n = fit_normalizer("zca", ok);
+  const Normalizer n = fit_normalizer(NormalizeMethod::zca, ok);
   Dataset narrow;
   narrow.shape = {5};
   narrow.x = Tensor<float>({1, 5});
@@ -282,9 +283,9 @@ TEST(Whiten, Errors) {
     EXPECT_EQ(e.kind(), ErrorKind::shape);
     EXPECT_NE(std::string(e.what()).find("narrow.csv: 5 features per example"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(normalized_shape("pca", 3, {3, 32, 32}), (Shape{3}));
-  EXPECT_EQ(normalized_shape("zca", 0, {3, 32, 32}), (Shape{3, 32, 32}));
-  EXPECT_EQ(normalized_shape("pca_whiten", 0, {784}), (Shape{784}));
+  EXPECT_EQ(normalized_shape(NormalizeMethod::pca, 3, {3, 32, 32}), (Shape{3}));
+  EXPECT_EQ(normalized_shape(NormalizeMethod::zca, 0, {3, 32, 32}), (Shape{3, 32, 32}));
+  EXPECT_EQ(normalized_shape(NormalizeMethod::pca_whiten, 0, {784}), (Shape{784}));
 }
 
 // prepare_data end to end: a CSV of 5 correlated features reduced to 2 by pca_whiten.

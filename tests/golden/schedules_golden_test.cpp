@@ -65,7 +65,9 @@ TEST(SchedulesGolden, MatchPyTorchAndCaffe) {
     if (c.contains("metrics")) {  // plateau: lr after each epoch's decision
       const std::vector<double> metrics = c["metrics"];
       for (std::size_t e = 0; e < metrics.size(); ++e) {
-        schedule->observe(static_cast<gradnet::Index>(e), {{config.schedule.monitor, metrics[e]}});
+        gradnet::EpochMetrics measured;
+        measured.set(config.schedule.monitor, metrics[e]);
+        schedule->observe(static_cast<gradnet::Index>(e), measured);
         case_worst = std::max(case_worst, rel_error(schedule->lr(0, static_cast<gradnet::Index>(e + 1)), want[e]));
       }
     } else if (c.value("per_epoch", false)) {  // constant within an epoch

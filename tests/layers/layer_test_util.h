@@ -22,7 +22,7 @@ inline LayerSpec layer_spec(const std::string& type, std::map<std::string, Value
 inline ModelSpec model_spec(Shape input, const std::string& loss, std::vector<LayerSpec> layers) {
   ModelSpec m;
   m.input = std::move(input);
-  m.loss = loss;
+  m.loss = *parse_enum<LossType>(loss);
   for (std::size_t i = 0; i < layers.size(); ++i) layers[i].index = static_cast<Index>(i);
   m.layers = std::move(layers);
   return m;

@@ -82,7 +82,7 @@ struct Rig {
   explicit Rig(Config c, double input_scale = 1.0) : config(std::move(c)), net(config.model, 3, kBatch) {
     Rng rng = Rng::stream(1, "init");
     net.init(rng);
-    optimizer = make_optimizer<float>(config.optimizer, net.params());
+    optimizer = make_optimizer<float>(config.optimizer.options, net.params());
     Rng data = Rng::stream(2, "data");
     for (Index i = 0; i < kBatch * 16; ++i) x.push_back(static_cast<float>(input_scale * (data.uniform() * 2 - 1)));
     for (Index i = 0; i < kBatch; ++i) y.push_back(static_cast<std::int32_t>(i % 3));

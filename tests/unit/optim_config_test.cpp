@@ -37,9 +37,9 @@ std::string config_error(const std::string& optimizer) {
 TEST(OptimizerConfig, EveryTypeIsSelectableAndBuilds) {
   for (const std::string& type : optimizer_types()) {
     const Config c = parse("type = \"" + type + "\"");
-    EXPECT_EQ(c.optimizer.type, type);
+    EXPECT_EQ(name_of(c.optimizer.type()), type);
     Net<double> net(c.model, 2, 4);
-    auto opt = make_optimizer<double>(c.optimizer, net.params());
+    auto opt = make_optimizer<double>(c.optimizer.options, net.params());
     EXPECT_EQ(opt->type(), type);
     EXPECT_EQ(opt->needs_closure(), type == "lbfgs");
   }
@@ -48,25 +48,26 @@ TEST(OptimizerConfig, EveryTypeIsSelectableAndBuilds) {
 TEST(OptimizerConfig, PyTorchDefaultsPerType) {
   EXPECT_EQ(parse("type = \"sgd\"").optimizer.lr, 0.01);
   EXPECT_EQ(parse("type = \"adadelta\"").optimizer.lr, 1.0);
-  EXPECT_EQ(parse("type = \"adadelta\"").optimizer.eps, 1e-6);
-  EXPECT_EQ(parse("type = \"adagrad\"").optimizer.eps, 1e-10);
+  EXPECT_EQ(parse("type = \"adadelta\"").optimizer.options.adadelta().eps, 1e-6);
+  EXPECT_EQ(parse("type = \"adagrad\"").optimizer.options.adagrad().eps, 1e-10);
   EXPECT_EQ(parse("type = \"lbfgs\"").optimizer.lr, 1.0);
-  EXPECT_EQ(parse("type = \"adamw\"").optimizer.weight_decay, 0.01);
-  EXPECT_EQ(parse("type = \"adam\"").optimizer.weight_decay, 0.0);
-  EXPECT_EQ(parse("type = \"adam\"").optimizer.betas, (std::vector<double>{0.9, 0.999}));
+  EXPECT_EQ(parse("type = \"adamw\"").optimizer.options.update.weight_decay, 0.01);
+  EXPECT_EQ(parse("type = \"adam\"").optimizer.options.update.weight_decay, 0.0);
+  EXPECT_EQ(parse("type = \"adam\"").optimizer.options.adam().betas, (std::vector<double>{0.9, 0.999}));
   // Explicit values win over the type's defaults, whatever the order in the file.
   EXPECT_EQ(parse("lr = 0.5\ntype = \"adadelta\"").optimizer.lr, 0.5);
-  EXPECT_EQ(parse("weight_decay = 0\ntype = \"adamw\"").optimizer.weight_decay, 0.0);
-  EXPECT_EQ(parse("type = \"adam\"\nbetas = [0.5, 0.6]").optimizer.betas, (std::vector<double>{0.5, 0.6}));
+  EXPECT_EQ(parse("weight_decay = 0\ntype = \"adamw\"").optimizer.options.update.weight_decay, 0.0);
+  EXPECT_EQ(parse("type = \"adam\"\nbetas = [0.5, 0.6]").optimizer.options.adam().betas,
+            (std::vector<double>{0.5, 0.6}));
 }
 
 TEST(OptimizerConfig, RoundTripsThroughToToml) {
   const Config c = parse("type = \"adamw\"\nlr = 0.003\nbetas = [0.8, 0.95]\namsgrad = true\nclip_norm = 1.5");
   const Config back = parse_config(to_toml(c), "x.toml");
   EXPECT_EQ(to_toml(back), to_toml(c));
-  EXPECT_EQ(back.optimizer.betas, c.optimizer.betas);
-  EXPECT_EQ(back.optimizer.weight_decay, 0.01);
-  EXPECT_TRUE(back.optimizer.amsgrad);
+  EXPECT_EQ(back.optimizer.options.adam().betas, c.optimizer.options.adam().betas);
+  EXPECT_EQ(back.optimizer.options.update.weight_decay, 0.01);
+  EXPECT_TRUE(back.optimizer.options.adam().amsgrad);
   const Config l = parse("type = \"lbfgs\"\nline_search = \"strong_wolfe\"\nhistory_size = 7");
   EXPECT_EQ(to_toml(parse_config(to_toml(l), "x.toml")), to_toml(l));
 }

@@ -6,19 +6,15 @@
 #include <cmath>
 #include <map>
 
+#include "gradnet/config.h"
 #include "gradnet/error.h"
 #include "gradnet/optim/optimizer.h"
 
 namespace gradnet {
 namespace {
 
-OptimizerConfig config_of(const std::string& type, double lr) {
-  OptimizerConfig c;
-  c.type = type;
-  optimizer_type_defaults(c);
-  c.lr = lr;
-  return c;
-}
+// The type with its defaults (the learning rate is step()'s argument, not an option).
+OptimizerOptions options_of(const std::string& type) { return OptimizerOptions::of(*parse_enum<OptimizerType>(type)); }
 
 double lr_for(const std::string& type) {
   if (type == "sgd") return 0.1;
@@ -61,7 +57,7 @@ template <typename T>
 void expect_decreases(const std::string& type) {
   Quadratic<T> q;
   const double f0 = q.eval();
-  auto opt = make_optimizer<T>(config_of(type, lr_for(type)), q.params());
+  auto opt = make_optimizer<T>(options_of(type), q.params());
   for (int s = 0; s < 100; ++s) opt->step_closure(lr_for(type), [&] { return q.eval(); });
   const double f1 = q.eval();
   EXPECT_TRUE(std::isfinite(f1)) << type;
@@ -80,8 +76,8 @@ TEST(Optimizers, FrozenParamsDoNotMove) {
     Quadratic<double> q;
     q.b.frozen = true;
     const std::vector<double> before = q.b.value.vec(), w_before = q.w.value.vec();
-    OptimizerConfig c = config_of(type, lr_for(type));
-    if (type != "lbfgs") c.weight_decay = 0.1;
+    OptimizerOptions c = options_of(type);
+    if (type != "lbfgs") c.update.weight_decay = 0.1;
     auto opt = make_optimizer<double>(c, q.params());
     for (int s = 0; s < 5; ++s) opt->step_closure(lr_for(type), [&] { return q.eval(); });
     EXPECT_EQ(q.b.value.vec(), before) << type;
@@ -99,9 +95,9 @@ double sgd_move(float lr_mult, float decay_mult, bool no_decay_bias, bool bias_s
   p.grad[0] = grad;
   p.lr_mult = lr_mult;
   p.decay_mult = decay_mult;
-  OptimizerConfig c = config_of(type, 0.1);
-  c.weight_decay = weight_decay;
-  c.no_decay_bias = no_decay_bias;
+  OptimizerOptions c = options_of(type);
+  c.update.weight_decay = weight_decay;
+  c.update.no_decay_bias = no_decay_bias;
   auto opt = make_optimizer<double>(c, {&p});
   opt->step(0.1);
   return 1.0 - p.value[0];
@@ -126,8 +122,8 @@ TEST(Optimizers, ClipNormBoundsTheGlobalNorm) {
   Quadratic<double> q;
   for (Param<double>* p : q.params()) p->grad.fill(3.0);  // ‖g‖ = 3·3 = 9
   const std::vector<double> w0 = q.w.value.vec(), b0 = q.b.value.vec();
-  OptimizerConfig c = config_of("sgd", 1.0);
-  c.clip_norm = 0.5;
+  OptimizerOptions c = options_of("sgd");
+  c.update.clip_norm = 0.5;
   auto opt = make_optimizer<double>(c, q.params());
   opt->step(1.0);
   double sq = 0.0;
@@ -147,8 +143,8 @@ TEST(Optimizers, ClipValueClampsEachElement) {
   q.w.grad.vec() = {-5, -0.01, 0, 0.02, 3, 100};
   q.b.grad.fill(0.0);
   const std::vector<double> w0 = q.w.value.vec();
-  OptimizerConfig c = config_of("sgd", 1.0);
-  c.clip_value = 0.1;
+  OptimizerOptions c = options_of("sgd");
+  c.update.clip_value = 0.1;
   auto opt = make_optimizer<double>(c, q.params());
   opt->step(1.0);
   const std::vector<double> want = {-0.1, -0.01, 0, 0.02, 0.1, 0.1};
@@ -157,16 +153,15 @@ TEST(Optimizers, ClipValueClampsEachElement) {
 
 template <typename T>
 void expect_state_round_trip(const std::string& type) {
-  OptimizerConfig c = config_of(type, lr_for(type));
-  c.momentum = type == "sgd" || type == "rmsprop" ? 0.9 : 0.0;
-  c.centered = type == "rmsprop";
-  c.amsgrad = type == "adam";
-  c.history_size = 3;
-  c.max_iter = 2;
-  c.line_search = "strong_wolfe";
+  OptimizerOptions c = options_of(type);
+  const double lr = lr_for(type);
+  if (type == "sgd") c.sgd().momentum = 0.9;
+  if (type == "rmsprop") c.rmsprop().momentum = 0.9, c.rmsprop().centered = true;
+  if (type == "adam") c.adam().amsgrad = true;
+  if (type == "lbfgs") c.lbfgs().history_size = 3, c.lbfgs().max_iter = 2, c.lbfgs().line_search = LineSearch::strong_wolfe;
   Quadratic<T> a;
   auto opt_a = make_optimizer<T>(c, a.params());
-  for (int s = 0; s < 3; ++s) opt_a->step_closure(c.lr, [&] { return a.eval(); });
+  for (int s = 0; s < 3; ++s) opt_a->step_closure(lr, [&] { return a.eval(); });
   std::map<std::string, Tensor<T>> saved;
   for (const auto& [name, tensor] : opt_a->state()) saved[name] = *tensor;
   ASSERT_TRUE(saved.count(type == "lbfgs" ? "lbfgs.scalars" : "step")) << type;
@@ -178,8 +173,8 @@ void expect_state_round_trip(const std::string& type) {
   auto opt_b = make_optimizer<T>(c, b.params());
   opt_b->load_state(saved);
   for (int s = 0; s < 4; ++s) {
-    opt_a->step_closure(c.lr, [&] { return a.eval(); });
-    opt_b->step_closure(c.lr, [&] { return b.eval(); });
+    opt_a->step_closure(lr, [&] { return a.eval(); });
+    opt_b->step_closure(lr, [&] { return b.eval(); });
   }
   EXPECT_EQ(a.w.value.vec(), b.w.value.vec()) << type;
   EXPECT_EQ(a.b.value.vec(), b.b.value.vec()) << type;
@@ -189,8 +184,8 @@ void expect_state_round_trip(const std::string& type) {
   fresh.w.value = b.w.value;
   fresh.b.value = b.b.value;
   auto opt_c = make_optimizer<T>(c, fresh.params());
-  opt_b->step_closure(c.lr, [&] { return b.eval(); });
-  opt_c->step_closure(c.lr, [&] { return fresh.eval(); });
+  opt_b->step_closure(lr, [&] { return b.eval(); });
+  opt_c->step_closure(lr, [&] { return fresh.eval(); });
   EXPECT_NE(b.w.value.vec(), fresh.w.value.vec()) << type;
 }
 
@@ -203,8 +198,7 @@ TEST(Optimizers, StateRoundTripGivesIdenticalSteps) {
 
 TEST(Optimizers, StateNamesFollowTheParams) {
   Quadratic<double> q;
-  OptimizerConfig c = config_of("adam", 0.1);
-  auto opt = make_optimizer<double>(c, q.params());
+  auto opt = make_optimizer<double>(options_of("adam"), q.params());
   std::vector<std::string> names;
   for (const auto& [name, tensor] : opt->state()) names.push_back(name);
   EXPECT_EQ(names, (std::vector<std::string>{"step", "w.exp_avg", "b.exp_avg", "w.exp_avg_sq", "b.exp_avg_sq"}));
@@ -212,7 +206,7 @@ TEST(Optimizers, StateNamesFollowTheParams) {
 
 TEST(Optimizers, LoadStateRefusesAMismatch) {
   Quadratic<double> q;
-  auto opt = make_optimizer<double>(config_of("adam", 0.1), q.params());
+  auto opt = make_optimizer<double>(options_of("adam"), q.params());
   std::map<std::string, Tensor<double>> saved;
   for (const auto& [name, tensor] : opt->state()) saved[name] = *tensor;
   auto missing = saved;
@@ -234,7 +228,7 @@ TEST(Optimizers, LoadStateRefusesAMismatch) {
 
 TEST(Optimizers, LbfgsNeedsAClosure) {
   Quadratic<double> q;
-  auto opt = make_optimizer<double>(config_of("lbfgs", 1.0), q.params());
+  auto opt = make_optimizer<double>(options_of("lbfgs"), q.params());
   EXPECT_TRUE(opt->needs_closure());
   try {
     opt->step(1.0);
@@ -243,15 +237,15 @@ TEST(Optimizers, LbfgsNeedsAClosure) {
     EXPECT_EQ(e.kind(), ErrorKind::config);
     EXPECT_NE(std::string(e.what()).find("step_closure"), std::string::npos) << e.what();
   }
-  auto sgd = make_optimizer<double>(config_of("sgd", 0.1), q.params());
+  auto sgd = make_optimizer<double>(options_of("sgd"), q.params());
   EXPECT_FALSE(sgd->needs_closure());
 }
 
 TEST(Optimizers, LbfgsSolvesTheQuadratic) {
   for (const char* search : {"none", "strong_wolfe"}) {
     Quadratic<double> q;
-    OptimizerConfig c = config_of("lbfgs", 1.0);
-    c.line_search = search;
+    OptimizerOptions c = options_of("lbfgs");
+    c.lbfgs().line_search = *parse_enum<LineSearch>(search);
     auto opt = make_optimizer<double>(c, q.params());
     const double f0 = opt->step_closure(1.0, [&] { return q.eval(); });
     EXPECT_GT(f0, 1.0);
@@ -260,12 +254,11 @@ TEST(Optimizers, LbfgsSolvesTheQuadratic) {
   }
 }
 
+// make_optimizer takes the type as an enum; an unknown word is refused where it is read.
 TEST(Optimizers, UnknownTypeSuggestsTheClosest) {
-  Quadratic<double> q;
-  OptimizerConfig c;
-  c.type = "adma";
   try {
-    make_optimizer<double>(c, q.params());
+    parse_config("[model]\ninput = [2]\nlayers = [{ type = \"linear\", out = 2 }]\n[optimizer]\ntype = \"adma\"\n",
+                 "o.toml");
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::config);

@@ -26,18 +26,12 @@
 #include <utility>
 #include <vector>
 
-#include "gradnet/config.h"
 #include "gradnet/data/normalize.h"
+#include "gradnet/data/options.h"
 #include "gradnet/rng.h"
 #include "gradnet/tensor.h"
 
 namespace gradnet {
-
-// True when c turns on at least one transform.
-bool augment_enabled(const AugmentConfig& c);
-// The [augment] rules that involve other keys: {"", ""} when fine, else the dotted key to blame
-// and a message (an augmentation on an input that is not [C, H, W]; saturation without 3 channels).
-std::pair<std::string, std::string> augment_config_problem(const Config& c);
 
 // The random parameters of one image's augmentation (what Augmenter::draw picks).
 struct AugmentDraw {
@@ -54,7 +48,8 @@ class Augmenter {
  public:
   // shape: the per-example shape (model.input); normalizer: what prepare_data fitted on the
   // training split (its per-feature mean/std map normalized values back to pixels).
-  // Error{config} when c turns something on and shape is not [C, H, W] (see augment_config_problem).
+  // c must fit shape and the normalization (the config reader checks it: an image shape [C, H, W]
+  // when anything is on, 3 channels for saturation).
   Augmenter(const AugmentConfig& c, const Shape& shape, const Normalizer& normalizer);
 
   bool enabled() const { return enabled_; }

@@ -15,13 +15,14 @@
 #include <vector>
 
 #include "gradnet/data/dataset.h"
+#include "gradnet/data/options.h"
 
 namespace gradnet {
 
 // label_column: 0-based; -1 = last (negative counts from the end, like Python).
 // class_names: text labels are mapped through this list (e.g. the training file's names, so a
 // separate test file numbers classes the same way); a name not in it is an error. Empty: sorted.
-Dataset load_csv(const std::string& path, Index label_column = -1, const std::string& header = "auto",
+Dataset load_csv(const std::string& path, Index label_column = -1, CsvHeader header = CsvHeader::automatic,
                  const std::vector<std::string>& class_names = {});
 
 // Feature rows for `gradnet predict`: every line must hold `features` numbers, or features + 1

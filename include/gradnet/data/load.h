@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "gradnet/config.h"
+#include "gradnet/data/options.h"
 #include "gradnet/data/dataset.h"
 
 namespace gradnet {

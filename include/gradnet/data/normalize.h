@@ -29,13 +29,14 @@
 #include <vector>
 
 #include "gradnet/data/dataset.h"
+#include "gradnet/data/options.h"
 
 namespace gradnet {
 
 struct SafetensorsFile;
 
 struct Normalizer {
-  std::string method = "none";  // none | scale01 | standardize | pca | pca_whiten | whiten | zca
+  NormalizeMethod method = NormalizeMethod::none;
   // Settings read by fit() (data.whiten_epsilon, data.pca_components).
   double whiten_epsilon = 0.01;
   Index pca_components = 0;
@@ -50,8 +51,8 @@ struct Normalizer {
   // Features per example after apply(): pca/pca_whiten with k components: k; else the input's.
   Index output_features() const;
 
-  // Error{config} for an unknown method or pca_components above the feature count, Error{data} for
-  // an empty training set or (rotations) a non-finite value.
+  // Error{config} for pca_components above the feature count, Error{data} for an empty training set
+  // or (rotations) a non-finite value. whiten_epsilon > 0 and pca_components >= 0 (the config's bounds).
   void fit(const Dataset& train);
   // Error{shape} naming d.source when d's feature count differs from the fitted one. A rotation
   // with k components makes d.shape {k}.
@@ -62,11 +63,11 @@ struct Normalizer {
 };
 
 // Fits `method` on train and returns it (the usual one-liner).
-Normalizer fit_normalizer(const std::string& method, const Dataset& train, double whiten_epsilon = 0.01,
+Normalizer fit_normalizer(NormalizeMethod method, const Dataset& train, double whiten_epsilon = 0.01,
                           Index pca_components = 0);
 
 // The per-example shape `method` turns `in` into: {k} for pca/pca_whiten with k components, else in.
-Shape normalized_shape(const std::string& method, Index pca_components, const Shape& in);
+Shape normalized_shape(NormalizeMethod method, Index pca_components, const Shape& in);
 
 // The fitted state as safetensors entries: tensors <prefix>mean, <prefix>std, <prefix>matrix
 // (features x outputs), <prefix>eigenvalues; metadata <method_key> = method and, for rotations,

@@ -16,6 +16,13 @@ namespace gradnet {
 // weight_norm (default false).
 std::vector<KeySpec> linear_keys();
 
+// bias_init: zeros, constant (bias_value) or fan_in_uniform (nn.Linear's U(-1/sqrt(in), 1/sqrt(in))).
+enum class BiasInit { zeros, constant, fan_in_uniform };
+template <>
+struct EnumNames<BiasInit> {
+  static constexpr std::array<std::string_view, 3> words = {"zeros", "constant", "fan_in_uniform"};
+};
+
 template <typename T>
 class LinearLayer final : public Layer<T> {
  public:
@@ -37,7 +44,7 @@ class LinearLayer final : public Layer<T> {
   Index out_;
   bool has_bias_;
   InitSpec init_;
-  std::string bias_init_;  // zeros | constant | fan_in_uniform
+  BiasInit bias_init_;
   double bias_value_;
   bool weight_norm_;
   WeightNorm<T> wn_;              // with weight_norm: W and dW buffers (out, in)

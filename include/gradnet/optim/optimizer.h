@@ -18,7 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "gradnet/config.h"
+#include "gradnet/optim/options.h"
 #include "gradnet/param.h"
 
 namespace gradnet {
@@ -56,13 +56,13 @@ class Optimizer {
   virtual void state_loaded() {}
 };
 
-// Binds the optimizer to params (which must outlive it); allocates its state once, here.
-// Error{config} for an unknown type.
+// Binds the optimizer of options.type to params (which must outlive it); allocates its state once,
+// here. options must be valid (the config reader makes sure: optim/options.h).
 template <typename T>
-std::unique_ptr<Optimizer<T>> make_optimizer(const OptimizerConfig& config, std::vector<Param<T>*> params);
+std::unique_ptr<Optimizer<T>> make_optimizer(const OptimizerOptions& options, std::vector<Param<T>*> params);
 
 // The optimizer types, in docs order: sgd adagrad rmsprop adam adamw adadelta lbfgs.
-const std::vector<std::string>& optimizer_types();
+std::vector<std::string> optimizer_types();
 
 extern template class Optimizer<float>;
 extern template class Optimizer<double>;

@@ -1,16 +1,26 @@
-// gradnet::train(config, options, callbacks) -> Summary: the whole training run as one library
-// call (the CLI is a thin shell around it; search trials call it in-process).
-//   load data -> fit normalization on train -> build the net -> create the run directory ->
-//   log step-0 losses -> epochs of (shuffle, gather, forward, loss, backward, update) ->
-//   validation per epoch -> test -> model.safetensors + summary.json (both atomic).
+// Training, as a library call and as an object with a step pipeline.
+//
+//   gradnet::train(config, options, callbacks) -> Summary: the whole run (the CLI is a thin shell
+//   around it; search trials call it in-process). It builds a Trainer, adds the standard
+//   callbacks (metrics.jsonl and summary.json, monitors, divergence guard, checkpoints, best
+//   weights, early stopping, the caller's progress callbacks) and runs it.
+//
+//   Trainer: prepare (in the constructor) -> run(): the step-0 record, then epochs of
+//   (shuffle, gather, augment, TrainStep: forward/backward -> grads_ready -> update), validation
+//   per epoch, the final evaluation, model.safetensors. Everything else is a TrainerCallback
+//   (train/callback.h lists the events). Data, shapes and the net are checked before the run
+//   directory exists, so a bad config or dataset leaves nothing behind.
 #pragma once
 
 #include <csignal>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gradnet/config.h"
+#include "gradnet/net.h"
+#include "gradnet/train/callback.h"
 
 namespace gradnet {
 
@@ -85,5 +95,68 @@ struct Summary {
 };
 
 Summary train(const Config& config, const TrainOptions& options, TrainCallbacks& callbacks);
+
+class Trainer;
+// The callbacks train() adds to every Trainer, in order: divergence guard, monitors, metrics.jsonl
+// and summary.json, the caller's progress (which must outlive the run), best checkpoint, early
+// stopping, step checkpoints and signals (src/train/run_callbacks.h says why in that order). A
+// caller that wants its own callbacks too (a search trial's pruning) adds them after these.
+void add_standard_callbacks(Trainer& trainer, TrainCallbacks& progress);
+
+struct TrainState;
+struct Splits;
+class RunDir;
+template <typename T>
+class Optimizer;
+
+class Trainer {
+ public:
+  // Prepares the run: sets the thread count, loads and normalizes the data, checks shapes, builds
+  // and initialises the net, the optimizer and the schedule, restores options.resume_dir's newest
+  // checkpoint, then creates (or reopens) the run directory and writes config.toml. Error{...}
+  // for any bad input, before anything is written.
+  Trainer(const Config& config, const TrainOptions& options);
+  ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
+
+  // Callbacks run in the order added; the trainer does not own the first kind.
+  void add_callback(TrainerCallback& callback);
+  void add_callback(std::unique_ptr<TrainerCallback> callback);
+
+  // The run (see callback.h for the events). Throws Interrupted after a signal's checkpoint and
+  // Error when the run fails (summary.json then says so; metrics and checkpoints stay).
+  Summary run();
+
+  // What callbacks read and steer.
+  const Config& config() const;              // as run: data paths absolute
+  const TrainOptions& options() const;
+  const std::string& resolved_config() const;  // config.toml's text
+  Net<float>& net();
+  Optimizer<float>& optimizer();
+  TrainState& state();                       // counters, sums, best/early-stopping state (checkpointed)
+  RunDir& run_dir();
+  const std::string& run_path() const;
+  const Splits& splits() const;
+  Index classes() const;
+  int threads() const;
+  bool resumed() const;                      // continues a checkpoint
+  bool full_batch() const;                   // L-BFGS: one step per epoch on the whole training set
+  Index steps_per_epoch() const;             // of the first epoch (the batch size may change later)
+  Index epoch_steps() const;                 // steps of the epoch under way
+  Index epoch_step() const;                  // of which done so far
+  Index epoch_position() const;              // rows of the epoch under way trained on so far
+  bool at_epoch_end() const;                 // the epoch's last batch has been trained on
+  double epoch_seconds() const;              // the epoch's training time so far, resumed part included
+  std::string write_checkpoint(Index position);  // checkpoints/step-<N>.safetensors, atomically; its path
+  void request_stop(const std::string& reason);  // end after this epoch's callbacks (early stopping)
+  bool stop_requested() const;
+  void warn(const std::string& message);     // on_warning to every callback
+  void mark_failed(const std::string& status, const std::string& message);  // summary.json
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace gradnet

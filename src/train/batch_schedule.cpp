@@ -1,0 +1,41 @@
+// The batch-size schedule and the lr scaling that goes with it (train/batch_schedule.h).
+#include "gradnet/train/batch_schedule.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace gradnet {
+
+Index batch_size_at(const TrainConfig& train, Index epoch) {
+  Index batch = train.batch_size;
+  for (std::size_t i = 0; i < train.batch_size_milestones.size() && i < train.batch_sizes.size(); ++i)
+    if (epoch >= train.batch_size_milestones[i]) batch = train.batch_sizes[i];
+  return batch;
+}
+
+std::vector<Index> steps_per_epoch_of_run(const TrainConfig& train, Index examples) {
+  std::vector<Index> steps(static_cast<std::size_t>(std::max<std::int64_t>(train.epochs, 0)));
+  for (Index e = 0; e < static_cast<Index>(steps.size()); ++e) {
+    const Index batch = batch_size_at(train, e);
+    steps[static_cast<std::size_t>(e)] = (examples + batch - 1) / batch;
+  }
+  return steps;
+}
+
+Index max_batch_size(const TrainConfig& train) {
+  Index batch = train.batch_size;
+  for (Index b : train.batch_sizes) batch = std::max(batch, b);
+  return batch;
+}
+
+double lr_scale(const Config& config, Index batch) {
+  const double ratio = static_cast<double>(batch) / static_cast<double>(config.train.batch_size);
+  switch (config.optimizer.lr_scaling) {
+    case LrScaling::none: return 1.0;
+    case LrScaling::linear: return ratio;
+    case LrScaling::sqrt: return std::sqrt(ratio);
+  }
+  return 1.0;
+}
+
+}  // namespace gradnet
