@@ -13,10 +13,10 @@
 #include <cmath>
 #include <cstring>
 
-#include "../blas.h"
+#include "../kernels/gemm.h"
 #include "gradnet/error.h"
 
-// cblas.h stays in src/blas.cpp; these two come from libopenblas (LAPACK built in).
+// cblas.h stays in src/kernels/gemm.cpp; these two come from libopenblas (LAPACK built in).
 extern "C" {
 void cblas_dsyrk(int order, int uplo, int trans, int n, int k, double alpha, const double* a, int lda, double beta,
                  double* c, int ldc);
@@ -148,7 +148,7 @@ void fit_rotation(Normalizer& nz, const Dataset& train) {
     for (Index c = 0; c < d; ++c)
       for (Index j = 0; j < d; ++j) scaled[c * d + j] *= scale[c];
     std::vector<double> m(static_cast<std::size_t>(d * d));
-    gemm<double>(true, false, d, d, d, 1.0, e.data(), d, scaled.data(), d, 0.0, m.data(), d);
+    kernels::gemm<double>(true, false, d, d, d, 1.0, e.data(), d, scaled.data(), d, 0.0, m.data(), d);
     for (Index i = 0; i < d; ++i)
       for (Index j = i; j < d; ++j) {
         const float v = static_cast<float>(0.5 * (m[i * d + j] + m[j * d + i]));
@@ -174,7 +174,7 @@ void apply_rotation(const Normalizer& nz, const float* in, float* out, Index row
     const float* x = in + b0 * d;
     for (Index i = 0; i < r; ++i)
       for (Index j = 0; j < d; ++j) block[i * d + j] = x[i * d + j] - mean[j];
-    gemm<float>(false, false, r, k, d, 1.0f, block.data(), d, nz.matrix.data(), k, 0.0f, out + b0 * k, k);
+    kernels::gemm<float>(false, false, r, k, d, 1.0f, block.data(), d, nz.matrix.data(), k, 0.0f, out + b0 * k, k);
   }
 }
 

@@ -1,15 +1,11 @@
-// Elementwise activations. These run on every step's hot path, so each pass is one flat loop over
-// N·D contiguous values that the compiler vectorises; backward reads y where the derivative is a
-// function of y (sigmoid, tanh), which saves recomputing exp.
+// Elementwise activations: options, checks and descriptions here; each pass is one kernel call
+// over the N·D values (src/kernels/activation.h has the loops and the float fast paths).
 //   x, y, dy, dx: (N, D), any per-example shape flattened.
 #include "gradnet/layers/activation.h"
 
 #include <algorithm>
-#include <bit>
-#include <cmath>
-#include <cstdint>
-#include <type_traits>
 
+#include "../kernels/activation.h"
 #include "gradnet/error.h"
 
 namespace gradnet {
@@ -28,129 +24,37 @@ std::vector<KeySpec> gelu_keys() {
            {"none", "tanh"}, {}, {}}};
 }
 
-namespace {
-
-// c ? a : b through the bits. With GCC's default -ftrapping-math a plain ?: whose arms hold
-// floating-point work gets that work sunk into a branch, and a loop with a branch is not vectorised;
-// a bitwise select has no branch to sink into.
-inline float select(bool c, float a, float b) {
-  const std::uint32_t m = 0u - static_cast<std::uint32_t>(c);
-  return std::bit_cast<float>((std::bit_cast<std::uint32_t>(a) & m) | (std::bit_cast<std::uint32_t>(b) & ~m));
-}
-
-// e^x for x <= 0 in float, branch-free so the loops vectorise (std::exp is a libm call the
-// vectoriser will not inline). Cephes expf: x = n·ln2 + r, |r| <= ln2/2, degree-6 polynomial for
-// e^r, then scale by 2^n through the exponent bits. Max rel. error ~2e-7 (1-2 ulp). x is clamped at
-// -87.3 so 2^n stays a normal float: results below ~1e-38 come out as ~1e-38, which is 0 for any
-// sum they enter but avoids denormals (slow on x86).
-inline float exp_nonpositive(float x) {
-  x = select(x < -87.3f, -87.3f, x);  // std::max here gets jump-threaded into a branch
-  const float t = x * 1.44269504088896341f + 0.5f;
-  std::int32_t n = static_cast<std::int32_t>(t);       // truncates toward 0 ...
-  n -= static_cast<std::int32_t>(t < static_cast<float>(n));  // ... so step down: floor(t)
-  const float fn = static_cast<float>(n);
-  x = x - fn * 0.693359375f + fn * 2.12194440e-4f;     // r = x - n·ln2, ln2 split in two for accuracy
-  const float z = x * x;
-  float p = 1.9875691500e-4f;
-  p = p * x + 1.3981999507e-3f;
-  p = p * x + 8.3334519073e-3f;
-  p = p * x + 4.1665795894e-2f;
-  p = p * x + 1.6666665459e-1f;
-  p = p * x + 5.0000001201e-1f;
-  p = p * z + x + 1.0f;
-  return p * std::bit_cast<float>((n + 127) << 23);
-}
-
-// sigmoid without overflow for any x: with e = e^-|x| in (0, 1], σ(x) = 1/(1+e) for x >= 0 and
-// e/(1+e) for x < 0 (the naive 1/(1+e^-x) overflows e^-x for x < -88 in float).
-template <typename T>
-inline T sigmoid(T v) {
-  if constexpr (std::is_same_v<T, float>) {
-    const float e = exp_nonpositive(-std::fabs(v));
-    return select(v >= 0.0f, 1.0f, e) / (1.0f + e);
-  } else {
-    const double e = std::exp(-std::fabs(v));
-    return (v >= 0.0 ? 1.0 : e) / (1.0 + e);
-  }
-}
-
-// tanh in float without a libm call: for |x| < 0.625, Cephes' odd polynomial (avoids the
-// cancellation of 1 - e^-2|x| near 0); above, (1 - t)/(1 + t) with t = e^-2|x| <= 0.29.
-inline float tanh_fast(float v) {
-  const float a = std::fabs(v);
-  const float t = exp_nonpositive(-2.0f * a);
-  const float big = (1.0f - t) / (1.0f + t);
-  const float z = a * a;
-  float p = -5.70498872745e-3f;
-  p = p * z + 2.06390887954e-2f;
-  p = p * z - 5.37397155531e-2f;
-  p = p * z + 1.33314422036e-1f;
-  p = p * z - 3.33332819422e-1f;
-  const float small = p * z * a + a;
-  return std::copysign(select(a < 0.625f, small, big), v);
-}
-
-}  // namespace
-
 // ---- sigmoid: y = σ(x), dx = dy·y(1-y)
 template <typename T>
 void SigmoidLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext&) {
-  const T* __restrict xs = x.data;
-  T* __restrict ys = y.data;
-  const Index n = x.size();
-  for (Index i = 0; i < n; ++i) ys[i] = sigmoid(xs[i]);
+  kernels::sigmoid_forward(x.data, y.data, x.size());
 }
 
 template <typename T>
 void SigmoidLayer<T>::backward(ConstView<T>, ConstView<T> y, ConstView<T> dy, View<T>* dx) {
-  if (!dx) return;
-  const T* __restrict ys = y.data;
-  const T* __restrict g = dy.data;
-  T* __restrict d = dx->data;
-  const Index n = y.size();
-  for (Index i = 0; i < n; ++i) d[i] = g[i] * ys[i] * (T(1) - ys[i]);
+  if (dx) kernels::sigmoid_backward(y.data, dy.data, dx->data, y.size());
 }
 
 // ---- tanh: y = tanh x, dx = dy·(1 - y²)
 template <typename T>
 void TanhLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext&) {
-  const T* __restrict xs = x.data;
-  T* __restrict ys = y.data;
-  const Index n = x.size();
-  if constexpr (std::is_same_v<T, float>) {
-    for (Index i = 0; i < n; ++i) ys[i] = tanh_fast(xs[i]);
-  } else {
-    for (Index i = 0; i < n; ++i) ys[i] = std::tanh(xs[i]);  // double: libm's, exact to ~1 ulp
-  }
+  kernels::tanh_forward(x.data, y.data, x.size());
 }
 
 template <typename T>
 void TanhLayer<T>::backward(ConstView<T>, ConstView<T> y, ConstView<T> dy, View<T>* dx) {
-  if (!dx) return;
-  const T* __restrict ys = y.data;
-  const T* __restrict g = dy.data;
-  T* __restrict d = dx->data;
-  const Index n = y.size();
-  for (Index i = 0; i < n; ++i) d[i] = g[i] * (T(1) - ys[i] * ys[i]);
+  if (dx) kernels::tanh_backward(y.data, dy.data, dx->data, y.size());
 }
 
 // ---- relu: y = max(x, 0), dx = dy·[x > 0] (0 at x = 0, as PyTorch)
 template <typename T>
 void ReluLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext&) {
-  const T* __restrict xs = x.data;
-  T* __restrict ys = y.data;
-  const Index n = x.size();
-  for (Index i = 0; i < n; ++i) ys[i] = xs[i] > T(0) ? xs[i] : T(0);
+  kernels::relu_forward(x.data, y.data, x.size());
 }
 
 template <typename T>
 void ReluLayer<T>::backward(ConstView<T> x, ConstView<T>, ConstView<T> dy, View<T>* dx) {
-  if (!dx) return;
-  const T* __restrict xs = x.data;
-  const T* __restrict g = dy.data;
-  T* __restrict d = dx->data;
-  const Index n = x.size();
-  for (Index i = 0; i < n; ++i) d[i] = xs[i] > T(0) ? g[i] : T(0);
+  if (dx) kernels::relu_backward(x.data, dy.data, dx->data, x.size());
 }
 
 // ---- leaky_relu: y = x > 0 ? x : slope·x, dx = dy·(x > 0 ? 1 : slope)
@@ -166,22 +70,12 @@ LeakyReluLayer<T>::LeakyReluLayer(const LayerSpec& spec) : LeakyReluLayer(checke
 
 template <typename T>
 void LeakyReluLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext&) {
-  const T* __restrict xs = x.data;
-  T* __restrict ys = y.data;
-  const T s = slope_;
-  const Index n = x.size();
-  for (Index i = 0; i < n; ++i) ys[i] = xs[i] > T(0) ? xs[i] : s * xs[i];
+  kernels::leaky_relu_forward(x.data, y.data, x.size(), slope_);
 }
 
 template <typename T>
 void LeakyReluLayer<T>::backward(ConstView<T> x, ConstView<T>, ConstView<T> dy, View<T>* dx) {
-  if (!dx) return;
-  const T* __restrict xs = x.data;
-  const T* __restrict g = dy.data;
-  T* __restrict d = dx->data;
-  const T s = slope_;
-  const Index n = x.size();
-  for (Index i = 0; i < n; ++i) d[i] = xs[i] > T(0) ? g[i] : s * g[i];
+  if (dx) kernels::leaky_relu_backward(x.data, dy.data, dx->data, x.size(), slope_);
 }
 
 template <typename T>
@@ -213,23 +107,12 @@ EluLayer<T>::EluLayer(const LayerSpec& spec) : alpha_(static_cast<T>(checked_alp
 
 template <typename T>
 void EluLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext&) {
-  const T* __restrict xs = x.data;
-  T* __restrict ys = y.data;
-  const T a = alpha_;
-  const Index n = x.size();
-  // expm1, not exp - 1: no cancellation for small |x|
-  for (Index i = 0; i < n; ++i) ys[i] = xs[i] > T(0) ? xs[i] : a * std::expm1(xs[i]);
+  kernels::elu_forward(x.data, y.data, x.size(), alpha_);
 }
 
 template <typename T>
 void EluLayer<T>::backward(ConstView<T> x, ConstView<T>, ConstView<T> dy, View<T>* dx) {
-  if (!dx) return;
-  const T* __restrict xs = x.data;
-  const T* __restrict g = dy.data;
-  T* __restrict d = dx->data;
-  const T a = alpha_;
-  const Index n = x.size();
-  for (Index i = 0; i < n; ++i) d[i] = xs[i] > T(0) ? g[i] : g[i] * a * std::exp(xs[i]);
+  if (dx) kernels::elu_backward(x.data, dy.data, dx->data, x.size(), alpha_);
 }
 
 template <typename T>
@@ -248,51 +131,18 @@ GeluLayer<T>::GeluLayer(const LayerSpec& spec)
                 spec.index, a);
 }
 
-namespace {
-constexpr double kSqrt1_2 = 0.70710678118654752440;     // 1/√2
-constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1/√(2π)
-constexpr double kSqrt2OverPi = 0.79788456080286535588; // √(2/π)
-constexpr double kGeluKappa = 0.044715;
-}  // namespace
+static kernels::GeluApproximation approximation(bool tanh) {
+  return tanh ? kernels::GeluApproximation::tanh : kernels::GeluApproximation::none;
+}
 
 template <typename T>
 void GeluLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext&) {
-  const T* __restrict xs = x.data;
-  T* __restrict ys = y.data;
-  const Index n = x.size();
-  if (tanh_) {
-    const T b = T(kSqrt2OverPi), k = T(kGeluKappa);
-    for (Index i = 0; i < n; ++i) {
-      const T v = xs[i];
-      ys[i] = T(0.5) * v * (T(1) + std::tanh(b * (v + k * v * v * v)));
-    }
-  } else {
-    for (Index i = 0; i < n; ++i) ys[i] = T(0.5) * xs[i] * (T(1) + std::erf(xs[i] * T(kSqrt1_2)));
-  }
+  kernels::gelu_forward(x.data, y.data, x.size(), approximation(tanh_));
 }
 
 template <typename T>
 void GeluLayer<T>::backward(ConstView<T> x, ConstView<T>, ConstView<T> dy, View<T>* dx) {
-  if (!dx) return;
-  const T* __restrict xs = x.data;
-  const T* __restrict g = dy.data;
-  T* __restrict d = dx->data;
-  const Index n = x.size();
-  if (tanh_) {
-    const T b = T(kSqrt2OverPi), k = T(kGeluKappa);
-    for (Index i = 0; i < n; ++i) {
-      const T v = xs[i];
-      const T t = std::tanh(b * (v + k * v * v * v));
-      d[i] = g[i] * (T(0.5) * (T(1) + t) + T(0.5) * v * (T(1) - t * t) * b * (T(1) + T(3) * k * v * v));
-    }
-  } else {
-    for (Index i = 0; i < n; ++i) {
-      const T v = xs[i];
-      const T cdf = T(0.5) * (T(1) + std::erf(v * T(kSqrt1_2)));
-      const T pdf = std::exp(T(-0.5) * v * v) * T(kInvSqrt2Pi);
-      d[i] = g[i] * (cdf + v * pdf);
-    }
-  }
+  if (dx) kernels::gelu_backward(x.data, dy.data, dx->data, x.size(), approximation(tanh_));
 }
 
 template <typename T>
@@ -303,23 +153,12 @@ Attributes GeluLayer<T>::describe() const {
 // ---- silu (swish): y = x·σ(x), dx = dy·σ(x)·(1 + x(1 - σ(x))); σ recomputed from x in backward
 template <typename T>
 void SiluLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext&) {
-  const T* __restrict xs = x.data;
-  T* __restrict ys = y.data;
-  const Index n = x.size();
-  for (Index i = 0; i < n; ++i) ys[i] = xs[i] * sigmoid(xs[i]);
+  kernels::silu_forward(x.data, y.data, x.size());
 }
 
 template <typename T>
 void SiluLayer<T>::backward(ConstView<T> x, ConstView<T>, ConstView<T> dy, View<T>* dx) {
-  if (!dx) return;
-  const T* __restrict xs = x.data;
-  const T* __restrict g = dy.data;
-  T* __restrict d = dx->data;
-  const Index n = x.size();
-  for (Index i = 0; i < n; ++i) {
-    const T s = sigmoid(xs[i]);
-    d[i] = g[i] * s * (T(1) + xs[i] * (T(1) - s));
-  }
+  if (dx) kernels::silu_backward(x.data, dy.data, dx->data, x.size());
 }
 
 template class SigmoidLayer<float>;

@@ -4,11 +4,13 @@
 //   backward (train): dβ += Σ dy,  dγ += Σ dy·x̂,
 //                     dx = γ·r / M · (M·dy - Σ dy - x̂·Σ dy·x̂)   (μ and σ² depend on every x)
 //   backward (eval):  dx = γ·r·dy                                   (μ and σ² are constants)
-// Sums run in double for float nets: a channel of a CIFAR batch holds 131,072 values.
+// Sums run in double for float nets: a channel of a CIFAR batch holds 131,072 values. The loops are
+// kernels (src/kernels/norm.h); this file plans the buffers and calls them.
 #include "gradnet/layers/batch_norm.h"
 
-#include <cmath>
+#include <algorithm>
 
+#include "../kernels/norm.h"
 #include "gradnet/error.h"
 
 namespace gradnet {
@@ -59,6 +61,8 @@ Shape BatchNormLayer<T>::setup(const Shape& in, Index /*max_batch*/) {
   }
   mean_.assign(static_cast<std::size_t>(c_), T(0));
   rstd_.assign(static_cast<std::size_t>(c_), T(1));
+  batch_mean_.assign(static_cast<std::size_t>(c_), 0.0);
+  batch_var_.assign(static_cast<std::size_t>(c_), 1.0);
   return in;
 }
 
@@ -76,93 +80,30 @@ void BatchNormLayer<T>::init(Rng& /*rng*/) {
 
 template <typename T>
 void BatchNormLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& ctx) {
-  const Index n = x.rows;
+  const kernels::ChannelShape s{x.rows, c_, hw_};
   used_batch_stats_ = ctx.mode == Mode::train || !track_;
-  const double m = static_cast<double>(n * hw_);
-#pragma omp parallel for schedule(static)
-  for (Index c = 0; c < c_; ++c) {
-    double mean, var;
-    if (used_batch_stats_) {
-      double s = 0.0;
-      for (Index i = 0; i < n; ++i) {
-        const T* xc = x.row(i) + c * hw_;
-        for (Index p = 0; p < hw_; ++p) s += xc[p];
-      }
-      mean = s / m;
-      double q = 0.0;
-      for (Index i = 0; i < n; ++i) {
-        const T* xc = x.row(i) + c * hw_;
-        for (Index p = 0; p < hw_; ++p) q += (xc[p] - mean) * (xc[p] - mean);
-      }
-      var = q / m;
-      if (ctx.mode == Mode::train && track_) {
-        T& rm = buffers_[0].value[c];
-        T& rv = buffers_[1].value[c];
-        const double unbiased = m > 1.0 ? var * m / (m - 1.0) : var;
-        rm = static_cast<T>((1.0 - momentum_) * rm + momentum_ * mean);
-        rv = static_cast<T>((1.0 - momentum_) * rv + momentum_ * unbiased);
-      }
-    } else {
-      mean = buffers_[0].value[c];
-      var = buffers_[1].value[c];
-    }
-    const double rstd = 1.0 / std::sqrt(var + eps_);
-    mean_[c] = static_cast<T>(mean);
-    rstd_[c] = static_cast<T>(rstd);
-    // y = x·scale + shift with scale = γ·r, shift = β - μ·γ·r: one multiply-add per element.
-    const double gamma = affine_ ? static_cast<double>(params_[0].value[c]) : 1.0;
-    const double beta = affine_ ? static_cast<double>(params_[1].value[c]) : 0.0;
-    const T scale = static_cast<T>(gamma * rstd), shift = static_cast<T>(beta - mean * gamma * rstd);
-    for (Index i = 0; i < n; ++i) {
-      const T* xc = x.row(i) + c * hw_;
-      T* yc = y.row(i) + c * hw_;
-      for (Index p = 0; p < hw_; ++p) yc[p] = xc[p] * scale + shift;
-    }
+  if (used_batch_stats_) {
+    kernels::batch_norm_statistics(s, x.data, batch_mean_.data(), batch_var_.data());
+    if (ctx.mode == Mode::train && track_)
+      kernels::batch_norm_update_running(c_, static_cast<double>(s.n * s.hw), momentum_, batch_mean_.data(),
+                                         batch_var_.data(), buffers_[0].value.data(), buffers_[1].value.data());
+  } else {  // eval with running statistics
+    std::copy(buffers_[0].value.data(), buffers_[0].value.data() + c_, batch_mean_.data());
+    std::copy(buffers_[1].value.data(), buffers_[1].value.data() + c_, batch_var_.data());
   }
+  const T* gamma = affine_ ? params_[0].value.data() : nullptr;
+  const T* beta = affine_ ? params_[1].value.data() : nullptr;
+  kernels::batch_norm_apply(s, x.data, batch_mean_.data(), batch_var_.data(), eps_, gamma, beta, y.data, mean_.data(),
+                            rstd_.data());
 }
 
 template <typename T>
 void BatchNormLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> dy, View<T>* dx) {
-  const Index n = x.rows;
-  const double m = static_cast<double>(n * hw_);
-#pragma omp parallel for schedule(static)
-  for (Index c = 0; c < c_; ++c) {
-    const double mean = mean_[c], rstd = rstd_[c];
-    double sum_dy = 0.0, sum_dy_xhat = 0.0;
-    for (Index i = 0; i < n; ++i) {
-      const T* xc = x.row(i) + c * hw_;
-      const T* dyc = dy.row(i) + c * hw_;
-      for (Index p = 0; p < hw_; ++p) {
-        sum_dy += dyc[p];
-        sum_dy_xhat += dyc[p] * (xc[p] - mean) * rstd;
-      }
-    }
-    const double gamma = affine_ ? static_cast<double>(params_[0].value[c]) : 1.0;
-    if (affine_) {
-      params_[0].grad[c] += static_cast<T>(sum_dy_xhat);
-      params_[1].grad[c] += static_cast<T>(sum_dy);
-    }
-    if (!dx) continue;
-    if (used_batch_stats_) {
-      // dx = γ·r·dy - γ·r/M·Σdy - x̂·γ·r/M·Σdy·x̂, written as dx = a·dy + b·x + k
-      const double a = gamma * rstd, mean_dy = sum_dy / m, mean_dy_xhat = sum_dy_xhat / m;
-      const T ta = static_cast<T>(a), tb = static_cast<T>(-a * mean_dy_xhat * rstd),
-              tk = static_cast<T>(-a * mean_dy + a * mean_dy_xhat * rstd * mean);
-      for (Index i = 0; i < n; ++i) {
-        const T* xc = x.row(i) + c * hw_;
-        const T* dyc = dy.row(i) + c * hw_;
-        T* dxc = dx->row(i) + c * hw_;
-        for (Index p = 0; p < hw_; ++p) dxc[p] = ta * dyc[p] + tb * xc[p] + tk;
-      }
-    } else {
-      const T a = static_cast<T>(gamma * rstd);
-      for (Index i = 0; i < n; ++i) {
-        const T* dyc = dy.row(i) + c * hw_;
-        T* dxc = dx->row(i) + c * hw_;
-        for (Index p = 0; p < hw_; ++p) dxc[p] = a * dyc[p];
-      }
-    }
-  }
+  const T* gamma = affine_ ? params_[0].value.data() : nullptr;
+  T* dgamma = affine_ ? params_[0].grad.data() : nullptr;
+  T* dbeta = affine_ ? params_[1].grad.data() : nullptr;
+  kernels::batch_norm_backward(kernels::ChannelShape{x.rows, c_, hw_}, x.data, dy.data, mean_.data(), rstd_.data(),
+                               gamma, used_batch_stats_, dgamma, dbeta, dx ? dx->data : nullptr);
 }
 
 template <typename T>

@@ -12,12 +12,14 @@
 // col is recomputed in backward rather than kept for the batch (N·C·k·k·P values: 150 MB for one
 // CIFAR layer at batch 128); the recomputation is a copy, the GEMMs dominate. OpenBLAS splits each
 // GEMM over train.threads (by rows and columns, never the sum: deterministic per thread count).
+// The loops are kernels (src/kernels/conv.h, gemm.h); this file plans the buffers and calls them.
 #include "gradnet/layers/conv2d.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "../blas.h"
+#include "../kernels/conv.h"
+#include "../kernels/gemm.h"
 #include "gradnet/error.h"
 
 namespace gradnet {
@@ -129,73 +131,16 @@ void Conv2dLayer<T>::init(Rng& rng) {
   if (has_bias_) params_.back().value.fill(T(0));
 }
 
-// col rows are (c, ki, kj); each row holds P = Ho·Wo values of one example, ld apart between rows.
-template <typename T>
-void Conv2dLayer<T>::im2col(const T* x, T* col, Index ld) const {
-  for (Index c = 0; c < g_.c; ++c) {
-    const T* xc = x + c * g_.h * g_.w;
-    for (Index ki = 0; ki < k_; ++ki) {
-      for (Index kj = 0; kj < k_; ++kj) {
-        T* row = col + ((c * k_ + ki) * k_ + kj) * ld;
-        for (Index oh = 0; oh < g_.ho; ++oh) {
-          T* out = row + oh * g_.wo;
-          const Index ih = oh * stride_ - pad_ + ki * dilation_;
-          if (ih < 0 || ih >= g_.h) {
-            std::fill(out, out + g_.wo, T(0));
-            continue;
-          }
-          const T* xrow = xc + ih * g_.w;
-          const Index iw0 = kj * dilation_ - pad_;  // iw = ow·stride + iw0
-          if (stride_ == 1) {  // the common case: one contiguous run between two zero margins
-            const Index lo = std::clamp<Index>(-iw0, 0, g_.wo), hi = std::clamp<Index>(g_.w - iw0, 0, g_.wo);
-            std::fill(out, out + lo, T(0));
-            if (hi > lo) std::copy(xrow + lo + iw0, xrow + hi + iw0, out + lo);
-            std::fill(out + std::max(lo, hi), out + g_.wo, T(0));
-          } else {
-            for (Index ow = 0; ow < g_.wo; ++ow) {
-              const Index iw = ow * stride_ + iw0;
-              out[ow] = iw >= 0 && iw < g_.w ? xrow[iw] : T(0);
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
-template <typename T>
-void Conv2dLayer<T>::col2im(const T* col, Index ld, T* dx) const {
-  std::fill(dx, dx + g_.c * g_.h * g_.w, T(0));
-  for (Index c = 0; c < g_.c; ++c) {
-    T* dxc = dx + c * g_.h * g_.w;
-    for (Index ki = 0; ki < k_; ++ki) {
-      for (Index kj = 0; kj < k_; ++kj) {
-        const T* row = col + ((c * k_ + ki) * k_ + kj) * ld;
-        for (Index oh = 0; oh < g_.ho; ++oh) {
-          const Index ih = oh * stride_ - pad_ + ki * dilation_;
-          if (ih < 0 || ih >= g_.h) continue;
-          const T* in = row + oh * g_.wo;
-          T* dxrow = dxc + ih * g_.w;
-          const Index iw0 = kj * dilation_ - pad_;
-          if (stride_ == 1) {
-            const Index lo = std::clamp<Index>(-iw0, 0, g_.wo), hi = std::clamp<Index>(g_.w - iw0, 0, g_.wo);
-            for (Index ow = lo; ow < hi; ++ow) dxrow[ow + iw0] += in[ow];
-          } else {
-            for (Index ow = 0; ow < g_.wo; ++ow) {
-              const Index iw = ow * stride_ + iw0;
-              if (iw >= 0 && iw < g_.w) dxrow[iw] += in[ow];
-            }
-          }
-        }
-      }
-    }
-  }
+// The layer's geometry as the kernels take it.
+static kernels::WindowGeometry windows(const ConvGeometry& g) {
+  return {g.c, g.h, g.w, g.k, g.stride, g.pad, g.dilation, g.ho, g.wo};
 }
 
 template <typename T>
 void Conv2dLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx*/) {
   const Index n = x.rows, p_count = g_.ho * g_.wo;
   const Index og = out_ / groups_, kg = g_.c / groups_ * k_ * k_;
+  const kernels::WindowGeometry g = windows(g_);
   const T* w = params_[0].value.data();
   if (weight_norm_) {  // W = g·v/‖v‖ from this step's params; backward reuses it
     wn_.forward(params_[0].value.data(), params_[1].value.data());
@@ -204,21 +149,11 @@ void Conv2dLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx
   const T* b = has_bias_ ? params_.back().value.data() : nullptr;
   for (Index first = 0; first < n; first += chunk_) {
     const Index count = std::min(chunk_, n - first), ld = count * p_count;
-#pragma omp parallel for schedule(static)
-    for (Index j = 0; j < count; ++j) im2col(x.row(first + j), col_.data() + j * p_count, ld);
+    kernels::im2col_chunk(g, x.row(first), count, col_.data());
     for (Index gi = 0; gi < groups_; ++gi)
-      gemm<T>(false, false, og, ld, kg, T(1), w + gi * og * kg, kg, col_.data() + gi * kg * ld, ld, T(0),
-              t_.data() + gi * og * ld, ld);
-#pragma omp parallel for schedule(static)
-    for (Index j = 0; j < count; ++j) {
-      T* yj = y.row(first + j);
-      for (Index o = 0; o < out_; ++o) {
-        const T* src = t_.data() + o * ld + j * p_count;
-        T* dst = yj + o * p_count;
-        const T bias = b ? b[o] : T(0);
-        for (Index p = 0; p < p_count; ++p) dst[p] = src[p] + bias;
-      }
-    }
+      kernels::gemm<T>(false, false, og, ld, kg, T(1), w + gi * og * kg, kg, col_.data() + gi * kg * ld, ld, T(0),
+                       t_.data() + gi * og * ld, ld);
+    kernels::conv_bias_scatter(t_.data(), b, y.row(first), count, out_, p_count);
   }
 }
 
@@ -226,6 +161,7 @@ template <typename T>
 void Conv2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> dy, View<T>* dx) {
   const Index n = x.rows, p_count = g_.ho * g_.wo;
   const Index og = out_ / groups_, kg = g_.c / groups_ * k_ * k_;
+  const kernels::WindowGeometry g = windows(g_);
   const T* w = weight_norm_ ? wn_.w() : params_[0].value.data();
   T* gw = params_[0].grad.data();
   if (weight_norm_) {  // dW collects in the scratch, then turns into dg and dv
@@ -234,30 +170,17 @@ void Conv2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
   }
   for (Index first = 0; first < n; first += chunk_) {
     const Index count = std::min(chunk_, n - first), ld = count * p_count;
-#pragma omp parallel for schedule(static)
-    for (Index j = 0; j < count; ++j) {
-      im2col(x.row(first + j), col_.data() + j * p_count, ld);
-      const T* dyj = dy.row(first + j);
-      for (Index o = 0; o < out_; ++o) std::copy(dyj + o * p_count, dyj + (o + 1) * p_count, t_.data() + o * ld + j * p_count);
-    }
-    if (has_bias_) {
-      T* gb = params_.back().grad.data();
-      for (Index o = 0; o < out_; ++o) {
-        const T* t = t_.data() + o * ld;
-        T s = T(0);
-        for (Index p = 0; p < ld; ++p) s += t[p];
-        gb[o] += s;
-      }
-    }
+    kernels::im2col_chunk(g, x.row(first), count, col_.data());
+    kernels::conv_gather(dy.row(first), t_.data(), count, out_, p_count);
+    if (has_bias_) kernels::conv_bias_grad(t_.data(), params_.back().grad.data(), out_, ld);
     for (Index gi = 0; gi < groups_; ++gi)
-      gemm<T>(false, true, og, kg, ld, T(1), t_.data() + gi * og * ld, ld, col_.data() + gi * kg * ld, ld, T(1),
-              gw + gi * og * kg, kg);
+      kernels::gemm<T>(false, true, og, kg, ld, T(1), t_.data() + gi * og * ld, ld, col_.data() + gi * kg * ld, ld,
+                       T(1), gw + gi * og * kg, kg);
     if (!dx) continue;
     for (Index gi = 0; gi < groups_; ++gi)  // col is free again: dW has used it
-      gemm<T>(true, false, kg, ld, og, T(1), w + gi * og * kg, kg, t_.data() + gi * og * ld, ld, T(0),
-              col_.data() + gi * kg * ld, ld);
-#pragma omp parallel for schedule(static)
-    for (Index j = 0; j < count; ++j) col2im(col_.data() + j * p_count, ld, dx->row(first + j));
+      kernels::gemm<T>(true, false, kg, ld, og, T(1), w + gi * og * kg, kg, t_.data() + gi * og * ld, ld, T(0),
+                       col_.data() + gi * kg * ld, ld);
+    kernels::col2im_chunk(g, col_.data(), count, dx->row(first));
   }
   if (weight_norm_)
     wn_.backward(params_[0].value.data(), params_[1].value.data(), params_[0].grad.data(), params_[1].grad.data());

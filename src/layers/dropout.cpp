@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "../kernels/activation.h"
 #include "gradnet/error.h"
 
 namespace gradnet {
@@ -38,13 +39,11 @@ void DropoutLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& ctx)
     return;
   }
   GRADNET_ASSERT(ctx.rng != nullptr);  // the trainer gives every training step its stream
+  // The mask draws stay here, in element order: they consume the step's stream (seeded, resumable).
   const T keep_scale = static_cast<T>(1.0 / (1.0 - rate_));
   const double rate = rate_;
-  for (Index i = 0; i < n; ++i) {
-    const T m = ctx.rng->uniform() >= rate ? keep_scale : T(0);
-    mask_[i] = m;
-    y.data[i] = x.data[i] * m;
-  }
+  for (Index i = 0; i < n; ++i) mask_[i] = ctx.rng->uniform() >= rate ? keep_scale : T(0);
+  kernels::apply_mask(x.data, mask_.data(), y.data, n);
 }
 
 template <typename T>
@@ -55,7 +54,7 @@ void DropoutLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> 
     std::copy(dy.data, dy.data + n, dx->data);
     return;
   }
-  for (Index i = 0; i < n; ++i) dx->data[i] = dy.data[i] * mask_[i];
+  kernels::apply_mask(dy.data, mask_.data(), dx->data, n);
 }
 
 template <typename T>

@@ -4,11 +4,10 @@
 // features (inner = 1: per feature, layer_norm; inner = H·W: per channel).
 //   x, y, dy, dx: (N, G·M)   mean, rstd: (N, G)   w, b, dw, db: (G·M / inner)
 // Sums run in double for float too (a 64x64 map is 4096 values; float sums would lose ~3 digits).
-#include <algorithm>
-#include <cmath>
-
+// The loops are kernels::group_norm_* (src/kernels/norm.h); this file plans the buffers.
 #include <fmt/format.h>
 
+#include "../kernels/norm.h"
 #include "gradnet/error.h"
 #include "gradnet/layers/norm.h"
 
@@ -79,81 +78,22 @@ void NormLayer<T>::init(Rng& /*rng*/) {
 
 template <typename T>
 void NormLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx*/) {
-  // x, y: (N, G·M)   mean_, rstd_: (N, G)   w, b: (G·per), per = M / inner weights per group
-  const Index n = x.rows, m = group_size_, per = m / inner_;
+  // x, y: (N, G·M)   mean_, rstd_: (N, G)   w, b: (G·M / inner)
   const T* w = affine_ ? params_[0].value.data() : nullptr;
   const T* b = affine_ ? params_[1].value.data() : nullptr;
-  for (Index i = 0; i < n; ++i) {
-    for (Index g = 0; g < groups_; ++g) {
-      const T* xg = x.row(i) + g * m;
-      T* yg = y.row(i) + g * m;
-      double sum = 0.0;
-      for (Index j = 0; j < m; ++j) sum += xg[j];
-      const double mu = sum / static_cast<double>(m);
-      double sq = 0.0;  // two passes: no cancellation in E[x²] − μ²
-      for (Index j = 0; j < m; ++j) sq += (xg[j] - mu) * (xg[j] - mu);
-      const double var = sq / static_cast<double>(m);  // biased, as PyTorch normalises
-      const T mean = static_cast<T>(mu), r = static_cast<T>(1.0 / std::sqrt(var + eps_));
-      mean_[i * groups_ + g] = mean;
-      rstd_[i * groups_ + g] = r;
-      if (!affine_) {
-        for (Index j = 0; j < m; ++j) yg[j] = (xg[j] - mean) * r;
-        continue;
-      }
-      for (Index c = 0; c < per; ++c) {
-        const T wc = w[g * per + c] * r, bc = b[g * per + c];
-        const T* xc = xg + c * inner_;
-        T* yc = yg + c * inner_;
-        for (Index p = 0; p < inner_; ++p) yc[p] = (xc[p] - mean) * wc + bc;
-      }
-    }
-  }
+  const kernels::GroupLayout l{groups_, group_size_, inner_};
+  kernels::group_norm_forward(l, x.rows, x.data, eps_, w, b, y.data, mean_.data(), rstd_.data());
 }
 
 template <typename T>
 void NormLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> dy, View<T>* dx) {
-  // x, dy, dx: (N, G·M)   dw, db: (G·per) +=
-  const Index n = x.rows, m = group_size_, per = m / inner_;
+  // x, dy, dx: (N, G·M)   dw, db: (G·M / inner) +=
   const T* w = affine_ ? params_[0].value.data() : nullptr;
   T* dw = affine_ ? params_[0].grad.data() : nullptr;
   T* db = affine_ ? params_[1].grad.data() : nullptr;
-  for (Index i = 0; i < n; ++i) {
-    for (Index g = 0; g < groups_; ++g) {
-      const T* xg = x.row(i) + g * m;
-      const T* dyg = dy.row(i) + g * m;
-      const T mean = mean_[i * groups_ + g], r = rstd_[i * groups_ + g];
-      // Pass 1: s1 = Σ dy·w, s2 = Σ dy·w·x̂ over the group; dw, db per weight.
-      double s1 = 0.0, s2 = 0.0;
-      for (Index c = 0; c < per; ++c) {
-        const T* xc = xg + c * inner_;
-        const T* dyc = dyg + c * inner_;
-        double dwc = 0.0, dbc = 0.0;
-        for (Index p = 0; p < inner_; ++p) {
-          const T xhat = (xc[p] - mean) * r;
-          dwc += dyc[p] * xhat;
-          dbc += dyc[p];
-        }
-        const double wc = affine_ ? w[g * per + c] : 1.0;
-        s1 += wc * dbc;
-        s2 += wc * dwc;
-        if (affine_) {
-          dw[g * per + c] += static_cast<T>(dwc);
-          db[g * per + c] += static_cast<T>(dbc);
-        }
-      }
-      if (!dx) continue;
-      // Pass 2: dx = rstd·(dy·w − s1/M − x̂·s2/M).
-      const T a = static_cast<T>(s1 / static_cast<double>(m)), bb = static_cast<T>(s2 / static_cast<double>(m));
-      T* dxg = dx->row(i) + g * m;
-      for (Index c = 0; c < per; ++c) {
-        const T wc = affine_ ? w[g * per + c] : T(1);
-        const T* xc = xg + c * inner_;
-        const T* dyc = dyg + c * inner_;
-        T* dxc = dxg + c * inner_;
-        for (Index p = 0; p < inner_; ++p) dxc[p] = r * (dyc[p] * wc - a - (xc[p] - mean) * r * bb);
-      }
-    }
-  }
+  const kernels::GroupLayout l{groups_, group_size_, inner_};
+  kernels::group_norm_backward(l, x.rows, x.data, dy.data, mean_.data(), rstd_.data(), w, dw, db,
+                               dx ? dx->data : nullptr);
 }
 
 template <typename T>

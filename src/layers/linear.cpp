@@ -1,4 +1,4 @@
-// Fully connected layer: y = x·Wᵀ + b, W (out, in) as in PyTorch, through OpenBLAS gemm.
+// Fully connected layer: y = x·Wᵀ + b, W (out, in) as in PyTorch; kernels::gemm (OpenBLAS) and the bias kernels.
 //   forward:  y  (N, out) = x (N, in) · Wᵀ (in, out) + b
 //   backward: dW (out, in) += dyᵀ (out, N) · x (N, in)      (beta 1: grads accumulate)
 //             db (out)     += Σ_n dy[n, :]
@@ -11,7 +11,8 @@
 #include <cmath>
 #include <optional>
 
-#include "../blas.h"
+#include "../kernels/dense.h"
+#include "../kernels/gemm.h"
 #include "gradnet/error.h"
 
 namespace gradnet {
@@ -110,11 +111,10 @@ void LinearLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx
   }
   T beta = T(0);
   if (has_bias_) {  // y = b broadcast, then gemm adds x·Wᵀ on top (beta 1): one pass over y
-    const T* b = params_.back().value.data();
-    for (Index i = 0; i < n; ++i) std::copy(b, b + out_, y.row(i));
+    kernels::bias_broadcast(params_.back().value.data(), y.data, n, out_);
     beta = T(1);
   }
-  gemm<T>(false, true, n, out_, in_, T(1), x.data, in_, w, in_, beta, y.data, out_);
+  kernels::gemm<T>(false, true, n, out_, in_, T(1), x.data, in_, w, in_, beta, y.data, out_);
 }
 
 template <typename T>
@@ -123,20 +123,14 @@ void LinearLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
   const Index n = x.rows;
   if (n == 0) return;
   if (weight_norm_) {  // dW (scratch) = dyᵀ·x, then dg, dv += from it
-    gemm<T>(true, false, out_, in_, n, T(1), dy.data, out_, x.data, in_, T(0), wn_.dw(), in_);
+    kernels::gemm<T>(true, false, out_, in_, n, T(1), dy.data, out_, x.data, in_, T(0), wn_.dw(), in_);
     wn_.backward(params_[0].value.data(), params_[1].value.data(), params_[0].grad.data(), params_[1].grad.data());
   } else {
-    gemm<T>(true, false, out_, in_, n, T(1), dy.data, out_, x.data, in_, T(1), params_[0].grad.data(), in_);
+    kernels::gemm<T>(true, false, out_, in_, n, T(1), dy.data, out_, x.data, in_, T(1), params_[0].grad.data(), in_);
   }
-  if (has_bias_) {
-    T* db = params_.back().grad.data();
-    for (Index i = 0; i < n; ++i) {
-      const T* dyi = dy.row(i);
-      for (Index j = 0; j < out_; ++j) db[j] += dyi[j];
-    }
-  }
+  if (has_bias_) kernels::bias_grad(dy.data, params_.back().grad.data(), n, out_);
   const T* w = weight_norm_ ? wn_.w() : params_[0].value.data();
-  if (dx) gemm<T>(false, false, n, in_, out_, T(1), dy.data, out_, w, in_, T(0), dx->data, in_);
+  if (dx) kernels::gemm<T>(false, false, n, in_, out_, T(1), dy.data, out_, w, in_, T(0), dx->data, in_);
 }
 
 template <typename T>

@@ -3,11 +3,10 @@
 //   max:  y = max_{window} x, argmax kept;           dx = 0, dx[argmax] += dy
 //   avg:  y = Σ_{window} x / count;                   dx[window] += dy / count
 //   gap:  y (N, C) = mean over H·W of each channel;   dx = dy / (H·W) broadcast
+// The loops are kernels (src/kernels/pool.h); this file plans the buffers and calls them.
 #include "gradnet/layers/pool.h"
 
-#include <algorithm>
-#include <limits>
-
+#include "../kernels/pool.h"
 #include "gradnet/error.h"
 
 namespace gradnet {
@@ -62,84 +61,27 @@ Shape MaxPool2dLayer<T>::setup(const Shape& in, Index max_batch) {
   return {g_.c, g_.ho, g_.wo};
 }
 
-template <typename T>
-void MaxPool2dLayer<T>::pool_example(const T* x, T* y, std::int32_t* arg) const {
-  if (k_ == 2 && stride_ == 2 && pad_ == 0) {  // the common 2x2 case: branch-free selects
-    for (Index c = 0; c < g_.c; ++c) {
-      const T* xc = x + c * g_.h * g_.w;
-      for (Index oh = 0; oh < g_.ho; ++oh) {
-        const Index top = 2 * oh * g_.w;
-        const T* r0 = xc + top;
-        const T* r1 = r0 + g_.w;
-        T* yo = y + (c * g_.ho + oh) * g_.wo;
-        std::int32_t* ao = arg + (c * g_.ho + oh) * g_.wo;
-        for (Index ow = 0; ow < g_.wo; ++ow) {
-          T best = r0[2 * ow];
-          Index where = top + 2 * ow;
-          const T cand[3] = {r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
-          const Index at[3] = {top + 2 * ow + 1, top + g_.w + 2 * ow, top + g_.w + 2 * ow + 1};
-          for (int j = 0; j < 3; ++j) {
-            const bool take = cand[j] > best || cand[j] != cand[j];  // NaN wins, as in PyTorch
-            best = take ? cand[j] : best;
-            where = take ? at[j] : where;
-          }
-          yo[ow] = best;
-          ao[ow] = static_cast<std::int32_t>(where);
-        }
-      }
-    }
-    return;
-  }
-  for (Index c = 0; c < g_.c; ++c) {
-    const T* xc = x + c * g_.h * g_.w;
-    for (Index oh = 0; oh < g_.ho; ++oh) {
-      const Index h0 = std::max<Index>(oh * stride_ - pad_, 0), h1 = std::min(oh * stride_ - pad_ + k_, g_.h);
-      for (Index ow = 0; ow < g_.wo; ++ow) {
-        const Index w0 = std::max<Index>(ow * stride_ - pad_, 0), w1 = std::min(ow * stride_ - pad_ + k_, g_.w);
-        T best = -std::numeric_limits<T>::infinity();
-        Index where = h0 * g_.w + w0;
-        for (Index h = h0; h < h1; ++h)
-          for (Index w = w0; w < w1; ++w)
-            if (xc[h * g_.w + w] > best || (xc[h * g_.w + w] != xc[h * g_.w + w])) {  // NaN wins, as in PyTorch
-              best = xc[h * g_.w + w];
-              where = h * g_.w + w;
-            }
-        const Index o = (c * g_.ho + oh) * g_.wo + ow;
-        y[o] = best;
-        arg[o] = static_cast<std::int32_t>(where);
-      }
-    }
-  }
+// The layer's geometry as the kernels take it.
+static kernels::WindowGeometry windows(const ConvGeometry& g) {
+  return {g.c, g.h, g.w, g.k, g.stride, g.pad, g.dilation, g.ho, g.wo};
 }
 
 template <typename T>
 void MaxPool2dLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx*/) {
-  const Index per = g_.c * g_.ho * g_.wo;
-#pragma omp parallel for schedule(static)
-  for (Index i = 0; i < x.rows; ++i) pool_example(x.row(i), y.row(i), argmax_.data() + i * per);
+  kernels::max_pool_forward(windows(g_), x.data, y.data, argmax_.data(), x.rows);
 }
 
 template <typename T>
 void MaxPool2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> dy, View<T>* dx) {
-  if (!dx) return;
-  const Index per = g_.c * g_.ho * g_.wo, plane = g_.h * g_.w, out_plane = g_.ho * g_.wo;
-#pragma omp parallel for schedule(static)
-  for (Index i = 0; i < x.rows; ++i) {
-    T* dxi = dx->row(i);
-    std::fill(dxi, dxi + g_.c * plane, T(0));
-    const T* dyi = dy.row(i);
-    const std::int32_t* arg = argmax_.data() + i * per;
-    for (Index c = 0; c < g_.c; ++c)
-      for (Index o = 0; o < out_plane; ++o) dxi[c * plane + arg[c * out_plane + o]] += dyi[c * out_plane + o];
-  }
+  if (dx) kernels::max_pool_backward(windows(g_), dy.data, argmax_.data(), dx->data, x.rows);
 }
 
 template <typename T>
 std::vector<std::int32_t> MaxPool2dLayer<T>::kink_state(ConstView<T> x) const {
   const Index per = g_.c * g_.ho * g_.wo;
   std::vector<std::int32_t> state(static_cast<std::size_t>(x.rows * per));
-  std::vector<T> y(static_cast<std::size_t>(per));
-  for (Index i = 0; i < x.rows; ++i) pool_example(x.row(i), y.data(), state.data() + i * per);
+  std::vector<T> y(state.size());
+  kernels::max_pool_forward(windows(g_), x.data, y.data(), state.data(), x.rows);
   return state;
 }
 
@@ -160,63 +102,18 @@ template <typename T>
 Shape AvgPool2dLayer<T>::setup(const Shape& in, Index /*max_batch*/) {
   g_ = conv_geometry(in, k_, stride_, pad_, 1, index_, "avg_pool2d");
   inv_count_.resize(static_cast<std::size_t>(g_.ho * g_.wo));
-  for (Index oh = 0; oh < g_.ho; ++oh)
-    for (Index ow = 0; ow < g_.wo; ++ow) {
-      // PyTorch: the window clipped to the padded input, or to the input itself without count_include_pad.
-      const Index hs = oh * stride_ - pad_, ws = ow * stride_ - pad_;
-      Index rows = std::min(hs + k_, g_.h + pad_) - hs, cols = std::min(ws + k_, g_.w + pad_) - ws;
-      if (!count_include_pad_) {
-        rows = std::min(hs + k_, g_.h) - std::max<Index>(hs, 0);
-        cols = std::min(ws + k_, g_.w) - std::max<Index>(ws, 0);
-      }
-      inv_count_[oh * g_.wo + ow] = T(1) / static_cast<T>(rows * cols);
-    }
+  kernels::avg_pool_divisors(windows(g_), count_include_pad_, inv_count_.data());
   return {g_.c, g_.ho, g_.wo};
 }
 
 template <typename T>
 void AvgPool2dLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx*/) {
-#pragma omp parallel for schedule(static)
-  for (Index i = 0; i < x.rows; ++i) {
-    const T* xi = x.row(i);
-    T* yi = y.row(i);
-    for (Index c = 0; c < g_.c; ++c) {
-      const T* xc = xi + c * g_.h * g_.w;
-      for (Index oh = 0; oh < g_.ho; ++oh) {
-        const Index h0 = std::max<Index>(oh * stride_ - pad_, 0), h1 = std::min(oh * stride_ - pad_ + k_, g_.h);
-        for (Index ow = 0; ow < g_.wo; ++ow) {
-          const Index w0 = std::max<Index>(ow * stride_ - pad_, 0), w1 = std::min(ow * stride_ - pad_ + k_, g_.w);
-          T s = T(0);
-          for (Index h = h0; h < h1; ++h)
-            for (Index w = w0; w < w1; ++w) s += xc[h * g_.w + w];
-          yi[(c * g_.ho + oh) * g_.wo + ow] = s * inv_count_[oh * g_.wo + ow];
-        }
-      }
-    }
-  }
+  kernels::avg_pool_forward(windows(g_), inv_count_.data(), x.data, y.data, x.rows);
 }
 
 template <typename T>
 void AvgPool2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> dy, View<T>* dx) {
-  if (!dx) return;
-#pragma omp parallel for schedule(static)
-  for (Index i = 0; i < x.rows; ++i) {
-    T* dxi = dx->row(i);
-    std::fill(dxi, dxi + g_.c * g_.h * g_.w, T(0));
-    const T* dyi = dy.row(i);
-    for (Index c = 0; c < g_.c; ++c) {
-      T* dxc = dxi + c * g_.h * g_.w;
-      for (Index oh = 0; oh < g_.ho; ++oh) {
-        const Index h0 = std::max<Index>(oh * stride_ - pad_, 0), h1 = std::min(oh * stride_ - pad_ + k_, g_.h);
-        for (Index ow = 0; ow < g_.wo; ++ow) {
-          const Index w0 = std::max<Index>(ow * stride_ - pad_, 0), w1 = std::min(ow * stride_ - pad_ + k_, g_.w);
-          const T d = dyi[(c * g_.ho + oh) * g_.wo + ow] * inv_count_[oh * g_.wo + ow];
-          for (Index h = h0; h < h1; ++h)
-            for (Index w = w0; w < w1; ++w) dxc[h * g_.w + w] += d;
-        }
-      }
-    }
-  }
+  if (dx) kernels::avg_pool_backward(windows(g_), inv_count_.data(), dy.data, dx->data, x.rows);
 }
 
 template <typename T>
@@ -240,22 +137,12 @@ Shape GlobalAvgPoolLayer<T>::setup(const Shape& in, Index /*max_batch*/) {
 
 template <typename T>
 void GlobalAvgPoolLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx*/) {
-  const T inv = T(1) / static_cast<T>(hw_);
-  for (Index i = 0; i < x.rows; ++i)
-    for (Index c = 0; c < c_; ++c) {
-      const T* xc = x.row(i) + c * hw_;
-      T s = T(0);
-      for (Index p = 0; p < hw_; ++p) s += xc[p];
-      y.row(i)[c] = s * inv;
-    }
+  kernels::global_avg_pool_forward(x.data, y.data, x.rows, c_, hw_);
 }
 
 template <typename T>
 void GlobalAvgPoolLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> dy, View<T>* dx) {
-  if (!dx) return;
-  const T inv = T(1) / static_cast<T>(hw_);
-  for (Index i = 0; i < x.rows; ++i)
-    for (Index c = 0; c < c_; ++c) std::fill(dx->row(i) + c * hw_, dx->row(i) + (c + 1) * hw_, dy.row(i)[c] * inv);
+  if (dx) kernels::global_avg_pool_backward(dy.data, dx->data, x.rows, c_, hw_);
 }
 
 template class MaxPool2dLayer<float>;

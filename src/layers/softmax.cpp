@@ -1,13 +1,11 @@
 // softmax / log_softmax over the channel axis (see softmax.h). An example is (C, S): channel c,
-// position p at c·S + p; the loops run over c outside and p inside, so every pass is contiguous.
-//   x, y, dy, dx: (N, C·S)   max_, sum_: (S), reused for each example
+// position p at c·S + p; the loops are kernels (src/kernels/softmax.h).
+//   x, y, dy, dx: (N, C·S)   max_, sum_: (S), the kernels' work rows, reused for each example
 #include "gradnet/layers/softmax.h"
-
-#include <algorithm>
-#include <cmath>
 
 #include <fmt/format.h>
 
+#include "../kernels/softmax.h"
 #include "gradnet/error.h"
 
 namespace gradnet {
@@ -42,59 +40,18 @@ Shape SoftmaxLayer<T>::setup(const Shape& in, Index /*max_batch*/) {
   return in;
 }
 
+static kernels::SoftmaxKind kind(bool log) {
+  return log ? kernels::SoftmaxKind::log_softmax : kernels::SoftmaxKind::softmax;
+}
+
 template <typename T>
 void SoftmaxLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx*/) {
-  const Index c_n = channels_, s_n = inner_;
-  T* __restrict mx = max_.data();
-  T* __restrict sm = sum_.data();
-  for (Index i = 0; i < x.rows; ++i) {
-    const T* __restrict xi = x.row(i);
-    T* __restrict yi = y.row(i);
-    std::copy(xi, xi + s_n, mx);
-    for (Index c = 1; c < c_n; ++c)
-      for (Index p = 0; p < s_n; ++p) mx[p] = std::max(mx[p], xi[c * s_n + p]);
-    std::fill(sm, sm + s_n, T(0));
-    for (Index c = 0; c < c_n; ++c) {
-      for (Index p = 0; p < s_n; ++p) {
-        const T e = std::exp(xi[c * s_n + p] - mx[p]);
-        yi[c * s_n + p] = e;
-        sm[p] += e;  // >= 1: the max's own term is e^0
-      }
-    }
-    if (log_) {  // y = x − (m + log Σ)
-      for (Index p = 0; p < s_n; ++p) sm[p] = mx[p] + std::log(sm[p]);
-      for (Index c = 0; c < c_n; ++c)
-        for (Index p = 0; p < s_n; ++p) yi[c * s_n + p] = xi[c * s_n + p] - sm[p];
-    } else {  // y = e / Σ
-      for (Index p = 0; p < s_n; ++p) sm[p] = T(1) / sm[p];
-      for (Index c = 0; c < c_n; ++c)
-        for (Index p = 0; p < s_n; ++p) yi[c * s_n + p] *= sm[p];
-    }
-  }
+  kernels::softmax_forward(kind(log_), x.data, y.data, x.rows, channels_, inner_, max_.data(), sum_.data());
 }
 
 template <typename T>
 void SoftmaxLayer<T>::backward(ConstView<T> /*x*/, ConstView<T> y, ConstView<T> dy, View<T>* dx) {
-  if (!dx) return;
-  const Index c_n = channels_, s_n = inner_;
-  T* __restrict sm = sum_.data();
-  for (Index i = 0; i < y.rows; ++i) {
-    const T* __restrict yi = y.row(i);
-    const T* __restrict gi = dy.row(i);
-    T* __restrict di = dx->row(i);
-    std::fill(sm, sm + s_n, T(0));
-    if (log_) {  // dx = dy − e^y · Σ dy
-      for (Index c = 0; c < c_n; ++c)
-        for (Index p = 0; p < s_n; ++p) sm[p] += gi[c * s_n + p];
-      for (Index c = 0; c < c_n; ++c)
-        for (Index p = 0; p < s_n; ++p) di[c * s_n + p] = gi[c * s_n + p] - std::exp(yi[c * s_n + p]) * sm[p];
-    } else {  // dx = y ⊙ (dy − Σ dy·y)
-      for (Index c = 0; c < c_n; ++c)
-        for (Index p = 0; p < s_n; ++p) sm[p] += gi[c * s_n + p] * yi[c * s_n + p];
-      for (Index c = 0; c < c_n; ++c)
-        for (Index p = 0; p < s_n; ++p) di[c * s_n + p] = yi[c * s_n + p] * (gi[c * s_n + p] - sm[p]);
-    }
-  }
+  if (dx) kernels::softmax_backward(kind(log_), y.data, dy.data, dx->data, y.rows, channels_, inner_, sum_.data());
 }
 
 template <typename T>

@@ -18,19 +18,10 @@ class AdadeltaOptimizer final : public ParamOptimizer<T> {
 
  protected:
   void update(std::size_t k, Param<T>& p, double rate_d, double decay_d) override {
-    const T rate = static_cast<T>(rate_d), decay = static_cast<T>(decay_d);
-    const T rho = static_cast<T>(o_.rho), eps = static_cast<T>(o_.eps);
-    T* w = p.value.data();
-    const T* g = p.grad.data();
-    T* sq = square_avg_[k].data();
-    T* acc = acc_delta_[k].data();
-    for (Index i = 0; i < p.value.size(); ++i) {
-      const T gi = g[i] + decay * w[i];
-      sq[i] = rho * sq[i] + (T(1) - rho) * gi * gi;
-      const T delta = std::sqrt(acc[i] + eps) / std::sqrt(sq[i] + eps) * gi;
-      acc[i] = rho * acc[i] + (T(1) - rho) * delta * delta;
-      w[i] -= rate * delta;
-    }
+    const kernels::AdadeltaStep<T> s{static_cast<T>(rate_d), static_cast<T>(decay_d), static_cast<T>(o_.rho),
+                                     static_cast<T>(o_.eps)};
+    kernels::adadelta_update(s, p.value.data(), p.grad.data(), square_avg_[k].data(), acc_delta_[k].data(),
+                             p.value.size());
   }
 
  private:

@@ -18,15 +18,8 @@ class AdagradOptimizer final : public ParamOptimizer<T> {
  protected:
   void update(std::size_t k, Param<T>& p, double rate, double decay_d) override {
     const T clr = static_cast<T>(rate / (1.0 + static_cast<double>(this->steps_ - 1) * o_.lr_decay));
-    const T decay = static_cast<T>(decay_d), eps = static_cast<T>(o_.eps);
-    T* w = p.value.data();
-    const T* g = p.grad.data();
-    T* sum = sum_[k].data();
-    for (Index i = 0; i < p.value.size(); ++i) {
-      const T gi = g[i] + decay * w[i];
-      sum[i] += gi * gi;
-      w[i] -= clr * gi / (std::sqrt(sum[i]) + eps);
-    }
+    const kernels::AdagradStep<T> s{clr, static_cast<T>(decay_d), static_cast<T>(o_.eps)};
+    kernels::adagrad_update(s, p.value.data(), p.grad.data(), sum_[k].data(), p.value.size());
   }
 
  private:

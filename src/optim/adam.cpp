@@ -29,25 +29,17 @@ class AdamOptimizer final : public ParamOptimizer<T> {
       step_size = rate / (1.0 - std::pow(beta1, t));
       bc2_sqrt = std::sqrt(1.0 - std::pow(beta2, t));
     }
-    const T b1 = static_cast<T>(beta1), b2 = static_cast<T>(beta2), eps = static_cast<T>(o_.eps);
-    const T ss = static_cast<T>(step_size), bc2 = static_cast<T>(bc2_sqrt);
-    const T decay = decoupled_ ? T(0) : static_cast<T>(decay_d);
-    const T shrink = decoupled_ ? static_cast<T>(1.0 - rate * decay_d) : T(1);
-    const bool amsgrad = o_.amsgrad;
-    T* w = p.value.data();
-    const T* g = p.grad.data();
-    T* m = exp_avg_[k].data();
-    T* v = exp_avg_sq_[k].data();
-    T* vmax = amsgrad ? max_exp_avg_sq_[k].data() : nullptr;
-    for (Index i = 0; i < p.value.size(); ++i) {
-      if (decoupled_) w[i] *= shrink;
-      const T gi = g[i] + decay * w[i];
-      m[i] = b1 * m[i] + (T(1) - b1) * gi;
-      v[i] = b2 * v[i] + (T(1) - b2) * gi * gi;
-      T second = v[i];
-      if (amsgrad) second = vmax[i] = std::max(vmax[i], v[i]);
-      w[i] -= ss * m[i] / (std::sqrt(second) / bc2 + eps);
-    }
+    const kernels::AdamStep<T> s{static_cast<T>(beta1),
+                                 static_cast<T>(beta2),
+                                 static_cast<T>(o_.eps),
+                                 static_cast<T>(step_size),
+                                 static_cast<T>(bc2_sqrt),
+                                 decoupled_ ? T(0) : static_cast<T>(decay_d),
+                                 decoupled_ ? static_cast<T>(1.0 - rate * decay_d) : T(1),
+                                 decoupled_};
+    T* vmax = o_.amsgrad ? max_exp_avg_sq_[k].data() : nullptr;  // null: no amsgrad
+    kernels::adam_update(s, p.value.data(), p.grad.data(), exp_avg_[k].data(), exp_avg_sq_[k].data(), vmax,
+                         p.value.size());
   }
 
  private:

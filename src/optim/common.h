@@ -1,6 +1,7 @@
 // What the first-order optimizers share (include/gradnet/optim/optimizer.h, steps 1-3): the param
 // list, gradient clipping, per-param rate and decay, the step counter, and state plumbing. Each
-// optimizer overrides update() for one param; lbfgs (a whole-vector method) does not use this.
+// optimizer overrides update() for one param with one kernel call (src/kernels/optim.h); lbfgs (a
+// whole-vector method) does not use this.
 #pragma once
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "../kernels/optim.h"
 #include "gradnet/optim/optimizer.h"
 
 namespace gradnet::optim_detail {
@@ -29,28 +31,19 @@ template <typename T>
 double clip_grads(const std::vector<Param<T>*>& params, double clip_norm, double clip_value) {
   double norm = 0.0;
   if (clip_norm > 0) {
-    double sq = 0.0;
-    for (const Param<T>* p : params) {
-      if (p->frozen) continue;
-      const T* g = p->grad.data();
-      for (Index i = 0; i < p->grad.size(); ++i) sq += static_cast<double>(g[i]) * g[i];
-    }
+    double sq = 0.0;  // one running sum over the params, in order
+    for (const Param<T>* p : params)
+      if (!p->frozen) sq = kernels::sum_squares(p->grad.data(), p->grad.size(), sq);
     norm = std::sqrt(sq);
     const double coef = clip_norm / (norm + 1e-6);
     if (coef < 1.0)
-      for (Param<T>* p : params) {
-        if (p->frozen) continue;
-        T* g = p->grad.data();
-        for (Index i = 0; i < p->grad.size(); ++i) g[i] = static_cast<T>(g[i] * coef);
-      }
+      for (Param<T>* p : params)
+        if (!p->frozen) kernels::scale_in_place(p->grad.data(), p->grad.size(), coef);
   }
   if (clip_value > 0) {
     const T v = static_cast<T>(clip_value);
-    for (Param<T>* p : params) {
-      if (p->frozen) continue;
-      T* g = p->grad.data();
-      for (Index i = 0; i < p->grad.size(); ++i) g[i] = std::clamp(g[i], -v, v);
-    }
+    for (Param<T>* p : params)
+      if (!p->frozen) kernels::clamp_in_place(p->grad.data(), p->grad.size(), v);
   }
   return norm;
 }

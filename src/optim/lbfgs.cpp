@@ -3,30 +3,27 @@
 // All non-frozen params form one flat vector x; lr_mult, decay_mult, weight decay and clipping do
 // not apply (torch's LBFGS has one param group). Each step_closure() runs up to max_iter
 // iterations and max_eval loss evaluations; the history (y, s pairs) carries over between steps.
-// All history is allocated here, once: 2·history_size·numel values.
+// All history is allocated here, once: 2·history_size·numel values. The vector loops are kernels
+// (src/kernels/optim.h).
 #include <cmath>
 #include <limits>
 
+#include "../kernels/optim.h"
 #include "common.h"
 #include "gradnet/error.h"
 
 namespace gradnet::optim_detail {
 namespace {
 
+// The flat-vector kernels (src/kernels/optim.h) on the scratch vectors.
 template <typename T>
-double dot(const std::vector<T>& a, const T* b) {
-  double s = 0.0;
-  for (std::size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
-}
+Index size_of(const std::vector<T>& a) { return static_cast<Index>(a.size()); }
+template <typename T>
+double dot(const std::vector<T>& a, const T* b) { return kernels::dot(a.data(), b, size_of(a)); }
 template <typename T>
 double dot(const std::vector<T>& a, const std::vector<T>& b) { return dot(a, b.data()); }
 template <typename T>
-double abs_max(const std::vector<T>& a) {
-  double m = 0.0;
-  for (T v : a) m = std::max(m, std::fabs(static_cast<double>(v)));
-  return m;
-}
+double abs_max(const std::vector<T>& a) { return kernels::abs_max(a.data(), size_of(a)); }
 
 // Minimum of the cubic through (x1, f1, g1), (x2, f2, g2), clamped to bounds (default [x1, x2]).
 double cubic_interpolate(double x1, double f1, double g1, double x2, double f2, double g2, double lo, double hi) {
@@ -100,25 +97,33 @@ class LbfgsOptimizer final : public Optimizer<T> {
   T& ro(long i) { return ro_[(hist_start_ + i) % c_.history_size]; }
 
   void gather_flat_grad(std::vector<T>& out) {
-    std::size_t o = 0;
-    for (Param<T>* p : params_)
-      for (Index i = 0; i < p->grad.size(); ++i) out[o++] = p->grad[i];
+    Index o = 0;
+    for (Param<T>* p : params_) {
+      kernels::copy(p->grad.data(), out.data() + o, p->grad.size());
+      o += p->grad.size();
+    }
   }
   void add_grad(double step_size, const T* update) {  // x += step_size · update
     const T a = static_cast<T>(step_size);
-    std::size_t o = 0;
-    for (Param<T>* p : params_)
-      for (Index i = 0; i < p->value.size(); ++i) p->value[i] += a * update[o++];
+    Index o = 0;
+    for (Param<T>* p : params_) {
+      kernels::axpy(a, update + o, p->value.data(), p->value.size());
+      o += p->value.size();
+    }
   }
   void clone_param(std::vector<T>& out) {
-    std::size_t o = 0;
-    for (Param<T>* p : params_)
-      for (Index i = 0; i < p->value.size(); ++i) out[o++] = p->value[i];
+    Index o = 0;
+    for (Param<T>* p : params_) {
+      kernels::copy(p->value.data(), out.data() + o, p->value.size());
+      o += p->value.size();
+    }
   }
   void set_param(const std::vector<T>& x) {
-    std::size_t o = 0;
-    for (Param<T>* p : params_)
-      for (Index i = 0; i < p->value.size(); ++i) p->value[i] = x[o++];
+    Index o = 0;
+    for (Param<T>* p : params_) {
+      kernels::copy(x.data() + o, p->value.data(), p->value.size());
+      o += p->value.size();
+    }
   }
   // f(x + t·d) and its gradient (into g), params restored to x afterwards.
   double directional_evaluate(const std::function<double()>& closure, double t, std::vector<T>& g) {
@@ -150,8 +155,7 @@ double LbfgsOptimizer<T>::strong_wolfe(const std::function<double()>& closure, d
   constexpr double c1 = 1e-4, c2 = 0.9;
   constexpr int max_ls = 25;
   const double tolerance_change = 1e-9;  // torch passes its default here, not the optimizer's option
-  double d_norm = 0.0;
-  for (Index i = 0; i < d_.size(); ++i) d_norm = std::max(d_norm, std::fabs(static_cast<double>(d_[i])));
+  const double d_norm = kernels::abs_max(d_.data(), d_.size());
   // g (the grad at x) is flat_grad_, which this does not modify.
   double f_new = directional_evaluate(closure, t, g_new_);
   evals = 1;
@@ -274,6 +278,7 @@ double LbfgsOptimizer<T>::step_closure(double lr, const std::function<double()>&
   if (opt_cond) return orig_loss;
 
   T* d = d_.data();
+  const Index n = static_cast<Index>(n_);
   double t = t_;
   long n_iter = 0;
   while (n_iter < max_iter) {
@@ -281,14 +286,12 @@ double LbfgsOptimizer<T>::step_closure(double lr, const std::function<double()>&
     n_iter_ += 1;
     // compute the descent direction
     if (n_iter_ == 1) {
-      for (std::size_t i = 0; i < n_; ++i) d[i] = -flat_grad_[i];
+      kernels::negate(flat_grad_.data(), d, n);
       hist_len_ = 0, hist_start_ = 0;
       h_diag_ = 1;
     } else {
-      for (std::size_t i = 0; i < n_; ++i) {
-        y_[i] = flat_grad_[i] - prev_flat_grad_[i];
-        s_[i] = static_cast<T>(d[i] * t);
-      }
+      kernels::difference(flat_grad_.data(), prev_flat_grad_.data(), y_.data(), n);
+      kernels::scaled_copy(d, t, s_.data(), n);
       const double ys = dot(y_, s_);
       if (ys > 1e-10) {
         if (hist_len_ == history_size) hist_start_ = (hist_start_ + 1) % history_size, --hist_len_;
@@ -299,26 +302,15 @@ double LbfgsOptimizer<T>::step_closure(double lr, const std::function<double()>&
         h_diag_ = ys / dot(y_, y_);
       }
       // two-loop recursion: d = -H·g, in place
-      for (std::size_t i = 0; i < n_; ++i) d[i] = -flat_grad_[i];  // q
+      kernels::negate(flat_grad_.data(), d, n);  // q
       for (long i = hist_len_ - 1; i >= 0; --i) {
-        const T* s = stp(i);
-        const T* y = dir(i);
-        double sq = 0.0;
-        for (std::size_t j = 0; j < n_; ++j) sq += static_cast<double>(s[j]) * d[j];
-        al_[i] = sq * ro(i);
-        const T a = static_cast<T>(-al_[i]);
-        for (std::size_t j = 0; j < n_; ++j) d[j] += a * y[j];
+        al_[i] = kernels::dot(stp(i), d, n) * ro(i);
+        kernels::axpy(static_cast<T>(-al_[i]), dir(i), d, n);
       }
-      const T hd = static_cast<T>(h_diag_);
-      for (std::size_t j = 0; j < n_; ++j) d[j] *= hd;
+      kernels::scale(static_cast<T>(h_diag_), d, n);
       for (long i = 0; i < hist_len_; ++i) {
-        const T* s = stp(i);
-        const T* y = dir(i);
-        double yr = 0.0;
-        for (std::size_t j = 0; j < n_; ++j) yr += static_cast<double>(y[j]) * d[j];
-        const double be_i = yr * ro(i);
-        const T a = static_cast<T>(al_[i] - be_i);
-        for (std::size_t j = 0; j < n_; ++j) d[j] += a * s[j];
+        const double be_i = kernels::dot(dir(i), d, n) * ro(i);
+        kernels::axpy(static_cast<T>(al_[i] - be_i), stp(i), d, n);
       }
     }
     std::copy(flat_grad_.begin(), flat_grad_.end(), prev_flat_grad_.data());
@@ -326,8 +318,7 @@ double LbfgsOptimizer<T>::step_closure(double lr, const std::function<double()>&
 
     // step length
     if (n_iter_ == 1) {
-      double sum = 0.0;
-      for (T g : flat_grad_) sum += std::fabs(static_cast<double>(g));
+      const double sum = kernels::abs_sum(flat_grad_.data(), n);
       t = std::min(1., 1. / sum) * lr;
     } else {
       t = lr;
@@ -358,9 +349,7 @@ double LbfgsOptimizer<T>::step_closure(double lr, const std::function<double()>&
     if (n_iter == max_iter) break;
     if (current_evals >= max_eval) break;
     if (opt_cond) break;
-    double dt_max = 0.0;
-    for (std::size_t i = 0; i < n_; ++i) dt_max = std::max(dt_max, std::fabs(static_cast<double>(d[i]) * t));
-    if (dt_max <= tolerance_change) break;
+    if (kernels::abs_max_scaled(d, t, n) <= tolerance_change) break;
     if (std::fabs(loss - prev_loss_) < tolerance_change) break;
   }
   t_ = t;

@@ -20,32 +20,11 @@ class RmspropOptimizer final : public ParamOptimizer<T> {
 
  protected:
   void update(std::size_t k, Param<T>& p, double rate_d, double decay_d) override {
-    const T rate = static_cast<T>(rate_d), decay = static_cast<T>(decay_d);
-    const T alpha = static_cast<T>(o_.alpha), eps = static_cast<T>(o_.eps);
-    const T momentum = static_cast<T>(o_.momentum);
-    const bool centered = o_.centered, use_momentum = o_.momentum > 0;
-    T* w = p.value.data();
-    const T* g = p.grad.data();
-    T* sq = square_avg_[k].data();
-    T* ga = centered ? grad_avg_[k].data() : nullptr;
-    T* buf = use_momentum ? momentum_[k].data() : nullptr;
-    for (Index i = 0; i < p.value.size(); ++i) {
-      const T gi = g[i] + decay * w[i];
-      sq[i] = alpha * sq[i] + (T(1) - alpha) * gi * gi;
-      T avg;
-      if (centered) {
-        ga[i] = alpha * ga[i] + (T(1) - alpha) * gi;
-        avg = std::sqrt(sq[i] - ga[i] * ga[i]) + eps;
-      } else {
-        avg = std::sqrt(sq[i]) + eps;
-      }
-      if (use_momentum) {
-        buf[i] = momentum * buf[i] + gi / avg;
-        w[i] -= rate * buf[i];
-      } else {
-        w[i] -= rate * gi / avg;
-      }
-    }
+    const kernels::RmspropStep<T> s{static_cast<T>(rate_d), static_cast<T>(decay_d), static_cast<T>(o_.alpha),
+                                    static_cast<T>(o_.eps), static_cast<T>(o_.momentum)};
+    T* ga = o_.centered ? grad_avg_[k].data() : nullptr;       // null: not centered
+    T* buf = o_.momentum > 0 ? momentum_[k].data() : nullptr;  // null: no momentum
+    kernels::rmsprop_update(s, p.value.data(), p.grad.data(), square_avg_[k].data(), ga, buf, p.value.size());
   }
 
  private:

@@ -19,24 +19,10 @@ class SgdOptimizer final : public ParamOptimizer<T> {
 
  protected:
   void update(std::size_t k, Param<T>& p, double rate_d, double decay_d) override {
-    const T rate = static_cast<T>(rate_d), decay = static_cast<T>(decay_d);
-    T* w = p.value.data();
-    const T* g = p.grad.data();
-    const Index n = p.value.size();
-    if (o_.momentum == 0.0) {
-      for (Index i = 0; i < n; ++i) w[i] -= rate * (g[i] + decay * w[i]);
-      return;
-    }
-    const T momentum = static_cast<T>(o_.momentum);
-    const T damp = static_cast<T>(1.0 - o_.dampening);
-    const bool nesterov = o_.nesterov;
-    const bool first = this->steps_ == 1;
-    T* buf = momentum_[k].data();
-    for (Index i = 0; i < n; ++i) {
-      const T gi = g[i] + decay * w[i];
-      buf[i] = first ? gi : momentum * buf[i] + damp * gi;
-      w[i] -= rate * (nesterov ? gi + momentum * buf[i] : buf[i]);
-    }
+    const kernels::SgdStep<T> s{static_cast<T>(rate_d), static_cast<T>(decay_d), static_cast<T>(o_.momentum),
+                                static_cast<T>(1.0 - o_.dampening), o_.nesterov, this->steps_ == 1};
+    T* buf = o_.momentum == 0.0 ? nullptr : momentum_[k].data();  // no buffer: plain SGD
+    kernels::sgd_update(s, p.value.data(), p.grad.data(), buf, p.value.size());
   }
 
  private:

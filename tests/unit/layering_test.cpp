@@ -19,7 +19,8 @@ struct Rule {
 };
 
 // From the bottom up: the core (tensors, layers, losses, nets, kernels), then the modules a config
-// is made of (optim, schedule, data), then the config, then training, then the CLI and report.
+// is made of (optim, schedule, data), then the config, then training, then the CLI and report. The
+// kernels (src/kernels/) are the bottom of the core: no layer, loss, net or module above them.
 const std::vector<Rule>& rules() {
   static const std::vector<std::string> config = {"gradnet/config.h", "../config/", "config/", "schema",
                                                   "optimizer_section.h", "rules.h"};
@@ -42,6 +43,11 @@ const std::vector<Rule>& rules() {
         "include/gradnet/enum_names.h", "include/gradnet/param.h", "include/gradnet/rng.h", "include/gradnet/error.h"},
        plus(plus(config, train), modules)},
       {{"src/config", "include/gradnet/config.h"}, train},
+      // The kernels sit under the layers: core headers and BLAS only.
+      {{"src/kernels"},
+       plus(plus(plus(config, train), modules),
+            {"gradnet/layer", "gradnet/loss.h", "gradnet/net.h", "gradnet/init.h", "gradnet/model_spec.h",
+             "gradnet/gradcheck.h", "../layers/", "../optim/", "../data/", "../train/", "../loss"})},
   };
   return r;
 }

@@ -38,6 +38,7 @@ class BatchNormLayer final : public Layer<T> {
   std::vector<Param<T>> params_;    // [weight (C), bias (C)] when affine
   std::vector<Buffer<T>> buffers_;  // [running_mean (C), running_var (C)] when tracking
   std::vector<T> mean_, rstd_;      // (C) the statistics the last forward normalised with
+  std::vector<double> batch_mean_, batch_var_;  // (C) this forward's μ, σ² in double (batch or running)
   bool used_batch_stats_ = true;    // the last forward normalised with batch statistics
 };
 

@@ -38,10 +38,6 @@ class Conv2dLayer final : public Layer<T> {
   Attributes describe() const override;
 
  private:
-  // x [C, H, W] -> col [C·k·k, Ho·Wo] with rows ld apart, and its adjoint (dx is overwritten).
-  void im2col(const T* x, T* col, Index ld) const;
-  void col2im(const T* col, Index ld, T* dx) const;
-
   Index index_;
   Index out_, k_, stride_, pad_, dilation_, groups_;
   bool has_bias_;

@@ -28,9 +28,6 @@ class MaxPool2dLayer final : public Layer<T> {
   Attributes describe() const override;
 
  private:
-  // Writes the max of each window of one example and the index (h·W + w) it came from into arg.
-  void pool_example(const T* x, T* y, std::int32_t* arg) const;
-
   Index index_, k_, stride_, pad_;
   ConvGeometry g_;
   std::vector<std::int32_t> argmax_;  // (max_batch, C·Ho·Wo) from the last forward

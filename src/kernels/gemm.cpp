@@ -1,10 +1,10 @@
-// The only translation unit that includes <cblas.h> (see blas.h).
-#include "blas.h"
+// The only translation unit that includes <cblas.h> (see gemm.h).
+#include "gemm.h"
 
 #include <cblas.h>
 #include <omp.h>
 
-namespace gradnet {
+namespace gradnet::kernels {
 
 static CBLAS_TRANSPOSE op(bool trans) { return trans ? CblasTrans : CblasNoTrans; }
 
@@ -49,4 +49,4 @@ void gemm<double>(bool trans_a, bool trans_b, Index m, Index n, Index k, double 
               static_cast<blasint>(ldc));
 }
 
-}  // namespace gradnet
+}  // namespace gradnet::kernels

@@ -1,0 +1,20 @@
+// GEMM, row-major, over OpenBLAS (gemm.cpp is the only translation unit that includes <cblas.h>;
+// public headers stay free of it).
+//   C (M x N) = alpha · op(A) · op(B) + beta · C,  op(X) = X or Xᵀ;  op(A) is M x K, op(B) is K x N.
+//   lda/ldb/ldc are the row strides of A, B, C as stored (before the transpose).
+// Overwrites C when beta = 0, accumulates (C = beta·C + ...) otherwise. Deterministic for a given
+// thread count: OpenBLAS splits rows and columns over threads, never the K sum.
+#pragma once
+
+#include "gradnet/tensor.h"
+
+namespace gradnet::kernels {
+
+// The thread budget of large products (train.threads); small ones always run on one thread.
+void set_blas_threads(int threads);
+
+template <typename T>
+void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, T alpha, const T* a, Index lda, const T* b,
+          Index ldb, T beta, T* c, Index ldc);
+
+}  // namespace gradnet::kernels

@@ -1,0 +1,170 @@
+// Activation, dropout-mask, dense and GEMM kernels against kernels::reference, float and double,
+// on odd sizes. Tolerances (kernel_test_util.h): float activations with the polynomial exp/tanh
+// within 4e-7 relative (Tol::fast_exp), libm-based ones within 1e-6; double within 1e-12. Values
+// the float fast exp flushes (below ~1e-38) or that fall in float's denormals are covered by an
+// absolute 1e-35; where a formula cancels (gelu's 1 + erf for x < 0, silu's and gelu's derivative
+// near their zeros) the bound is absolute, on |dy| <= 1 and |x| < 6 where it matters.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "kernel_test_util.h"
+#include "kernels/kernels.h"
+#include "kernels/reference.h"
+
+namespace gradnet {
+namespace {
+
+namespace k = kernels;
+namespace ref = kernels::reference;
+using testing::expect_close;
+using testing::expect_equal;
+using testing::Tol;
+using testing::uniform_values;
+
+template <typename T>
+class ElementwiseKernels : public ::testing::Test {};
+using Types = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(ElementwiseKernels, Types);
+
+constexpr Index kN = 1031;  // odd: no vector width divides it
+
+// Inputs over the working range and the tails: [-6, 6] and [-100, 100], plus exact zeros.
+template <typename T>
+std::vector<T> activation_inputs(std::uint64_t seed) {
+  std::vector<T> x = uniform_values<T>(kN, -6.0, 6.0, seed);
+  const std::vector<T> wide = uniform_values<T>(kN, -100.0, 100.0, seed + 1);
+  x.insert(x.end(), wide.begin(), wide.end());
+  x.insert(x.end(), {T(0), T(-0.0), T(1e-30), T(-1e-30), T(88), T(-88), T(700), T(-700)});
+  return x;
+}
+
+template <typename T, typename Kernel, typename Reference>
+void check_forward(Kernel kernel, Reference reference, double rtol, double atol, const char* what) {
+  const std::vector<T> x = activation_inputs<T>(11);
+  std::vector<T> got(x.size()), want(x.size());
+  kernel(x.data(), got.data(), static_cast<Index>(x.size()));
+  reference(x.data(), want.data(), static_cast<Index>(x.size()));
+  expect_close(got, want, rtol, atol, what);
+}
+
+// from = x (or y for sigmoid/tanh, whose derivative reads the output)
+template <typename T, typename Kernel, typename Reference>
+void check_backward(const std::vector<T>& from, Kernel kernel, Reference reference, double rtol, double atol,
+                    const char* what) {
+  const Index n = static_cast<Index>(from.size());
+  const std::vector<T> dy = uniform_values<T>(n, -1.0, 1.0, 12);
+  std::vector<T> got(from.size()), want(from.size());
+  kernel(from.data(), dy.data(), got.data(), n);
+  reference(from.data(), dy.data(), want.data(), n);
+  expect_close(got, want, rtol, atol, what);
+}
+
+TYPED_TEST(ElementwiseKernels, ActivationsForwardMatchReference) {
+  using T = TypeParam;
+  const double fast = Tol<T>::fast_exp, libm = Tol<T>::exact_math, flushed = 1e-35;
+  check_forward<T>(k::sigmoid_forward<T>, ref::sigmoid_forward<T>, fast, flushed, "sigmoid");
+  check_forward<T>(k::tanh_forward<T>, ref::tanh_forward<T>, fast, flushed, "tanh");
+  check_forward<T>(k::silu_forward<T>, ref::silu_forward<T>, fast, flushed, "silu");
+  check_forward<T>(k::relu_forward<T>, ref::relu_forward<T>, 0.0, 0.0, "relu");
+  auto leaky = [](const T* x, T* y, Index n) { k::leaky_relu_forward(x, y, n, T(0.07)); };
+  auto leaky_ref = [](const T* x, T* y, Index n) { ref::leaky_relu_forward(x, y, n, T(0.07)); };
+  check_forward<T>(leaky, leaky_ref, libm, 0.0, "leaky_relu");
+  auto elu = [](const T* x, T* y, Index n) { k::elu_forward(x, y, n, T(1.3)); };
+  auto elu_ref = [](const T* x, T* y, Index n) { ref::elu_forward(x, y, n, T(1.3)); };
+  check_forward<T>(elu, elu_ref, libm, 0.0, "elu");
+  for (auto a : {k::GeluApproximation::none, k::GeluApproximation::tanh}) {
+    auto gelu = [a](const T* x, T* y, Index n) { k::gelu_forward(x, y, n, a); };
+    auto gelu_ref = [a](const T* x, T* y, Index n) { ref::gelu_forward(x, y, n, a); };
+    // absolute: for x < 0, 1 + erf (1 + tanh) cancels as it does in PyTorch's formula; |x·eps| for |x| < 6
+    check_forward<T>(gelu, gelu_ref, libm, libm, a == k::GeluApproximation::none ? "gelu" : "gelu tanh");
+  }
+}
+
+TYPED_TEST(ElementwiseKernels, ActivationsBackwardMatchReference) {
+  using T = TypeParam;
+  const double fast = Tol<T>::fast_exp, libm = Tol<T>::exact_math;
+  const std::vector<T> x = activation_inputs<T>(13);
+  std::vector<T> sig(x.size()), th(x.size());
+  ref::sigmoid_forward(x.data(), sig.data(), static_cast<Index>(x.size()));
+  ref::tanh_forward(x.data(), th.data(), static_cast<Index>(x.size()));
+  check_backward<T>(sig, k::sigmoid_backward<T>, ref::sigmoid_backward<T>, libm, libm, "sigmoid'");
+  check_backward<T>(th, k::tanh_backward<T>, ref::tanh_backward<T>, libm, libm, "tanh'");
+  check_backward<T>(x, k::silu_backward<T>, ref::silu_backward<T>, fast, 2 * fast, "silu'");
+  check_backward<T>(x, k::relu_backward<T>, ref::relu_backward<T>, 0.0, 0.0, "relu'");
+  auto leaky = [](const T* x, const T* dy, T* dx, Index n) { k::leaky_relu_backward(x, dy, dx, n, T(0.07)); };
+  auto leaky_ref = [](const T* x, const T* dy, T* dx, Index n) { ref::leaky_relu_backward(x, dy, dx, n, T(0.07)); };
+  check_backward<T>(x, leaky, leaky_ref, libm, 0.0, "leaky_relu'");
+  auto elu = [](const T* x, const T* dy, T* dx, Index n) { k::elu_backward(x, dy, dx, n, T(1.3)); };
+  auto elu_ref = [](const T* x, const T* dy, T* dx, Index n) { ref::elu_backward(x, dy, dx, n, T(1.3)); };
+  check_backward<T>(x, elu, elu_ref, libm, 1e-35, "elu'");  // dy·α·e^x rounds in float's denormals
+  for (auto a : {k::GeluApproximation::none, k::GeluApproximation::tanh}) {
+    auto gelu = [a](const T* x, const T* dy, T* dx, Index n) { k::gelu_backward(x, dy, dx, n, a); };
+    auto gelu_ref = [a](const T* x, const T* dy, T* dx, Index n) { ref::gelu_backward(x, dy, dx, n, a); };
+    check_backward<T>(x, gelu, gelu_ref, libm, libm, a == k::GeluApproximation::none ? "gelu'" : "gelu tanh'");
+  }
+}
+
+TYPED_TEST(ElementwiseKernels, ActivationsOfInfinity) {
+  using T = TypeParam;
+  const T inf = std::numeric_limits<T>::infinity();
+  const std::vector<T> x = {inf, -inf};
+  std::vector<T> y(2);
+  k::sigmoid_forward(x.data(), y.data(), 2);
+  EXPECT_EQ(y[0], T(1));
+  EXPECT_LT(y[1], T(1e-37));
+  k::tanh_forward(x.data(), y.data(), 2);
+  EXPECT_EQ(y[0], T(1));
+  EXPECT_EQ(y[1], T(-1));
+}
+
+TYPED_TEST(ElementwiseKernels, MaskAndBiasMatchReference) {
+  using T = TypeParam;
+  const Index rows = 37, d = 29;
+  const std::vector<T> x = uniform_values<T>(rows * d, -2.0, 2.0, 21);
+  std::vector<T> mask = uniform_values<T>(rows * d, 0.0, 1.0, 22);
+  for (T& m : mask) m = m < T(0.3) ? T(0) : T(1) / T(0.7);
+  std::vector<T> got(x.size()), want(x.size());
+  k::apply_mask(x.data(), mask.data(), got.data(), rows * d);
+  ref::apply_mask(x.data(), mask.data(), want.data(), rows * d);
+  expect_equal(got, want, "apply_mask");
+
+  const std::vector<T> b = uniform_values<T>(d, -1.0, 1.0, 23);
+  std::vector<T> y(x.size(), T(7)), y_ref(x.size(), T(-7));
+  k::bias_broadcast(b.data(), y.data(), rows, d);
+  ref::bias_broadcast(b.data(), y_ref.data(), rows, d);
+  expect_equal(y, y_ref, "bias_broadcast overwrites every row");
+
+  std::vector<T> db = uniform_values<T>(d, -1.0, 1.0, 24), db_ref = db;  // accumulates into what is there
+  k::bias_grad(x.data(), db.data(), rows, d);
+  ref::bias_grad(x.data(), db_ref.data(), rows, d);
+  expect_close(db, db_ref, Tol<T>::sum, Tol<T>::sum, "bias_grad");
+}
+
+// GEMM: every transpose combination, odd sizes, row strides wider than the rows, alpha and beta.
+// The bound is the classical one, |err| <= 2·K·eps·Σ|a||b| (+ |beta·c| rounding), per element.
+TYPED_TEST(ElementwiseKernels, GemmMatchesNaiveTripleLoop) {
+  using T = TypeParam;
+  const Index m = 13, n = 29, kk = 41, pad = 3;
+  const double eps = std::numeric_limits<T>::epsilon();
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (T beta : {T(0), T(1), T(-0.5)}) {
+        const Index lda = (ta ? m : kk) + pad, ldb = (tb ? kk : n) + pad, ldc = n + pad;
+        const std::vector<T> a = uniform_values<T>((ta ? kk : m) * lda, -1.0, 1.0, 31);
+        const std::vector<T> b = uniform_values<T>((tb ? n : kk) * ldb, -1.0, 1.0, 32);
+        std::vector<T> c = uniform_values<T>(m * ldc, -1.0, 1.0, 33);
+        if (beta == T(0)) c[0] = std::numeric_limits<T>::quiet_NaN();  // beta 0 ignores what C holds
+        std::vector<T> want = c;
+        k::gemm<T>(ta, tb, m, n, kk, T(0.75), a.data(), lda, b.data(), ldb, beta, c.data(), ldc);
+        ref::gemm<T>(ta, tb, m, n, kk, T(0.75), a.data(), lda, b.data(), ldb, beta, want.data(), ldc);
+        const std::string what = std::string("gemm ") + (ta ? "T" : "N") + (tb ? "T" : "N") + " beta " +
+                                 std::to_string(static_cast<double>(beta));
+        // Σ|a||b| <= K for entries in [-1, 1]; |beta·c| <= 1.
+        expect_close(c, want, 0.0, 2.0 * static_cast<double>(kk + 2) * eps, what);
+      }
+}
+
+}  // namespace
+}  // namespace gradnet

@@ -1,0 +1,118 @@
+// Pooling kernels against kernels::reference (naive windows). Max pooling must agree exactly, value
+// and argmax, including the 2x2 fast path, ties (the first max wins), -inf and NaN (a NaN wins, the
+// last one in the window). Average pooling: the divisor table against the reference's own count,
+// values within Tol::exact_math (float 1e-6, double 1e-12) relative plus the same absolute.
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <string>
+
+#include "kernel_test_util.h"
+#include "kernels/kernels.h"
+#include "kernels/reference.h"
+
+namespace gradnet {
+namespace {
+
+namespace k = kernels;
+namespace ref = kernels::reference;
+using testing::expect_close;
+using testing::expect_equal;
+using testing::Tol;
+using testing::uniform_values;
+
+template <typename T>
+class PoolKernels : public ::testing::Test {};
+using Types = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(PoolKernels, Types);
+
+k::WindowGeometry pool_geometry(Index c, Index h, Index w, Index kernel, Index stride, Index pad) {
+  return {c, h, w, kernel, stride, pad, 1, (h + 2 * pad - kernel) / stride + 1, (w + 2 * pad - kernel) / stride + 1};
+}
+
+std::string name(const k::WindowGeometry& g) {
+  return std::to_string(g.h) + "x" + std::to_string(g.w) + " k" + std::to_string(g.k) + " s" +
+         std::to_string(g.stride) + " p" + std::to_string(g.pad);
+}
+
+// The 2x2 fast path (even and odd sizes: floor mode drops the last row/column), overlapping
+// windows, padding, and a window as large as the image.
+std::vector<k::WindowGeometry> geometries() {
+  return {pool_geometry(3, 8, 6, 2, 2, 0), pool_geometry(2, 9, 7, 2, 2, 0), pool_geometry(2, 9, 11, 3, 2, 1),
+          pool_geometry(3, 7, 7, 3, 1, 1), pool_geometry(1, 10, 9, 4, 3, 2), pool_geometry(2, 5, 5, 5, 1, 0),
+          pool_geometry(2, 6, 8, 2, 1, 1)};
+}
+
+// Inputs with ties (values on a coarse grid), -inf, and a few NaNs.
+template <typename T>
+std::vector<T> pool_inputs(Index n, std::uint64_t seed, bool specials) {
+  std::vector<T> x = uniform_values<T>(n, -4.0, 4.0, seed);
+  for (T& v : x) v = static_cast<T>(static_cast<int>(v * 2)) / T(2);  // many ties
+  if (specials)
+    for (Index i = 0; i < n; i += 17) x[i] = i % 3 == 0 ? std::numeric_limits<T>::quiet_NaN()
+                                                        : -std::numeric_limits<T>::infinity();
+  return x;
+}
+
+TYPED_TEST(PoolKernels, MaxPoolMatchesReferenceExactly) {
+  using T = TypeParam;
+  for (bool specials : {false, true})
+    for (const k::WindowGeometry& g : geometries()) {
+      const Index n = 3, in = g.c * g.h * g.w, per = g.c * g.ho * g.wo;
+      const std::vector<T> x = pool_inputs<T>(n * in, 81, specials);
+      std::vector<T> y(n * per), y_ref(n * per);
+      std::vector<std::int32_t> arg(n * per, -5), arg_ref(n * per, -6);
+      k::max_pool_forward(g, x.data(), y.data(), arg.data(), n);
+      ref::max_pool_forward(g, x.data(), y_ref.data(), arg_ref.data(), n);
+      const std::string what = name(g) + (specials ? " with NaN and -inf" : "");
+      expect_equal(y, y_ref, "max_pool y " + what);
+      EXPECT_EQ(arg, arg_ref) << "max_pool argmax " << what;
+
+      const std::vector<T> dy = uniform_values<T>(n * per, -1.0, 1.0, 82);
+      std::vector<T> dx(n * in, T(5)), dx_ref(n * in, T(-5));
+      k::max_pool_backward(g, dy.data(), arg.data(), dx.data(), n);
+      ref::max_pool_backward(g, dy.data(), arg_ref.data(), dx_ref.data(), n);
+      expect_close(dx, dx_ref, Tol<T>::exact_math, 0.0, "max_pool dx " + what);  // overlaps add in another order
+    }
+}
+
+TYPED_TEST(PoolKernels, AvgPoolMatchesReference) {
+  using T = TypeParam;
+  const double tol = Tol<T>::exact_math;
+  for (bool include_pad : {true, false})
+    for (const k::WindowGeometry& g : geometries()) {
+      const Index n = 3, in = g.c * g.h * g.w, per = g.c * g.ho * g.wo;
+      const std::string what = name(g) + (include_pad ? " count_include_pad" : "");
+      std::vector<T> inv(g.ho * g.wo);
+      k::avg_pool_divisors(g, include_pad, inv.data());
+      const std::vector<T> x = uniform_values<T>(n * in, -2.0, 2.0, 91);
+      std::vector<T> y(n * per), y_ref(n * per);
+      k::avg_pool_forward(g, inv.data(), x.data(), y.data(), n);
+      ref::avg_pool_forward(g, include_pad, x.data(), y_ref.data(), n);
+      expect_close(y, y_ref, tol, tol, "avg_pool y " + what);
+
+      const std::vector<T> dy = uniform_values<T>(n * per, -1.0, 1.0, 92);
+      std::vector<T> dx(n * in, T(5)), dx_ref(n * in, T(-5));
+      k::avg_pool_backward(g, inv.data(), dy.data(), dx.data(), n);
+      ref::avg_pool_backward(g, include_pad, dy.data(), dx_ref.data(), n);
+      expect_close(dx, dx_ref, tol, tol, "avg_pool dx " + what);
+    }
+}
+
+TYPED_TEST(PoolKernels, GlobalAvgPoolMatchesReference) {
+  using T = TypeParam;
+  const Index n = 4, c = 5, hw = 7 * 9;
+  const std::vector<T> x = uniform_values<T>(n * c * hw, -2.0, 2.0, 101);
+  std::vector<T> y(n * c), y_ref(n * c);
+  k::global_avg_pool_forward(x.data(), y.data(), n, c, hw);
+  ref::global_avg_pool_forward(x.data(), y_ref.data(), n, c, hw);
+  expect_close(y, y_ref, 0.0, Tol<T>::sum, "global_avg_pool y (63 terms)");
+  const std::vector<T> dy = uniform_values<T>(n * c, -1.0, 1.0, 102);
+  std::vector<T> dx(x.size(), T(5)), dx_ref(x.size(), T(-5));
+  k::global_avg_pool_backward(dy.data(), dx.data(), n, c, hw);
+  ref::global_avg_pool_backward(dy.data(), dx_ref.data(), n, c, hw);
+  expect_close(dx, dx_ref, Tol<T>::exact_math, 0.0, "global_avg_pool dx");
+}
+
+}  // namespace
+}  // namespace gradnet
