@@ -250,7 +250,9 @@ void Trainer::Impl::end_epoch(std::int64_t epoch) {
   if (has_val) val = evaluate(*net, data.splits.val, tc.eval_batch_size);
   EpochRecord rec{epoch, st.step, lr, st.loss_sum / st.seen, train_acc, has_val ? val.loss : nan(),
                   has_val ? val.accuracy : nan(), seconds, st.seen / seconds, ""};
-  EpochMetrics metrics{.train_loss = rec.train_loss, .train_acc = rec.train_acc};
+  EpochMetrics metrics;
+  metrics.train_loss = rec.train_loss;
+  metrics.train_acc = rec.train_acc;
   if (has_val) metrics.val_loss = rec.val_loss, metrics.val_acc = rec.val_acc;
   rec.note = schedule->observe(epoch - 1, metrics);  // plateau's decision, logged with the epoch
   record(rec);
