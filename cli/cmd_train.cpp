@@ -29,6 +29,7 @@ struct TrainArgs {
   bool json = false;
   bool quiet = false;
   bool report = false;
+  bool profile = false;
 };
 
 nlohmann::json nullable(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
@@ -49,11 +50,15 @@ Command add_train(CLI::App& root) {
   app->add_flag("--json", args->json, "Print the summary as one JSON object, the last line on stdout");
   app->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
   app->add_flag("--report", args->report, "Write RUNDIR/report.html at the end (as `gradnet report RUNDIR` does)");
+  app->add_flag("--profile", args->profile,
+                "Time every part of the run (each layer's forward and backward, loss, optimizer, data, callbacks, "
+                "evaluation): a table on stderr, RUNDIR/profile.json, \"profile\" in --json");
   return {app, [args] {
             std::vector<std::string> overrides = args->sets;
             if (args->epochs > 0) overrides.push_back(fmt::format("train.epochs={}", args->epochs));
             TrainOptions options;
             options.out_dir = args->out;
+            options.profile = args->profile;
             std::string config_path = args->config;
             if (!args->resume.empty()) {
               GRADNET_CHECK(args->out.empty(), usage, "--resume continues {} in place; --out does not apply", args->resume);
@@ -79,6 +84,7 @@ Command add_train(CLI::App& root) {
                          i.signal, i.checkpoint, std::filesystem::path(i.checkpoint).parent_path().parent_path().string());
               return 128 + i.signal;
             }
+            if (s.profile) fmt::print(stderr, "{}", profile_table(*s.profile));
             if (args->report) {
               const ReportResult r = write_report(s.run_dir);
               if (!args->quiet) fmt::print(stderr, "gradnet: report {}\n", r.path);
@@ -98,6 +104,7 @@ Command add_train(CLI::App& root) {
                                {"threads", s.threads},
                                {"total_seconds", s.total_seconds},
                                {"stopped_early", s.stopped_early},
+                               {"profile", s.profile ? nlohmann::json::parse(profile_json(*s.profile)) : nlohmann::json()},
                                {"run_dir", s.run_dir}});
             } else {
               fmt::print("test accuracy {:.4f} (loss {:.4f}) after {} epochs; run directory {}\n", s.test_accuracy,

@@ -1,11 +1,20 @@
 #include "gradnet/net.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "gradnet/error.h"
 #include "gradnet/layer_registry.h"
 
 namespace gradnet {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+}  // namespace
 
 template <typename T>
 Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch)
@@ -54,7 +63,9 @@ ConstView<T> Net<T>::forward(ConstView<T> x, const StepContext& ctx) {
   ConstView<T> in = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     View<T> out{acts_[i].data(), n_, numel(shapes_[i + 1])};
+    const auto t0 = times_ ? Clock::now() : Clock::time_point{};
     layers_[i]->forward(in, out, ctx);
+    if (times_) times_->forward[i] += since(t0);
     in = out;
   }
   return in;
@@ -67,16 +78,22 @@ ConstView<T> Net<T>::activation(Index i) const {
 
 template <typename T>
 double Net<T>::loss(const std::int32_t* labels) {
-  return loss_->forward(activation(num_layers() - 1), labels);
+  const auto t0 = times_ ? Clock::now() : Clock::time_point{};
+  const double l = loss_->forward(activation(num_layers() - 1), labels);
+  if (times_) times_->loss_forward += since(t0);
+  return l;
 }
 
 template <typename T>
 void Net<T>::backward(const std::int32_t* labels, bool input_grad) {
   const Index last = num_layers() - 1;
   View<T> dy{grad_a_.data(), n_, numel(shapes_.back())};
+  auto t0 = times_ ? Clock::now() : Clock::time_point{};
   loss_->backward(activation(last), labels, dy);
+  if (times_) times_->loss_backward += since(t0);
   T* spare = grad_b_.data();
   for (Index i = last; i >= 0; --i) {
+    if (times_) t0 = Clock::now();
     ConstView<T> x = i == 0 ? x_ : activation(i - 1);
     if (i == 0) {
       if (input_grad) {
@@ -86,10 +103,12 @@ void Net<T>::backward(const std::int32_t* labels, bool input_grad) {
       } else {
         layers_[0]->backward(x, activation(0), dy, nullptr);
       }
+      if (times_) times_->backward[0] += since(t0);
       break;
     }
     View<T> dx{spare, n_, x.cols};
     layers_[i]->backward(x, activation(i), dy, &dx);
+    if (times_) times_->backward[static_cast<std::size_t>(i)] += since(t0);
     spare = dy.data;
     dy = dx;
   }
@@ -126,8 +145,18 @@ std::vector<std::pair<std::string, Tensor<T>*>> Net<T>::state_tensors() {
 
 template <typename T>
 void Net<T>::zero_grad() {
+  const auto t0 = times_ ? Clock::now() : Clock::time_point{};
   for (auto& layer : layers_)
     for (Param<T>& p : layer->params()) p.grad.fill(T(0));
+  if (times_) times_->zero_grad += since(t0);
+}
+
+template <typename T>
+void Net<T>::set_times(NetTimes* times) {
+  times_ = times;
+  if (!times_) return;
+  times_->forward.resize(layers_.size(), 0.0);
+  times_->backward.resize(layers_.size(), 0.0);
 }
 
 template <typename T>

@@ -15,6 +15,12 @@
 
 namespace gradnet {
 
+// Wall-clock seconds a net spends, summed over calls (gradnet train --profile); one entry per layer.
+struct NetTimes {
+  std::vector<double> forward, backward;
+  double loss_forward = 0, loss_backward = 0, zero_grad = 0;
+};
+
 template <typename T>
 class Net {
  public:
@@ -50,6 +56,10 @@ class Net {
   void zero_grad();
   Index parameter_count() const;
 
+  // With times set, forward, loss, backward and zero_grad add their wall time to it (per layer);
+  // nullptr (the default) times nothing.
+  void set_times(NetTimes* times);
+
  private:
   Shape input_shape_;
   std::vector<Shape> shapes_;  // shapes_[0] = input, shapes_[i + 1] = output of layer i
@@ -61,6 +71,7 @@ class Net {
   std::vector<T> dx_;                 // dL/dx of the input, when asked for
   ConstView<T> x_;                    // input of the last forward
   Index n_ = 0;                       // rows of the last forward
+  NetTimes* times_ = nullptr;
 };
 
 extern template class Net<float>;

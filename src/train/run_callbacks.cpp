@@ -59,6 +59,7 @@ void save_weights(const std::string& path, Net<float>& net, Index classes, std::
 
 class DivergenceCallback final : public TrainerCallback {
  public:
+  std::string_view name() const override { return "divergence guard"; }
   void on_run_begin(Trainer& t) override {
     guard_.emplace(t.config().divergence, t.state().initial_loss, t.config().optimizer.lr);
     guard_->set_count(t.state().explode_count);
@@ -80,6 +81,7 @@ class DivergenceCallback final : public TrainerCallback {
 
 class MonitorCallback final : public TrainerCallback {
  public:
+  std::string_view name() const override { return "monitor"; }
   explicit MonitorCallback(Trainer& t)
       : monitor_(t.config(), t.net(), t.run_path(), t.resumed() ? t.state().step : -1) {}
   void on_record(Trainer&, RecordEvent& e) override {
@@ -102,6 +104,7 @@ class MonitorCallback final : public TrainerCallback {
 
 class MetricsWriter final : public TrainerCallback {
  public:
+  std::string_view name() const override { return "metrics.jsonl, summary.json"; }
   // The trainer's figures plus what other callbacks added (the monitor's layers and activations).
   void on_record(Trainer& t, RecordEvent& e) override {
     nlohmann::json j = to_json(e.record);
@@ -134,6 +137,7 @@ class MetricsWriter final : public TrainerCallback {
 // The caller's TrainCallbacks (the CLI's progress display).
 class ProgressCallback final : public TrainerCallback {
  public:
+  std::string_view name() const override { return "progress"; }
   explicit ProgressCallback(TrainCallbacks& user) : user_(user) {}
   void on_record(Trainer&, RecordEvent& e) override {
     for (const std::string& w : e.warnings) user_.on_warning(w);
@@ -159,6 +163,7 @@ class ProgressCallback final : public TrainerCallback {
 // checkpoints/best.safetensors: the weights at the best checkpoint.monitor value so far.
 class BestCheckpoint final : public TrainerCallback {
  public:
+  std::string_view name() const override { return "best checkpoint"; }
   explicit BestCheckpoint(Trainer& t) : monitor_(t.config().checkpoint.monitor) {
     // Without a validation split the best checkpoint follows the training counterpart.
     if (t.splits().val.size() == 0) monitor_ = training_counterpart(monitor_);
@@ -183,6 +188,7 @@ class BestCheckpoint final : public TrainerCallback {
 // checkpoints/early_stopping_best.safetensors, so that a resumed run can restore them too).
 class EarlyStopping final : public TrainerCallback {
  public:
+  std::string_view name() const override { return "early stopping"; }
   explicit EarlyStopping(Trainer& t) : best_path_(t.run_dir().file("checkpoints/early_stopping_best.safetensors")) {}
   void on_run_begin(Trainer& t) override {
     if (t.resumed() && t.config().early_stopping.restore_best_weights && std::filesystem::exists(best_path_))
@@ -236,6 +242,7 @@ void EarlyStopping::on_epoch_end(Trainer& t, const EpochRecord& r) {
 // end and at an early stop; SIGINT/SIGTERM checkpoint and stop, SIGHUP checkpoints and goes on.
 class Checkpointer final : public TrainerCallback {
  public:
+  std::string_view name() const override { return "checkpoints"; }
   void on_record(Trainer& t, RecordEvent& e) override {
     if (e.record.epoch == 0) t.write_checkpoint(0);  // the last good state exists from the start
   }

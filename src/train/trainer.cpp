@@ -1,114 +1,28 @@
 // Trainer: prepare, then the epoch and step loop; every event goes to the callbacks in order
 // (include/gradnet/train/callback.h). What the run writes besides model.safetensors, config.toml
 // and the checkpoints' contents is written by callbacks (src/train/run_callbacks.cpp).
-#include "gradnet/train/trainer.h"
-
-#include <chrono>
 #include <cmath>
 #include <limits>
-#include <optional>
 
-#include "gradnet/data/augment.h"
-#include "gradnet/data/batcher.h"
+#include <fmt/format.h>
+
 #include "gradnet/error.h"
 #include "gradnet/io/atomic_file.h"
-#include "gradnet/optim/optimizer.h"
-#include "gradnet/schedule.h"
 #include "gradnet/threads.h"
 #include "gradnet/train/batch_schedule.h"
-#include "gradnet/train/checkpoint.h"
-#include "gradnet/train/evaluate.h"
 #include "gradnet/train/model_io.h"
-#include "gradnet/train/prepare.h"
-#include "gradnet/train/step.h"
-#include "run_dir.h"
+#include "trainer_impl.h"
 
 namespace gradnet {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+using trainer_detail::Clock;
+using trainer_detail::seconds_since;
 
 double nan() { return std::numeric_limits<double>::quiet_NaN(); }
 
 }  // namespace
-
-struct Trainer::Impl : StepObserver {
-  Trainer& self;
-  Clock::time_point t_start = Clock::now();
-  TrainOptions options;
-  int threads = 1;
-  PreparedData data;
-  bool has_val = false, full_batch = false;
-  Index max_batch = 0, steps_per_epoch = 0;
-  std::unique_ptr<Net<float>> net;
-  std::unique_ptr<Optimizer<float>> optimizer;
-  std::unique_ptr<Schedule> schedule;
-  std::unique_ptr<Batcher> batcher;
-  std::unique_ptr<TrainStep> step;
-  std::unique_ptr<Augmenter> augmenter;
-  Rng augment_rng;
-  std::vector<float> aug_x;  // a copy of the batch that augmentation changes (the dataset never)
-  TrainState st;
-  std::string resumed_from;
-  std::optional<RunDir> run;
-  std::string resolved;
-  std::vector<TrainerCallback*> callbacks;
-  std::vector<std::unique_ptr<TrainerCallback>> owned;
-  Summary summary;
-  std::string stop_reason;
-  bool stop = false;
-  // The epoch under way.
-  double scale = 1, lr = 0;
-  Index epoch_steps = 0;
-  Index step_in_epoch = 0;  // steps of this epoch done
-  Clock::time_point t0;
-  double seconds_before = 0;
-  std::vector<std::int32_t> predicted;
-  StepEvent event;  // the step under way
-
-  explicit Impl(Trainer& t) : self(t) {}
-
-  void prepare(const Config& given);
-  void build_model();
-  void resume();
-  void begin_run();
-  void run_epoch(std::int64_t epoch);
-  void begin_epoch(std::int64_t epoch);
-  void train_batch(Batch& b, std::int64_t epoch);
-  void end_epoch(std::int64_t epoch);
-  Summary finish();
-  void record(const EpochRecord& r);
-
-  template <typename F>
-  void each(F&& f) {
-    for (TrainerCallback* c : callbacks) f(*c);
-  }
-
-  // StepObserver: the trainer's own bookkeeping, then the callbacks.
-  bool after_loss(double loss) override {
-    event.loss = loss;
-    each([&](TrainerCallback& c) { c.after_loss(self, event); });
-    return true;
-  }
-  void after_backward() override {
-    each([&](TrainerCallback& c) { c.after_backward(self, event); });
-  }
-  void grads_ready() override {
-    if (!full_batch) {  // L-BFGS's epoch accuracy is measured after its step instead
-      argmax_rows(net->activation(net->num_layers() - 1), predicted.data());
-      for (Index i = 0; i < event.rows; ++i) st.correct += predicted[i] == current_labels[i] ? 1 : 0;
-    }
-    each([&](TrainerCallback& c) { c.on_grads_ready(self, event); });
-  }
-  void after_update(double loss) override {
-    event.loss = loss;
-    each([&](TrainerCallback& c) { c.after_update(self, event); });
-  }
-  const std::int32_t* current_labels = nullptr;
-};
 
 void Trainer::Impl::prepare(const Config& given) {
   threads = set_threads(given.train.threads);
@@ -119,6 +33,7 @@ void Trainer::Impl::prepare(const Config& given) {
                 "early_stopping.monitor = \"{}\", but there is no validation split (data.validation = 0)",
                 name_of(config.early_stopping.monitor));
   build_model();
+  if (options.profile) start_profile();
   if (!options.resume_dir.empty()) resume();
   run = options.resume_dir.empty() ? RunDir(options.out_dir, config.name) : RunDir::reopen(options.resume_dir, st.epoch);
   resolved = to_toml(config);
@@ -154,6 +69,32 @@ void Trainer::Impl::build_model() {
   predicted.resize(static_cast<std::size_t>(max_batch));
 }
 
+void Trainer::Impl::start_profile() {
+  prof.emplace();
+  for (Index i = 0; i < net->num_layers(); ++i)
+    prof->layers.push_back(fmt::format("layers.{} ({})", i, net->layer(i).type()));
+  prof->optimizer = std::string(name_of(data.config.optimizer.type()));
+  net->set_times(&prof->net);
+}
+
+EvalResult Trainer::Impl::evaluate_split(const Dataset& d) {
+  if (!prof) return evaluate(*net, d, data.config.train.eval_batch_size);
+  const auto t0 = Clock::now();
+  net->set_times(nullptr);
+  const EvalResult r = evaluate(*net, d, data.config.train.eval_batch_size);
+  net->set_times(&prof->net);
+  prof->evaluation += seconds_since(t0);
+  return r;
+}
+
+double Trainer::Impl::profiled_seconds() const {
+  double s = prof->net.loss_forward + prof->net.loss_backward + prof->net.zero_grad;
+  for (double t : prof->net.forward) s += t;
+  for (double t : prof->net.backward) s += t;
+  for (const auto& c : prof->callbacks) s += c.second;
+  return s;
+}
+
 // Continue options.resume_dir's newest checkpoint: weights, optimizer, schedule, streams, position.
 void Trainer::Impl::resume() {
   const TrainConfig& tc = data.config.train;
@@ -179,9 +120,9 @@ void Trainer::Impl::record(const EpochRecord& r) {
 void Trainer::Impl::begin_run() {
   const TrainConfig& tc = data.config.train;
   if (resumed_from.empty()) {
-    const EvalResult train0 = evaluate(*net, data.splits.train, tc.eval_batch_size);
+    const EvalResult train0 = evaluate_split(data.splits.train);
     EvalResult val;
-    if (has_val) val = evaluate(*net, data.splits.val, tc.eval_batch_size);
+    if (has_val) val = evaluate_split(data.splits.val);
     st.initial_loss = train0.loss;
     const EpochRecord rec0{0, 0, schedule->lr(0, 0) * lr_scale(data.config, tc.batch_size), train0.loss,
                            train0.accuracy, has_val ? val.loss : nan(), has_val ? val.accuracy : nan(), 0, 0, ""};
@@ -206,7 +147,9 @@ void Trainer::Impl::begin_epoch(std::int64_t epoch) {
   t0 = Clock::now();
   seconds_before = resuming_mid_epoch ? st.epoch_seconds_so_far : 0.0;
   if (!resuming_mid_epoch) {
+    const auto t_shuffle = prof ? Clock::now() : Clock::time_point{};
     batcher->start_epoch();
+    if (prof) prof->data += seconds_since(t_shuffle);
     st.loss_sum = 0;
     st.correct = st.seen = 0;
   }
@@ -217,6 +160,7 @@ void Trainer::Impl::begin_epoch(std::int64_t epoch) {
 
 void Trainer::Impl::train_batch(Batch& b, std::int64_t epoch) {
   lr = schedule->lr(st.step, epoch - 1) * scale;
+  const auto t_augment = prof ? Clock::now() : Clock::time_point{};
   if (augmenter->enabled()) {
     std::copy(b.x.data, b.x.data + b.x.size(), aug_x.data());
     Rng step_rng = augment_rng;
@@ -224,9 +168,16 @@ void Trainer::Impl::train_batch(Batch& b, std::int64_t epoch) {
     b.x = ConstView<float>(aug_x.data(), b.x.rows, b.x.cols);
     augment_rng = Rng(augment_rng.next_u64());  // a fresh augment stream for the next step
   }
+  if (prof && augmenter->enabled()) prof->augment += seconds_since(t_augment);
   event = StepEvent{st.step + 1, epoch, lr, 0.0, b.rows};
   current_labels = b.y;
+  const auto t_step = prof ? Clock::now() : Clock::time_point{};
+  const double timed_before = prof ? profiled_seconds() : 0.0;
   const StepResult r = step->run(b.x, b.y, lr, *this);
+  if (prof) {  // what the step took besides the net and the callbacks: the optimizer's update
+    prof->optimizer_update += seconds_since(t_step) - (profiled_seconds() - timed_before);
+    ++prof->steps;
+  }
   ++st.step;
   ++step_in_epoch;
   st.loss_sum += r.loss * static_cast<double>(b.rows);
@@ -236,18 +187,25 @@ void Trainer::Impl::train_batch(Batch& b, std::int64_t epoch) {
 
 void Trainer::Impl::run_epoch(std::int64_t epoch) {
   begin_epoch(epoch);
-  for (Batch b; batcher->next(b);) train_batch(b, epoch);
+  Batch b;
+  for (;;) {
+    const auto t0 = prof ? Clock::now() : Clock::time_point{};
+    const bool more = batcher->next(b);
+    if (prof) prof->data += seconds_since(t0);
+    if (!more) break;
+    train_batch(b, epoch);
+  }
   end_epoch(epoch);
 }
 
 void Trainer::Impl::end_epoch(std::int64_t epoch) {
-  const TrainConfig& tc = data.config.train;
   const double seconds = seconds_before + seconds_since(t0);
   st.epoch_seconds.push_back(seconds);
+  if (prof) prof->epochs_seconds += seconds;
   double train_acc = static_cast<double>(st.correct) / st.seen;
-  if (full_batch) train_acc = evaluate(*net, data.splits.train, tc.eval_batch_size).accuracy;  // after the step
+  if (full_batch) train_acc = evaluate_split(data.splits.train).accuracy;  // after the step
   EvalResult val;
-  if (has_val) val = evaluate(*net, data.splits.val, tc.eval_batch_size);
+  if (has_val) val = evaluate_split(data.splits.val);
   EpochRecord rec{epoch, st.step, lr, st.loss_sum / st.seen, train_acc, has_val ? val.loss : nan(),
                   has_val ? val.accuracy : nan(), seconds, st.seen / seconds, ""};
   EpochMetrics metrics;
@@ -262,105 +220,29 @@ void Trainer::Impl::end_epoch(std::int64_t epoch) {
 }
 
 Summary Trainer::Impl::finish() {
-  const TrainConfig& tc = data.config.train;
   each([&](TrainerCallback& c) { c.on_train_end(self); });
   summary.steps = st.step;
   summary.epoch_seconds = st.epoch_seconds;
   const Splits& splits = data.splits;
   EvalResult val;
-  if (has_val) val = evaluate(*net, splits.val, tc.eval_batch_size);
+  if (has_val) val = evaluate_split(splits.val);
   summary.val_loss = has_val ? val.loss : nan();
   summary.val_accuracy = has_val ? val.accuracy : nan();
   // The last epoch's running means, as its metrics.jsonl record has them.
   summary.train_loss = st.seen ? st.loss_sum / st.seen : nan();
   summary.train_accuracy = st.seen ? static_cast<double>(st.correct) / st.seen : nan();
-  const EvalResult test = evaluate(*net, splits.test, tc.eval_batch_size);
+  const EvalResult test = evaluate_split(splits.test);
   summary.test_accuracy = test.accuracy;
   summary.test_loss = test.loss;
   write_safetensors(run->file("model.safetensors"), net_to_safetensors(*net, data.classes));
   summary.total_seconds = seconds_since(t_start);
+  if (prof) prof->total_seconds = summary.total_seconds;
   each([&](TrainerCallback& c) { c.on_run_end(self, summary); });
-  return summary;
-}
-
-Trainer::Trainer(const Config& config, const TrainOptions& options) : impl_(std::make_unique<Impl>(*this)) {
-  impl_->options = options;
-  impl_->prepare(config);
-}
-
-Trainer::~Trainer() = default;
-
-void Trainer::add_callback(TrainerCallback& callback) { impl_->callbacks.push_back(&callback); }
-
-void Trainer::add_callback(std::unique_ptr<TrainerCallback> callback) {
-  impl_->callbacks.push_back(callback.get());
-  impl_->owned.push_back(std::move(callback));
-}
-
-Summary Trainer::run() {
-  Impl& m = *impl_;
-  m.begin_run();
-  try {
-    for (std::int64_t epoch = m.st.epoch + 1; epoch <= m.data.config.train.epochs && !m.stop; ++epoch)
-      m.run_epoch(epoch);
-  } catch (const Error& e) {
-    // Keep every metric and checkpoint written so far; say in summary.json that the run failed.
-    mark_failed("failed", e.what());
-    throw;
+  if (prof) {  // the callbacks' on_run_end counted in
+    write_file_atomic(run->file("profile.json"), profile_json(*prof) + "\n");
+    summary.profile = prof;
   }
-  return m.finish();
-}
-
-const Config& Trainer::config() const { return impl_->data.config; }
-const TrainOptions& Trainer::options() const { return impl_->options; }
-const std::string& Trainer::resolved_config() const { return impl_->resolved; }
-Net<float>& Trainer::net() { return *impl_->net; }
-Optimizer<float>& Trainer::optimizer() { return *impl_->optimizer; }
-TrainState& Trainer::state() { return impl_->st; }
-RunDir& Trainer::run_dir() { return *impl_->run; }
-const std::string& Trainer::run_path() const { return impl_->run->path(); }
-const Splits& Trainer::splits() const { return impl_->data.splits; }
-Index Trainer::classes() const { return impl_->data.classes; }
-int Trainer::threads() const { return impl_->threads; }
-bool Trainer::resumed() const { return !impl_->resumed_from.empty(); }
-bool Trainer::full_batch() const { return impl_->full_batch; }
-Index Trainer::steps_per_epoch() const { return impl_->steps_per_epoch; }
-Index Trainer::epoch_steps() const { return impl_->epoch_steps; }
-Index Trainer::epoch_step() const { return impl_->step_in_epoch; }
-Index Trainer::epoch_position() const { return impl_->batcher->position(); }
-bool Trainer::at_epoch_end() const { return impl_->batcher->position() >= impl_->batcher->size(); }
-double Trainer::epoch_seconds() const { return impl_->seconds_before + seconds_since(impl_->t0); }
-bool Trainer::stop_requested() const { return impl_->stop; }
-
-void Trainer::request_stop(const std::string& reason) {
-  impl_->stop = true;
-  impl_->summary.stopped_early = reason;
-}
-
-void Trainer::warn(const std::string& message) {
-  impl_->each([&](TrainerCallback& c) { c.on_warning(*this, message); });
-}
-
-void Trainer::mark_failed(const std::string& status, const std::string& message) {
-  const TrainState& st = impl_->st;
-  impl_->run->write_json("summary.json",
-                         {{"status", status}, {"error", message}, {"epochs", st.epoch}, {"step", st.step}});
-}
-
-// The state a checkpoint captures; position > 0 means in the middle of an epoch.
-std::string Trainer::write_checkpoint(Index position) {
-  Impl& m = *impl_;
-  TrainState& st = m.st;
-  st.batch = m.batcher->batch_size();
-  st.position = position;
-  st.shuffle_epoch_start = position > 0 ? m.batcher->epoch_start_state() : m.batcher->rng().state();
-  st.dropout = m.step->dropout().state();
-  st.augment = m.augment_rng.state();
-  st.schedule = m.schedule->state();
-  const std::string path = m.run->file(checkpoint_name(st.step));
-  gradnet::write_checkpoint(path, *m.net, *m.optimizer, st, m.data.normalizer);
-  prune_checkpoints(m.run->path(), m.data.config.checkpoint.keep_last);
-  return path;
+  return summary;
 }
 
 }  // namespace gradnet

@@ -123,6 +123,43 @@ TEST(CliTrain, StepScheduleSpansTheBatchSizeSchedule) {
   EXPECT_NEAR(last["lr"].get<double>(), 0.1 * (1.0 + std::cos(pi * 43.0 / 44.0)) / 2.0, 1e-12);
 }
 
+// --profile: every layer's forward and backward, the optimizer, data, callbacks and evaluation,
+// as a table on stderr, profile.json in the run directory and "profile" in --json; the parts add
+// up to no more than the run.
+TEST(CliTrain, ProfileTimesEveryPart) {
+  TempDir tmp;
+  write_file(tmp / "c.toml", tiny_mnist_config(mnist_dir()));
+  const std::string run = tmp / "run";
+  CliResult r = run_gradnet({"train", tmp / "c.toml", "--out", run, "-q", "--json", "--profile"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json p = last_json_line(r.out)["profile"];
+  ASSERT_TRUE(p.is_object()) << r.out;
+  EXPECT_EQ(p, nlohmann::json::parse(read_file(run + "/profile.json")));
+  EXPECT_EQ(p["steps"], 2 * 29);
+  ASSERT_EQ(p["layers"].size(), 3u);  // linear, tanh, linear
+  EXPECT_EQ(p["layers"][0]["layer"], "layers.0 (linear)");
+  double parts = p["data"].get<double>() + p["optimizer_update"].get<double>() + p["evaluation"].get<double>() +
+                 p["loss_forward"].get<double>() + p["loss_backward"].get<double>() + p["zero_grad"].get<double>();
+  for (const auto& l : p["layers"]) {
+    EXPECT_GT(l["forward"].get<double>(), 0.0) << l;
+    EXPECT_GT(l["backward"].get<double>(), 0.0) << l;
+    parts += l["forward"].get<double>() + l["backward"].get<double>();
+  }
+  for (const char* cb : {"monitor", "checkpoints", "divergence guard"}) EXPECT_TRUE(p["callbacks"].contains(cb)) << cb;
+  for (const auto& [name, seconds] : p["callbacks"].items()) parts += seconds.get<double>();
+  EXPECT_GT(p["optimizer_update"].get<double>(), 0.0);
+  EXPECT_EQ(p["optimizer"], "sgd");
+  EXPECT_LE(parts, p["total_seconds"].get<double>());
+  EXPECT_NE(r.err.find("layers.0 (linear) backward"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("optimizer update (sgd)"), std::string::npos) << r.err;
+  // Without --profile nothing is timed or written.
+  const std::string plain = tmp / "plain";
+  CliResult q = run_gradnet({"train", tmp / "c.toml", "--out", plain, "-q", "--json"});
+  ASSERT_EQ(q.exit_code, 0) << q.err;
+  EXPECT_TRUE(last_json_line(q.out)["profile"].is_null());
+  EXPECT_FALSE(fs::exists(plain + "/profile.json"));
+}
+
 TEST(CliHelp, EveryCommandHasHelp) {
   for (const char* cmd : {"train", "eval", "predict", "gradcheck"}) {
     CliResult r = run_gradnet({cmd, "--help"});

@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gradnet/tensor.h"
@@ -57,6 +58,7 @@ struct RecordEvent {
 class TrainerCallback {
  public:
   virtual ~TrainerCallback() = default;
+  virtual std::string_view name() const { return "callback"; }  // in the --profile table
   virtual void on_record(Trainer&, RecordEvent&) {}
   virtual void on_run_begin(Trainer&) {}
   virtual void on_epoch_begin(Trainer&, std::int64_t /*epoch*/, Index /*steps_done*/, Index /*steps_in_epoch*/) {}

@@ -15,12 +15,14 @@
 #include <csignal>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "gradnet/config.h"
 #include "gradnet/net.h"
 #include "gradnet/train/callback.h"
+#include "gradnet/train/profile.h"
 
 namespace gradnet {
 
@@ -68,6 +70,7 @@ struct TrainOptions {
   std::string out_dir;      // empty: runs/<name>-<UTC timestamp>/ under the working directory
   std::string config_dir;   // where relative data paths are resolved ("" = the config's own dir)
   std::string resume_dir;   // continue this run directory from its newest checkpoint
+  bool profile = false;     // time every part of the run: Summary::profile, run_dir/profile.json
   // Set asynchronously by a signal handler: SIGINT/SIGTERM finish the current step, checkpoint
   // and stop (train() throws Interrupted); SIGHUP checkpoints and goes on (the flag is reset).
   volatile std::sig_atomic_t* signal_flag = nullptr;
@@ -92,6 +95,7 @@ struct Summary {
   int threads = 1;
   double total_seconds = 0;
   std::string stopped_early;  // why early stopping ended the run ("" if it ran every epoch)
+  std::optional<RunProfile> profile;  // with TrainOptions::profile
 };
 
 Summary train(const Config& config, const TrainOptions& options, TrainCallbacks& callbacks);

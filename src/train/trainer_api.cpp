@@ -1,0 +1,92 @@
+// Trainer's public methods: construction, callbacks, run(), and what callbacks read and steer
+// (include/gradnet/train/trainer.h). The run loop is in trainer.cpp.
+#include "gradnet/error.h"
+#include "gradnet/train/model_io.h"
+#include "trainer_impl.h"
+
+namespace gradnet {
+
+using trainer_detail::seconds_since;
+
+Trainer::Trainer(const Config& config, const TrainOptions& options) : impl_(std::make_unique<Impl>(*this)) {
+  impl_->options = options;
+  impl_->prepare(config);
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::add_callback(TrainerCallback& callback) { impl_->callbacks.push_back(&callback); }
+
+void Trainer::add_callback(std::unique_ptr<TrainerCallback> callback) {
+  impl_->callbacks.push_back(callback.get());
+  impl_->owned.push_back(std::move(callback));
+}
+
+Summary Trainer::run() {
+  Impl& m = *impl_;
+  m.begin_run();
+  try {
+    for (std::int64_t epoch = m.st.epoch + 1; epoch <= m.data.config.train.epochs && !m.stop; ++epoch)
+      m.run_epoch(epoch);
+  } catch (const Error& e) {
+    // Keep every metric and checkpoint written so far; say in summary.json that the run failed.
+    mark_failed("failed", e.what());
+    throw;
+  }
+  return m.finish();
+}
+
+const Config& Trainer::config() const { return impl_->data.config; }
+const TrainOptions& Trainer::options() const { return impl_->options; }
+const std::string& Trainer::resolved_config() const { return impl_->resolved; }
+Net<float>& Trainer::net() { return *impl_->net; }
+Optimizer<float>& Trainer::optimizer() { return *impl_->optimizer; }
+TrainState& Trainer::state() { return impl_->st; }
+RunDir& Trainer::run_dir() { return *impl_->run; }
+const std::string& Trainer::run_path() const { return impl_->run->path(); }
+const Splits& Trainer::splits() const { return impl_->data.splits; }
+Index Trainer::classes() const { return impl_->data.classes; }
+int Trainer::threads() const { return impl_->threads; }
+bool Trainer::resumed() const { return !impl_->resumed_from.empty(); }
+bool Trainer::full_batch() const { return impl_->full_batch; }
+Index Trainer::steps_per_epoch() const { return impl_->steps_per_epoch; }
+Index Trainer::epoch_steps() const { return impl_->epoch_steps; }
+Index Trainer::epoch_step() const { return impl_->step_in_epoch; }
+Index Trainer::epoch_position() const { return impl_->batcher->position(); }
+bool Trainer::at_epoch_end() const { return impl_->batcher->position() >= impl_->batcher->size(); }
+double Trainer::epoch_seconds() const { return impl_->seconds_before + seconds_since(impl_->t0); }
+bool Trainer::stop_requested() const { return impl_->stop; }
+
+void Trainer::request_stop(const std::string& reason) {
+  impl_->stop = true;
+  impl_->summary.stopped_early = reason;
+}
+
+void Trainer::warn(const std::string& message) {
+  impl_->each([&](TrainerCallback& c) { c.on_warning(*this, message); });
+}
+
+void Trainer::mark_failed(const std::string& status, const std::string& message) {
+  const TrainState& st = impl_->st;
+  impl_->run->write_json("summary.json",
+                         {{"status", status}, {"error", message}, {"epochs", st.epoch}, {"step", st.step}});
+}
+
+// The state a checkpoint captures; position > 0 means in the middle of an epoch.
+std::string Trainer::write_checkpoint(Index position) {
+  Impl& m = *impl_;
+  TrainState& st = m.st;
+  st.batch = m.batcher->batch_size();
+  st.position = position;
+  st.shuffle_epoch_start = position > 0 ? m.batcher->epoch_start_state() : m.batcher->rng().state();
+  st.dropout = m.step->dropout().state();
+  st.augment = m.augment_rng.state();
+  st.schedule = m.schedule->state();
+  const std::string path = m.run->file(checkpoint_name(st.step));
+  gradnet::write_checkpoint(path, *m.net, *m.optimizer, st, m.data.normalizer);
+  prune_checkpoints(m.run->path(), m.data.config.checkpoint.keep_last);
+  return path;
+}
+
+
+}  // namespace gradnet
