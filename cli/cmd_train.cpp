@@ -90,7 +90,7 @@ Command add_train(CLI::App& root) {
               if (!args->quiet) fmt::print(stderr, "gradnet: report {}\n", r.path);
             }
             if (args->json) {
-              print_json_line({{"test_accuracy", s.test_accuracy},
+              nlohmann::json j = {{"test_accuracy", s.test_accuracy},
                                {"test_loss", s.test_loss},
                                {"val_accuracy", nullable(s.val_accuracy)},
                                {"val_loss", nullable(s.val_loss)},
@@ -104,8 +104,9 @@ Command add_train(CLI::App& root) {
                                {"threads", s.threads},
                                {"total_seconds", s.total_seconds},
                                {"stopped_early", s.stopped_early},
-                               {"profile", s.profile ? nlohmann::json::parse(profile_json(*s.profile)) : nlohmann::json()},
-                               {"run_dir", s.run_dir}});
+                               {"run_dir", s.run_dir}};
+              if (s.profile) j["profile"] = nlohmann::json::parse(profile_json(*s.profile));  // only with --profile
+              print_json_line(j);
             } else {
               fmt::print("test accuracy {:.4f} (loss {:.4f}) after {} epochs; run directory {}\n", s.test_accuracy,
                          s.test_loss, s.epochs, s.run_dir);
