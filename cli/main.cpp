@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "openmp_env.h"
 #include "gradnet/error.h"
+#include "gradnet/threads.h"
 
 namespace gradnet::cli {
 
@@ -20,9 +22,10 @@ void print_json_line(const nlohmann::json& value) {
 
 int main(int argc, char** argv) {
   using namespace gradnet;
+  cli::settle_openmp_wait_policy(argv);
   CLI::App app{"gradnet: train, check and understand neural networks on a CPU", "gradnet"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "gradnet 0.1.0");
+  app.set_version_flag("--version", [] { return "gradnet 0.1.0\n" + runtime_info(); });
   std::vector<cli::Command> commands = {cli::add_train(app), cli::add_eval(app), cli::add_predict(app),
                                         cli::add_gradcheck(app), cli::add_schedule_plot(app),
                                         cli::add_optim_demo(app), cli::add_sanity(app),

@@ -12,6 +12,8 @@
 #include <oneapi/dnnl/dnnl.h>
 #endif
 
+#include <fmt/format.h>
+
 #include "gradnet/error.h"
 
 namespace gradnet::kernels {
@@ -63,6 +65,16 @@ static void sgemm_onednn(bool trans_a, bool trans_b, Index m, Index n, Index k, 
                 k, static_cast<int>(status));
 }
 #endif
+
+std::string gemm_backend() {
+#if GRADNET_ONEDNN
+  const dnnl_version_t* v = dnnl_version();
+  const char* isa = __builtin_cpu_supports("avx512f") ? "AVX-512" : __builtin_cpu_supports("avx2") ? "AVX2" : "SSE";
+  return fmt::format("oneDNN {}.{}.{} ({})", v->major, v->minor, v->patch, isa);
+#else
+  return "OpenBLAS";
+#endif
+}
 
 template <>
 void gemm<float>(bool trans_a, bool trans_b, Index m, Index n, Index k, float alpha, const float* a, Index lda,
