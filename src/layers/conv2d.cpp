@@ -17,8 +17,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <type_traits>
 
 #include "../kernels/conv.h"
+#include "../kernels/conv_onednn.h"
 #include "../kernels/gemm.h"
 #include "gradnet/error.h"
 
@@ -88,6 +91,14 @@ Conv2dLayer<T>::Conv2dLayer(const LayerSpec& spec)
 }
 
 template <typename T>
+Conv2dLayer<T>::~Conv2dLayer() = default;
+
+// The layer's geometry as the kernels take it.
+static kernels::WindowGeometry windows(const ConvGeometry& g) {
+  return {g.c, g.h, g.w, g.k, g.stride, g.pad, g.dilation, g.ho, g.wo};
+}
+
+template <typename T>
 Shape Conv2dLayer<T>::setup(const Shape& in, Index max_batch) {
   g_ = conv_geometry(in, k_, stride_, pad_, dilation_, index_, "conv2d");
   GRADNET_CHECK(g_.c % groups_ == 0 && out_ % groups_ == 0, shape,
@@ -110,6 +121,15 @@ Shape Conv2dLayer<T>::setup(const Shape& in, Index max_batch) {
     params_.back().name = "bias";
     params_.back().resize({out_});
   }
+  direct_.reset();
+  col_.clear();
+  t_.clear();
+  if constexpr (std::is_same_v<T, float>) {
+    if (kernels::OnednnConv::available() && !std::getenv("GRADNET_CONV_IM2COL")) {
+      direct_ = std::make_unique<kernels::OnednnConv>(windows(g_), out_, groups_, has_bias_);
+      return {out_, g_.ho, g_.wo};
+    }
+  }
   // Chunk: enough examples for wide GEMMs, few enough that col stays around 16 MB of floats.
   const Index rows = g_.c * k_ * k_, p_count = g_.ho * g_.wo;
   chunk_ = std::clamp<Index>((Index{4} << 20) / std::max<Index>(rows * p_count, 1), 1, max_batch);
@@ -131,11 +151,6 @@ void Conv2dLayer<T>::init(Rng& rng) {
   if (has_bias_) params_.back().value.fill(T(0));
 }
 
-// The layer's geometry as the kernels take it.
-static kernels::WindowGeometry windows(const ConvGeometry& g) {
-  return {g.c, g.h, g.w, g.k, g.stride, g.pad, g.dilation, g.ho, g.wo};
-}
-
 template <typename T>
 void Conv2dLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx*/) {
   const Index n = x.rows, p_count = g_.ho * g_.wo;
@@ -147,6 +162,12 @@ void Conv2dLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx
     w = wn_.w();
   }
   const T* b = has_bias_ ? params_.back().value.data() : nullptr;
+  if constexpr (std::is_same_v<T, float>) {
+    if (direct_) {
+      if (n > 0) direct_->forward(x.data, w, b, y.data, n);
+      return;
+    }
+  }
   for (Index first = 0; first < n; first += chunk_) {
     const Index count = std::min(chunk_, n - first), ld = count * p_count;
     kernels::im2col_chunk(g, x.row(first), count, col_.data());
@@ -168,7 +189,12 @@ void Conv2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
     gw = wn_.dw();
     std::fill(gw, gw + out_ * kg, T(0));
   }
-  for (Index first = 0; first < n; first += chunk_) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (direct_ && n > 0)
+      direct_->backward(x.data, dy.data, w, gw, has_bias_ ? params_.back().grad.data() : nullptr,
+                        dx ? dx->data : nullptr, n);
+  }
+  for (Index first = 0; !direct_ && first < n; first += chunk_) {
     const Index count = std::min(chunk_, n - first), ld = count * p_count;
     kernels::im2col_chunk(g, x.row(first), count, col_.data());
     kernels::conv_gather(dy.row(first), t_.data(), count, out_, p_count);

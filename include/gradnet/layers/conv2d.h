@@ -1,9 +1,12 @@
 // Conv2dLayer<T>: 2-D cross-correlation over NCHW examples, PyTorch's nn.Conv2d.
 //   weight (out, in/groups, k, k), bias (out); square kernel, stride, padding (zeros), dilation.
 //   H_out = (H + 2·padding - dilation·(k - 1) - 1) / stride + 1, the same for W.
-// Computed as im2col + GEMM (Caffe's way) over chunks of examples laid side by side (wide GEMMs).
+// float: oneDNN's convolution primitives (kernels/conv_onednn.h) where gradnet was built with
+// oneDNN; double (gradient checks) and builds without it: im2col + GEMM (Caffe's way) over chunks
+// of examples laid side by side (wide GEMMs).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "gradnet/init.h"
@@ -11,6 +14,10 @@
 #include "gradnet/layers/weight_norm.h"
 
 namespace gradnet {
+
+namespace kernels {
+class OnednnConv;
+}
 
 // out (required), kernel (required), stride, padding, dilation, groups, bias, init_*, weight_norm, lr_mult...
 std::vector<KeySpec> conv2d_keys();
@@ -29,6 +36,7 @@ template <typename T>
 class Conv2dLayer final : public Layer<T> {
  public:
   explicit Conv2dLayer(const LayerSpec& spec);
+  ~Conv2dLayer() override;
   std::string_view type() const override { return "conv2d"; }
   Shape setup(const Shape& in, Index max_batch) override;
   void init(Rng& rng) override;
@@ -49,6 +57,8 @@ class Conv2dLayer final : public Layer<T> {
   std::vector<Param<T>> params_;   // [weight (out, C/groups, k, k), bias (out)?]
   std::vector<T> col_;             // C·k·k × chunk·Ho·Wo
   std::vector<T> t_;               // out × chunk·Ho·Wo: the GEMM's output, or dy gathered
+  // float, where gradnet has oneDNN: its convolution primitives instead of im2col (col_, t_ empty)
+  std::unique_ptr<kernels::OnednnConv> direct_;
 };
 
 }  // namespace gradnet

@@ -1,0 +1,201 @@
+// oneDNN convolution primitives behind conv_onednn.h; the only file that includes dnnl.hpp.
+#include "conv_onednn.h"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+#include "gradnet/error.h"
+
+#if GRADNET_ONEDNN
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+namespace gradnet::kernels {
+
+#if GRADNET_ONEDNN
+using dnnl::memory;
+using tag = memory::format_tag;
+
+// Batches are cut into chunks of at most kChunk examples: the primitives and blocked buffers exist
+// for a few sizes only (the batch, the last batch, an evaluation chunk's rest), and an evaluation
+// pass of 1,000 examples does not keep blocked copies of 1,000 examples alive.
+constexpr Index kChunk = 128;
+constexpr std::size_t kKeptSizes = 4;
+
+namespace {
+
+// One batch size's primitives and the blocked buffers they work in. A blocked buffer equal to
+// the plain layout is the user's memory itself (no reorder).
+struct Prims {
+  dnnl::convolution_forward::primitive_desc fwd_pd;
+  dnnl::convolution_backward_data::primitive_desc bwd_data_pd;
+  dnnl::convolution_backward_weights::primitive_desc bwd_w_pd;
+  dnnl::convolution_forward fwd;
+  dnnl::convolution_backward_data bwd_data;
+  dnnl::convolution_backward_weights bwd_w;
+  // Blocked buffers, made on first use and kept: x, W, y for forward; x, dy, dW for the weights'
+  // gradient; dy, W, dx for the input's.
+  enum Slot { fwd_src, fwd_wei, fwd_dst, bw_src, bw_ddst, bw_dwei, bd_ddst, bd_wei, bd_dsrc, slots };
+  memory buf[slots];
+};
+
+}  // namespace
+
+struct OnednnConv::Impl {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  WindowGeometry g;
+  Index out, groups;
+  bool bias;
+  std::map<Index, Prims> prims;   // by batch size
+  std::vector<float> dw_scratch, db_scratch;
+
+  memory::desc plain_src(Index n) const { return {{n, g.c, g.h, g.w}, memory::data_type::f32, tag::nchw}; }
+  memory::desc plain_dst(Index n) const { return {{n, out, g.ho, g.wo}, memory::data_type::f32, tag::nchw}; }
+  memory::desc plain_weights() const {
+    if (groups == 1) return {{out, g.c, g.k, g.k}, memory::data_type::f32, tag::oihw};
+    return {{groups, out / groups, g.c / groups, g.k, g.k}, memory::data_type::f32, tag::goihw};
+  }
+  memory::desc any(const memory::desc& d) const { return {d.dims(), memory::data_type::f32, tag::any}; }
+
+  Prims& for_batch(Index n) {
+    auto it = prims.find(n);
+    if (it != prims.end()) return it->second;
+    if (prims.size() >= kKeptSizes) prims.clear();
+    const memory::dims strides{g.stride, g.stride}, dilates{g.dilation - 1, g.dilation - 1}, pad{g.pad, g.pad};
+    const memory::desc src = any(plain_src(n)), dst = any(plain_dst(n)), wei = any(plain_weights());
+    const memory::desc b = bias ? memory::desc({out}, memory::data_type::f32, tag::x) : memory::desc();
+    const auto algo = dnnl::algorithm::convolution_direct;
+    dnnl::convolution_forward::desc fd(dnnl::prop_kind::forward_training, algo, src, wei, b, dst, strides, dilates,
+                                       pad, pad);
+    dnnl::convolution_forward::primitive_desc fpd(fd, engine);
+    dnnl::convolution_backward_data::desc bdd(algo, src, wei, dst, strides, dilates, pad, pad);
+    dnnl::convolution_backward_data::primitive_desc bdpd(bdd, engine, fpd);
+    dnnl::convolution_backward_weights::desc bwd(algo, src, wei, b, dst, strides, dilates, pad, pad);
+    dnnl::convolution_backward_weights::primitive_desc bwpd(bwd, engine, fpd);
+    Prims p{fpd, bdpd, bwpd, dnnl::convolution_forward(fpd), dnnl::convolution_backward_data(bdpd),
+            dnnl::convolution_backward_weights(bwpd), {}};
+    return prims.emplace(n, std::move(p)).first->second;
+  }
+
+  memory& slot(memory& m, const memory::desc& d) {
+    if (!m) m = memory(d, engine);
+    return m;
+  }
+  // The user's plain memory as `want`: the same memory when the layouts agree, else a reordered
+  // copy in the kept buffer.
+  memory to(memory& kept, const memory::desc& want, const memory::desc& plain, const float* data) {
+    memory user(plain, engine, const_cast<float*>(data));
+    if (want == plain) return user;
+    memory& m = slot(kept, want);
+    dnnl::reorder(user, m).execute(stream, user, m);
+    return m;
+  }
+  // A memory in layout `have` for a primitive to write, to be copied out to plain data by from().
+  memory target(memory& kept, const memory::desc& have, const memory::desc& plain, float* data) {
+    if (have == plain) return memory(plain, engine, data);
+    return slot(kept, have);
+  }
+  void from(const memory& m, const memory::desc& plain, float* data) {
+    if (m.get_desc() == plain) return;
+    memory user(plain, engine, data);
+    dnnl::reorder(m, user).execute(stream, const_cast<memory&>(m), user);
+  }
+};
+
+OnednnConv::OnednnConv(const WindowGeometry& g, Index out, Index groups, bool bias) : impl_(std::make_unique<Impl>()) {
+  impl_->g = g;
+  impl_->out = out;
+  impl_->groups = groups;
+  impl_->bias = bias;
+  impl_->dw_scratch.resize(static_cast<std::size_t>(out * (g.c / groups) * g.k * g.k));
+  impl_->db_scratch.resize(static_cast<std::size_t>(out));
+}
+
+OnednnConv::~OnednnConv() = default;
+
+bool OnednnConv::available() { return true; }
+
+void OnednnConv::forward(const float* x, const float* w, const float* b, float* y, Index n) {
+  const Index x_size = impl_->g.c * impl_->g.h * impl_->g.w, y_size = impl_->out * impl_->g.ho * impl_->g.wo;
+  for (Index first = 0; first < n; first += kChunk)
+    forward_chunk(x + first * x_size, w, b, y + first * y_size, std::min(kChunk, n - first));
+}
+
+void OnednnConv::backward(const float* x, const float* dy, const float* w, float* dw, float* db, float* dx,
+                          Index n) {
+  const Index x_size = impl_->g.c * impl_->g.h * impl_->g.w, y_size = impl_->out * impl_->g.ho * impl_->g.wo;
+  for (Index first = 0; first < n; first += kChunk)
+    backward_chunk(x + first * x_size, dy + first * y_size, w, dw, db, dx ? dx + first * x_size : nullptr,
+                   std::min(kChunk, n - first));
+}
+
+void OnednnConv::forward_chunk(const float* x, const float* w, const float* b, float* y, Index n) {
+  Impl& s = *impl_;
+  try {
+    Prims& p = s.for_batch(n);
+    memory src = s.to(p.buf[Prims::fwd_src], p.fwd_pd.src_desc(), s.plain_src(n), x);
+    memory wei = s.to(p.buf[Prims::fwd_wei], p.fwd_pd.weights_desc(), s.plain_weights(), w);
+    memory dst = s.target(p.buf[Prims::fwd_dst], p.fwd_pd.dst_desc(), s.plain_dst(n), y);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+    if (s.bias) args.emplace(DNNL_ARG_BIAS, memory(p.fwd_pd.bias_desc(), s.engine, const_cast<float*>(b)));
+    p.fwd.execute(s.stream, args);
+    s.from(dst, s.plain_dst(n), y);
+    s.stream.wait();
+  } catch (const dnnl::error& e) {
+    fail(ErrorKind::runtime, "oneDNN convolution forward (batch {}) failed: {}", n, e.what());
+  }
+}
+
+void OnednnConv::backward_chunk(const float* x, const float* dy, const float* w, float* dw, float* db, float* dx,
+                                Index n) {
+  Impl& s = *impl_;
+  try {
+    Prims& p = s.for_batch(n);
+    memory src = s.to(p.buf[Prims::bw_src], p.bwd_w_pd.src_desc(), s.plain_src(n), x);
+    memory ddst = s.to(p.buf[Prims::bw_ddst], p.bwd_w_pd.diff_dst_desc(), s.plain_dst(n), dy);
+    memory dwei =
+        s.target(p.buf[Prims::bw_dwei], p.bwd_w_pd.diff_weights_desc(), s.plain_weights(), s.dw_scratch.data());
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, dwei}};
+    if (s.bias) args.emplace(DNNL_ARG_DIFF_BIAS, memory(p.bwd_w_pd.diff_bias_desc(), s.engine, s.db_scratch.data()));
+    p.bwd_w.execute(s.stream, args);
+    s.from(dwei, s.plain_weights(), s.dw_scratch.data());
+    if (dx) {
+      memory ddst2 = p.bwd_data_pd.diff_dst_desc() == p.bwd_w_pd.diff_dst_desc()
+                         ? ddst
+                         : s.to(p.buf[Prims::bd_ddst], p.bwd_data_pd.diff_dst_desc(), s.plain_dst(n), dy);
+      memory wei = s.to(p.buf[Prims::bd_wei], p.bwd_data_pd.weights_desc(), s.plain_weights(), w);
+      memory dsrc = s.target(p.buf[Prims::bd_dsrc], p.bwd_data_pd.diff_src_desc(), s.plain_src(n), dx);
+      p.bwd_data.execute(s.stream, {{DNNL_ARG_DIFF_DST, ddst2}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DIFF_SRC, dsrc}});
+      s.from(dsrc, s.plain_src(n), dx);
+    }
+    s.stream.wait();
+  } catch (const dnnl::error& e) {
+    fail(ErrorKind::runtime, "oneDNN convolution backward (batch {}) failed: {}", n, e.what());
+  }
+  // The parameters' gradients accumulate (layer.h's contract); oneDNN overwrites its outputs.
+  for (std::size_t i = 0; i < s.dw_scratch.size(); ++i) dw[i] += s.dw_scratch[i];
+  if (s.bias)
+    for (std::size_t i = 0; i < s.db_scratch.size(); ++i) db[i] += s.db_scratch[i];
+}
+
+#else  // built without oneDNN: conv2d never constructs one
+
+struct OnednnConv::Impl {};
+OnednnConv::OnednnConv(const WindowGeometry&, Index, Index, bool) {}
+OnednnConv::~OnednnConv() = default;
+bool OnednnConv::available() { return false; }
+void OnednnConv::forward_chunk(const float*, const float*, const float*, float*, Index) {}
+void OnednnConv::backward_chunk(const float*, const float*, const float*, float*, float*, float*, Index) {}
+void OnednnConv::forward(const float*, const float*, const float*, float*, Index) {
+  fail(ErrorKind::internal, "internal error: oneDNN convolution called in a build without oneDNN");
+}
+void OnednnConv::backward(const float*, const float*, const float*, float*, float*, float*, Index) {
+  fail(ErrorKind::internal, "internal error: oneDNN convolution called in a build without oneDNN");
+}
+
+#endif
+
+}  // namespace gradnet::kernels

@@ -1,0 +1,122 @@
+// kernels::OnednnConv (oneDNN's convolution primitives, float) against a plain double-precision
+// convolution written out here: forward, dW and db accumulating onto what was there, dx
+// overwritten, over strides, padding, dilation, groups, no bias, one example and a batch larger
+// than the 128-example chunk. Tolerance: float products of up to C·k·k = 72 terms (forward, dx) or
+// N·Ho·Wo ≈ 2,000 terms (dW, db), relative to the sum of |terms|.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "../../src/kernels/conv_onednn.h"
+#include "kernel_test_util.h"
+
+using namespace gradnet;
+using namespace gradnet::testing;
+
+namespace {
+
+struct Case {
+  Index n, c, h, w, out, k, stride, pad, dilation, groups;
+  bool bias;
+};
+
+struct Result {
+  std::vector<double> y, dw, db, dx, y_abs, dw_abs, db_abs, dx_abs;  // values and Σ|terms|
+};
+
+// The definition, in double: y[n,o,i,j] = b[o] + Σ_{c in o's group, ki, kj} x[n,c,ih,iw]·W[o,c',ki,kj].
+Result reference(const Case& t, const kernels::WindowGeometry& g, const std::vector<float>& x,
+                 const std::vector<float>& w, const std::vector<float>& b, const std::vector<float>& dy) {
+  const Index cg = t.c / t.groups, og = t.out / t.groups;
+  Result r;
+  r.y.assign(t.n * t.out * g.ho * g.wo, 0.0);
+  r.y_abs = r.y;
+  r.dx.assign(x.size(), 0.0);
+  r.dx_abs = r.dx;
+  r.dw.assign(w.size(), 0.0);
+  r.dw_abs = r.dw;
+  r.db.assign(t.out, 0.0);
+  r.db_abs = r.db;
+  for (Index n = 0; n < t.n; ++n)
+    for (Index o = 0; o < t.out; ++o)
+      for (Index i = 0; i < g.ho; ++i)
+        for (Index j = 0; j < g.wo; ++j) {
+          const Index yi = ((n * t.out + o) * g.ho + i) * g.wo + j;
+          if (t.bias) {
+            r.y[yi] += b[o];
+            r.y_abs[yi] += std::abs(b[o]);
+            r.db[o] += dy[yi];
+            r.db_abs[o] += std::abs(dy[yi]);
+          }
+          for (Index cc = 0; cc < cg; ++cc) {
+            const Index c = (o / og) * cg + cc;
+            for (Index ki = 0; ki < t.k; ++ki)
+              for (Index kj = 0; kj < t.k; ++kj) {
+                const Index ih = i * t.stride - t.pad + ki * t.dilation, iw = j * t.stride - t.pad + kj * t.dilation;
+                if (ih < 0 || ih >= t.h || iw < 0 || iw >= t.w) continue;
+                const Index xi = ((n * t.c + c) * t.h + ih) * t.w + iw, wi = ((o * cg + cc) * t.k + ki) * t.k + kj;
+                r.y[yi] += double(x[xi]) * w[wi];
+                r.y_abs[yi] += std::abs(double(x[xi]) * w[wi]);
+                r.dw[wi] += double(x[xi]) * dy[yi];
+                r.dw_abs[wi] += std::abs(double(x[xi]) * dy[yi]);
+                r.dx[xi] += double(w[wi]) * dy[yi];
+                r.dx_abs[xi] += std::abs(double(w[wi]) * dy[yi]);
+              }
+          }
+        }
+  return r;
+}
+
+void expect_near_sum(const std::vector<float>& got, const std::vector<double>& want, const std::vector<double>& abs_sum,
+                     double offset, const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  int bad = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const double err = std::abs(got[i] - (want[i] + offset)), bound = 1e-6 + 2e-6 * (abs_sum[i] + std::abs(offset));
+    if (!(err <= bound) && bad++ < 5) ADD_FAILURE() << what << "[" << i << "]: got " << got[i] << ", want " << want[i] + offset;
+  }
+}
+
+void check(const Case& t) {
+  SCOPED_TRACE(::testing::Message() << "n " << t.n << " c " << t.c << " " << t.h << "x" << t.w << " out " << t.out
+                                    << " k " << t.k << " stride " << t.stride << " pad " << t.pad << " dilation "
+                                    << t.dilation << " groups " << t.groups << " bias " << t.bias);
+  if (!kernels::OnednnConv::available()) GTEST_SKIP() << "built without oneDNN (GRADNET_ONEDNN=OFF)";
+  kernels::WindowGeometry g{t.c, t.h, t.w, t.k, t.stride, t.pad, t.dilation, 0, 0};
+  g.ho = (t.h + 2 * t.pad - t.dilation * (t.k - 1) - 1) / t.stride + 1;
+  g.wo = (t.w + 2 * t.pad - t.dilation * (t.k - 1) - 1) / t.stride + 1;
+  const auto x = uniform_values<float>(t.n * t.c * t.h * t.w, -1, 1, 1);
+  const auto w = uniform_values<float>(t.out * (t.c / t.groups) * t.k * t.k, -1, 1, 2);
+  const auto b = uniform_values<float>(t.out, -1, 1, 3);
+  const auto dy = uniform_values<float>(t.n * t.out * g.ho * g.wo, -1, 1, 4);
+  const Result want = reference(t, g, x, w, b, dy);
+
+  kernels::OnednnConv conv(g, t.out, t.groups, t.bias);
+  std::vector<float> y(want.y.size(), 7.0f), dx(x.size(), 7.0f), dw(w.size(), 0.5f), db(t.out, 0.5f);
+  conv.forward(x.data(), w.data(), t.bias ? b.data() : nullptr, y.data(), t.n);
+  expect_near_sum(y, want.y, want.y_abs, 0.0, "y");
+  conv.backward(x.data(), dy.data(), w.data(), dw.data(), t.bias ? db.data() : nullptr, dx.data(), t.n);
+  expect_near_sum(dx, want.dx, want.dx_abs, 0.0, "dx (overwritten)");
+  expect_near_sum(dw, want.dw, want.dw_abs, 0.5, "dW (accumulated onto 0.5)");
+  if (t.bias) expect_near_sum(db, want.db, want.db_abs, 0.5, "db (accumulated onto 0.5)");
+
+  // The same call again gives the same bits (a fixed split of the work at a given thread count).
+  std::vector<float> dw2(w.size(), 0.5f), db2(t.out, 0.5f), dx2(x.size(), 0.0f);
+  conv.backward(x.data(), dy.data(), w.data(), dw2.data(), t.bias ? db2.data() : nullptr, dx2.data(), t.n);
+  EXPECT_EQ(dw2, dw);
+  EXPECT_EQ(dx2, dx);
+  if (t.bias) EXPECT_EQ(db2, db);
+}
+
+}  // namespace
+
+TEST(OnednnConvKernel, MatchesTheDefinition) {
+  check({4, 3, 9, 9, 8, 3, 1, 1, 1, 1, true});
+  check({1, 1, 28, 28, 32, 3, 1, 1, 1, 1, true});     // W3's first layer, one example
+  check({3, 4, 11, 10, 6, 3, 2, 0, 1, 1, true});      // stride 2, no padding, non-square input
+  check({2, 4, 12, 12, 4, 3, 1, 2, 2, 1, false});     // dilation 2, no bias
+  check({2, 4, 8, 8, 6, 3, 1, 1, 1, 2, true});        // groups 2
+  check({2, 6, 7, 7, 6, 5, 1, 2, 1, 3, true});        // 5x5, groups 3
+  check({130, 2, 6, 6, 4, 3, 1, 1, 1, 1, true});      // more than one 128-example chunk
+}
