@@ -6,15 +6,21 @@
 
 namespace gradnet::kernels {
 
+// The updates are elementwise, so splitting a parameter over the OpenMP team changes no value;
+// below this many elements waking the team costs more than it saves.
+constexpr Index kParallelElements = Index{1} << 15;
+
 template <typename T>
 void sgd_update(const SgdStep<T>& s, T* w, const T* g, T* buf, Index n) {
   const T rate = s.rate, decay = s.decay;
   if (!buf) {
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
     for (Index i = 0; i < n; ++i) w[i] -= rate * (g[i] + decay * w[i]);
     return;
   }
   const T momentum = s.momentum, damp = s.damp;
   const bool nesterov = s.nesterov, first = s.first;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
   for (Index i = 0; i < n; ++i) {
     const T gi = g[i] + decay * w[i];
     buf[i] = first ? gi : momentum * buf[i] + damp * gi;
@@ -25,6 +31,7 @@ void sgd_update(const SgdStep<T>& s, T* w, const T* g, T* buf, Index n) {
 template <typename T>
 void adagrad_update(const AdagradStep<T>& s, T* w, const T* g, T* sum, Index n) {
   const T clr = s.clr, decay = s.decay, eps = s.eps;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
   for (Index i = 0; i < n; ++i) {
     const T gi = g[i] + decay * w[i];
     sum[i] += gi * gi;
@@ -36,6 +43,7 @@ template <typename T>
 void rmsprop_update(const RmspropStep<T>& s, T* w, const T* g, T* sq, T* ga, T* buf, Index n) {
   const T rate = s.rate, decay = s.decay, alpha = s.alpha, eps = s.eps, momentum = s.momentum;
   const bool centered = ga != nullptr, use_momentum = buf != nullptr;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
   for (Index i = 0; i < n; ++i) {
     const T gi = g[i] + decay * w[i];
     sq[i] = alpha * sq[i] + (T(1) - alpha) * gi * gi;
@@ -59,6 +67,7 @@ template <typename T>
 void adam_update(const AdamStep<T>& s, T* w, const T* g, T* m, T* v, T* vmax, Index n) {
   const T b1 = s.beta1, b2 = s.beta2, eps = s.eps, ss = s.step_size, bc2 = s.bc2, decay = s.decay, shrink = s.shrink;
   const bool decoupled = s.decoupled, amsgrad = vmax != nullptr;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
   for (Index i = 0; i < n; ++i) {
     if (decoupled) w[i] *= shrink;
     const T gi = g[i] + decay * w[i];
@@ -73,6 +82,7 @@ void adam_update(const AdamStep<T>& s, T* w, const T* g, T* m, T* v, T* vmax, In
 template <typename T>
 void adadelta_update(const AdadeltaStep<T>& s, T* w, const T* g, T* sq, T* acc, Index n) {
   const T rate = s.rate, decay = s.decay, rho = s.rho, eps = s.eps;
+#pragma omp parallel for schedule(static) if (n >= kParallelElements)
   for (Index i = 0; i < n; ++i) {
     const T gi = g[i] + decay * w[i];
     sq[i] = rho * sq[i] + (T(1) - rho) * gi * gi;
