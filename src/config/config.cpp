@@ -107,6 +107,7 @@ Config parse_config(const std::string& toml_text, const std::string& source,
                     const std::vector<std::string>& overrides) {
   Context ctx{source, {}};
   toml::table root;
+  config_reader::check_toml_depth(toml_text, source);
   try {
     root = toml::parse(std::string_view(toml_text), std::string_view(source));
   } catch (const toml::parse_error& e) {
