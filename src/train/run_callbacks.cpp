@@ -179,8 +179,8 @@ class BestCheckpoint final : public TrainerCallback {
     st.has_best = true;
     st.best_value = value;
     st.best_epoch = r.epoch;
-    t.run_dir().check();
-    save_weights(t.run_dir().file("checkpoints/best.safetensors"), t.net(), t.classes(), r.epoch, value);
+    t.run_dir().guarded(
+        [&] { save_weights(t.run_dir().file("checkpoints/best.safetensors"), t.net(), t.classes(), r.epoch, value); });
   }
 
  private:
@@ -226,8 +226,7 @@ void EarlyStopping::on_epoch_end(Trainer& t, const EpochRecord& r) {
     if (es.restore_best_weights) {
       best_weights_.clear();
       for (const auto& nt : t.net().state_tensors()) best_weights_.push_back(nt.second->vec());
-      t.run_dir().check();
-      save_weights(best_path_, t.net(), t.classes(), epoch, v);
+      t.run_dir().guarded([&] { save_weights(best_path_, t.net(), t.classes(), epoch, v); });
     }
   } else if (epoch > es.start_from_epoch) {
     ++st.stop_wait;

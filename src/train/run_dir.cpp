@@ -105,6 +105,11 @@ RunDir RunDir::reopen(const std::string& dir, std::int64_t epoch) {
   RunDir run;
   run.path_ = dir;
   run.lock();  // before anything is read or rewritten: another process may be running it
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {  // temp files of a write a kill cut short
+    const std::string name = e.path().filename().string();
+    if (name.front() == '.' && name.find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
+  }
   std::ifstream in(run.file("metrics.jsonl"));
   std::string kept, line;
   while (epoch >= 0 && std::getline(in, line)) {
@@ -199,8 +204,7 @@ void RunDir::append_metrics(const nlohmann::json& record) {
 }
 
 void RunDir::write_json(const std::string& name, const nlohmann::json& value) {
-  check();
-  write_file_atomic(file(name), value.dump(2) + "\n");
+  guarded([&] { write_file_atomic(file(name), value.dump(2) + "\n"); });
 }
 
 }  // namespace gradnet

@@ -35,6 +35,18 @@ class RunDir {
   void write_json(const std::string& name, const nlohmann::json& value);  // atomic
   // Error{runtime} naming the directory when it was removed or replaced since it was opened.
   void check() const;
+  // Runs write() (a write into the directory); when it fails and the directory is gone, the error
+  // says that (check()) rather than "rename failed" on one of its files.
+  template <typename F>
+  void guarded(F&& write) const {
+    check();
+    try {
+      write();
+    } catch (...) {
+      check();
+      throw;
+    }
+  }
   // check(), then RUNDIR/<name> as a directory (not its parents: a removed run stays removed).
   std::string subdir(const std::string& name) const;
 

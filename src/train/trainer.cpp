@@ -247,13 +247,12 @@ Summary Trainer::Impl::finish() {
   const EvalResult test = evaluate_split(splits.test);
   summary.test_accuracy = test.accuracy;
   summary.test_loss = test.loss;
-  run->check();
-  write_safetensors(run->file("model.safetensors"), net_to_safetensors(*net, data.classes));
+  run->guarded([&] { write_safetensors(run->file("model.safetensors"), net_to_safetensors(*net, data.classes)); });
   summary.total_seconds = seconds_before_start + seconds_since(t_start);  // every segment of a resumed run
   if (prof) prof->total_seconds = seconds_since(t_start);
   each([&](TrainerCallback& c) { c.on_run_end(self, summary); });
   if (prof) {  // the callbacks' on_run_end counted in
-    write_file_atomic(run->file("profile.json"), profile_json(*prof) + "\n");
+    run->guarded([&] { write_file_atomic(run->file("profile.json"), profile_json(*prof) + "\n"); });
     summary.profile = prof;
   }
   return summary;

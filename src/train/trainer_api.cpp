@@ -93,7 +93,7 @@ std::string Trainer::write_checkpoint(Index position) {
   m.each([&](TrainerCallback& c) { c.before_checkpoint(*this); });  // steps.jsonl up to here is on disk first
   m.run->subdir("checkpoints");  // checks the run directory is still there
   const std::string path = m.run->file(checkpoint_name(st.step));
-  gradnet::write_checkpoint(path, *m.net, *m.optimizer, st, m.data.normalizer);
+  m.run->guarded([&] { gradnet::write_checkpoint(path, *m.net, *m.optimizer, st, m.data.normalizer); });
   prune_checkpoints(m.run->path(), m.data.config.checkpoint.keep_last);
   return path;
 }
