@@ -98,9 +98,13 @@ void model_keys(Section v) {
             "the per-example input shape, e.g. [784] or [1, 28, 28]; every layer's shape is inferred from it")
           .at_least(1)
           .required()
-          .rule("non-empty", [](const Value& x) {
-            return std::get<std::vector<std::int64_t>>(x).empty() ? "a non-empty list of integers >= 1, e.g. [784]"
-                                                                  : "";
+          .rule("non-empty, at most 2^31 values", [](const Value& x) {
+            const auto& dims = std::get<std::vector<std::int64_t>>(x);
+            double values = 1;  // as a double: [2^32, 2^32] overflows an integer product to 0
+            for (std::int64_t d : dims) values *= static_cast<double>(d);
+            return dims.empty() || values > 2147483648.0
+                       ? "a non-empty list of integers >= 1 of at most 2^31 values in all, e.g. [784]"
+                       : "";
           }));
   v.add(field("model", m, &ModelSpec::loss, "loss", K::string,
             "softmax_cross_entropy (fused log-softmax + NLL) or mse (against one-hot targets)"));

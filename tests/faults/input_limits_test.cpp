@@ -81,6 +81,9 @@ TEST(AbsurdSizes, NamedKeyExit2) {
   expect_mentions(train_exit2(cfg, {"--set", "train.batch_size_milestones=[1]", "--set",
                                     "train.batch_sizes=[9000000000]"}),
                   {"train.batch_sizes"});
+  expect_mentions(train_exit2(cfg, {"--set", "model.layers.0.out=9223372036854775807"}), {"model.layers[0].out"});
+  expect_mentions(train_exit2(cfg, {"--set", "model.layers.0.out=1099511627776"}), {"model.layers[0].out", "16777216"});
+  expect_mentions(train_exit2(cfg, {"--set", "model.input=[4294967296, 4294967296]"}), {"model.input"});
 }
 
 TEST(AbsurdSizes, ABatchLargerThanTheDataIsTheWholeSet) {
