@@ -179,3 +179,21 @@ TEST(RunDirKilled, StepRecordsACheckpointCoversSurviveAndTimesAddUp) {
   for (const auto& e : s["epoch_seconds"]) sum += e.get<double>();
   EXPECT_GE(s["total_seconds"].get<double>(), sum);  // every segment counted
 }
+
+TEST(RunDirDiskFull, AFailedWriteKeepsItsOwnMessage) {
+  FakeMnist data;
+  TempDir tmp;
+  write_file(tmp / "c.toml", fake_config(data.path(), "", "[monitor]\nenabled = false\n"));
+  ASSERT_EQ(run_gradnet({"train", tmp / "c.toml", "--out", tmp / "run", "-q"}).exit_code, 0);
+  // ulimit -f: a checkpoint (about 30 kB) no longer fits, small files still do; as on a full disk.
+  const std::string cmd = "ulimit -f 16 && '" + std::string(GRADNET_BINARY) + "' train --resume '" + (tmp / "run") +
+                          "' --epochs 3 -q 2>'" + (tmp / "err") + "'";
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 1) << read_file(tmp / "err");
+  const std::string err = read_file(tmp / "err");
+  EXPECT_NE(err.find("checkpoints/step-00000027.safetensors"), std::string::npos) << err;
+  EXPECT_EQ(err.find("summary.json"), std::string::npos) << err;
+  EXPECT_EQ(nlohmann::json::parse(read_file(tmp / "run/summary.json"))["status"], "failed");
+  EXPECT_EQ(epochs_of(tmp / "run/metrics.jsonl"), (std::vector<std::int64_t>{0, 1, 2, 3}));
+}
