@@ -259,6 +259,7 @@ class Checkpointer final : public TrainerCallback {
 };
 
 void Checkpointer::on_step_end(Trainer& t, const StepEvent& e) {
+  t.run_dir().check_now_and_then();  // a removed run directory is noticed within a second, not at the epoch's end
   const bool at_epoch_end = t.at_epoch_end();
   const std::int64_t every = t.config().checkpoint.every_steps;
   if (every > 0 && e.step % every == 0 && !at_epoch_end) t.write_checkpoint(t.epoch_position());

@@ -131,7 +131,12 @@ RunDir RunDir::reopen(const std::string& dir, std::int64_t epoch) {
 }
 
 RunDir::RunDir(RunDir&& o) noexcept
-    : path_(std::move(o.path_)), metrics_(std::move(o.metrics_)), lock_fd_(o.lock_fd_), dev_(o.dev_), ino_(o.ino_) {
+    : path_(std::move(o.path_)),
+      metrics_(std::move(o.metrics_)),
+      lock_fd_(o.lock_fd_),
+      last_check_ns_(o.last_check_ns_),
+      dev_(o.dev_),
+      ino_(o.ino_) {
   o.lock_fd_ = -1;
 }
 
@@ -141,6 +146,7 @@ RunDir& RunDir::operator=(RunDir&& o) noexcept {
     path_ = std::move(o.path_);
     metrics_ = std::move(o.metrics_);
     lock_fd_ = o.lock_fd_;
+    last_check_ns_ = o.last_check_ns_;
     dev_ = o.dev_;
     ino_ = o.ino_;
     o.lock_fd_ = -1;
@@ -186,6 +192,15 @@ void RunDir::check() const {
                 "{}: the run directory was removed or replaced while the run was going on; stopping (it is not "
                 "recreated)",
                 path_);
+}
+
+void RunDir::check_now_and_then() {
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now().time_since_epoch())
+                               .count();
+  if (now - last_check_ns_ < 1'000'000'000) return;
+  last_check_ns_ = now;
+  check();
 }
 
 std::string RunDir::subdir(const std::string& name) const {

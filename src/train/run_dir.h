@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <string>
@@ -35,6 +36,8 @@ class RunDir {
   void write_json(const std::string& name, const nlohmann::json& value);  // atomic
   // Error{runtime} naming the directory when it was removed or replaced since it was opened.
   void check() const;
+  // check(), at most once a second: called every step, so a long epoch notices a removal too.
+  void check_now_and_then();
   // Runs write() (a write into the directory); when it fails and the directory is gone, the error
   // says that (check()) rather than "rename failed" on one of its files.
   template <typename F>
@@ -56,6 +59,7 @@ class RunDir {
   std::string path_;
   std::ofstream metrics_;
   int lock_fd_ = -1;
+  std::int64_t last_check_ns_ = 0;
   dev_t dev_ = 0;
   ino_t ino_ = 0;
 };
