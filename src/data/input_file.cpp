@@ -37,6 +37,8 @@ InputFile::InputFile(const std::string& path) : path_(path), state_(std::make_un
   std::error_code ec;
   GRADNET_CHECK(std::filesystem::exists(path, ec), data, "{}: no such file", path);
   GRADNET_CHECK(!std::filesystem::is_directory(path, ec), data, "{}: is a directory, expected a file", path);
+  GRADNET_CHECK(std::filesystem::is_regular_file(path, ec), data,
+                "{}: not a regular file (a FIFO or device would never end or block)", path);
   State& s = *state_;
   s.file = std::fopen(path.c_str(), "rb");
   GRADNET_CHECK(s.file != nullptr, data, "{}: cannot open ({})", path, std::strerror(errno));

@@ -1,5 +1,7 @@
 // Hostile config text and absurd values: exit 2 naming the file/key/line, never a signal, an
 // internal error or an out-of-memory.
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -115,4 +117,22 @@ TEST(Messages, LongValuesAreCut) {
   c.replace(c.find("\"sgd\""), 5, "\"" + std::string(1 << 20, 'x') + "\"");
   auto r = train_exit2(c);
   expect_mentions(r, {"c.toml", "optimizer.type", "bytes"});
+}
+
+TEST(SpecialFiles, AFifoOrDeviceIsRefusedNotAHang) {
+  TempDir tmp;
+  ASSERT_EQ(::mkfifo((tmp / "c.toml").c_str(), 0644), 0);
+  CliResult r = run_gradnet({"train", tmp / "c.toml", "--out", tmp / "run", "-q"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  expect_mentions(r, {"c.toml", "not a regular file"});
+  r = run_gradnet({"train", "/dev/zero", "--out", tmp / "run", "-q"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  FakeMnist data;
+  fs::remove(data.dir / "train-labels-idx1-ubyte.gz");
+  ASSERT_EQ(::mkfifo((data.dir / "train-labels-idx1-ubyte.gz").c_str(), 0644), 0);
+  write_file(tmp / "d.toml", fake_config(data.path()));
+  r = run_gradnet({"train", tmp / "d.toml", "--out", tmp / "run", "-q"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  expect_mentions(r, {"train-labels-idx1-ubyte.gz", "not a regular file"});
+  EXPECT_FALSE(fs::exists(tmp / "run"));
 }
