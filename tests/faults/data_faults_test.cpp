@@ -168,3 +168,19 @@ TEST_F(PredictFaults, APngOfAnotherSizeIsRefusedBeforeDecoding) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   expect_mentions(r, {"big.png", "300x200", "the model takes 4"});
 }
+
+TEST(CsvFaults, FiniteValuesThatNormalizeToInfinityNameTheFile) {
+  TempDir tmp;
+  std::string rows = "a,b,c,d,label\n";
+  for (int i = 0; i < 60; ++i) rows += fmt::format("{},{},1,2,{}\n", i % 2 ? "3e38" : "-3e38", i % 5, i % 3);
+  write_file(tmp / "d.csv", rows);
+  std::string cfg = csv_config(tmp / "d.csv");
+  cfg.replace(cfg.find("\"standardize\""), 13, "\"scale01\"");  // (x - min) / (max - min): the range is inf
+  CliResult r = train(cfg);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  expect_mentions(r, {tmp / "d.csv", "scale01"});
+  cfg.replace(cfg.find("\"scale01\""), 9, "\"none\"");  // finite inputs, an infinite loss: not the lr's fault
+  r = train(cfg);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  expect_mentions(r, {"before any update", "not the lr"});
+}
