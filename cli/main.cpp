@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "gradnet/error.h"
+#include "gradnet/threads.h"
 
 namespace gradnet::cli {
 
@@ -24,6 +25,9 @@ int main(int argc, char** argv) {
   // A file-size limit (ulimit -f) makes a write fail with EFBIG, reported like a full disk, instead
   // of killing the process in the middle of a write.
   std::signal(SIGXFSZ, SIG_IGN);
+  // Every command starts with a thread count an address-space limit leaves room for (OpenBLAS
+  // spins forever when it cannot map its buffers); train, eval, predict, ... then set the config's.
+  set_threads(0);
   CLI::App app{"gradnet: train, check and understand neural networks on a CPU", "gradnet"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "gradnet 0.1.0");
