@@ -126,7 +126,8 @@ std::string read_text(const std::string& path) {
   std::vector<unsigned char> bytes;
   f.read_rest(bytes);
   GRADNET_CHECK(!f.truncated_gzip(), data, "{}: the gzip stream ends early (truncated download?)", path);
-  return std::string(bytes.begin(), bytes.end());
+  const std::size_t bom = bytes.size() >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+  return std::string(bytes.begin() + static_cast<std::ptrdiff_t>(bom), bytes.end());  // a UTF-8 BOM is not data
 }
 
 // "auto": a header has a non-numeric feature field, or a text label where the data has numbers.

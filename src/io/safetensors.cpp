@@ -123,7 +123,14 @@ SafetensorsFile read_safetensors(const std::string& path) {
       const std::size_t width = dtype == "F32" ? 4 : dtype == "F64" ? 8 : 0;
       GRADNET_CHECK(width != 0, checkpoint, "{}: tensor '{}' has dtype {}; gradnet reads F32 and F64", path, name,
                     dtype);
-      const std::size_t count = static_cast<std::size_t>(numel(t.shape));
+      std::uint64_t elements = 1;  // checked as it grows: [2^32, 2^32] must not wrap to 0
+      for (Index d : t.shape) {
+        GRADNET_CHECK(d >= 0 && (d == 0 || elements <= data_size / static_cast<std::uint64_t>(d)), checkpoint,
+                      "{}: tensor '{}' has shape {}, more values than the file holds", path, clip(name),
+                      clip(shape_str(t.shape)));
+        elements *= static_cast<std::uint64_t>(d);
+      }
+      const std::size_t count = static_cast<std::size_t>(elements);
       GRADNET_CHECK(offsets.size() == 2 && offsets[0] <= offsets[1] && offsets[1] <= data_size &&
                         offsets[1] - offsets[0] == count * width,
                     checkpoint, "{}: tensor '{}' has data offsets outside the file or not matching shape {}",

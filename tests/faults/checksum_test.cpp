@@ -105,3 +105,21 @@ TEST_F(Checksums, FilesWithoutAChecksumStillLoadAndTheHeaderIsStandard) {
   const CliResult r = run_gradnet({"eval", run, "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
+
+TEST_F(Checksums, AShapeThatOverflowsIsExit2) {
+  const std::string run = copy_run();
+  const std::string path = run + "/model.safetensors";
+  const std::string bytes = read_file(path);
+  nlohmann::ordered_json header = nlohmann::ordered_json::parse(header_of(bytes));
+  header["__metadata__"].erase("gradnet_checksum");
+  header["layers.0.weight"]["shape"] = {4294967296LL, 4294967296LL};  // 2^64 values: wraps to 0
+  header["layers.0.weight"]["data_offsets"] = {0, 0};
+  std::string json = header.dump();
+  std::string out(8, '\0');
+  const std::uint64_t n = json.size();
+  std::memcpy(out.data(), &n, 8);
+  write_file(path, out + json + bytes.substr(8 + header_of(bytes).size()));
+  const CliResult r = run_gradnet({"eval", run});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  expect_mentions(r, {path, "layers.0.weight"});
+}

@@ -184,3 +184,12 @@ TEST(CsvFaults, FiniteValuesThatNormalizeToInfinityNameTheFile) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   expect_mentions(r, {"before any update", "not the lr"});
 }
+
+TEST(CsvFaults, AByteOrderMarkIsNotData) {
+  TempDir tmp;
+  std::string rows = csv_rows();
+  rows = "\xEF\xBB\xBF" + rows.substr(rows.find('\n') + 1);  // no header: the BOM sits before a number
+  write_file(tmp / "d.csv", rows);
+  const CliResult r = train(csv_config(tmp / "d.csv"), {"--set", "data.header=\"none\"", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
