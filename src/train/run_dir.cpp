@@ -160,7 +160,8 @@ RunDir::~RunDir() {
 
 void RunDir::lock() {
   const std::string lock_path = file(".lock");
-  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // O_NOFOLLOW: a .lock planted as a symlink must not make gradnet truncate the file it points to.
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   GRADNET_CHECK(lock_fd_ >= 0, runtime, "{}: cannot open {}: {}", path_, lock_path, std::strerror(errno));
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
@@ -176,7 +177,9 @@ void RunDir::lock() {
     fail(ErrorKind::runtime, "{}: cannot lock {}: {}", path_, lock_path, std::strerror(err));
   }
   const std::string pid = std::to_string(::getpid());
-  if (::ftruncate(lock_fd_, 0) == 0 && ::pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
+  struct stat lock_stat {};
+  if (::fstat(lock_fd_, &lock_stat) == 0 && S_ISREG(lock_stat.st_mode) && ::ftruncate(lock_fd_, 0) == 0 &&
+      ::pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
   }  // the pid is only for the message above
   struct stat st {};
   GRADNET_CHECK(::stat(path_.c_str(), &st) == 0, runtime, "{}: {}", path_, std::strerror(errno));
