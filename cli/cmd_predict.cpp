@@ -1,6 +1,7 @@
 // gradnet predict RUNDIR|MODEL INPUT... [--top K] [--json]
 // INPUT: PNG images (one example each), IDX image files, or CSV files of feature rows (a
 // label column, if present where the run's config says, is ignored).
+#include <cmath>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -29,7 +30,9 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 // The examples of one input file, raw (before normalization).
 Dataset read_input(const std::string& path, const LoadedModel& m) {
   GRADNET_CHECK(std::filesystem::exists(path), usage, "{}: no such input file", path);
-  if (ends_with(path, ".png")) return load_png_images({path});
+  if (ends_with(path, ".png"))
+    return load_png_images({path}, m.normalizer.input_features() > 0 ? m.normalizer.input_features()
+                                                                     : numel(m.net->input_shape()));
   if (path.find("idx3") != std::string::npos) return load_idx_images(path);
   if (ends_with(path, ".csv") || ends_with(path, ".csv.gz"))
     return load_csv_features(path, m.normalizer.input_features() > 0 ? m.normalizer.input_features()
@@ -66,13 +69,16 @@ Command add_predict(CLI::App& root) {
                 View<float> p{probs.data(), n, classes};
                 m.net->loss_fn().predict(out, p);
                 for (Index i = 0; i < n; ++i) {
+                  const std::string name = d.size() == 1 ? path : fmt::format("{}[{}]", path, begin + i);
+                  for (Index c = 0; c < classes; ++c)  // never a NaN printed as a probability
+                    GRADNET_CHECK(std::isfinite(p(i, c)), runtime,
+                                  "{}: the model's output is not finite (NaN or infinity): no prediction", name);
                   std::vector<Index> order(static_cast<std::size_t>(classes));
                   for (Index c = 0; c < classes; ++c) order[c] = c;
                   std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return p(i, a) > p(i, b); });
                   nlohmann::json top = nlohmann::json::array();
                   for (Index k = 0; k < std::min(args->top, classes); ++k)
                     top.push_back({{"class", order[k]}, {"probability", p(i, order[k])}});
-                  const std::string name = d.size() == 1 ? path : fmt::format("{}[{}]", path, begin + i);
                   predictions.push_back({{"input", name}, {"class", order[0]}, {"probability", p(i, order[0])}, {"top", top}});
                   if (!args->json) {
                     std::string list;

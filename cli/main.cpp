@@ -1,5 +1,6 @@
 // gradnet: the command-line shell around the library. The one place that catches
 // gradnet::Error and turns it into "gradnet: error: ..." and an exit code (2 bad input, 1 failure).
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -22,7 +23,13 @@ void print_json_line(const nlohmann::json& value) {
 
 int main(int argc, char** argv) {
   using namespace gradnet;
-  cli::settle_openmp_wait_policy(argv);
+  cli::settle_openmp_wait_policy(argv);  // first: it may re-execute the program
+  // A file-size limit (ulimit -f) makes a write fail with EFBIG, reported like a full disk, instead
+  // of killing the process in the middle of a write.
+  std::signal(SIGXFSZ, SIG_IGN);
+  // Every command starts with a thread count an address-space limit leaves room for (OpenBLAS
+  // spins forever when it cannot map its buffers); train, eval, predict, ... then set the config's.
+  set_threads(0);
   CLI::App app{"gradnet: train, check and understand neural networks on a CPU", "gradnet"};
   app.require_subcommand(1);
   app.set_version_flag("--version", [] { return "gradnet 0.1.0\n" + runtime_info(); });

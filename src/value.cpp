@@ -117,6 +117,9 @@ std::optional<std::string> closest_match(const std::string& word, const std::vec
   std::optional<std::string> best;
   std::size_t best_d = 0;
   for (const auto& c : candidates) {
+    // The distance is at least the difference in length, and more than 3 is never a typo: a 1 MB
+    // value is not compared letter by letter with every candidate.
+    if (std::max(word.size(), c.size()) - std::min(word.size(), c.size()) > 3) continue;
     const std::size_t d = edit_distance(word, c);
     if (!best || d < best_d) {
       best = c;

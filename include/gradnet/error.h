@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -28,6 +29,19 @@ class Error : public std::runtime_error {
  private:
   ErrorKind kind_;
 };
+
+// A value from the user as a message quotes it: control characters escaped (\x1b), and at most
+// `max` bytes of it, then "... (N bytes)": a 200 MB field is never echoed whole.
+inline std::string clip(std::string_view s, std::size_t max = 80) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += static_cast<char>(c);
+  }
+  if (s.size() > max) out += fmt::format("... ({} bytes)", s.size());
+  return out;
+}
 
 template <typename... Args>
 [[noreturn]] void fail(ErrorKind kind, fmt::format_string<Args...> format, Args&&... args) {

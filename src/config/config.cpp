@@ -107,6 +107,7 @@ Config parse_config(const std::string& toml_text, const std::string& source,
                     const std::vector<std::string>& overrides) {
   Context ctx{source, {}};
   toml::table root;
+  config_reader::check_toml_depth(toml_text, source);
   try {
     root = toml::parse(std::string_view(toml_text), std::string_view(source));
   } catch (const toml::parse_error& e) {
@@ -130,6 +131,13 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   namespace fs = std::filesystem;
   std::error_code ec;
   if (fs::is_directory(path, ec)) fail(ErrorKind::config, "cannot read {}: it is a directory", path);
+  // A FIFO would block forever and /dev/zero never end: a config is a regular file, and a small one.
+  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec))
+    fail(ErrorKind::config, "cannot read {}: not a regular file", path);
+  constexpr std::uintmax_t kMaxConfigBytes = std::uintmax_t(16) << 20;
+  if (const auto size = fs::file_size(path, ec); !ec && size > kMaxConfigBytes)
+    fail(ErrorKind::config, "cannot read {}: {} bytes, more than a config can be ({} MiB)", path, size,
+         kMaxConfigBytes >> 20);
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(ErrorKind::config, "cannot read {}: {}", path, std::strerror(errno));
   std::ostringstream text;

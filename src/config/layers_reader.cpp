@@ -11,6 +11,8 @@
 namespace gradnet::config_reader {
 namespace {
 
+constexpr std::int64_t kMaxLayerInteger = std::int64_t(1) << 24;
+
 std::vector<std::string> type_names() {
   std::vector<std::string> names;
   for (const LayerInfo& info : layer_infos()) names.push_back(info.type);
@@ -82,6 +84,11 @@ LayerSpec read_layer(const toml::array& layers, std::size_t i, const Context& ct
       KeySpec accepted = key;  // so a wrong init_nonlinearity lists "auto" among the choices
       if (key.name == "init_nonlinearity") accepted.choices.push_back("auto");
       spec.attrs[key.name] = read_value(*node, accepted, ctx, at + "." + key.name);
+      // A size beyond this is a typo, and would end as out of memory (or an overflow) while building the net.
+      const auto* v = std::get_if<std::int64_t>(&spec.attrs[key.name]);
+      if (v && *v > kMaxLayerInteger)
+        fail(ErrorKind::config, "{}: {}.{} = {}: expected at most {}", ctx.where(at + "." + key.name), at, key.name, *v,
+             kMaxLayerInteger);
     }
   }
   return spec;

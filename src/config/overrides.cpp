@@ -42,8 +42,10 @@ bool is_index(const std::string& s) {
 toml::table parse_value(const std::string& raw, bool want_string) {
   std::optional<toml::table> parsed;
   try {
+    check_toml_depth(raw, "--set");  // too deep for toml++: taken as the raw text, like any non-TOML value
     parsed = toml::parse(std::string_view("x = " + raw), std::string_view("--set"));
   } catch (const toml::parse_error&) {
+  } catch (const Error&) {
   }
   const toml::node* x = parsed && parsed->size() == 1 ? parsed->get("x") : nullptr;
   if (!x || (want_string && !x->is_string())) {
@@ -97,12 +99,13 @@ Target layer_target(toml::table& root, const std::vector<std::string>& parts, co
 }
 
 void apply_one(toml::table& root, const std::string& text, Context& ctx) {
-  const std::string where = "--set " + text;
+  const std::string where = "--set " + clip(text, 120);
   const auto eq = text.find('=');
   if (eq == std::string::npos)
     fail(ErrorKind::config, "{}: expected KEY=VALUE, e.g. --set optimizer.lr=0.05", where);
   const std::string key = trim(text.substr(0, eq));
   const std::string raw = trim(text.substr(eq + 1));
+  GRADNET_CHECK(key.size() <= 200, config, "{}: unknown key '{}' (no key is that long)", where, clip(key));
   const std::vector<std::string> parts = split_key(key);
 
   Target target;

@@ -3,6 +3,7 @@
 #include "schema.h"
 #include "schema_builder.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -20,9 +21,13 @@ void top_level_keys(Section v) {
     b.key.get = [](const Config& c) { return Value(c.name); };
     b.key.set = [](Config& c, const Value& x) { c.name = std::get<std::string>(x); };
     b.key.spec.default_value = b.key.get(Config{});
-    b.rule("non-empty, no /", [](const Value& x) {
+    // The name becomes a directory name (runs/<name>-<time>): no path, no control characters.
+    b.rule("non-empty, at most 100 bytes, no /", [](const Value& x) {
       const auto& s = std::get<std::string>(x);
-      return s.empty() || s.find('/') != std::string::npos ? "a non-empty name without '/'" : "";
+      const bool control = std::any_of(s.begin(), s.end(), [](char c) { return (c >= 0 && c < 0x20) || c == 0x7f; });
+      return s.empty() || s.size() > 100 || s.find('/') != std::string::npos || control || s == "." || s == ".."
+                 ? "a non-empty name of at most 100 bytes, without '/' or control characters"
+                 : "";
     });
     v.add(b);
   }
@@ -93,9 +98,13 @@ void model_keys(Section v) {
             "the per-example input shape, e.g. [784] or [1, 28, 28]; every layer's shape is inferred from it")
           .at_least(1)
           .required()
-          .rule("non-empty", [](const Value& x) {
-            return std::get<std::vector<std::int64_t>>(x).empty() ? "a non-empty list of integers >= 1, e.g. [784]"
-                                                                  : "";
+          .rule("non-empty, at most 2^31 values", [](const Value& x) {
+            const auto& dims = std::get<std::vector<std::int64_t>>(x);
+            double values = 1;  // as a double: [2^32, 2^32] overflows an integer product to 0
+            for (std::int64_t d : dims) values *= static_cast<double>(d);
+            return dims.empty() || values > 2147483648.0
+                       ? "a non-empty list of integers >= 1 of at most 2^31 values in all, e.g. [784]"
+                       : "";
           }));
   v.add(field("model", m, &ModelSpec::loss, "loss", K::string,
             "softmax_cross_entropy (fused log-softmax + NLL) or mse (against one-hot targets)"));
@@ -198,19 +207,42 @@ void schedule_keys(Section v) {
             "plateau: rel (better than best·(1 ∓ min_delta)) or abs (better than best ∓ min_delta)"));
 }
 
+// Beyond this a batch size is a typo, not a batch: refused before anything is sized by it.
+constexpr std::int64_t kMaxBatch = 1 << 24;
+
+// An upper bound as a rule: the lower bound's message ("expected an integer >= 1") stays as it is.
+std::function<std::string(const Value&)> at_most_rule(std::int64_t max, std::string expected) {
+  return [max, expected](const Value& x) -> std::string {
+    if (const auto* i = std::get_if<std::int64_t>(&x)) return *i > max ? expected : "";
+    if (const auto* l = std::get_if<std::vector<std::int64_t>>(&x))
+      return std::any_of(l->begin(), l->end(), [max](std::int64_t v) { return v > max; }) ? expected : "";
+    return "";
+  };
+}
+
 void train_keys(Section v) {
   const auto t = &Config::train;
   using T = TrainConfig;
-  v.add(field("train", t, &T::epochs, "epochs", K::integer, "passes over the training set").at_least(1));
-  v.add(field("train", t, &T::batch_size, "batch_size", K::integer, "examples per training step").at_least(1));
+  v.add(field("train", t, &T::epochs, "epochs", K::integer, "passes over the training set")
+            .at_least(1)
+            .rule("at most 1000000", at_most_rule(1000000, "at most 1000000 epochs")));
+  v.add(field("train", t, &T::batch_size, "batch_size", K::integer,
+            "examples per training step (a batch larger than the training set is the whole set)")
+          .at_least(1)
+          .rule("at most 16777216", at_most_rule(kMaxBatch, "at most 16777216 examples a batch")));
   v.add(field("train", t, &T::seed, "seed", K::integer,
             "seeds every generator (init, shuffle, ...): same config, seed and threads give identical results")
           .at_least(0));
-  v.add(field("train", t, &T::threads, "threads", K::integer, "BLAS and OpenMP threads; 0: every core").at_least(0));
+  v.add(field("train", t, &T::threads, "threads", K::integer,
+            "BLAS and OpenMP threads; 0: every core. Never more than the cores, nor than an address-space limit "
+            "(ulimit -v) leaves room for")
+          .at_least(0)
+          .rule("at most 4096", at_most_rule(4096, "at most 4096 threads")));
   v.add(field("train", t, &T::shuffle, "shuffle", K::boolean, "reshuffle the training set every epoch"));
   v.add(field("train", t, &T::eval_batch_size, "eval_batch_size", K::integer,
             "examples per forward pass when evaluating (validation, test)")
-          .at_least(1));
+          .at_least(1)
+          .rule("at most 16777216", at_most_rule(kMaxBatch, "at most 16777216 examples a batch")));
   v.add(field("train", t, &T::batch_size_milestones, "batch_size_milestones", K::int_list,
             "epochs (from 0) at which the batch size changes to the matching entry of batch_sizes, strictly increasing")
           .at_least(1)
@@ -223,7 +255,8 @@ void train_keys(Section v) {
   v.add(field("train", t, &T::batch_sizes, "batch_sizes", K::int_list,
             "the batch size from each of batch_size_milestones on (one per milestone); optimizer.lr_scaling "
             "rescales lr to match")
-          .at_least(1));
+          .at_least(1)
+          .rule("each at most 16777216", at_most_rule(kMaxBatch, "batch sizes of at most 16777216 examples")));
 }
 
 std::vector<ConfigKey> build_keys() {

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -38,6 +39,12 @@ Value read_value(const toml::node& node, const KeySpec& spec, const Context& ctx
 // model.layers: an array of inline tables, each { type = "...", <that type's keys> }, with defaults
 // filled and init_nonlinearity = "auto" resolved from the next layer.
 std::vector<LayerSpec> read_layers(const toml::node& node, const Context& ctx);
+
+// Beyond these a TOML text is refused before toml++ parses it (Error{config} naming the source and
+// line): toml++ 3.3 recurses once per dotted key part, without a limit.
+constexpr std::size_t kMaxTomlKeyParts = 64;
+constexpr std::size_t kMaxTomlNesting = 64;
+void check_toml_depth(std::string_view text, const std::string& source);
 
 // Applies "KEY=VALUE" overrides to the tree (before validation, so the same checks run) and
 // records in ctx which keys they set.

@@ -39,16 +39,18 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string>
   return hint ? fmt::format(" (did you mean '{}'?)", *hint) : "";
 }
 
-std::string node_to_string(const toml::node& node) {
+namespace {
+
+std::string node_text(const toml::node& node) {
   return node.visit([](const auto& n) -> std::string {
     using N = std::decay_t<decltype(n)>;
     if constexpr (std::is_same_v<N, toml::table>) {
       std::vector<std::string> parts;
-      for (const auto& [k, v] : n) parts.push_back(fmt::format("{} = {}", k.str(), node_to_string(v)));
+      for (const auto& [k, v] : n) parts.push_back(fmt::format("{} = {}", k.str(), node_text(v)));
       return parts.empty() ? "{}" : fmt::format("{{ {} }}", fmt::join(parts, ", "));
     } else if constexpr (std::is_same_v<N, toml::array>) {
       std::vector<std::string> parts;
-      for (const auto& v : n) parts.push_back(node_to_string(v));
+      for (const auto& v : n) parts.push_back(node_text(v));
       return fmt::format("[{}]", fmt::join(parts, ", "));
     } else if constexpr (std::is_same_v<N, toml::value<std::string>>) {
       return value_to_string(Value(n.get()));
@@ -64,6 +66,13 @@ std::string node_to_string(const toml::node& node) {
       return os.str();
     }
   });
+}
+
+}  // namespace
+
+std::string node_to_string(const toml::node& node) {
+  std::string text = node_text(node);
+  return text.size() > 200 ? clip(text, 200) : text;  // a message quotes the start of a long value
 }
 
 namespace {

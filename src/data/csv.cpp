@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <limits>
 #include <map>
 #include <string_view>
 
@@ -29,41 +31,88 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Non-blank lines, numbered as an editor numbers them.
+// Non-blank records, numbered by the line they start on. A quoted field may hold commas and line
+// breaks (RFC 4180: "a, b", "say ""hi""").
 std::vector<Line> split_lines(std::string_view text) {
   std::vector<Line> lines;
-  Index number = 0;
+  Index number = 1;
   while (!text.empty()) {
-    const std::size_t end = text.find('\n');
+    std::size_t end = 0;
+    bool quoted = false;
+    for (;;) {
+      end = text.find_first_of(quoted ? "\"" : "\n\"", end);
+      if (end == std::string_view::npos || text[end] == '\n') break;
+      quoted = !quoted;
+      ++end;
+    }
     const std::string_view line = text.substr(0, end);
-    ++number;
     if (!trim(line).empty()) lines.push_back({number, line});
+    number += 1 + std::count(line.begin(), line.end(), '\n');
     if (end == std::string_view::npos) break;
     text.remove_prefix(end + 1);
   }
   return lines;
 }
 
+// Fields split at commas outside quotes; a quoted field's quotes are removed (its "" stay doubled:
+// unquote() turns them into one).
 void split_fields(std::string_view line, std::vector<std::string_view>& fields) {
   fields.clear();
+  std::size_t start = 0;
   while (true) {
-    const std::size_t comma = line.find(',');
-    fields.push_back(trim(line.substr(0, comma)));
+    std::size_t i = start;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    if (i < line.size() && line[i] == '"') {  // to the closing quote; a doubled quote is part of the field
+      for (++i; i < line.size(); ++i) {
+        if (line[i] != '"') continue;
+        if (i + 1 < line.size() && line[i + 1] == '"') ++i;
+        else break;
+      }
+    }
+    const std::size_t comma = line.find(',', std::min(i, line.size()));
+    fields.push_back(trim(line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
     if (comma == std::string_view::npos) break;
-    line.remove_prefix(comma + 1);
+    start = comma + 1;
   }
 }
 
-bool parse_number(std::string_view s, double& out) {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);  // from_chars rejects a leading '+'
-  if (s.empty()) return false;
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && end == s.data() + s.size() && std::isfinite(out);
+std::string unquote(std::string_view s) {
+  std::string out(s);
+  for (std::size_t i = out.find("\"\""); i != std::string::npos; i = out.find("\"\"", i + 1)) out.erase(i, 1);
+  return out;
 }
 
+enum class Number { ok, not_number, not_finite, beyond_float };
+
+// Features become floats: a value beyond float's range would become inf there.
+Number parse_number(std::string_view s, double& out) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);  // from_chars rejects a leading '+'
+  if (s.empty()) return Number::not_number;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (end != s.data() + s.size() || (ec != std::errc() && ec != std::errc::result_out_of_range)) return Number::not_number;
+  if (ec == std::errc::result_out_of_range) {  // beyond double's range (1e999) or below it (1e-999): strtod says which
+    out = std::strtod(std::string(s).c_str(), nullptr);
+    if (std::isinf(out)) return Number::beyond_float;
+  }
+  if (!std::isfinite(out)) return Number::not_finite;
+  return std::fabs(out) > std::numeric_limits<float>::max() ? Number::beyond_float : Number::ok;
+}
+
+// Number-like (a header has none of these outside the label): nan and 1e999 are data, only wrong.
 bool is_number(std::string_view s) {
   double v;
-  return parse_number(s, v);
+  return parse_number(s, v) != Number::not_number;
+}
+
+// "line 3, column 2: '1e39' is beyond the float range ...", for a feature field that is not ok.
+std::string feature_problem(Number n, std::string_view field) {
+  switch (n) {
+    case Number::not_finite: return fmt::format("'{}' is not a finite number", clip(field));
+    case Number::beyond_float:
+      return fmt::format("'{}' is beyond the float range (magnitude at most {:.4g})", clip(field),
+                         std::numeric_limits<float>::max());
+    default: return fmt::format("'{}' is not a number", clip(field));
+  }
 }
 
 // Resolves a Python-style column index against a row of `columns` fields; -1 if out of range.
@@ -77,7 +126,8 @@ std::string read_text(const std::string& path) {
   std::vector<unsigned char> bytes;
   f.read_rest(bytes);
   GRADNET_CHECK(!f.truncated_gzip(), data, "{}: the gzip stream ends early (truncated download?)", path);
-  return std::string(bytes.begin(), bytes.end());
+  const std::size_t bom = bytes.size() >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF ? 3 : 0;
+  return std::string(bytes.begin() + static_cast<std::ptrdiff_t>(bom), bytes.end());  // a UTF-8 BOM is not data
 }
 
 // "auto": a header has a non-numeric feature field, or a text label where the data has numbers.
@@ -138,20 +188,22 @@ Dataset load_csv(const std::string& path, Index label_column, CsvHeader header,
                   lines[0].number);
     for (Index c = 0; c < columns; ++c) {
       double v = 0;
-      const bool numeric = parse_number(fields[c], v);
+      const Number parsed = parse_number(fields[c], v);
       if (c != label) {
-        GRADNET_CHECK(numeric, data, "{}: line {}, column {}: '{}' is not a number", path, line.number, c + 1, fields[c]);
+        GRADNET_CHECK(parsed == Number::ok, data, "{}: line {}, column {}: {}", path, line.number, c + 1,
+                      feature_problem(parsed, fields[c]));
         x.push_back(static_cast<float>(v));
       } else if (text_labels) {
-        label_text.emplace_back(fields[c]);
+        label_text.push_back(unquote(fields[c]));
       } else {
-        GRADNET_CHECK(numeric, data, "{}: line {}, column {}: label '{}' is not a number (line {} has a numeric label)",
-                      path, line.number, c + 1, fields[c], lines[0].number);
+        GRADNET_CHECK(parsed == Number::ok || parsed == Number::beyond_float, data,
+                      "{}: line {}, column {}: label '{}' is not a number (line {} has a numeric label)", path,
+                      line.number, c + 1, clip(fields[c]), lines[0].number);
         GRADNET_CHECK(v >= 0, data, "{}: line {}, column {}: label {} is negative; labels are 0..K-1", path, line.number,
-                      c + 1, fields[c]);
+                      c + 1, clip(fields[c]));
         GRADNET_CHECK(v == std::floor(v) && v <= kMaxLabel, data,
                       "{}: line {}, column {}: label {} is not a class index (an integer 0..{})", path, line.number,
-                      c + 1, fields[c], kMaxLabel);
+                      c + 1, clip(fields[c]), kMaxLabel);
         d.y.push_back(static_cast<std::int32_t>(v));
       }
     }
@@ -173,7 +225,7 @@ Dataset load_csv(const std::string& path, Index label_column, CsvHeader header,
     for (std::size_t i = 0; i < label_text.size(); ++i) {
       const auto it = index.find(label_text[i]);
       GRADNET_CHECK(it != index.end(), data, "{}: line {}, column {}: label '{}' is not one of the classes ({})", path,
-                    lines[i].number, label + 1, label_text[i], join_names(names));
+                    lines[i].number, label + 1, clip(label_text[i]), join_names(names));
       d.y.push_back(it->second);
     }
     d.classes = static_cast<Index>(names.size());
@@ -218,8 +270,9 @@ Dataset load_csv_features(const std::string& path, Index features, Index label_c
     for (Index c = 0; c < n; ++c) {
       if (c == skip) continue;
       double v = 0;
-      GRADNET_CHECK(parse_number(fields[c], v), data, "{}: line {}, column {}: '{}' is not a number", path, line.number,
-                    c + 1, fields[c]);
+      const Number parsed = parse_number(fields[c], v);
+      GRADNET_CHECK(parsed == Number::ok, data, "{}: line {}, column {}: {}", path, line.number, c + 1,
+                    feature_problem(parsed, fields[c]));
       *x++ = static_cast<float>(v);
     }
   }

@@ -85,6 +85,10 @@ std::vector<unsigned char> read_payload(InputFile& f, std::uint64_t count, std::
          f.truncated_gzip() ? " (the gzip stream ends early: truncated download?)" : "");
   }
   const std::uint64_t extra = f.count_rest();
+  GRADNET_CHECK(!f.truncated_gzip(), data,
+                "{}: the gzip stream ends early: its trailer (CRC and size) is missing, so the data cannot be "
+                "verified (truncated download?)",
+                f.path());
   GRADNET_CHECK(extra == 0, data, "{}: header says {}, file holds {}{} bytes more (trailing data after the last {})",
                 f.path(), promise, extra > (std::uint64_t(1) << 32) ? "over " : "", extra, unit);
   return bytes;

@@ -17,7 +17,10 @@ struct Decoded {
   std::vector<std::uint8_t> pixels;
 };
 
-Decoded read_png(const std::string& path) {
+// Beyond this a PNG is not an example: refused before decoding (1 GB of pixels is not allocated).
+constexpr std::uint64_t kMaxPngBytes = std::uint64_t(1) << 28;
+
+Decoded read_png(const std::string& path, Index expect_values) {
   std::error_code ec;
   GRADNET_CHECK(std::filesystem::is_regular_file(path, ec), data, "{}: no such file", path);
   png_image image;
@@ -33,6 +36,15 @@ Decoded read_png(const std::string& path) {
   d.width = image.width;
   d.height = image.height;
   d.channels = color ? 3 : 1;
+  const std::uint64_t values = std::uint64_t(image.width) * image.height * static_cast<std::uint64_t>(d.channels);
+  if (values > kMaxPngBytes || (expect_values > 0 && values != static_cast<std::uint64_t>(expect_values))) {
+    png_image_free(&image);
+    if (expect_values > 0)
+      fail(ErrorKind::data, "{}: a {}x{} {} image is {} values; the model takes {}", path, d.width, d.height,
+           color ? "RGB" : "grayscale", values, expect_values);
+    fail(ErrorKind::data, "{}: a {}x{} image is too large to read (at most {} bytes of pixels)", path, d.width,
+         d.height, kMaxPngBytes);
+  }
   d.pixels.resize(PNG_IMAGE_SIZE(image));
   png_color black{0, 0, 0};
   if (!png_image_finish_read(&image, &black, d.pixels.data(), 0, nullptr)) {
@@ -45,13 +57,13 @@ Decoded read_png(const std::string& path) {
 
 }  // namespace
 
-Dataset load_png_images(const std::vector<std::string>& paths) {
+Dataset load_png_images(const std::vector<std::string>& paths, Index expect_values) {
   GRADNET_CHECK(!paths.empty(), usage, "no PNG files given");
   Dataset d;
   d.source = paths.front();
   Index features = 0;
   for (std::size_t k = 0; k < paths.size(); ++k) {
-    const Decoded img = read_png(paths[k]);
+    const Decoded img = read_png(paths[k], expect_values);
     if (k == 0) {
       d.shape = {img.channels, img.height, img.width};
       features = numel(d.shape);

@@ -158,13 +158,19 @@ Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint
 
   const Index n = s.train.size();
   GRADNET_CHECK(n > 0, data, "{}: no training examples", s.train.source);
+  // A run is tested at its end: without test examples its test accuracy would be a made-up 0.
+  GRADNET_CHECK(s.test.size() > 0, data, "{}: no test examples{}", s.test.source.empty() ? s.train.source : s.test.source,
+                c.dataset == DatasetKind::csv && c.test_path.empty()
+                    ? fmt::format(" (data.test_fraction = {} of {} rows rounds to 0)", c.test_fraction, n)
+                    : "");
   GRADNET_CHECK(c.validation >= 0 && std::isfinite(c.validation), config,
                 "data.validation = {}: expected a count (>= 1), a fraction in (0, 1), or 0", c.validation);
-  const Index val = c.validation >= 1 ? static_cast<Index>(std::llround(c.validation))
-                                      : static_cast<Index>(std::llround(c.validation * static_cast<double>(n)));
-  GRADNET_CHECK(val < n, config,
-                "data.validation = {} holds out {} of the {} training examples{}; nothing would be left to train on",
-                c.validation, val, n, c.train_limit > 0 ? fmt::format(" (after train_limit = {})", c.train_limit) : "");
+  // Compared as a double first: a count like 1e19 does not fit an Index.
+  const double held = std::round(c.validation >= 1 ? c.validation : c.validation * static_cast<double>(n));
+  GRADNET_CHECK(held < static_cast<double>(n), config,
+                "data.validation = {} holds out {:.0f} of the {} training examples{}; nothing would be left to train on",
+                c.validation, held, n, c.train_limit > 0 ? fmt::format(" (after train_limit = {})", c.train_limit) : "");
+  const Index val = static_cast<Index>(held);
   s.val = slice(s.train, n - val, n);
   truncate(s.train, n - val);  // in place: a second copy of the training set would double peak memory
   return s;

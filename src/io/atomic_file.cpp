@@ -63,6 +63,9 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
 }
 
 std::string read_whole_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    fail(ErrorKind::checkpoint, "{}: cannot read: not a regular file", path);
   std::ifstream f(path, std::ios::binary);
   if (!f) fail(ErrorKind::checkpoint, "{}: cannot read: {}", path, std::strerror(errno));
   std::ostringstream ss;

@@ -32,6 +32,7 @@ nlohmann::json to_json(const TrainState& s) {
           {"epoch_seconds_so_far", s.epoch_seconds_so_far},
           {"initial_loss", s.initial_loss},
           {"epoch_seconds", s.epoch_seconds},
+          {"run_seconds", s.run_seconds},
           {"best_value", s.best_value},
           {"has_best", s.has_best},
           {"best_epoch", s.best_epoch},
@@ -58,6 +59,7 @@ TrainState from_json(const nlohmann::json& j) {
   s.epoch_seconds_so_far = j.at("epoch_seconds_so_far");
   s.initial_loss = j.at("initial_loss");
   s.epoch_seconds = j.at("epoch_seconds").get<std::vector<double>>();
+  s.run_seconds = j.value("run_seconds", 0.0);  // absent in checkpoints written before it
   s.best_value = j.at("best_value");
   s.has_best = j.at("has_best");
   s.best_epoch = j.at("best_epoch");
@@ -84,7 +86,8 @@ void write_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>
   file.metadata["format"] = "pt";
   file.metadata["producer"] = "gradnet";
   file.metadata[kMetaKey] = to_json(state).dump();
-  fs::create_directories(fs::path(path).parent_path());
+  std::error_code ec;
+  fs::create_directory(fs::path(path).parent_path(), ec);  // not its parents: a removed run directory stays removed
   write_safetensors(path, file);
 }
 
@@ -140,6 +143,8 @@ std::string latest_checkpoint(const std::string& run_dir) {
   GRADNET_CHECK(!all.empty(), checkpoint, "{}: no checkpoints/step-*.safetensors to resume from", run_dir);
   return all.back().string();
 }
+
+bool has_checkpoint(const std::string& run_dir) { return !step_checkpoints(run_dir).empty(); }
 
 void prune_checkpoints(const std::string& run_dir, Index keep) {
   std::error_code ec;

@@ -34,8 +34,14 @@ void DivergenceGuard::non_finite_loss(Net<float>& net, double loss, Index step, 
       break;
     }
   }
+  // Step 1's forward pass runs on the initial weights: no lr has acted yet, so it is not to blame.
+  const std::string why = step == 1 || !std::isfinite(initial_loss_)
+                              ? fmt::format("this is before any update (the initial loss is {}), so not the lr: the "
+                                            "inputs or the initial weights are too large (data.normalize, init)",
+                                            initial_loss_)
+                              : hint(lr);
   fail(ErrorKind::runtime, "step {} (epoch {}): the loss became {}; non-finite values appeared {}; {}", step, epoch,
-       loss, where, hint(lr));
+       loss, where, why);
 }
 
 void DivergenceGuard::check_grads(Net<float>& net, Index step, std::int64_t epoch, double lr) const {

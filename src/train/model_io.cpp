@@ -1,9 +1,12 @@
 #include "gradnet/train/model_io.h"
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <set>
 
 #include "gradnet/error.h"
+#include "gradnet/threads.h"
 
 namespace fs = std::filesystem;
 
@@ -26,6 +29,9 @@ void load_net_weights(Net<float>& net, const SafetensorsFile& file, const std::s
     GRADNET_CHECK(t != nullptr, checkpoint, "{}: tensor '{}' is missing (the config's model needs it)", path, name);
     GRADNET_CHECK(t->shape == value->shape(), checkpoint, "{}: tensor '{}' has shape {}, the model needs {}", path,
                   name, shape_str(t->shape), shape_str(value->shape()));
+    const auto bad = std::find_if(t->data.begin(), t->data.end(), [](float v) { return !std::isfinite(v); });
+    GRADNET_CHECK(bad == t->data.end(), checkpoint, "{}: tensor '{}' holds {} at index {}: not a usable model", path,
+                  name, *bad, bad - t->data.begin());
     value->vec() = t->data;
   }
   for (const NamedTensor& t : file.tensors)
@@ -56,16 +62,24 @@ LoadedModel load_model(const std::string& target, Index max_batch) {
   GRADNET_CHECK(fs::exists(model_path, ec), checkpoint,
                 "{}: no model.safetensors (the run did not finish, or this is not a run directory)", dir.string());
   m.config = load_config(config_path);
+  set_threads(m.config.train.threads);  // clamped: an address-space limit must not hang OpenBLAS
   SafetensorsFile weights = read_safetensors(model_path);
   auto it = weights.metadata.find("classes");
   GRADNET_CHECK(it != weights.metadata.end(), checkpoint, "{}: no 'classes' in the metadata", model_path);
   try {
     m.classes = std::stoll(it->second);
   } catch (const std::exception&) {
-    fail(ErrorKind::checkpoint, "{}: metadata classes = '{}' is not a number", model_path, it->second);
+    fail(ErrorKind::checkpoint, "{}: metadata classes = '{}' is not a number", model_path, clip(it->second));
   }
+  GRADNET_CHECK(m.classes >= 1 && m.classes <= (Index(1) << 24), checkpoint,
+                "{}: metadata classes = {} is not a class count", model_path, m.classes);
   m.normalizer = load_normalizer((dir / "normalization.safetensors").string());
-  m.net = std::make_unique<Net<float>>(m.config.model, m.classes, max_batch);
+  try {
+    m.net = std::make_unique<Net<float>>(m.config.model, m.classes, max_batch);
+  } catch (const Error& e) {  // "the data has N classes": N is from the model file
+    if (std::string(e.what()).find("classes") == std::string::npos) throw;
+    fail(ErrorKind::checkpoint, "{}: {}", model_path, e.what());
+  }
   load_net_weights(*m.net, weights, model_path);
   return m;
 }

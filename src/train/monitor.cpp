@@ -315,5 +315,8 @@ MonitorEpochReport TrainingMonitor::end_epoch(const EpochRecord& record) {
 void TrainingMonitor::finish() {
   if (impl_) impl_->finish();
 }
+void TrainingMonitor::flush() {
+  if (impl_) impl_->flush();
+}
 
 }  // namespace gradnet

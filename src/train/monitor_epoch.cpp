@@ -116,6 +116,14 @@ MonitorEpochReport TrainingMonitor::Impl::end_epoch(const EpochRecord& r) {
   return {j.dump(), warnings};
 }
 
+void TrainingMonitor::Impl::flush() {
+  steps_file.flush();
+  histograms_file.flush();
+  if (events) events->flush();
+  GRADNET_CHECK(steps_file.good() && histograms_file.good(), runtime, "{}: writing steps.jsonl or histograms.jsonl failed",
+                run_dir);
+}
+
 void TrainingMonitor::Impl::finish() {
   if (image_step != last_update || !image) image = first_layer_image();  // weights changed since
   if (image) write_file_atomic(run_dir + "/first_layer.png", image->png);

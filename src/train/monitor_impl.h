@@ -108,6 +108,7 @@ struct TrainingMonitor::Impl {
   void collect_warnings();
   MonitorEpochReport end_epoch(const EpochRecord& r);
   void finish();
+  void flush();
 };
 
 }  // namespace gradnet

@@ -1,6 +1,7 @@
 #include "gradnet/train/prepare.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "gradnet/data/load.h"
@@ -42,6 +43,21 @@ DataConfig absolute_paths(DataConfig d, const std::string& config_dir) {
 }
 
 
+// After normalization every value must be a finite float: scale01 over a range wider than float
+// holds (-3e38..3e38) would hand the net NaN, and the run would then be blamed on the lr.
+void check_finite(const Dataset& d, const char* split, const DataConfig& c) {
+  const float* x = d.x.data();
+  const Index n = d.x.size();
+  float acc = 0.0f;  // x * 0 is 0 for finite x, NaN otherwise: one vectorisable pass
+  for (Index i = 0; i < n; ++i) acc += x[i] * 0.0f;
+  if (acc == 0.0f) return;
+  Index i = 0;
+  while (std::isfinite(x[i])) ++i;
+  const Index f = d.features();
+  fail(ErrorKind::data, "{}: {} example {}, feature {} is {} after data.normalize = '{}' (the values span more than a "
+       "float holds)", d.source, split, i / f, i % f, x[i], name_of(c.normalize));
+}
+
 }  // namespace
 
 PreparedData prepare_data(const Config& given, const std::string& config_dir_in) {
@@ -61,6 +77,9 @@ PreparedData prepare_data(const Config& given, const std::string& config_dir_in)
   p.normalizer.apply(p.splits.train);
   p.normalizer.apply(p.splits.val);
   p.normalizer.apply(p.splits.test);
+  check_finite(p.splits.train, "training", p.config.data);
+  check_finite(p.splits.val, "validation", p.config.data);
+  check_finite(p.splits.test, "test", p.config.data);
   return p;
 }
 

@@ -53,7 +53,8 @@ void save_weights(const std::string& path, Net<float>& net, Index classes, std::
   SafetensorsFile f = net_to_safetensors(net, classes);
   f.metadata["epoch"] = std::to_string(epoch);
   f.metadata["value"] = fmt::format("{}", value);
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::error_code ec;
+  std::filesystem::create_directory(std::filesystem::path(path).parent_path(), ec);  // not the run directory itself
   write_safetensors(path, f);
 }
 
@@ -97,6 +98,7 @@ class MonitorCallback final : public TrainerCallback {
   void on_grads_ready(Trainer&, const StepEvent& e) override { monitor_.before_update(e.step); }
   void after_update(Trainer&, const StepEvent& e) override { monitor_.after_update(e.step, e.lr, e.loss, e.rows); }
   void on_run_end(Trainer&, const Summary&) override { monitor_.finish(); }
+  void before_checkpoint(Trainer&) override { monitor_.flush(); }
 
  private:
   TrainingMonitor monitor_;
@@ -177,7 +179,8 @@ class BestCheckpoint final : public TrainerCallback {
     st.has_best = true;
     st.best_value = value;
     st.best_epoch = r.epoch;
-    save_weights(t.run_dir().file("checkpoints/best.safetensors"), t.net(), t.classes(), r.epoch, value);
+    t.run_dir().guarded(
+        [&] { save_weights(t.run_dir().file("checkpoints/best.safetensors"), t.net(), t.classes(), r.epoch, value); });
   }
 
  private:
@@ -223,7 +226,7 @@ void EarlyStopping::on_epoch_end(Trainer& t, const EpochRecord& r) {
     if (es.restore_best_weights) {
       best_weights_.clear();
       for (const auto& nt : t.net().state_tensors()) best_weights_.push_back(nt.second->vec());
-      save_weights(best_path_, t.net(), t.classes(), epoch, v);
+      t.run_dir().guarded([&] { save_weights(best_path_, t.net(), t.classes(), epoch, v); });
     }
   } else if (epoch > es.start_from_epoch) {
     ++st.stop_wait;
@@ -256,6 +259,7 @@ class Checkpointer final : public TrainerCallback {
 };
 
 void Checkpointer::on_step_end(Trainer& t, const StepEvent& e) {
+  t.run_dir().check_now_and_then();  // a removed run directory is noticed within a second, not at the epoch's end
   const bool at_epoch_end = t.at_epoch_end();
   const std::int64_t every = t.config().checkpoint.every_steps;
   if (every > 0 && e.step % every == 0 && !at_epoch_end) t.write_checkpoint(t.epoch_position());

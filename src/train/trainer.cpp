@@ -1,6 +1,7 @@
 // Trainer: prepare, then the epoch and step loop; every event goes to the callbacks in order
 // (include/gradnet/train/callback.h). What the run writes besides model.safetensors, config.toml
 // and the checkpoints' contents is written by callbacks (src/train/run_callbacks.cpp).
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -34,8 +35,13 @@ void Trainer::Impl::prepare(const Config& given) {
                 name_of(config.early_stopping.monitor));
   build_model();
   if (options.profile) start_profile();
-  if (!options.resume_dir.empty()) resume();
-  run = options.resume_dir.empty() ? RunDir(options.out_dir, config.name) : RunDir::reopen(options.resume_dir, st.epoch);
+  // A run killed before its step-0 checkpoint has nothing to continue: --resume starts it over.
+  const bool restart = !options.resume_dir.empty() && !has_checkpoint(options.resume_dir);
+  if (!options.resume_dir.empty() && !restart) resume();
+  start_step = st.step;
+  seconds_before_start = st.run_seconds;
+  run = options.resume_dir.empty() ? RunDir(options.out_dir, config.name)
+                                   : RunDir::reopen(options.resume_dir, restart ? -1 : st.epoch);
   resolved = to_toml(config);
   write_file_atomic(run->file("config.toml"), resolved);  // on resume too: --epochs may have extended it
   if (resumed_from.empty()) save_normalizer(run->file("normalization.safetensors"), data.normalizer);
@@ -49,8 +55,15 @@ void Trainer::Impl::build_model() {
   const Index n_train = train.size();
   // L-BFGS re-evaluates the full training set inside its step: the net then holds it in one batch.
   full_batch = config.optimizer.type() == OptimizerType::lbfgs;
-  max_batch = full_batch ? n_train : max_batch_size(tc);
-  net = std::make_unique<Net<float>>(config.model, data.classes, std::max(max_batch, tc.eval_batch_size));
+  // Buffers for the rows a batch can hold: never more than the data has (batch_size = 2^24 on 100 examples).
+  max_batch = full_batch ? n_train : std::min(max_batch_size(tc), n_train);
+  const Index largest = std::max({n_train, data.splits.val.size(), data.splits.test.size()});
+  try {
+    net = std::make_unique<Net<float>>(config.model, data.classes, std::min(std::max(max_batch, tc.eval_batch_size), largest));
+  } catch (const Error& e) {  // "the data has 1000000 classes": say where the labels come from
+    if (std::string(e.what()).find("classes") == std::string::npos) throw;
+    fail(e.kind(), "{} (the classes are the labels of {})", e.what(), data.splits.train.source);
+  }
   Rng init_rng = Rng::stream(tc.seed, "init");
   net->init(init_rng);
   optimizer = make_optimizer(config.optimizer.options, net->params());
@@ -234,12 +247,12 @@ Summary Trainer::Impl::finish() {
   const EvalResult test = evaluate_split(splits.test);
   summary.test_accuracy = test.accuracy;
   summary.test_loss = test.loss;
-  write_safetensors(run->file("model.safetensors"), net_to_safetensors(*net, data.classes));
-  summary.total_seconds = seconds_since(t_start);
-  if (prof) prof->total_seconds = summary.total_seconds;
+  run->guarded([&] { write_safetensors(run->file("model.safetensors"), net_to_safetensors(*net, data.classes)); });
+  summary.total_seconds = seconds_before_start + seconds_since(t_start);  // every segment of a resumed run
+  if (prof) prof->total_seconds = seconds_since(t_start);
   each([&](TrainerCallback& c) { c.on_run_end(self, summary); });
   if (prof) {  // the callbacks' on_run_end counted in
-    write_file_atomic(run->file("profile.json"), profile_json(*prof) + "\n");
+    run->guarded([&] { write_file_atomic(run->file("profile.json"), profile_json(*prof) + "\n"); });
     summary.profile = prof;
   }
   return summary;

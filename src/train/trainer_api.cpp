@@ -68,8 +68,14 @@ void Trainer::warn(const std::string& message) {
 
 void Trainer::mark_failed(const std::string& status, const std::string& message) {
   const TrainState& st = impl_->st;
-  impl_->run->write_json("summary.json",
-                         {{"status", status}, {"error", message}, {"epochs", st.epoch}, {"step", st.step}});
+  // A resume that fails before it trained a step leaves a finished run's summary as it was.
+  if (impl_->st.step == impl_->start_step && !impl_->resumed_from.empty()) return;
+  try {
+    impl_->run->write_json("summary.json",
+                           {{"status", status}, {"error", message}, {"epochs", st.epoch}, {"step", st.step}});
+  } catch (const Error&) {
+    // The directory is gone or the disk is full: the error being reported matters more than this one.
+  }
 }
 
 // The state a checkpoint captures; position > 0 means in the middle of an epoch.
@@ -82,8 +88,12 @@ std::string Trainer::write_checkpoint(Index position) {
   st.dropout = m.step->dropout().state();
   st.augment = m.augment_rng.state();
   st.schedule = m.schedule->state();
+  st.run_seconds = m.seconds_before_start + seconds_since(m.t_start);
+  if (position > 0) st.epoch_seconds_so_far = m.seconds_before + seconds_since(m.t0);  // a resume counts them in
+  m.each([&](TrainerCallback& c) { c.before_checkpoint(*this); });  // steps.jsonl up to here is on disk first
+  m.run->subdir("checkpoints");  // checks the run directory is still there
   const std::string path = m.run->file(checkpoint_name(st.step));
-  gradnet::write_checkpoint(path, *m.net, *m.optimizer, st, m.data.normalizer);
+  m.run->guarded([&] { gradnet::write_checkpoint(path, *m.net, *m.optimizer, st, m.data.normalizer); });
   prune_checkpoints(m.run->path(), m.data.config.checkpoint.keep_last);
   return path;
 }

@@ -49,6 +49,8 @@ struct Trainer::Impl : StepObserver {
   std::vector<float> aug_x;  // a copy of the batch that augmentation changes (the dataset never)
   TrainState st;
   std::string resumed_from;
+  Index start_step = 0;
+  double seconds_before_start = 0;  // run_seconds of the checkpoint resumed from  // st.step when this process started (after a resume: the checkpoint's)
   std::optional<RunDir> run;
   std::string resolved;
   std::vector<TrainerCallback*> callbacks;

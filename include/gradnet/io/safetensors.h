@@ -12,6 +12,11 @@
 
 namespace gradnet {
 
+// The metadata key of the checksum gradnet writes into every file: "crc32:<8 hex digits>" over the
+// other metadata, every tensor's header entry and the data. read_safetensors verifies it when
+// present (files written before it have none); other readers see one more metadata string.
+inline constexpr const char* kChecksumKey = "gradnet_checksum";
+
 struct NamedTensor {
   std::string name;
   Shape shape;
@@ -27,7 +32,7 @@ struct SafetensorsFile {
 std::string encode_safetensors(const SafetensorsFile& file);
 void write_safetensors(const std::string& path, const SafetensorsFile& file);  // atomic
 // Error{checkpoint} naming the file for anything malformed (bad header length, bad JSON,
-// offsets outside the data, unsupported dtype). F32 and F64 (converted) are read.
+// offsets outside the data, unsupported dtype, a checksum that does not match). F32 and F64 (converted) are read.
 SafetensorsFile read_safetensors(const std::string& path);
 
 }  // namespace gradnet

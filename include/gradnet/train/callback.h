@@ -20,7 +20,7 @@
 //     on_epoch_end          decisions on the epoch (best weights, early stopping, checkpoints)
 //   on_train_end            after the last epoch run (or an early stop), before the final evaluation
 //   on_run_end              model.safetensors is written; the summary is final
-// on_warning can come at any time. A closure optimizer (L-BFGS) runs forward/backward several
+// on_warning can come at any time; before_checkpoint before each checkpoint is written. A closure optimizer (L-BFGS) runs forward/backward several
 // times per step: after_loss, after_backward and on_grads_ready then fire for each evaluation
 // (see train/step.h). A callback stops the run by throwing gradnet::Error (the run is then marked
 // failed) or asks for a clean stop after the epoch with Trainer::request_stop().
@@ -70,6 +70,7 @@ class TrainerCallback {
   virtual void on_epoch_end(Trainer&, const EpochRecord&) {}
   virtual void on_train_end(Trainer&) {}
   virtual void on_run_end(Trainer&, const Summary&) {}
+  virtual void before_checkpoint(Trainer&) {}  // a checkpoint is about to be written: flush what it covers
   virtual void on_warning(Trainer&, const std::string&) {}
 };
 

@@ -31,6 +31,7 @@ struct TrainState {
   double epoch_seconds_so_far = 0;
   double initial_loss = 0;
   std::vector<double> epoch_seconds;
+  double run_seconds = 0;          // wall-clock seconds of the run so far, every segment (resume) counted
   // Best-so-far (checkpoint.monitor) and early stopping.
   double best_value = 0;
   bool has_best = false;
@@ -57,6 +58,8 @@ TrainState read_checkpoint(const std::string& path, Net<float>& net, Optimizer<f
 std::string checkpoint_name(Index step);
 // The newest checkpoints/step-*.safetensors of a run directory; Error{checkpoint} when none.
 std::string latest_checkpoint(const std::string& run_dir);
+// Whether the run directory holds any checkpoints/step-*.safetensors.
+bool has_checkpoint(const std::string& run_dir);
 // Removes step-* checkpoints beyond the newest `keep`, and temp files left by a killed writer.
 void prune_checkpoints(const std::string& run_dir, Index keep);
 

@@ -72,6 +72,9 @@ class TrainingMonitor {
   // Writes run_dir/first_layer.png (when the first layer's weights make an image) and closes the
   // files. Call once, after the last epoch.
   void finish();
+  // Flushes steps.jsonl, histograms.jsonl and the event file: before a checkpoint, so that what a
+  // checkpoint covers is on disk when it is (a resume keeps the lines up to its step).
+  void flush();
 
  private:
   struct Impl;

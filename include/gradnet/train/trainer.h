@@ -93,7 +93,7 @@ struct Summary {
   std::vector<double> epoch_seconds;
   Index parameters = 0;
   int threads = 1;
-  double total_seconds = 0;
+  double total_seconds = 0;  // wall-clock; a resumed run counts its earlier segments in
   std::string stopped_early;  // why early stopping ended the run ("" if it ran every epoch)
   std::optional<RunProfile> profile;  // with TrainOptions::profile
 };
