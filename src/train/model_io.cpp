@@ -4,6 +4,7 @@
 #include <set>
 
 #include "gradnet/error.h"
+#include "gradnet/train/batch_schedule.h"
 
 namespace fs = std::filesystem;
 
@@ -65,7 +66,8 @@ LoadedModel load_model(const std::string& target, Index max_batch) {
     fail(ErrorKind::checkpoint, "{}: metadata classes = '{}' is not a number", model_path, it->second);
   }
   m.normalizer = load_normalizer((dir / "normalization.safetensors").string());
-  m.net = std::make_unique<Net<float>>(m.config.model, m.classes, max_batch);
+  const Index batch = max_batch > 0 ? max_batch : eval_batch_size(m.config.train);
+  m.net = std::make_unique<Net<float>>(m.config.model, m.classes, batch, NetUse::inference);
   load_net_weights(*m.net, weights, model_path);
   return m;
 }

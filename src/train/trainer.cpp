@@ -50,7 +50,8 @@ void Trainer::Impl::build_model() {
   // L-BFGS re-evaluates the full training set inside its step: the net then holds it in one batch.
   full_batch = config.optimizer.type() == OptimizerType::lbfgs;
   max_batch = full_batch ? n_train : max_batch_size(tc);
-  net = std::make_unique<Net<float>>(config.model, data.classes, std::max(max_batch, tc.eval_batch_size));
+  // Evaluation passes are train.eval_batch_size rows, by default the training batch (evaluate.h).
+  net = std::make_unique<Net<float>>(config.model, data.classes, std::max(max_batch, eval_batch_size(tc)));
   Rng init_rng = Rng::stream(tc.seed, "init");
   net->init(init_rng);
   optimizer = make_optimizer(config.optimizer.options, net->params());
@@ -78,10 +79,10 @@ void Trainer::Impl::start_profile() {
 }
 
 EvalResult Trainer::Impl::evaluate_split(const Dataset& d) {
-  if (!prof) return evaluate(*net, d, data.config.train.eval_batch_size);
+  if (!prof) return evaluate(*net, d, eval_batch_size(data.config.train));
   const auto t0 = Clock::now();
   net->set_times(nullptr);
-  const EvalResult r = evaluate(*net, d, data.config.train.eval_batch_size);
+  const EvalResult r = evaluate(*net, d, eval_batch_size(data.config.train));
   net->set_times(&prof->net);
   prof->evaluation += seconds_since(t0);
   return r;
