@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Side-by-side benchmark: gradnet against its peers, PyTorch and dlib (DESIGN.md, section Benchmarks).
 
-    /usr/bin/python3 bench/peers.py [W1 W2 W3] [--threads 2] [--rounds 3] [--gradnet build/gradnet]
+    /usr/bin/python3 bench/peers.py [W1 W2 W3 W4] [--threads 2] [--rounds 3] [--gradnet build/gradnet]
                                     [--skip-gradnet] [--skip-torch] [--skip-dlib]
                                     [--unset-openblas-env] [--json OUT] [--timeout S]
+                                    [--w4-run RUNDIR] [--w4-torch-weights FILE]
 
 For every workload and every round it runs gradnet, PyTorch and dlib one after the other
 (gradnet, torch, dlib, gradnet, torch, dlib, ...), each under `/usr/bin/time -v` (peak RSS) and
@@ -15,6 +16,17 @@ with the same thread count:
 Seconds per epoch of one run = median of its epochs 2..N (epoch 1 is the warm-up); the figure
 reported for a tool = median over rounds, with the min-max over rounds beside it. The ratio is
 peer s/epoch / gradnet s/epoch: above 1 means gradnet is faster.
+
+W4 is inference of a W3 model on the 10,000 test images; its "s/epoch" column is seconds per
+pass over them:
+    gradnet  build/gradnet eval RUNDIR --json (whole process: load, convert, forward,
+             metrics), wall time and peak RSS from /usr/bin/time -v. RUNDIR is --w4-run, or a W3
+             run of one epoch trained once per session (untimed) under bench/out/.
+    pytorch  /usr/bin/python3 ../shared/bench/torch_bench.py W4 --jit --threads N: eager, traced,
+             scripted and optimize_for_inference variants, forward passes alone (median of 10
+             after 2 warm-ups); the best variant's median is the figure, every variant in --json.
+             Its weights are random unless --w4-torch-weights FILE (torch_bench.py W3 --save).
+    dlib     has no W4.
 
 Standard library only; installs nothing. Missing Debian packages are named (bench/setup-peers.sh
 installs them). A workload gradnet cannot run yet (no bench/configs/wN.toml, or gradnet rejects
@@ -44,7 +56,7 @@ DATA_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
 TIME = "/usr/bin/time"
 PYTHON = "/usr/bin/python3"                             # Debian's interpreter, with python3-torch
 
-# Workloads the peers train (W4, inference, is not driven by this script yet).
+# Workloads the peers run; W4 (infer=True) evaluates a trained W3 model instead of training.
 WORKLOADS = {
     "W1": dict(config="bench/configs/w1.toml", epochs=10,
                what="MLP 784-64-16-10 sigmoid/tanh, Xavier-uniform, SGD lr 0.1, batch 128, 10 epochs"),
@@ -52,6 +64,9 @@ WORKLOADS = {
                what="MLP 784-512-256-10 ReLU, Kaiming-normal, Adam 1e-3, batch 128, 5 epochs"),
     "W3": dict(config="bench/configs/w3.toml", epochs=3,
                what="CNN conv32-pool-conv64-pool-fc128-dropout-fc10, Adam 1e-3, batch 128, 3 epochs (+1 timed)"),
+    "W4": dict(config="bench/configs/w3.toml", epochs=1, infer=True,
+               what="W3 inference on the 10,000 test images (gradnet eval: whole process; "
+                    "PyTorch: best variant's forward passes)"),
 }
 TOOLS = ["gradnet", "pytorch", "dlib"]
 OPENBLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -241,6 +256,24 @@ def last_json_line(stdout):
     return obj
 
 
+def parse_w4(tool, stdout, wall_s):
+    """W4 -> ([seconds per pass], accuracy, extra): gradnet's whole process, PyTorch's best variant."""
+    if tool == "gradnet":
+        r = last_json_line(stdout)
+        if "accuracy" not in r:
+            raise ValueError("gradnet eval's JSON has no 'accuracy'")
+        return [wall_s], float(r["accuracy"]), {"examples": r.get("examples"), "loss": r.get("loss")}
+    r = result_line(stdout)
+    variants = r.get("variants") or {}
+    if not variants:
+        raise ValueError("no W4 variants in torch_bench.py's RESULT")
+    best = min(variants, key=lambda k: variants[k]["median"])
+    extra = {"peer": r.get("peer"), "threads": r.get("threads"), "best_variant": best,
+             "variants": {k: {"median": v["median"], "min": v["min"], "max": v["max"], "accuracy": v["accuracy"]}
+                          for k, v in variants.items()}}
+    return [float(variants[best]["median"])], float(variants[best]["accuracy"]), extra
+
+
 def parse_tool(tool, stdout):
     """-> (epoch_times, test_accuracy, extra) from one tool's stdout."""
     if tool == "gradnet":
@@ -306,6 +339,24 @@ def machine_info():
     except FileNotFoundError:
         pass
     return info
+
+
+def w4_model(args, env, session, config, notes):
+    """The W3 run gradnet's W4 evaluates: --w4-run, or one epoch of W3 trained now (untimed)."""
+    if args.w4_run:
+        return Path(args.w4_run).resolve()
+    run_dir = session / "runs" / "w4-model"
+    cmd = [args.gradnet, "train", config, "--json", "--out", run_dir, "--set", "train.epochs=1",
+           "--set", f"train.threads={args.threads}"]
+    say(f"[W4] training the model gradnet evaluates (one W3 epoch, untimed): {' '.join(map(str, cmd))}")
+    r = run_measured(cmd, env, ROOT, args.timeout, session / "logs" / "w4-model-train")
+    if r["rc"] != 0:
+        notes.append(f"W4 gradnet skipped: training its W3 model failed (exit {r['rc']}): {tail(r['stderr'])}")
+        say(f"bench/peers.py: {notes[-1]}")
+        return None
+    notes.append(f"W4: gradnet evaluates {run_dir.relative_to(ROOT)} (W3, 1 epoch); PyTorch's weights are "
+                 + (args.w4_torch_weights if args.w4_torch_weights else "random (accuracy not comparable)"))
+    return run_dir
 
 
 # ------------------------------------------------------------------------------------- report
@@ -418,12 +469,16 @@ def main():
                     help="unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for all tools alike (said in the output)")
     ap.add_argument("--timeout", type=float, default=3600, help="seconds per run before it is killed (default 3600)")
     ap.add_argument("--json", metavar="OUT", help="write all raw figures to OUT")
+    ap.add_argument("--w4-run", metavar="RUNDIR", help="W4: the W3 run gradnet evaluates (default: train one "
+                    "epoch of bench/configs/w3.toml once, untimed)")
+    ap.add_argument("--w4-torch-weights", metavar="FILE", help="W4: state dict for torch_bench.py --load "
+                    "(torch_bench.py W3 --save FILE); default random weights")
     args = ap.parse_args()
 
     workloads = [w.upper() for w in args.workloads] or ["W1", "W2"]
     bad = [w for w in workloads if w not in WORKLOADS]
     if bad:
-        ap.error(f"unknown workload {' '.join(bad)} (choose from {' '.join(WORKLOADS)}; W4 is not driven by this script)")
+        ap.error(f"unknown workload {' '.join(bad)} (choose from {' '.join(WORKLOADS)})")
     if args.threads < 1 or args.rounds < 1:
         ap.error("--threads and --rounds must be at least 1")
     tools = [t for t, skip in (("gradnet", args.skip_gradnet), ("pytorch", args.skip_torch),
@@ -479,14 +534,30 @@ def main():
                          f"(--skip-gradnet {wl} times the peers alone)")
             say(f"bench/peers.py: {notes[-1]}")
             continue
+        infer = spec.get("infer", False)
+        if infer and "dlib" in wl_tools:
+            wl_tools.remove("dlib")
+            notes.append(f"{wl}: dlib has no inference workload")
+        w4_run = None
+        if infer and "gradnet" in wl_tools:
+            w4_run = w4_model(args, env, session, config, notes)
+            if w4_run is None:
+                failed = True
+                wl_tools.remove("gradnet")
         say(f"== {wl}: {spec['what']}")
         skip_rest = False
         for rnd in range(1, args.rounds + 1):
             for tool in wl_tools:
-                if tool == "gradnet":
+                if tool == "gradnet" and infer:
+                    cmd = [args.gradnet, "eval", w4_run, "--json"]
+                elif tool == "gradnet":
                     run_dir = session / "runs" / f"{wl.lower()}-r{rnd}"
                     cmd = [args.gradnet, "train", config, "--json", "--out", run_dir,
                            "--set", f"train.threads={args.threads}"]
+                elif tool == "pytorch" and infer:
+                    cmd = [PYTHON, peers_dir / "torch_bench.py", wl, "--jit", "--threads", str(args.threads)]
+                    if args.w4_torch_weights:
+                        cmd += ["--load", args.w4_torch_weights]
                 elif tool == "pytorch":
                     cmd = [PYTHON, peers_dir / "torch_bench.py", wl, "--threads", str(args.threads)]
                 else:
@@ -516,7 +587,8 @@ def main():
                     runs.append(rec)
                     continue
                 try:
-                    epochs, acc, extra = parse_tool(tool, r["stdout"])
+                    epochs, acc, extra = (parse_w4(tool, r["stdout"], r["wall_s"]) if infer
+                                          else parse_tool(tool, r["stdout"]))
                     if not epochs:
                         raise ValueError("no epoch times")
                 except (ValueError, KeyError, TypeError) as e:
@@ -529,7 +601,7 @@ def main():
                 med, n_timed = per_run_seconds(epochs)
                 rec.update(status="ok", epoch_times=epochs, s_per_epoch=med, n_timed=n_timed,
                            test_accuracy=acc, **{k: v for k, v in extra.items() if v is not None})
-                if len(epochs) != spec["epochs"]:
+                if not infer and len(epochs) != spec["epochs"]:
                     notes.append(f"{wl} {tool} round {rnd}: {len(epochs)} epochs, the workload has {spec['epochs']}")
                 runs.append(rec)
                 say(f"  {med:.3f} s/epoch (median of {n_timed}), test acc {acc:.4f}, "

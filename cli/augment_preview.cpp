@@ -54,7 +54,8 @@ Command add_augment_preview(CLI::App& root) {
             Augmenter augmenter(config.augment, config.model.input, data.normalizer);
             const Dataset& train = data.splits.train;
             const Index n = std::min(args->count, train.size());
-            const ConstView<float> examples(train.x.data(), n, train.features());
+            std::vector<float> scratch;
+            const ConstView<float> examples = train.rows(0, n, scratch);
             const std::uint64_t seed = args->seed >= 0 ? static_cast<std::uint64_t>(args->seed) : config.train.seed;
             Rng rng = Rng::stream(seed, "augment");
             const auto [width, height] = write_augment_preview(args->out, examples, augmenter, config.model.input,

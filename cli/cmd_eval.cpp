@@ -8,6 +8,8 @@
 #include "commands.h"
 #include "gradnet/data/load.h"
 #include "gradnet/error.h"
+#include "gradnet/threads.h"
+#include "gradnet/train/batch_schedule.h"
 #include "gradnet/train/evaluate.h"
 #include "gradnet/train/metrics.h"
 #include "gradnet/train/model_io.h"
@@ -87,18 +89,22 @@ Command add_eval(CLI::App& root) {
   app->add_option("--split", args->split, "Which split: test or val")->check(CLI::IsMember({"test", "val"}));
   app->add_flag("--json", args->json, "Print the results as one JSON object, the last line on stdout");
   return {app, [args] {
-            LoadedModel m = load_model(args->target, 1000);
+            // Forward only, in eval mode, through a net planned for the run's evaluation passes (the
+            // training batch by default) and holding no gradients; the split stays as its file's
+            // bytes, converted a pass at a time. The figures equal the run's own summary.json.
+            LoadedModel m = load_model(args->target);
+            set_threads(m.config.train.threads);  // the run's threads: the run's figures, at its speed
             // The same data, split and seed as training; the normalization fitted then.
-            Splits splits = load_splits(m.config.data, m.run_dir, m.config.train.seed);
-            Dataset& data = args->split == "test" ? splits.test : splits.val;
+            Dataset data = args->split == "test" ? load_test_split(m.config.data, m.run_dir, m.config.train.seed)
+                                                 : load_splits(m.config.data, m.run_dir, m.config.train.seed).val;
             GRADNET_CHECK(data.size() > 0, usage, "{}: the {} split is empty (train.validation = 0?)", m.run_dir,
                           args->split);
             m.normalizer.apply(data);  // first: pca with k components makes the examples [k]
             GRADNET_CHECK(data.features() == numel(m.net->input_shape()), shape,
                           "{} gives {} features per example, the model takes {}", data.source, data.features(),
                           numel(m.net->input_shape()));
-            const EvalResult r = evaluate(*m.net, data, m.config.train.eval_batch_size);
-            const Tensor<float> probs = predict_probabilities(*m.net, data, m.config.train.eval_batch_size);
+            Tensor<float> probs;  // one pass gives the loss, the confusion matrix and the probabilities
+            const EvalResult r = evaluate(*m.net, data, eval_batch_size(m.config.train), &probs);
             const ClassificationMetrics cm = classification_metrics(probs.view(), data.y.data());
             std::vector<double> per_class;
             for (std::size_t c = 0; c < r.confusion.size(); ++c) {

@@ -11,6 +11,7 @@
 #include "gradnet/data/idx.h"
 #include "gradnet/data/image.h"
 #include "gradnet/error.h"
+#include "gradnet/threads.h"
 #include "gradnet/train/model_io.h"
 
 namespace gradnet::cli {
@@ -51,21 +52,22 @@ Command add_predict(CLI::App& root) {
   app->add_option("--top", args->top, "How many classes to list per input")->check(CLI::PositiveNumber);
   app->add_flag("--json", args->json, "Print the predictions as one JSON object, the last line on stdout");
   return {app, [args] {
-            LoadedModel m = load_model(args->target, 256);
+            LoadedModel m = load_model(args->target);  // inference net, the run's evaluation pass
+            set_threads(m.config.train.threads);
             const Index features = numel(m.net->input_shape());
             const Index classes = numel(m.net->output_shape());
+            const Index batch = m.net->max_batch();
             nlohmann::json predictions = nlohmann::json::array();
-            std::vector<float> probs(static_cast<std::size_t>(256 * classes));
+            std::vector<float> probs(static_cast<std::size_t>(batch * classes)), scratch;
             for (const std::string& path : args->inputs) {
               Dataset d = read_input(path, m);
               m.normalizer.apply(d);  // first: pca with k components makes the examples [k]
               GRADNET_CHECK(d.features() == features, shape,
                             "{}: {} values per example (shape {}), the model takes {} (model.input = {})", path,
                             d.features(), shape_str(d.shape), features, shape_str(m.net->input_shape()));
-              for (Index begin = 0; begin < d.size(); begin += 256) {
-                const Index n = std::min<Index>(256, d.size() - begin);
-                ConstView<float> out = m.net->forward(ConstView<float>(d.x.data() + begin * features, n, features),
-                                                      StepContext{Mode::eval, nullptr});
+              for (Index begin = 0; begin < d.size(); begin += batch) {
+                const Index n = std::min<Index>(batch, d.size() - begin);
+                ConstView<float> out = m.net->forward(d.rows(begin, n, scratch), StepContext{Mode::eval, nullptr});
                 View<float> p{probs.data(), n, classes};
                 m.net->loss_fn().predict(out, p);
                 for (Index i = 0; i < n; ++i) {

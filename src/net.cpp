@@ -17,8 +17,8 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 }  // namespace
 
 template <typename T>
-Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch)
-    : input_shape_(spec.input), max_batch_(max_batch) {
+Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch, NetUse use)
+    : input_shape_(spec.input), max_batch_(max_batch), inference_(use == NetUse::inference) {
   GRADNET_CHECK(!spec.input.empty() && numel(spec.input) > 0, config, "model.input {} has no elements",
                 shape_str(spec.input));
   GRADNET_CHECK(!spec.layers.empty(), config, "model.layers is empty: a net needs at least one layer");
@@ -43,6 +43,10 @@ Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch)
   }
   loss_ = make_loss<T>(spec.loss);
   loss_->setup(shapes_.back(), classes > 0 ? classes : numel(shapes_.back()), max_batch);
+  if (inference_) {
+    for (Param<T>* p : params()) p->grad = Tensor<T>();
+    return;
+  }
   grad_a_.resize(static_cast<std::size_t>(max_batch * widest));
   grad_b_.resize(grad_a_.size());
 }
@@ -86,6 +90,7 @@ double Net<T>::loss(const std::int32_t* labels) {
 
 template <typename T>
 void Net<T>::backward(const std::int32_t* labels, bool input_grad) {
+  GRADNET_ASSERT(!inference_);
   const Index last = num_layers() - 1;
   View<T> dy{grad_a_.data(), n_, numel(shapes_.back())};
   auto t0 = times_ ? Clock::now() : Clock::time_point{};
@@ -157,6 +162,14 @@ void Net<T>::set_times(NetTimes* times) {
   if (!times_) return;
   times_->forward.resize(layers_.size(), 0.0);
   times_->backward.resize(layers_.size(), 0.0);
+}
+
+template <typename T>
+Index Net<T>::gradient_elements() const {
+  Index n = static_cast<Index>(grad_a_.size() + grad_b_.size() + dx_.size());
+  for (const auto& layer : layers_)
+    for (const Param<T>& p : layer->params()) n += p.grad.size();
+  return n;
 }
 
 template <typename T>

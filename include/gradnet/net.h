@@ -1,6 +1,8 @@
 // Net<T>: a runtime list of layers built from [model], with shapes inferred once from
 // model.input and every activation/gradient buffer allocated once for max_batch rows.
 //   forward(x) -> output; loss(labels); backward(labels) -> every Param::grad (+=).
+// An inference net (NetUse::inference: gradnet eval, predict, report) holds no gradients: no
+// dL/d(activation) buffers, and every Param::grad is released right after the layers' setup.
 #pragma once
 
 #include <cstdint>
@@ -21,12 +23,14 @@ struct NetTimes {
   double loss_forward = 0, loss_backward = 0, zero_grad = 0;
 };
 
+enum class NetUse { train, inference };
+
 template <typename T>
 class Net {
  public:
   // classes: labels lie in [0, classes); the loss checks the output shape against it.
   // classes = 0: as many classes as the net has outputs.
-  Net(const ModelSpec& spec, Index classes, Index max_batch);
+  Net(const ModelSpec& spec, Index classes, Index max_batch, NetUse use = NetUse::train);
   ~Net();
   Net(const Net&) = delete;
   Net& operator=(const Net&) = delete;
@@ -37,6 +41,9 @@ class Net {
   const Shape& output_shape() const { return shapes_.back(); }
   const Shape& layer_output_shape(Index i) const { return shapes_[i + 1]; }
   Index max_batch() const { return max_batch_; }
+  bool inference() const { return inference_; }
+  // Values held for gradients: the dL/d(activation) buffers and every Param::grad (0 for inference).
+  Index gradient_elements() const;
   Index num_layers() const { return static_cast<Index>(layers_.size()); }
   Layer<T>& layer(Index i) { return *layers_[i]; }
   Loss<T>& loss_fn() { return *loss_; }
@@ -44,7 +51,7 @@ class Net {
   // x: (N, numel(input)) with N <= max_batch; x must stay alive until backward().
   ConstView<T> forward(ConstView<T> x, const StepContext& ctx);
   double loss(const std::int32_t* labels);  // mean loss of the last forward's output
-  // dL/d(every param) accumulated into the grads; with input_grad, dL/dx too.
+  // dL/d(every param) accumulated into the grads; with input_grad, dL/dx too. Not for inference.
   void backward(const std::int32_t* labels, bool input_grad = false);
   ConstView<T> input_grad() const;
   ConstView<T> activation(Index i) const;  // output of layer i after the last forward
@@ -66,6 +73,7 @@ class Net {
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::unique_ptr<Loss<T>> loss_;
   Index max_batch_;
+  bool inference_ = false;
   std::vector<std::vector<T>> acts_;  // acts_[i] = output of layer i
   std::vector<T> grad_a_, grad_b_;    // ping-pong dL/d(activation)
   std::vector<T> dx_;                 // dL/dx of the input, when asked for

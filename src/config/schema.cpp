@@ -240,8 +240,9 @@ void train_keys(Section v) {
           .rule("at most 4096", at_most_rule(4096, "at most 4096 threads")));
   v.add(field("train", t, &T::shuffle, "shuffle", K::boolean, "reshuffle the training set every epoch"));
   v.add(field("train", t, &T::eval_batch_size, "eval_batch_size", K::integer,
-            "examples per forward pass when evaluating (validation, test)")
-          .at_least(1)
+            "examples per forward pass when evaluating (validation, test; gradnet eval); 0: the training "
+            "batch size (the largest of train.batch_sizes), so evaluation needs no buffers beyond training's")
+          .at_least(0)
           .rule("at most 16777216", at_most_rule(kMaxBatch, "at most 16777216 examples a batch")));
   v.add(field("train", t, &T::batch_size_milestones, "batch_size_milestones", K::int_list,
             "epochs (from 0) at which the batch size changes to the matching entry of batch_sizes, strictly increasing")

@@ -1,7 +1,6 @@
 #include "gradnet/data/batcher.h"
 
 #include <algorithm>
-#include <cstring>
 #include <numeric>
 
 #include "gradnet/error.h"
@@ -13,10 +12,10 @@ Batcher::Batcher(const Dataset& data, Index batch_size, bool shuffle, Rng rng)
   GRADNET_CHECK(batch_size >= 1, config, "train.batch_size = {}: expected at least 1", batch_size);
   order_.resize(static_cast<std::size_t>(data.size()));
   std::iota(order_.begin(), order_.end(), Index(0));
-  if (shuffle_) {
+  if (shuffle_ || data.byte_rows) {  // gathered or converted rows
     const Index rows = std::min(batch_size_, data.size());
     x_.resize(static_cast<std::size_t>(rows * data.features()));
-    y_.resize(static_cast<std::size_t>(rows));
+    y_.resize(static_cast<std::size_t>(shuffle_ ? rows : 0));
   }
   epoch_start_ = rng_.state();
 }
@@ -46,17 +45,14 @@ bool Batcher::next(Batch& batch) {
   const Index rows = std::min(batch_size_, n - position_);
   const Index features = data_->features();
   if (shuffle_) {
-    const float* x = data_->x.data();
+    const Index* order = order_.data() + position_;
+    data_->gather(order, rows, x_.data());
     const std::int32_t* y = data_->y.data();
-    for (Index i = 0; i < rows; ++i) {
-      const Index src = order_[static_cast<std::size_t>(position_ + i)];
-      std::memcpy(x_.data() + i * features, x + src * features, sizeof(float) * static_cast<std::size_t>(features));
-      y_[static_cast<std::size_t>(i)] = y[src];
-    }
+    for (Index i = 0; i < rows; ++i) y_[static_cast<std::size_t>(i)] = y[order[i]];
     batch.x = ConstView<float>(x_.data(), rows, features);
     batch.y = y_.data();
   } else {
-    batch.x = ConstView<float>(data_->x.data() + position_ * features, rows, features);
+    batch.x = data_->rows(position_, rows, x_);  // float rows: a view, no copy
     batch.y = data_->y.data() + position_;
   }
   batch.rows = rows;

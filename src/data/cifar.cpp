@@ -1,11 +1,12 @@
 // CIFAR-10 binary batches. Each file is read record by record (3073 bytes a gzread, through zlib's
 // 1 MiB buffer) into one byte buffer per file, so a corrupt stream is reported at the record being
 // read; the labels are checked as they arrive. The files are inflated in parallel (OpenMP, one
-// file a thread). Once every file is in, the pixels are widened to float in one pass into a tensor
-// allocated once: peak memory is the float tensor plus the files' bytes (a quarter of it), as for
-// MNIST.
+// file a thread). Once every file is in, the pixels are copied into the dataset's byte rows
+// (dataset.h; no float copy), each file's buffer freed as soon as it is copied: peak memory is the
+// pixels plus one file.
 #include "gradnet/data/cifar.h"
 
+#include <algorithm>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -105,19 +106,20 @@ Dataset load_cifar_batches(const std::vector<std::string>& paths, Index limit) {
   d.shape = {3, 32, 32};
   d.classes = kClasses;
   d.source = paths.front();
-  d.x.resize({n, kPixels});
+  d.bytes.resize(static_cast<std::size_t>(n * kPixels));
+  d.byte_rows = true;
   d.y.resize(static_cast<std::size_t>(n));
   Index row = 0;
   for (Batch& b : batches) {
     const Index take = std::min(b.records, n - row);
     const unsigned char* bytes = b.bytes.data();
-    float* x = d.x.data() + row * kPixels;
+    std::uint8_t* x = d.bytes.data() + row * kPixels;
     std::int32_t* y = d.y.data() + row;
 #pragma omp parallel for schedule(static)
     for (Index i = 0; i < take; ++i) {
       const unsigned char* rec = bytes + i * kCifarRecordBytes;
       y[i] = rec[0];
-      for (Index k = 0; k < kPixels; ++k) x[i * kPixels + k] = static_cast<float>(rec[1 + k]);
+      std::copy(rec + 1, rec + 1 + kPixels, x + i * kPixels);
     }
     row += take;
     std::vector<unsigned char>().swap(b.bytes);  // free each file's bytes as soon as they are converted

@@ -44,6 +44,7 @@ const std::vector<std::string>& fashion_names() {
 
 // Rows of d in the given order (a shuffled copy).
 Dataset reorder(const Dataset& d, const std::vector<Index>& order) {
+  GRADNET_ASSERT(!d.byte_rows);  // CSV rows are floats
   Dataset out = slice(d, 0, 0);
   const Index features = d.features();
   out.x.resize({static_cast<Index>(order.size()), features});
@@ -56,19 +57,32 @@ Dataset reorder(const Dataset& d, const std::vector<Index>& order) {
   return out;
 }
 
-Splits load_idx_splits(const DataConfig& c, const std::string& config_dir) {
-  const std::string dir = resolve_data_dir(c, config_dir);
+// One split of an IDX dataset: the training or the test files.
+Dataset load_idx_split(const DataConfig& c, const std::string& dir, bool train) {
   const bool standard = c.dataset != DatasetKind::idx;
   auto name = [&](const std::string& configured, const char* fallback) { return standard ? std::string(fallback) : configured; };
+  Dataset d = train ? load_idx(find_idx_file(dir, name(c.train_images, "train-images-idx3-ubyte"), "train_images"),
+                               find_idx_file(dir, name(c.train_labels, "train-labels-idx1-ubyte"), "train_labels"), 10)
+                    : load_idx(find_idx_file(dir, name(c.test_images, "t10k-images-idx3-ubyte"), "test_images"),
+                               find_idx_file(dir, name(c.test_labels, "t10k-labels-idx1-ubyte"), "test_labels"), 10);
+  if (c.dataset == DatasetKind::fashion_mnist) d.class_names = fashion_names();
+  return d;
+}
+
+Splits load_idx_splits(const DataConfig& c, const std::string& config_dir) {
+  const std::string dir = resolve_data_dir(c, config_dir);
   Splits s;
-  s.train = load_idx(find_idx_file(dir, name(c.train_images, "train-images-idx3-ubyte"), "train_images"),
-                     find_idx_file(dir, name(c.train_labels, "train-labels-idx1-ubyte"), "train_labels"), 10);
-  s.test = load_idx(find_idx_file(dir, name(c.test_images, "t10k-images-idx3-ubyte"), "test_images"),
-                    find_idx_file(dir, name(c.test_labels, "t10k-labels-idx1-ubyte"), "test_labels"), 10);
+  s.train = load_idx_split(c, dir, true);
+  s.test = load_idx_split(c, dir, false);
   GRADNET_CHECK(s.train.shape == s.test.shape, data, "{}: images of {}, but {} has {}", s.test.source,
                 shape_str(s.test.shape), s.train.source, shape_str(s.train.shape));
-  if (c.dataset == DatasetKind::fashion_mnist) s.train.class_names = s.test.class_names = fashion_names();
   return s;
+}
+
+std::vector<std::string> cifar_class_names(const std::string& dir) {
+  std::error_code ec;
+  const std::string meta = (fs::path(dir) / "batches.meta.txt").string();
+  return fs::exists(meta, ec) ? load_cifar_class_names(meta, 10) : std::vector<std::string>{};
 }
 
 // data_batch_1..5 and test_batch (.bin or .bin.gz); class names from batches.meta.txt when present.
@@ -82,9 +96,7 @@ Splits load_cifar_splits(const DataConfig& c, const std::string& config_dir) {
   s.train = load_cifar_batches(train_files, c.train_limit);
   s.train.source = (fs::path(dir) / "data_batch_{1..5}").string();
   s.test = load_cifar_batches({test_file}, c.test_limit);
-  std::error_code ec;
-  const std::string meta = (fs::path(dir) / "batches.meta.txt").string();
-  if (fs::exists(meta, ec)) s.train.class_names = s.test.class_names = load_cifar_class_names(meta, 10);
+  s.train.class_names = s.test.class_names = cifar_class_names(dir);
   return s;
 }
 
@@ -141,6 +153,28 @@ std::string resolve_data_dir(const DataConfig& c, const std::string& config_dir)
   }
   fail(ErrorKind::data, "dataset '{}' not found; looked in: {}{}; run scripts/setup or set data.dir", name, looked,
        std::getenv("GRADNET_DATA") ? "" : " ($GRADNET_DATA is not set)");
+}
+
+Dataset load_test_split(const DataConfig& c, const std::string& config_dir, std::uint64_t seed) {
+  Dataset test;
+  switch (c.dataset) {
+    case DatasetKind::mnist:
+    case DatasetKind::fashion_mnist:
+    case DatasetKind::idx: test = load_idx_split(c, resolve_data_dir(c, config_dir), false); break;
+    case DatasetKind::cifar10: {
+      const std::string dir = resolve_data_dir(c, config_dir);
+      test = load_cifar_batches({find_cifar_file(dir, "test_batch")}, c.test_limit);
+      test.class_names = cifar_class_names(dir);
+      break;
+    }
+    case DatasetKind::csv: {  // which rows are the test rows depends on every row
+      Splits s = load_splits(c, config_dir, seed);
+      return std::move(s.test);
+    }
+  }
+  GRADNET_ASSERT(c.test_limit >= 0);  // the config's bounds
+  if (c.test_limit > 0) truncate(test, c.test_limit);
+  return test;
 }
 
 Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint64_t seed) {

@@ -27,8 +27,64 @@ Shape normalized_shape(NormalizeMethod method, Index pca_components, const Shape
   return in;
 }
 
+namespace {
+
+// The per-feature statistics over rows x (n, features) of floats or bytes: a = mean or min, b =
+// std or range (see the header). Each value is read as a double, which a byte and the float it
+// converts to give alike: the statistics of byte rows are those of their float conversion.
+template <typename E>
+void per_feature_stats(NormalizeMethod method, const E* x, Index n, Index features, const Shape& shape,
+                       std::vector<double>& a, std::vector<double>& b) {
+  // Row-major passes with per-feature accumulators: sequential memory, vectorisable inner loop.
+  if (method == NormalizeMethod::scale01) {
+    std::copy(x, x + features, a.begin());  // min
+    std::copy(x, x + features, b.begin());  // max
+    for (Index i = 1; i < n; ++i)
+      for (Index j = 0; j < features; ++j) {
+        const double v = x[i * features + j];
+        a[j] = std::min(a[j], v);
+        b[j] = std::max(b[j], v);
+      }
+    for (Index j = 0; j < features; ++j) b[j] -= a[j];
+  } else if (shape.size() == 3) {
+    // Images: one mean/std per channel over all its pixels (CS231n, torchvision's Normalize).
+    // Per-pixel statistics would blow up rarely-lit pixels (std ~0.04 where one training image
+    // has a faint stroke) and hurt test accuracy.
+    const Index channels = shape[0], plane = features / channels;
+    for (Index c = 0; c < channels; ++c) {
+      double sum = 0, sq = 0;
+      for (Index i = 0; i < n; ++i) {
+        const E* p = x + i * features + c * plane;
+        for (Index k = 0; k < plane; ++k) sum += static_cast<double>(p[k]);
+      }
+      const double m = sum / static_cast<double>(n * plane);
+      for (Index i = 0; i < n; ++i) {
+        const E* p = x + i * features + c * plane;
+        for (Index k = 0; k < plane; ++k) sq += (static_cast<double>(p[k]) - m) * (static_cast<double>(p[k]) - m);
+      }
+      const double sd = std::sqrt(sq / static_cast<double>(n * plane));
+      std::fill(a.begin() + c * plane, a.begin() + (c + 1) * plane, m);
+      std::fill(b.begin() + c * plane, b.begin() + (c + 1) * plane, sd);
+    }
+  } else {
+    for (Index i = 0; i < n; ++i)
+      for (Index j = 0; j < features; ++j) a[j] += static_cast<double>(x[i * features + j]);
+    for (Index j = 0; j < features; ++j) a[j] /= static_cast<double>(n);
+    // Two passes (mean, then squared deviations): no cancellation for pixel-sized values.
+    for (Index i = 0; i < n; ++i)
+      for (Index j = 0; j < features; ++j) {
+        const double dv = static_cast<double>(x[i * features + j]) - a[j];
+        b[j] += dv * dv;
+      }
+    for (Index j = 0; j < features; ++j) b[j] = std::sqrt(b[j] / static_cast<double>(n));
+  }
+}
+
+}  // namespace
+
 void Normalizer::fit(const Dataset& train) {
   GRADNET_ASSERT(whiten_epsilon > 0 && std::isfinite(whiten_epsilon) && pca_components >= 0);  // the config's bounds
+  GRADNET_ASSERT(train.row_mean.empty());  // fitted on raw values, never on normalized ones
   mean.clear();
   std.clear();
   matrix.clear();
@@ -48,51 +104,11 @@ void Normalizer::fit(const Dataset& train) {
   }
   GRADNET_CHECK(n > 0, data, "{}: cannot fit '{}' normalization on an empty training set", train.source,
                 name_of(method));
-  // Row-major passes with per-feature accumulators: sequential memory, vectorisable inner loop.
-  const float* x = train.x.data();
   std::vector<double> a(features), b(features);
-  if (method == NormalizeMethod::scale01) {
-    std::copy(x, x + features, a.begin());  // min
-    std::copy(x, x + features, b.begin());  // max
-    for (Index i = 1; i < n; ++i)
-      for (Index j = 0; j < features; ++j) {
-        const double v = x[i * features + j];
-        a[j] = std::min(a[j], v);
-        b[j] = std::max(b[j], v);
-      }
-    for (Index j = 0; j < features; ++j) b[j] -= a[j];
-  } else if (image) {
-    // Images: one mean/std per channel over all its pixels (CS231n, torchvision's Normalize).
-    // Per-pixel statistics would blow up rarely-lit pixels (std ~0.04 where one training image
-    // has a faint stroke) and hurt test accuracy.
-    const Index channels = train.shape[0], plane = features / channels;
-    for (Index c = 0; c < channels; ++c) {
-      double sum = 0, sq = 0;
-      for (Index i = 0; i < n; ++i) {
-        const float* p = x + i * features + c * plane;
-        for (Index k = 0; k < plane; ++k) sum += p[k];
-      }
-      const double m = sum / static_cast<double>(n * plane);
-      for (Index i = 0; i < n; ++i) {
-        const float* p = x + i * features + c * plane;
-        for (Index k = 0; k < plane; ++k) sq += (p[k] - m) * (p[k] - m);
-      }
-      const double sd = std::sqrt(sq / static_cast<double>(n * plane));
-      std::fill(a.begin() + c * plane, a.begin() + (c + 1) * plane, m);
-      std::fill(b.begin() + c * plane, b.begin() + (c + 1) * plane, sd);
-    }
-  } else {
-    for (Index i = 0; i < n; ++i)
-      for (Index j = 0; j < features; ++j) a[j] += x[i * features + j];
-    for (Index j = 0; j < features; ++j) a[j] /= static_cast<double>(n);
-    // Two passes (mean, then squared deviations): no cancellation for pixel-sized values.
-    for (Index i = 0; i < n; ++i)
-      for (Index j = 0; j < features; ++j) {
-        const double dv = x[i * features + j] - a[j];
-        b[j] += dv * dv;
-      }
-    for (Index j = 0; j < features; ++j) b[j] = std::sqrt(b[j] / static_cast<double>(n));
-  }
+  if (train.byte_rows)
+    per_feature_stats(method, train.bytes.data(), n, features, train.shape, a, b);
+  else
+    per_feature_stats(method, train.x.data(), n, features, train.shape, a, b);
   mean.resize(features);
   std.resize(features);
   for (Index j = 0; j < features; ++j) {
@@ -106,6 +122,15 @@ void Normalizer::apply(Dataset& d) const {
   GRADNET_CHECK(d.features() == input_features(), shape,
                 "{}: {} features per example (shape {}), but the normalization ({}) was fitted on {}", d.source,
                 d.features(), shape_str(d.shape), name_of(method), input_features());
+  if (d.byte_rows && !rotation()) {  // applied as the rows are converted, a batch at a time
+    GRADNET_ASSERT(d.row_mean.empty());
+    d.row_mean = mean;
+    d.row_std = std;
+    return;
+  }
+  // A rotation mixes every feature of a row through one sgemm per block of rows: it is applied
+  // to the whole split once, so byte rows become float rows first (docs/data.md).
+  to_float_rows(d);
   const Index k = output_features();
   if (k == d.features()) {
     apply(d.x.data(), d.size(), d.features());

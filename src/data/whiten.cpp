@@ -35,17 +35,19 @@ constexpr Index kFitBlock = 512;    // rows per dsyrk call (512 x 3072 doubles =
 constexpr Index kApplyBlock = 256;  // rows per sgemm call in apply
 
 // Per-feature mean; Error{data} naming the example and feature of the first non-finite value.
-std::vector<double> feature_means(const Dataset& train, NormalizeMethod method) {
+// E: float rows, or byte rows (dataset.h) read as the doubles their floats are.
+template <typename E>
+std::vector<double> feature_means(const Dataset& train, const E* x, NormalizeMethod method) {
   const Index n = train.size(), d = train.features();
-  const float* x = train.x.data();
   std::vector<double> sum(static_cast<std::size_t>(d), 0.0);
   for (Index i = 0; i < n; ++i)
-    for (Index j = 0; j < d; ++j) sum[j] += x[i * d + j];
+    for (Index j = 0; j < d; ++j) sum[j] += static_cast<double>(x[i * d + j]);
   for (Index j = 0; j < d; ++j) {
     if (std::isfinite(sum[j])) continue;
     for (Index i = 0; i < n; ++i)
-      GRADNET_CHECK(std::isfinite(x[i * d + j]), data, "{}: example {}, feature {}: value {} is not finite; "
-                    "data.normalize = '{}' needs finite data", train.source, i, j, x[i * d + j], name_of(method));
+      GRADNET_CHECK(std::isfinite(static_cast<double>(x[i * d + j])), data, "{}: example {}, feature {}: value {} is not finite; "
+                    "data.normalize = '{}' needs finite data", train.source, i, j, static_cast<double>(x[i * d + j]),
+                    name_of(method));
     fail(ErrorKind::data, "{}: feature {} sums to a non-finite value: values too large for data.normalize = '{}'",
          train.source, j, name_of(method));
   }
@@ -54,13 +56,14 @@ std::vector<double> feature_means(const Dataset& train, NormalizeMethod method) 
 }
 
 // The population covariance (d x d, both triangles filled), in double.
-std::vector<double> covariance(const Dataset& train, const std::vector<double>& mean) {
+template <typename E>
+std::vector<double> covariance(const Dataset& train, const E* data, const std::vector<double>& mean) {
   const Index n = train.size(), d = train.features();
   std::vector<double> c(static_cast<std::size_t>(d * d), 0.0);
   std::vector<double> block(static_cast<std::size_t>(std::min(n, kFitBlock) * d));
   for (Index b0 = 0; b0 < n; b0 += kFitBlock) {
     const Index rows = std::min(kFitBlock, n - b0);
-    const float* x = train.x.data() + b0 * d;
+    const E* x = data + b0 * d;
     for (Index i = 0; i < rows; ++i)
       for (Index j = 0; j < d; ++j) block[i * d + j] = static_cast<double>(x[i * d + j]) - mean[j];
     // Row-major upper triangle of C += blockᵀ · block.
@@ -113,8 +116,10 @@ void fit_rotation(Normalizer& nz, const Dataset& train) {
   const Index k = zca || nz.pca_components == 0 ? d : nz.pca_components;
   GRADNET_CHECK(k <= d, config, "data.pca_components = {}: {} has only {} features per example", k, train.source, d);
 
-  const std::vector<double> mean = feature_means(train, nz.method);
-  std::vector<double> vectors = covariance(train, mean);
+  const std::vector<double> mean = train.byte_rows ? feature_means(train, train.bytes.data(), nz.method)
+                                                   : feature_means(train, train.x.data(), nz.method);
+  std::vector<double> vectors = train.byte_rows ? covariance(train, train.bytes.data(), mean)
+                                                : covariance(train, train.x.data(), mean);
   const std::vector<double> ascending = eigen_symmetric(vectors, d, train.source);
 
   // Row c of e: the eigenvector of the c-th largest eigenvalue, sign fixed.

@@ -10,6 +10,8 @@
 #include "gradnet/error.h"
 #include "gradnet/io/atomic_file.h"
 #include "gradnet/report.h"
+#include "gradnet/threads.h"
+#include "gradnet/train/batch_schedule.h"
 #include "gradnet/train/evaluate.h"
 #include "gradnet/train/model_io.h"
 #include "html.h"
@@ -106,10 +108,7 @@ std::string describe_net(Net<float>& net) {
 }
 
 void load_test_split(Context& c, LoadedModel& m) {
-  Splits splits = load_splits(m.config.data, m.run_dir, m.config.train.seed);
-  splits.train = Dataset{};  // only the test split is needed
-  splits.val = Dataset{};
-  Dataset& test = splits.test;
+  Dataset test = load_test_split(m.config.data, m.run_dir, m.config.train.seed);  // only the test split is needed
   if (c.image_shape.empty() && test.shape.size() == 3) c.image_shape = test.shape;
   c.class_names = test.class_names;
   GRADNET_CHECK(test.size() > 0, data, "{}: the test split is empty", m.run_dir);
@@ -118,9 +117,8 @@ void load_test_split(Context& c, LoadedModel& m) {
   GRADNET_CHECK(test.features() == numel(m.net->input_shape()), shape,
                 "{} gives {} features per example, the model takes {}", test.source, test.features(),
                 numel(m.net->input_shape()));
-  const Index batch = m.config.train.eval_batch_size;
-  c.test.loss = evaluate(*m.net, test, batch).loss;
-  c.test.probs = predict_probabilities(*m.net, test, batch);
+  const Index batch = eval_batch_size(m.config.train);
+  c.test.loss = evaluate(*m.net, test, batch, &c.test.probs).loss;
   c.test.metrics = classification_metrics(c.test.probs.view(), test.y.data());
   c.test.probabilities = m.config.model.loss == LossType::softmax_cross_entropy;
 }
@@ -141,7 +139,8 @@ Context load_context(const std::string& dir, const ReportOptions& options) {
     }
   }
   try {
-    LoadedModel m = load_model(dir, 1000);
+    LoadedModel m = load_model(dir);
+    set_threads(m.config.train.threads);  // the run's threads: its test figures
     c.classes = m.classes;
     c.parameters = m.net->parameter_count();
     c.architecture = describe_net(*m.net);

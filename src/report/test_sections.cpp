@@ -255,10 +255,11 @@ Section gallery_section(const Context& c) {
   const bool image = c.image_shape.size() == 3 && numel(c.image_shape) == raw.features() &&
                      (c.image_shape[0] == 1 || c.image_shape[0] == 3);
   std::string g = image ? "<div class=\"gallery\">" : "<div class=\"gallery wide\">";
+  std::vector<float> row;  // the example's raw values (byte rows converted)
   for (std::size_t k = 0; k < shown; ++k) {
     const Index i = wrong[k];
     const std::int32_t y = raw.y[i], yp = m.predicted[i];
-    const float* x = raw.x.data() + i * raw.features();
+    const float* x = raw.rows(i, 1, row).data;
     std::string visual;
     if (image) {
       const int ch = static_cast<int>(c.image_shape[0]), h = static_cast<int>(c.image_shape[1]),

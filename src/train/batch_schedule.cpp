@@ -28,6 +28,10 @@ Index max_batch_size(const TrainConfig& train) {
   return batch;
 }
 
+Index eval_batch_size(const TrainConfig& train) {
+  return train.eval_batch_size > 0 ? train.eval_batch_size : max_batch_size(train);
+}
+
 double lr_scale(const Config& config, Index batch) {
   const double ratio = static_cast<double>(batch) / static_cast<double>(config.train.batch_size);
   switch (config.optimizer.lr_scaling) {

@@ -11,24 +11,26 @@ void argmax_rows(ConstView<float> rows, std::int32_t* out) {
   }
 }
 
-EvalResult evaluate(Net<float>& net, const Dataset& data, Index batch_size) {
+EvalResult evaluate(Net<float>& net, const Dataset& data, Index batch_size, Tensor<float>* probs) {
   EvalResult result;
   result.examples = data.size();
   const Index classes = std::max<Index>(data.classes, numel(net.output_shape()));
   result.confusion.assign(static_cast<std::size_t>(classes), std::vector<Index>(static_cast<std::size_t>(classes), 0));
+  const Index outputs = numel(net.output_shape());
+  if (probs) probs->resize({data.size(), outputs});
   if (data.size() == 0) return result;
   const Index batch = std::min(batch_size, net.max_batch());
-  const Index features = data.features();
   std::vector<std::int32_t> predicted(static_cast<std::size_t>(batch));
+  std::vector<float> scratch;  // one batch of converted byte rows
   StepContext ctx{Mode::eval, nullptr};
   double loss_sum = 0;
   Index correct = 0;
   for (Index begin = 0; begin < data.size(); begin += batch) {
     const Index n = std::min(batch, data.size() - begin);
-    ConstView<float> x(data.x.data() + begin * features, n, features);
     const std::int32_t* labels = data.y.data() + begin;
-    ConstView<float> out = net.forward(x, ctx);
+    ConstView<float> out = net.forward(data.rows(begin, n, scratch), ctx);
     loss_sum += net.loss(labels) * static_cast<double>(n);
+    if (probs) net.loss_fn().predict(out, View<float>{probs->data() + begin * outputs, n, outputs});
     argmax_rows(out, predicted.data());
     for (Index i = 0; i < n; ++i) {
       correct += predicted[i] == labels[i] ? 1 : 0;

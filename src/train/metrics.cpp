@@ -191,9 +191,10 @@ Tensor<float> predict_probabilities(Net<float>& net, const Dataset& data, Index 
   Tensor<float> probs({data.size(), classes});
   const Index batch = std::max<Index>(1, std::min(batch_size, net.max_batch()));
   const StepContext ctx{Mode::eval, nullptr};
+  std::vector<float> scratch;  // converted byte rows, one batch
   for (Index begin = 0; begin < data.size(); begin += batch) {
     const Index rows = std::min(batch, data.size() - begin);
-    ConstView<float> out = net.forward(ConstView<float>(data.x.data() + begin * features, rows, features), ctx);
+    ConstView<float> out = net.forward(data.rows(begin, rows, scratch), ctx);
     net.loss_fn().predict(out, View<float>{probs.data() + begin * classes, rows, classes});
   }
   return probs;

@@ -7,6 +7,7 @@
 
 #include "gradnet/error.h"
 #include "gradnet/threads.h"
+#include "gradnet/train/batch_schedule.h"
 
 namespace fs = std::filesystem;
 
@@ -74,8 +75,9 @@ LoadedModel load_model(const std::string& target, Index max_batch) {
   GRADNET_CHECK(m.classes >= 1 && m.classes <= (Index(1) << 24), checkpoint,
                 "{}: metadata classes = {} is not a class count", model_path, m.classes);
   m.normalizer = load_normalizer((dir / "normalization.safetensors").string());
+  const Index batch = max_batch > 0 ? max_batch : eval_batch_size(m.config.train);
   try {
-    m.net = std::make_unique<Net<float>>(m.config.model, m.classes, max_batch);
+    m.net = std::make_unique<Net<float>>(m.config.model, m.classes, batch, NetUse::inference);
   } catch (const Error& e) {  // "the data has N classes": N is from the model file
     if (std::string(e.what()).find("classes") == std::string::npos) throw;
     fail(ErrorKind::checkpoint, "{}: {}", model_path, e.what());

@@ -69,13 +69,12 @@ bool is_weight_matrix(const Param<float>& p) {
 
 // Mean over examples and outputs of y², in eval mode: what mse's initial loss grows with.
 double mean_output_square(Net<float>& net, const Dataset& data) {
-  const Index features = data.features();
   double sum = 0;
   Index count = 0;
+  std::vector<float> scratch;
   for (Index begin = 0; begin < data.size(); begin += net.max_batch()) {
     const Index n = std::min(net.max_batch(), data.size() - begin);
-    ConstView<float> y = net.forward(ConstView<float>(data.x.data() + begin * features, n, features),
-                                     StepContext{Mode::eval, nullptr});
+    ConstView<float> y = net.forward(data.rows(begin, n, scratch), StepContext{Mode::eval, nullptr});
     for (Index i = 0; i < y.size(); ++i) sum += static_cast<double>(y.data[i]) * y.data[i];
     count += y.size();
   }
@@ -205,7 +204,8 @@ FitAttempt fit_tiny(const Config& c, const Dataset& tiny, Index classes, double 
 SanityCheck check_overfit(const Config& c, const Dataset& train, Index classes, const SanityOptions& o) {
   SanityCheck check;
   check.id = "overfit_tiny";
-  const Dataset tiny = slice(train, 0, std::min(o.overfit_examples, train.size()));
+  Dataset tiny = slice(train, 0, std::min(o.overfit_examples, train.size()));
+  to_float_rows(tiny);  // read whole by every step
   check.title = fmt::format("overfits {} training examples", tiny.size());
   const double lr = c.optimizer.lr;
   std::vector<FitAttempt> attempts;
@@ -282,7 +282,9 @@ SanityCheck check_gradients(const Config& c, Net<float>& fnet, const Dataset& tr
   check.title = "analytic gradients match finite differences";
   const Index n = std::min(o.gradcheck_examples, train.size()), features = train.features();
   std::unique_ptr<Net<double>> net = double_copy(c, fnet, classes, n);
-  const std::vector<double> x(train.x.data(), train.x.data() + n * features);
+  std::vector<float> scratch;
+  const ConstView<float> first = train.rows(0, n, scratch);
+  const std::vector<double> x(first.data, first.data + n * features);
   const ConstView<double> xv(x.data(), n, features);
   GradcheckOptions go;
   go.max_elements = o.gradcheck_max_elements;
@@ -345,7 +347,8 @@ SanityReport run_sanity(const Config& given, const SanityOptions& o) {
   report.classes = data.classes;
   report.train_examples = train.size();
 
-  const Dataset subset = slice(train, 0, std::min(o.initial_examples, train.size()));
+  Dataset subset = slice(train, 0, std::min(o.initial_examples, train.size()));
+  to_float_rows(subset);
   std::unique_ptr<Net<float>> net = fresh_net(c, data.classes, subset.size());
   report.parameters = net->parameter_count();
   const EvalResult e0 = evaluate(*net, subset, subset.size());

@@ -58,8 +58,10 @@ void Trainer::Impl::build_model() {
   // Buffers for the rows a batch can hold: never more than the data has (batch_size = 2^24 on 100 examples).
   max_batch = full_batch ? n_train : std::min(max_batch_size(tc), n_train);
   const Index largest = std::max({n_train, data.splits.val.size(), data.splits.test.size()});
+  // Evaluation passes are train.eval_batch_size rows, by default the training batch (evaluate.h).
   try {
-    net = std::make_unique<Net<float>>(config.model, data.classes, std::min(std::max(max_batch, tc.eval_batch_size), largest));
+    net = std::make_unique<Net<float>>(config.model, data.classes,
+                                       std::min(std::max(max_batch, eval_batch_size(tc)), largest));
   } catch (const Error& e) {  // "the data has 1000000 classes": say where the labels come from
     if (std::string(e.what()).find("classes") == std::string::npos) throw;
     fail(e.kind(), "{} (the classes are the labels of {})", e.what(), data.splits.train.source);
@@ -91,10 +93,10 @@ void Trainer::Impl::start_profile() {
 }
 
 EvalResult Trainer::Impl::evaluate_split(const Dataset& d) {
-  if (!prof) return evaluate(*net, d, data.config.train.eval_batch_size);
+  if (!prof) return evaluate(*net, d, eval_batch_size(data.config.train));
   const auto t0 = Clock::now();
   net->set_times(nullptr);
-  const EvalResult r = evaluate(*net, d, data.config.train.eval_batch_size);
+  const EvalResult r = evaluate(*net, d, eval_batch_size(data.config.train));
   net->set_times(&prof->net);
   prof->evaluation += seconds_since(t0);
   return r;

@@ -25,7 +25,7 @@ TEST(CliPredict, PngAndIdxInputsGiveTheSamePredictionsAsEval) {
   std::vector<std::string> pngs;
   for (int i = 0; i < 3; ++i) {
     std::vector<std::uint8_t> pixels(784);
-    for (int k = 0; k < 784; ++k) pixels[k] = static_cast<std::uint8_t>(test.x[i * 784 + k]);
+    for (int k = 0; k < 784; ++k) pixels[k] = test.bytes[i * 784 + k];
     pngs.push_back(tmp / ("digit" + std::to_string(i) + ".png"));
     gradnet::write_png_gray(pngs.back(), pixels.data(), 28, 28);
   }

@@ -104,7 +104,7 @@ TEST(RoundTrip, WritesEveryKeyInSectionOrder) {
   EXPECT_LT(optimizer, schedule);
   EXPECT_LT(schedule, train);
   EXPECT_NE(train, std::string::npos);
-  for (const char* line : {"validation = 5000\n", "lr = 0.01\n", "milestones = []\n", "eval_batch_size = 1000\n",
+  for (const char* line : {"validation = 5000\n", "lr = 0.01\n", "milestones = []\n", "eval_batch_size = 0\n",
                            "dir = \"\"\n", "nesterov = false\n", "seed = 1\n", "input = [4]\n"})
     EXPECT_NE(text.find(line), std::string::npos) << line << " in\n" << text;
   EXPECT_NE(text.find("layers = [\n  { type = \"relu\" },\n  { type = \"linear\", out = 2, bias = true, init = "),

@@ -64,10 +64,10 @@ TEST(Cifar, PixelsLabelsAndFileOrder) {
   // Row 3 is file b's record 0; feature c * 1024 + p is channel c at position p.
   for (int c = 0; c < 3; ++c)
     for (int p : {0, 1, 33, 1023}) {
-      EXPECT_EQ(d.x[0 * 3072 + c * 1024 + p], pixel(0, 0, c, p));
-      EXPECT_EQ(d.x[2 * 3072 + c * 1024 + p], pixel(0, 2, c, p));
-      EXPECT_EQ(d.x[3 * 3072 + c * 1024 + p], pixel(1, 0, c, p));
-      EXPECT_EQ(d.x[4 * 3072 + c * 1024 + p], pixel(1, 1, c, p));
+      EXPECT_EQ(d.at(0, c * 1024 + p), pixel(0, 0, c, p));
+      EXPECT_EQ(d.at(2, c * 1024 + p), pixel(0, 2, c, p));
+      EXPECT_EQ(d.at(3, c * 1024 + p), pixel(1, 0, c, p));
+      EXPECT_EQ(d.at(4, c * 1024 + p), pixel(1, 1, c, p));
     }
   EXPECT_EQ(d.source, dir / "a.bin");
 }
@@ -79,7 +79,8 @@ TEST(Cifar, LimitReadsOnlyTheFilesNeeded) {
   write_file(dir / "broken.bin", "not a record");  // past the limit: never decoded
   const Dataset d = load_cifar_batches({dir / "a.bin", dir / "b.bin", dir / "broken.bin"}, 4);
   EXPECT_EQ(d.y, (std::vector<std::int32_t>{1, 2, 3, 4}));
-  EXPECT_EQ(d.x.shape(), (Shape{4, 3072}));
+  EXPECT_TRUE(d.byte_rows);
+  EXPECT_EQ(d.bytes.size(), 4u * 3072u);
   // ... but every file must exist.
   EXPECT_HAS(data_error([&] { load_cifar_batches({dir / "a.bin", dir / "missing.bin"}, 2); }), "missing.bin: no such file");
 }
@@ -174,7 +175,7 @@ TEST(Cifar, LoadSplits) {
   EXPECT_EQ(s.train.shape, (Shape{3, 32, 32}));
   EXPECT_EQ(s.train.y[0], 1);
   EXPECT_EQ(s.val.y[4], 8);  // data_batch_5's last record: (5 + 3) % 10
-  EXPECT_EQ(s.val.x[4 * 3072 + 2 * 1024 + 5], pixel(5, 3, 2, 5));
+  EXPECT_EQ(s.val.at(4, 2 * 1024 + 5), pixel(5, 3, 2, 5));
   EXPECT_EQ(s.test.y, (std::vector<std::int32_t>{9, 8, 7}));
   ASSERT_EQ(s.test.class_names.size(), 10u);
   EXPECT_EQ(s.train.class_names[3], "cat");
@@ -204,9 +205,9 @@ TEST(Cifar, RealTestBatchHasAThousandPerClass) {
   // The official test_batch starts with a cat (3), then two ships; first red pixels 158, 159, 165.
   EXPECT_EQ(d.y[0], 3);
   EXPECT_EQ(d.y[1], 8);
-  EXPECT_EQ(d.x[0], 158.0f);
-  EXPECT_EQ(d.x[2], 165.0f);
-  EXPECT_EQ(d.x[1024], 112.0f);  // first green pixel
+  EXPECT_EQ(d.at(0, 0), 158.0f);
+  EXPECT_EQ(d.at(0, 2), 165.0f);
+  EXPECT_EQ(d.at(0, 1024), 112.0f);  // first green pixel
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // Batcher: one epoch = one pass over a Dataset in batches of batch_size rows (the last one
 // partial). With shuffle, each epoch draws a fresh Fisher-Yates permutation of 0..N-1 from the
-// batcher's own Rng (the run's "shuffle" stream) and gathers rows into a buffer allocated once;
-// without shuffle, batches are views straight into the dataset. Nothing is allocated per batch.
+// batcher's own Rng (the run's "shuffle" stream) and gathers rows into a buffer allocated once
+// (byte rows converted to normalized floats on the way, dataset.h); without shuffle, batches of
+// float rows are views straight into the dataset, byte rows are converted into that buffer.
+// Nothing is allocated per batch.
 //
 // Resume: the permutation is always drawn from the identity, so an epoch's order depends only
 // on the Rng state at its start. A checkpoint saves epoch_start_state() and position();
@@ -57,7 +59,7 @@ class Batcher {
   Rng rng_;
   std::array<std::uint64_t, 6> epoch_start_{};
   std::vector<Index> order_;
-  std::vector<float> x_;             // batch_size x features, gathered rows
+  std::vector<float> x_;             // batch_size x features, gathered or converted rows
   std::vector<std::int32_t> y_;
   Index position_ = 0;
   bool started_ = false;

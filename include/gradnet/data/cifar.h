@@ -16,7 +16,7 @@ namespace gradnet {
 
 inline constexpr Index kCifarRecordBytes = 3073;  // 1 label byte + 3 x 32 x 32 pixel bytes
 
-// The records of the files, in order: shape {3, 32, 32}, x = raw pixels 0..255 as float (CHW),
+// The records of the files, in order: shape {3, 32, 32}, byte rows = raw pixels 0..255 (CHW),
 // classes = 10, source = the first file. limit > 0 reads files only until `limit` records are
 // in hand and keeps the first `limit` (the later files are still checked to exist).
 Dataset load_cifar_batches(const std::vector<std::string>& paths, Index limit = 0);

@@ -14,7 +14,7 @@
 
 namespace gradnet {
 
-// Images only: shape {1, rows, cols}, x = raw pixels 0..255 as float, y = N zeros, classes = 0
+// Images only: shape {1, rows, cols}, byte rows = raw pixels 0..255, y = N zeros, classes = 0
 // (unlabelled input, e.g. for `gradnet predict`).
 Dataset load_idx_images(const std::string& path);
 

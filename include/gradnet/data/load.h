@@ -23,4 +23,8 @@ std::string resolve_data_dir(const DataConfig& c, const std::string& config_dir)
 
 Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint64_t seed);
 
+// load_splits(...).test without keeping the training set: IDX and CIFAR-10 read only the test
+// files (csv: the test rows are drawn from every row, so all are read and the rest dropped).
+Dataset load_test_split(const DataConfig& c, const std::string& config_dir, std::uint64_t seed);
+
 }  // namespace gradnet

@@ -13,6 +13,8 @@ namespace gradnet {
 Index batch_size_at(const TrainConfig& train, Index epoch);
 // The largest batch the run will use (to size buffers once).
 Index max_batch_size(const TrainConfig& train);
+// Examples per forward pass when evaluating: train.eval_batch_size, or with 0 max_batch_size().
+Index eval_batch_size(const TrainConfig& train);
 // The updates of each of the run's train.epochs epochs over `examples` training examples, with the
 // batch size each epoch uses (the last batch of an epoch may be partial).
 std::vector<Index> steps_per_epoch_of_run(const TrainConfig& train, Index examples);

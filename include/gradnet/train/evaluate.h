@@ -15,8 +15,11 @@ struct EvalResult {
   std::vector<std::vector<Index>> confusion;  // confusion[true][predicted]
 };
 
-// Eval mode, batches of at most net.max_batch() rows.
-EvalResult evaluate(Net<float>& net, const Dataset& data, Index batch_size);
+// Eval mode, forward passes of min(batch_size, net.max_batch()) rows (train.eval_batch_size:
+// the pass size is part of the result, as a row's output may round differently in a pass of
+// another size), byte rows converted a pass at a time. The loss is each pass's mean loss weighted
+// by its rows. With probs: also what predict_probabilities (metrics.h) gives, from the same passes.
+EvalResult evaluate(Net<float>& net, const Dataset& data, Index batch_size, Tensor<float>* probs = nullptr);
 
 // Index of the largest entry of each row (the first one on ties).
 void argmax_rows(ConstView<float> rows, std::int32_t* out);

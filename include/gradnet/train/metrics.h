@@ -75,6 +75,7 @@ ClassificationMetrics classification_metrics(ConstView<float> probs, const std::
 
 // The model's class probabilities for every row of data (already normalized), in eval mode:
 // net.loss_fn().predict of the outputs (softmax for cross-entropy, the raw outputs for mse).
+// Forward passes of min(batch_size, net.max_batch()) rows (each row's output is its own).
 Tensor<float> predict_probabilities(Net<float>& net, const Dataset& data, Index batch_size);
 
 }  // namespace gradnet

@@ -30,7 +30,9 @@ struct LoadedModel {
 };
 
 // target: a run directory, or a model.safetensors inside one (its config.toml and
-// normalization.safetensors are read from the same directory).
-LoadedModel load_model(const std::string& target, Index max_batch);
+// normalization.safetensors are read from the same directory). The net is an inference net
+// (net.h: no gradient buffers) planned for max_batch rows per forward pass; 0: the run's
+// evaluation pass, eval_batch_size(config.train) (batch_schedule.h).
+LoadedModel load_model(const std::string& target, Index max_batch = 0);
 
 }  // namespace gradnet
