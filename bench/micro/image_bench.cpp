@@ -1,7 +1,9 @@
 // The conv-net kernels at W3's shapes (kernels/conv.h, pool.h): im2col and col2im over a chunk of
 // examples, the bias scatter and dy gather around conv2d's GEMMs, 2x2 max pooling forward and
-// backward, global average pooling.
+// backward, global average pooling; and the whole convolution on oneDNN's primitives (what
+// conv2d runs in float), forward and backward, at batch 128.
 #include "kernels/conv.h"
+#include "kernels/conv_onednn.h"
 #include "kernels/pool.h"
 #include "micro_util.h"
 
@@ -42,6 +44,32 @@ void im2col(benchmark::State& state, kernels::WindowGeometry g, Index count) {
 }
 BENCHMARK_CAPTURE(im2col, w3_conv1, kConv1, 128);
 BENCHMARK_CAPTURE(im2col, w3_conv2, kConv2, 74);
+
+// conv2d in float: oneDNN's forward (with bias), and backward (dW, db and, for conv2, dx).
+void onednn_conv(benchmark::State& state, kernels::WindowGeometry g, Index out, bool backward, bool need_dx) {
+  if (!kernels::OnednnConv::available()) {
+    state.SkipWithError("built without oneDNN");
+    return;
+  }
+  const Index n = kBatch, k2 = g.c * g.k * g.k;
+  const std::vector<float> x = random_floats(n * g.c * g.h * g.w), w = random_floats(out * k2, 3), b = random_floats(out, 4);
+  const std::vector<float> dy = random_floats(n * out * g.ho * g.wo, 5);
+  std::vector<float> y(dy.size()), dx(x.size()), dw(w.size()), db(b.size());
+  kernels::OnednnConv conv(g, out, 1, true);
+  for (auto _ : state) {
+    if (backward)
+      conv.backward(x.data(), dy.data(), w.data(), dw.data(), db.data(), need_dx ? dx.data() : nullptr, n);
+    else
+      conv.forward(x.data(), w.data(), b.data(), y.data(), n);
+    benchmark::ClobberMemory();
+  }
+  const double macs = static_cast<double>(n) * out * g.ho * g.wo * k2;
+  set_rates(state, n * out * g.ho * g.wo, 2.0 * macs * (backward ? (need_dx ? 2.0 : 1.0) : 1.0));
+}
+BENCHMARK_CAPTURE(onednn_conv, w3_conv1_forward, kConv1, 32, false, false);
+BENCHMARK_CAPTURE(onednn_conv, w3_conv1_backward_no_dx, kConv1, 32, true, false);
+BENCHMARK_CAPTURE(onednn_conv, w3_conv2_forward, kConv2, 64, false, false);
+BENCHMARK_CAPTURE(onednn_conv, w3_conv2_backward, kConv2, 64, true, true);
 
 void col2im(benchmark::State& state, kernels::WindowGeometry g, Index count) {
   const Index p = g.ho * g.wo, rows = g.c * g.k * g.k;

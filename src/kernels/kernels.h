@@ -13,19 +13,22 @@
 //  * Each declaration's comment says what the kernel OVERWRITES and what it ACCUMULATES (+=),
 //    following the layer contract (layer.h): dx overwritten, param grads accumulated.
 //  * Deterministic for a given thread count: OpenMP splits only independent work (examples,
-//    channels), never a sum; GEMM splits rows and columns, never K.
+//    channels), never a sum; oneDNN (float GEMM and convolution) splits by shape and thread
+//    count only, so a call repeats its bits.
+//  * One exception to "no allocation": OnednnConv (conv_onednn.h) is a class that keeps oneDNN's
+//    primitives and channel-blocked buffers per batch size, because making them compiles code.
 //
 // Where a faster implementation plugs in: replace a family's .cpp (or dispatch inside it, e.g. on
 // shape or ISA) keeping the declarations; a device backend adds its own namespace with the same
-// signatures. The implementations here are the reference for results: outputs, models and
-// checkpoints are bit-identical to them (scripts/output-hashes), so a faster one that rounds
-// differently changes results and says so.
+// signatures. A faster implementation that rounds differently changes results and says so
+// (float GEMM and convolution on oneDNN do: gemm.cpp, conv_onednn.h).
 //
 // kernels::reference (reference.h, reference_*.cpp) holds plain, obviously correct versions of the
 // same kernels (std::exp, naive triple-loop GEMM, naive windows): tests/kernels/ compares each
 // kernel with it on random inputs, in float and double. It is for tests, never for training.
 //
-// Families: gemm.h (GEMM over OpenBLAS), activation.h (elementwise activations, dropout's mask),
+// Families: gemm.h (GEMM: float over oneDNN, double over OpenBLAS), conv_onednn.h (float
+// convolution on oneDNN's primitives), activation.h (elementwise activations, dropout's mask),
 // dense.h (bias broadcast and gradient), conv.h (im2col, col2im, conv2d's chunk loops), pool.h
 // (max, average, global average pooling), norm.h (batch, group/layer/instance and weight norm),
 // softmax.h (softmax layers, softmax cross-entropy, mse), optim.h (optimizer updates, clipping,
