@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../../src/kernels/conv_onednn.h"
+#include "gradnet/error.h"
 #include "kernel_test_util.h"
 
 using namespace gradnet;
@@ -82,7 +83,7 @@ void check(const Case& t) {
   SCOPED_TRACE(::testing::Message() << "n " << t.n << " c " << t.c << " " << t.h << "x" << t.w << " out " << t.out
                                     << " k " << t.k << " stride " << t.stride << " pad " << t.pad << " dilation "
                                     << t.dilation << " groups " << t.groups << " bias " << t.bias);
-  if (!kernels::OnednnConv::available()) GTEST_SKIP() << "built without oneDNN (GRADNET_ONEDNN=OFF)";
+  ASSERT_TRUE(kernels::OnednnConv::available());
   kernels::WindowGeometry g{t.c, t.h, t.w, t.k, t.stride, t.pad, t.dilation, 0, 0};
   g.ho = (t.h + 2 * t.pad - t.dilation * (t.k - 1) - 1) / t.stride + 1;
   g.wo = (t.w + 2 * t.pad - t.dilation * (t.k - 1) - 1) / t.stride + 1;
@@ -111,6 +112,7 @@ void check(const Case& t) {
 
 }  // namespace
 
+#if GRADNET_ONEDNN
 TEST(OnednnConvKernel, MatchesTheDefinition) {
   check({4, 3, 9, 9, 8, 3, 1, 1, 1, 1, true});
   check({1, 1, 28, 28, 32, 3, 1, 1, 1, 1, true});     // W3's first layer, one example
@@ -120,3 +122,12 @@ TEST(OnednnConvKernel, MatchesTheDefinition) {
   check({2, 6, 7, 7, 6, 5, 1, 2, 1, 3, true});        // 5x5, groups 3
   check({130, 2, 6, 6, 4, 3, 1, 1, 1, 1, true});      // more than one 128-example chunk
 }
+#else
+// Built without oneDNN (-DGRADNET_ONEDNN=OFF): conv2d uses im2col, and the class says it is absent.
+TEST(OnednnConvKernel, AbsentWithoutOneDNN) {
+  EXPECT_FALSE(kernels::OnednnConv::available());
+  kernels::OnednnConv conv({1, 3, 3, 3, 1, 1, 1, 3, 3}, 1, 1, false);
+  std::vector<float> x(9), w(9), y(9);
+  EXPECT_THROW(conv.forward(x.data(), w.data(), nullptr, y.data(), 1), gradnet::Error);
+}
+#endif
