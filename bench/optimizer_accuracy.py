@@ -4,10 +4,10 @@
     /usr/bin/python3 bench/optimizer_accuracy.py [--seeds 3] [--threads 1] [--gradnet build/gradnet]
         [--optimizers momentum,nesterov,rmsprop,adam,adamw] [--json OUT]
 
-W2 (DESIGN.md, section Benchmarks; bench/configs/w2.toml): MLP 784-512-256-10 ReLU, Kaiming-normal
+W2 (docs/benchmarks.md; bench/configs/w2.toml): MLP 784-512-256-10 ReLU, Kaiming-normal
 weights (fan_in, nonlinearity relu), zero biases, softmax cross-entropy, batch 128, 5 epochs, all
 60,000 training images (no validation split), pixels divided by 255 and nothing else, test accuracy
-on the 10,000 test images after the last epoch. The PyTorch side is ../shared/bench/torch_bench.py's
+on the 10,000 test images after the last epoch. The PyTorch side is PEERS/torch_bench.py's
 W2 model and loader (copied here); the gradnet side is `gradnet train bench/configs/w2.toml` with the
 optimizer overridden by --set. Each optimizer setting runs with the same hyperparameters on both
 sides, over seeds 1..--seeds (PyTorch: torch.manual_seed(S); gradnet: train.seed=S). The two sides
@@ -65,7 +65,7 @@ SETTINGS = {
 }
 
 
-# --- PyTorch side: model and loader as in ../shared/bench/torch_bench.py (W2) ---
+# --- PyTorch side: model and loader as in PEERS/torch_bench.py (W2) ---
 
 def load_idx(path):
     with gzip.open(path, "rb") as f:

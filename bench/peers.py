@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Side-by-side benchmark: gradnet against its peers, PyTorch and dlib (DESIGN.md, section Benchmarks).
+"""Side-by-side benchmark: gradnet against its peers, PyTorch and dlib (protocol: bench/README.md; workloads: docs/benchmarks.md).
 
     /usr/bin/python3 bench/peers.py [W1 W2 W3 W4] [--threads 2] [--rounds 3] [--gradnet build/gradnet]
                                     [--skip-gradnet] [--skip-torch] [--skip-dlib]
@@ -10,8 +10,8 @@ For every workload and every round it runs gradnet, PyTorch and dlib one after t
 (gradnet, torch, dlib, gradnet, torch, dlib, ...), each under `/usr/bin/time -v` (peak RSS) and
 with the same thread count:
     gradnet  build/gradnet train bench/configs/wN.toml --json --out DIR --set train.threads=N
-    pytorch  /usr/bin/python3 ../shared/bench/torch_bench.py WN --threads N
-    dlib     bench/out/dlib_bench WN N   (built from ../shared/bench/dlib_bench.cpp with the build
+    pytorch  /usr/bin/python3 PEERS/torch_bench.py WN --threads N
+    dlib     bench/out/dlib_bench WN N   (built from PEERS/dlib_bench.cpp with the build
              line in that file's header, whenever the source or the line changed)
 Seconds per epoch of one run = median of its epochs 2..N (epoch 1 is the warm-up); the figure
 reported for a tool = median over rounds, with the min-max over rounds beside it. The ratio is
@@ -22,7 +22,7 @@ pass over them:
     gradnet  build/gradnet eval RUNDIR --json (whole process: load, convert, forward,
              metrics), wall time and peak RSS from /usr/bin/time -v. RUNDIR is --w4-run, or a W3
              run of one epoch trained once per session (untimed) under bench/out/.
-    pytorch  /usr/bin/python3 ../shared/bench/torch_bench.py W4 --jit --threads N: eager, traced,
+    pytorch  /usr/bin/python3 PEERS/torch_bench.py W4 --jit --threads N: eager, traced,
              scripted and optimize_for_inference variants, forward passes alone (median of 10
              after 2 warm-ups); the best variant's median is the figure, every variant in --json.
              Its weights are random unless --w4-torch-weights FILE (torch_bench.py W3 --save).
@@ -461,7 +461,7 @@ def main():
     ap.add_argument("--gradnet", default="build/gradnet", help="gradnet binary (default build/gradnet, "
                     "relative to the checkout)")
     ap.add_argument("--peers-dir", default=str(ROOT.parent / "shared" / "bench"),
-                    help="where torch_bench.py and dlib_bench.cpp are (default ../shared/bench)")
+                    help="where torch_bench.py and dlib_bench.cpp are (PEERS; default: the benchmark kit beside the repository)")
     ap.add_argument("--skip-gradnet", action="store_true", help="time the peers alone")
     ap.add_argument("--skip-torch", action="store_true")
     ap.add_argument("--skip-dlib", action="store_true")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the side-by-side benchmark's peers need (bench/peers.py checks
 # for them but installs nothing itself):
-#   python3-torch python3-numpy   PyTorch 1.13 peer (../shared/bench/torch_bench.py, /usr/bin/python3)
-#   libdlib-dev libopenblas-dev   dlib 19.24 peer (../shared/bench/dlib_bench.cpp, built into bench/out/)
+#   python3-torch python3-numpy   PyTorch 1.13 peer (PEERS/torch_bench.py, /usr/bin/python3)
+#   libdlib-dev libopenblas-dev   dlib 19.24 peer (PEERS/dlib_bench.cpp, built into bench/out/)
 #   g++ pkg-config zlib1g-dev     to build the dlib peer
 #   time                          /usr/bin/time -v, for peak RSS
 #   dataset-fashion-mnist         /usr/share/datasets/fashion-mnist

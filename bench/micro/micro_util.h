@@ -1,6 +1,6 @@
 // Shared by the kernel microbenchmarks: random buffers and the workloads' shapes.
 //   W1 784-64-16-10 MLP, W2 784-512-256-10 MLP, W3 conv32-pool-conv64-pool-fc128-fc10 on 28x28,
-//   every one at batch 128 (DESIGN's benchmark workloads).
+//   every one at batch 128 (the benchmark workloads, docs/benchmarks.md).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// DESIGN.md: "A step allocates nothing." Counted: global operator new is replaced in this test
+// The engine's rule "a step allocates nothing" (docs/architecture.md). Counted: global operator new is replaced in this test
 // binary of its own (area "alloc"),
 // and every allocation inside the measured window fails the test.
 #include <atomic>

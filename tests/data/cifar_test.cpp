@@ -196,7 +196,7 @@ TEST(Cifar, LoadSplits) {
 
 TEST(Cifar, RealTestBatchHasAThousandPerClass) {
   const std::string dir = testing::find_dataset_dir("cifar10");
-  ASSERT_FALSE(dir.empty()) << "data/cifar10 not found: run scripts/setup (it links ../shared/data/cifar-10)";
+  ASSERT_FALSE(dir.empty()) << "data/cifar10 not found: run scripts/setup (it links or downloads CIFAR-10)";
   const Dataset d = load_cifar_batches({find_cifar_file(dir, "test_batch")});
   ASSERT_EQ(d.size(), 10000);
   std::vector<int> per_class(10, 0);

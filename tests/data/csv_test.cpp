@@ -1,4 +1,4 @@
-// CSV reader: the sklearn files shipped in shared/data/small (iris, wine, digits.gz), string
+// CSV reader: the sklearn files under data/small (scripts/setup) (iris, wine, digits.gz), string
 // labels (letter-recognition), header rules, and every error naming file, line and column.
 #include "gradnet/config.h"
 #include "gradnet/data/csv.h"
@@ -16,7 +16,7 @@ using testing::write_file;
 
 std::string small_dir() {
   const std::string dir = testing::find_dataset_dir("small");
-  if (dir.empty()) ADD_FAILURE() << "shared/data/small not found: run scripts/setup (or set GRADNET_DATA)";
+  if (dir.empty()) ADD_FAILURE() << "data/small not found: run scripts/setup (or set GRADNET_DATA)";
   return dir;
 }
 

@@ -56,7 +56,7 @@ std::string source_dir() { return GRADNET_SOURCE_DIR; }
 
 std::string mnist_dir() {
   const std::string dir = find_dataset_dir("mnist");
-  if (dir.empty()) ADD_FAILURE() << "MNIST not found: run scripts/setup (it links ../shared/data/mnist to data/mnist)";
+  if (dir.empty()) ADD_FAILURE() << "MNIST not found: run scripts/setup (it links or downloads MNIST into data/mnist)";
   return dir;
 }
 

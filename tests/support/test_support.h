@@ -35,7 +35,7 @@ struct CliResult {
 CliResult run_gradnet(const std::vector<std::string>& args, const std::string& cwd = "");
 
 // The directory holding <dataset>'s files: $GRADNET_DATA/<dataset>, <source>/data/<dataset>,
-// <source>/../shared/data/<dataset>, /usr/share/datasets/<dataset>; "" if none has it.
+// a local dataset folder beside the repository, /usr/share/datasets/<dataset>; "" if none has it.
 std::string find_dataset_dir(const std::string& dataset);
 
 std::string source_dir();  // the project's root
