@@ -97,7 +97,10 @@ Command add_lr_find(CLI::App& root) {
             }
             fmt::print("lr range test of {}: {}, batch {}, {} sweep from {:g} to {:g} over {} steps\n", r.name,
                        r.optimizer, r.batch_size, r.options.mode, r.options.start, r.options.end, r.options.steps);
-            fmt::print("stopped: {}: {}\n", r.stop_reason, r.stop_detail);
+            if (r.stop_reason == "completed")
+              fmt::print("{}\n", r.stop_detail);  // "all 100 steps ran, up to lr ..."
+            else
+              fmt::print("stopped early ({}): {}\n", r.stop_reason, r.stop_detail);
             if (r.suggestions.empty()) {
               fmt::print("no suggestion: too few points before the loss exploded; lower --start or raise --steps\n");
             } else {

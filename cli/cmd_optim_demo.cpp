@@ -30,6 +30,8 @@ struct TestFunction {
   Index steps;
   std::map<std::string, double> lr;                            // per optimizer
   bool log_levels;
+  std::string target;     // what is marked: "minimum" or "saddle point"
+  double target_x, target_y;
 };
 
 std::vector<TestFunction> test_functions() {
@@ -43,7 +45,7 @@ std::vector<TestFunction> test_functions() {
                -4.5, 2.5, -5, 5, -3, 3, 80,
                {{"sgd", 0.9}, {"momentum", 0.15}, {"nesterov", 0.15}, {"adagrad", 1.0}, {"rmsprop", 0.1},
                 {"adam", 0.3}, {"adamw", 0.3}, {"adadelta", 5.0}, {"lbfgs", 1.0}},
-               true});
+               true, "minimum", 0, 0});
   v.push_back({"rosenbrock", "f = (1 - x)^2 + 100 (y - x^2)^2, minimum at (1, 1)",
                [](double x, double y, double* gx, double* gy) {
                  *gx = -2 * (1 - x) - 400 * x * (y - x * x);
@@ -53,7 +55,7 @@ std::vector<TestFunction> test_functions() {
                -1.5, 2.0, -2, 2, -1, 3, 500,
                {{"sgd", 1e-3}, {"momentum", 2e-4}, {"nesterov", 2e-4}, {"adagrad", 0.2}, {"rmsprop", 0.01},
                 {"adam", 0.05}, {"adamw", 0.05}, {"adadelta", 10.0}, {"lbfgs", 1.0}},
-               true});
+               true, "minimum", 1, 1});
   v.push_back({"beale", "f = (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2, minimum at (3, 0.5)",
                [](double x, double y, double* gx, double* gy) {
                  const double a = 1.5 - x + x * y, b = 2.25 - x + x * y * y, c = 2.625 - x + x * y * y * y;
@@ -64,7 +66,7 @@ std::vector<TestFunction> test_functions() {
                1.0, 1.4, -4.5, 4.5, -4.5, 4.5, 400,
                {{"sgd", 1e-3}, {"momentum", 5e-4}, {"nesterov", 5e-4}, {"adagrad", 0.5}, {"rmsprop", 0.01},
                 {"adam", 0.05}, {"adamw", 0.05}, {"adadelta", 10.0}, {"lbfgs", 1.0}},
-               true});
+               true, "minimum", 3, 0.5});
   v.push_back({"saddle", "f = x^2 - y^2 (a saddle at the origin)",
                [](double x, double y, double* gx, double* gy) {
                  *gx = 2 * x;
@@ -74,7 +76,7 @@ std::vector<TestFunction> test_functions() {
                -1.8, 1e-3, -2, 2, -2, 2, 60,
                {{"sgd", 0.05}, {"momentum", 0.02}, {"nesterov", 0.02}, {"adagrad", 0.3}, {"rmsprop", 0.02},
                 {"adam", 0.05}, {"adamw", 0.05}, {"adadelta", 5.0}, {"lbfgs", 0.1}},
-               false});
+               false, "saddle point", 0, 0});
   return v;
 }
 
@@ -152,7 +154,8 @@ Command add_optim_demo(CLI::App& root) {
             for (const TestFunction& fn : test_functions()) {
               const Index steps = args->steps > 0 ? args->steps : fn.steps;
               nlohmann::json jf = {{"name", fn.name}, {"formula", fn.formula}, {"start", {fn.x0, fn.y0}},
-                                   {"steps", steps}, {"optimizers", nlohmann::json::array()}};
+                                   {"steps", steps}, {"optimizers", nlohmann::json::array()},
+                                   {"target", {{"kind", fn.target}, {"at", {fn.target_x, fn.target_y}}}}};
               std::vector<plot::Series> series;
               for (std::size_t k = 0; k < vars.size(); ++k) {
                 const double lr = fn.lr.at(vars[k].name);
@@ -171,6 +174,10 @@ Command add_optim_demo(CLI::App& root) {
                                             {"path", path}});
                 series.push_back(std::move(s));
               }
+              plot::Series target{fmt::format("{} ({:g}, {:g})", fn.target, fn.target_x, fn.target_y),
+                                  {fn.target_x}, {fn.target_y}, {0.05, 0.05, 0.05}, 0};
+              target.target_markers = true;
+              series.push_back(std::move(target));
               plot::Grid grid{fn.xmin, fn.xmax, fn.ymin, fn.ymax, 241, 241, {}};
               double lo = INFINITY, hi = -INFINITY, gx, gy;
               for (int j = 0; j < grid.ny; ++j)
@@ -190,6 +197,7 @@ Command add_optim_demo(CLI::App& root) {
               axes.y_label = "y";
               axes.note = fn.formula + "   (circle: start, square: end)";
               axes.width = 760;
+              axes.legend_outside = 250;  // inside the plot the legend hid a path on some function
               axes.height = 680;
               const std::string png = (std::filesystem::path(args->out) / (fn.name + ".png")).string();
               plot::contour_plot(png, axes, grid, levels, series);

@@ -21,6 +21,7 @@ struct Series {
   double width = 2.0;         // line width in pixels
   bool markers = false;       // a dot at every point
   bool end_markers = false;   // a circle at the first point, a square at the last
+  bool target_markers = false; // a white-rimmed diamond at every point, no line (optim-demo's minimum)
 };
 
 struct Axes {
@@ -31,7 +32,8 @@ struct Axes {
   bool log_x = false;         // x values <= 0 are left out (lr-find's lr axis)
   bool legend = true;
   bool legend_left = false;   // the legend in the top-left corner instead of the top-right
-  int width = 900, height = 560;  // pixels
+  int legend_outside = 0;     // > 0: the legend in a column this wide right of the plot, covering nothing
+  int width = 900, height = 560;  // pixels (the plot; a legend_outside column is added to the width)
 };
 
 // Writes a PNG line plot of series to path; throws Error{runtime} when it cannot.

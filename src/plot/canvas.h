@@ -14,6 +14,8 @@ namespace gradnet::plot::detail {
 // "Nice" tick positions covering [lo, hi] (1, 2, 5 × 10^k steps), or powers of ten when log.
 std::vector<double> ticks(double lo, double hi, bool log);
 std::string tick_label(double v);
+// Whole-number ticks (1, 2, 5 × 10^k steps, at least 1) for counts: epochs, steps.
+std::vector<double> integer_ticks(double lo, double hi);
 
 class Canvas {
  public:

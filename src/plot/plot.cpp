@@ -37,7 +37,29 @@ std::vector<double> ticks(double lo, double hi, bool log) {
   return out;
 }
 
-std::string tick_label(double v) { return fmt::format("{:.4g}", v); }
+// One style per axis: plain digits from 1e-4 to below 1e6 ("10000", not "1e+04" next to "5000"),
+// exponents only outside; 6 significant digits hide a step's rounding (0.30000000000000004).
+std::string tick_label(double v) {
+  const double a = std::fabs(v);
+  if (a == 0) return "0";
+  if (a >= 1e-4 && a < 1e6) return fmt::format("{:.6g}", v);
+  return fmt::format("{:.3g}", v);
+}
+
+std::vector<double> integer_ticks(double lo, double hi) {
+  if (!(hi > lo)) return {std::round(lo)};
+  const double raw = std::max(1.0, (hi - lo) / 6.0);
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = 10 * mag;
+  for (double m : {1.0, 2.0, 5.0})
+    if (m * mag >= raw) {
+      step = m * mag;
+      break;
+    }
+  std::vector<double> out;
+  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + 1e-9; v += step) out.push_back(v);
+  return out;
+}
 
 Canvas::Canvas(const Axes& axes, double x0, double x1, double y0, double y1)
     : axes_(axes), x0_(x0), x1_(x1), y0_(y0), y1_(y1) {
@@ -51,7 +73,7 @@ Canvas::Canvas(const Axes& axes, double x0, double x1, double y0, double y1)
   right_ = axes.width - 24.0;
   top_ = axes.title.empty() ? 24.0 : 48.0;
   bottom_ = axes.height - (axes.note.empty() ? 56.0 : 74.0);
-  surface_ = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, axes.width, axes.height);
+  surface_ = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, axes.width + std::max(axes.legend_outside, 0), axes.height);
   cr_ = cairo_create(surface_);
   cairo_set_source_rgb(cr_, 1, 1, 1);
   cairo_paint(cr_);
@@ -154,6 +176,19 @@ void Canvas::draw_series(const Series& s) {
     cairo_arc(cr_, px(s.x[i]), py(s.y[i]), s.width + 1, 0, 2 * M_PI);
     cairo_fill(cr_);
   }
+  for (std::size_t i = 0; s.target_markers && i < n; ++i) {
+    const double cx = px(s.x[i]), cy = py(s.y[i]), r = 7;
+    cairo_move_to(cr_, cx, cy - r);
+    cairo_line_to(cr_, cx + r, cy);
+    cairo_line_to(cr_, cx, cy + r);
+    cairo_line_to(cr_, cx - r, cy);
+    cairo_close_path(cr_);
+    cairo_set_source_rgb(cr_, s.color.r, s.color.g, s.color.b);
+    cairo_fill_preserve(cr_);
+    cairo_set_source_rgb(cr_, 1, 1, 1);
+    cairo_set_line_width(cr_, 1.5);
+    cairo_stroke(cr_);
+  }
   if (s.end_markers && n > 0) {
     cairo_arc(cr_, px(s.x[0]), py(s.y[0]), 5, 0, 2 * M_PI);
     cairo_fill(cr_);
@@ -179,7 +214,8 @@ void Canvas::draw_legend(const std::vector<Series>& series) {
     w = std::max(w, e.x_advance);
   }
   const double row = 18, box_w = w + 46, box_h = row * shown.size() + 10;
-  const double x = axes_.legend_left ? left_ + 10 : right_ - box_w - 10, y = top_ + 10;
+  const double x = axes_.legend_outside > 0 ? right_ + 14 : axes_.legend_left ? left_ + 10 : right_ - box_w - 10;
+  const double y = top_ + 10;
   cairo_set_source_rgba(cr_, 1, 1, 1, 0.88);
   cairo_rectangle(cr_, x, y, box_w, box_h);
   cairo_fill_preserve(cr_);
@@ -190,10 +226,19 @@ void Canvas::draw_legend(const std::vector<Series>& series) {
     const double cy = y + 5 + row * (i + 0.5);
     const Color c = shown[i]->color;
     cairo_set_source_rgb(cr_, c.r, c.g, c.b);
-    cairo_set_line_width(cr_, 3);
-    cairo_move_to(cr_, x + 8, cy);
-    cairo_line_to(cr_, x + 32, cy);
-    cairo_stroke(cr_);
+    if (shown[i]->target_markers) {  // the same diamond as on the plot
+      cairo_move_to(cr_, x + 20, cy - 6);
+      cairo_line_to(cr_, x + 26, cy);
+      cairo_line_to(cr_, x + 20, cy + 6);
+      cairo_line_to(cr_, x + 14, cy);
+      cairo_close_path(cr_);
+      cairo_fill(cr_);
+    } else {
+      cairo_set_line_width(cr_, 3);
+      cairo_move_to(cr_, x + 8, cy);
+      cairo_line_to(cr_, x + 32, cy);
+      cairo_stroke(cr_);
+    }
     text(shown[i]->label, x + 38, cy, 0, 0.5, 12);
   }
 }

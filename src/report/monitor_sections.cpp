@@ -111,6 +111,7 @@ Section update_ratio_section(const Context& c) {
   a.id = "chart-update-ratio";
   a.title = any_steps ? "‖Δw‖ / ‖w‖ per step" : "‖Δw‖ / ‖w‖ (epoch means)";
   a.x_label = axis.label();
+  a.integer_x = true;
   a.y_label = "update / parameter ratio";
   a.log_y = true;
   a.width = 700;
@@ -133,6 +134,7 @@ Section update_ratio_section(const Context& c) {
     na.id = id;
     na.title = title;
     na.x_label = axis.label();
+    na.integer_x = true;
     na.log_y = true;
     na.width = 460;
     na.height = 280;

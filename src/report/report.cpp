@@ -176,10 +176,23 @@ Context load_context(const std::string& dir, const ReportOptions& options) {
 ReportResult write_report(const std::string& run_dir, const ReportOptions& options) {
   using namespace report;
   const Context c = load_context(run_dir, options);
-  const std::vector<Section> sections = {
+  const std::vector<Section> all = {
       summary_section(c),        curves_section(c),    lr_section(c),        update_ratio_section(c),
       histograms_section(c),     weights_section(c),   confusion_section(c), per_class_section(c),
       roc_pr_section(c),         gallery_section(c),   config_section(c)};
+  // A run that failed or stopped before its model was written has no test figures: those sections
+  // are left out of the page and its navigation, and the summary says once which and why.
+  std::vector<Section> sections;
+  std::vector<std::string> left_out;
+  for (const Section& s : all)
+    if (s.missing) left_out.push_back(s.title);
+    else sections.push_back(s);
+  if (!left_out.empty()) {
+    std::string list;
+    for (const std::string& t : left_out) list += (list.empty() ? "" : "; ") + t;
+    sections.front().html += callout("info", "Not in this report: " + escape(list) + ". " +
+                                                 escape(c.model_problem.empty() ? c.test.problem : c.model_problem));
+  }
   const nlohmann::json& sm = c.files.summary;
   const std::string name = sm.is_object() && sm.contains("name") && sm["name"].is_string()
                                ? sm["name"].get<std::string>()

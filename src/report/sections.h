@@ -15,7 +15,8 @@ namespace gradnet::report {
 
 struct Section {
   std::string id, title;
-  std::string html;  // the body, after the <h2>
+  std::string html;      // the body, after the <h2>
+  bool missing = false;  // nothing to show (no model, no test split): left out, named once in the summary
 };
 
 // The first layer's weights, as model.safetensors holds them.

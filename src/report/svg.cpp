@@ -73,11 +73,15 @@ class Frame {
                      clip_id_, f1(left_), f1(top_), f1(right_ - left_), f1(bottom_ - top_));
     s += fmt::format("<rect class=\"plot-area\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fff\"/>", f1(left_),
                      f1(top_), f1(right_ - left_), f1(bottom_ - top_));
-    for (double t : plot::detail::ticks(x0_, x1_, false)) {
+    for (double t : axes_.integer_x ? plot::detail::integer_ticks(x0_, x1_) : plot::detail::ticks(x0_, x1_, false)) {
       const double x = left_ + (t - x0_) / (x1_ - x0_) * (right_ - left_);
       s += fmt::format("<line class=\"grid\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>", f1(x), f1(top_), f1(bottom_));
-      s += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", f1(x),
-                       f1(bottom_ + 14), escape(plot::detail::tick_label(t)));
+      // A label that would run past the chart's edge is anchored at its end (or start) instead.
+      const std::string label = plot::detail::tick_label(t);
+      const double half = 3.3 * static_cast<double>(label.size());
+      const char* anchor = x + half > axes_.width ? "end" : x - half < 0 ? "start" : "middle";
+      s += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"{}\">{}</text>", f1(x),
+                       f1(bottom_ + 14), anchor, escape(label));
     }
     for (double t : y_ticks()) {
       const double y = bottom_ - (t - y0_) / (y1_ - y0_) * (bottom_ - top_);

@@ -32,6 +32,7 @@ struct SvgAxes {
   std::string id;              // the svg element's id ("" for none)
   std::string title, x_label, y_label;
   bool log_y = false;
+  bool integer_x = false;      // x counts something (epochs, steps): whole-number ticks only
   int width = 520, height = 300;
   // Fixed ranges; NaN: from the data (y gets 5% padding).
   double x_min = kAuto, x_max = kAuto, y_min = kAuto, y_max = kAuto;

@@ -38,6 +38,7 @@ Section weights_section(const Context& c) {
   if (w.name.empty()) {
     s.html = callout("info", c.model_problem.empty() ? "The model has no weight matrix to show."
                                                      : "Not available: " + escape(c.model_problem));
+    s.missing = !c.model_problem.empty();
     return s;
   }
   const Index units = w.shape.empty() ? 0 : w.shape[0];
@@ -101,6 +102,7 @@ Section confusion_section(const Context& c) {
   Section s{"confusion", "Confusion matrix (test split)", ""};
   if (!c.test.problem.empty() || !c.model_problem.empty()) {
     s.html = unavailable(c);
+    s.missing = true;
     return s;
   }
   const ClassificationMetrics& m = c.test.metrics;
@@ -150,6 +152,7 @@ Section per_class_section(const Context& c) {
   Section s{"per-class", "Per-class precision, recall and F1 (test split)", ""};
   if (!c.test.problem.empty() || !c.model_problem.empty()) {
     s.html = unavailable(c);
+    s.missing = true;
     return s;
   }
   const ClassificationMetrics& m = c.test.metrics;
@@ -190,6 +193,7 @@ Section roc_pr_section(const Context& c) {
   Section s{"roc-pr", "ROC and precision-recall curves (one-vs-rest, test split)", ""};
   if (!c.test.problem.empty() || !c.model_problem.empty()) {
     s.html = unavailable(c);
+    s.missing = true;
     return s;
   }
   const ClassificationMetrics& m = c.test.metrics;
@@ -232,6 +236,7 @@ Section gallery_section(const Context& c) {
   Section s{"gallery", "Most confidently wrong test examples", ""};
   if (!c.test.problem.empty() || !c.model_problem.empty()) {
     s.html = unavailable(c);
+    s.missing = true;
     return s;
   }
   const ClassificationMetrics& m = c.test.metrics;

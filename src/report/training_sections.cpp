@@ -185,6 +185,7 @@ Section curves_section(const Context& c) {
   la.id = "chart-loss";
   la.title = "Loss";
   la.x_label = axis.label();
+  la.integer_x = true;
   la.y_label = "loss";
   la.width = 520;
   // A loss that exploded reads best on a log axis.
@@ -256,6 +257,7 @@ Section lr_section(const Context& c) {
   a.id = "chart-lr";
   a.title = "Learning rate";
   a.x_label = axis.label();
+  a.integer_x = true;
   a.y_label = "learning rate";
   a.width = 620;
   a.log_y = hi > 20 * lo;

@@ -278,7 +278,13 @@ void plot_lr_find(const std::string& path, const LrFindResult& r) {
     std::string label = fmt::format("{}: {:.2e}", g.rule, g.lr);
     if (g.rule == "min/10") label += fmt::format(" (minimum at {:.2e})", g.point_lr);
     if (k == 0) label += " (suggested)";
-    plot::Series m{label, {g.point_lr}, {g.point_loss}, plot::palette(static_cast<int>(k) + 1), 4.5};
+    // The marker sits at the suggested lr on the smoothed curve; for min/10 that is a decade left of
+    // the minimum the rule starts from, not the minimum itself.
+    const auto at = std::lower_bound(r.lrs.begin(), r.lrs.end(), g.lr);
+    const std::size_t j = std::min<std::size_t>(static_cast<std::size_t>(at - r.lrs.begin()), r.lrs.size() - 1);
+    const bool on_curve = g.lr >= r.lrs.front() && std::isfinite(r.smoothed[j]) && r.smoothed[j] <= cap;
+    plot::Series m{label, {on_curve ? g.lr : g.point_lr}, {on_curve ? r.smoothed[j] : g.point_loss},
+                   plot::palette(static_cast<int>(k) + 1), 4.5};
     m.markers = true;
     series.push_back(m);
   }

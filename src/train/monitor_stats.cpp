@@ -179,7 +179,9 @@ std::optional<WeightImage> weight_grid(const float* weight, Index units, const S
   const Index plane = th * tw, rest = channels * plane;
   const Index cols = static_cast<Index>(std::ceil(std::sqrt(static_cast<double>(units))));
   const Index rows = (units + cols - 1) / cols;
-  const int zoom = static_cast<int>(std::max<Index>(1, (28 + std::max(th, tw) - 1) / std::max(th, tw)));
+  // Tiles of at least 64 pixels: one pixel per weight (MNIST's 28x28) is too small to read.
+  constexpr Index kMinTile = 64;
+  const int zoom = static_cast<int>(std::max<Index>(1, (kMinTile + std::max(th, tw) - 1) / std::max(th, tw)));
   const int gap = 2;
   const int cell_w = static_cast<int>(tw) * zoom, cell_h = static_cast<int>(th) * zoom;
   WeightImage image;

@@ -81,6 +81,10 @@ TEST(CliLrFind, TextOutputNamesTheRuleAndDefaultDirectoryIsUnderRuns) {
   EXPECT_NE(r.out.find("suggested lr: "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("(rule: valley"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("also steepest:"), std::string::npos) << r.out;
+  // How the sweep ended, in words: never "stopped: completed: ...".
+  EXPECT_EQ(r.out.find("stopped: "), std::string::npos) << r.out;
+  EXPECT_TRUE(r.out.find("all 40 steps ran") != std::string::npos || r.out.find("stopped early (") != std::string::npos)
+      << r.out;
   int found = 0;
   for (const auto& e : fs::directory_iterator(tmp.path() / "runs")) {
     EXPECT_EQ(e.path().filename().string().rfind("tiny-lrfind-", 0), 0u) << e.path();

@@ -103,6 +103,11 @@ TEST(CliOptimDemo, WritesOnePngPerFunctionAndPaths) {
   for (const char* o : {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adadelta"})
     EXPECT_TRUE(names.count(o)) << o;
   for (const auto& o : j["functions"][0]["optimizers"]) EXPECT_TRUE(std::isfinite(o["final_f"].get<double>()));
+  // The point every path heads for is marked (and named in paths.json); the legend has its own column.
+  EXPECT_EQ(j["functions"][1]["target"]["kind"], "minimum");
+  EXPECT_EQ(j["functions"][1]["target"]["at"], nlohmann::json::array({1.0, 1.0}));
+  EXPECT_EQ(j["functions"][3]["target"]["kind"], "saddle point");
+  expect_png(tmp / "demo/rosenbrock.png", 760 + 250, 680);
 }
 
 TEST(CliOptimDemo, BadOptionsExit2) {

@@ -196,12 +196,18 @@ std::pair<int, int> png_size(const std::string& png) {
 TEST(MonitorStats, WeightGridTilesEachUnit) {
   std::vector<float> w(5 * 16);
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i % 7);
-  // 5 units of 4x4 -> 3 columns, 2 rows; tiles enlarged x7 to 28 px, 2 px gaps.
+  // 5 units of 4x4 -> 3 columns, 2 rows; tiles enlarged x16 to 64 px, 2 px gaps.
   auto image = monitor::weight_grid(w.data(), 5, {16});
   ASSERT_TRUE(image);
-  EXPECT_EQ(image->width, 3 * 30 + 2);
-  EXPECT_EQ(image->height, 2 * 30 + 2);
-  EXPECT_EQ(png_size(image->png), std::make_pair(92, 62));
+  EXPECT_EQ(image->width, 3 * 66 + 2);
+  EXPECT_EQ(image->height, 2 * 66 + 2);
+  EXPECT_EQ(png_size(image->png), std::make_pair(200, 134));
+  // MNIST's first layer (64 units of 28x28): x3 to 84 px, 8 x 8 tiles -> 690 px, not one pixel per weight.
+  std::vector<float> mnist(64 * 784, 0.5f);
+  mnist[0] = 1.0f;
+  auto big = monitor::weight_grid(mnist.data(), 64, {784});
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->width, 8 * 86 + 2);
   EXPECT_TRUE(monitor::weight_grid(w.data(), 5, {1, 4, 4}));
   EXPECT_FALSE(monitor::weight_grid(w.data(), 5, {15}));       // not a square
   EXPECT_FALSE(monitor::weight_grid(w.data(), 5, {2, 2, 4}));  // two channels

@@ -47,7 +47,7 @@ struct WeightImage {
 };
 // weight: (units, rest) row-major. tile_shape: how one unit's row (numel(tile_shape) == rest)
 // reads as an image: {H, W}, {1, H, W} (gray) or {3, H, W} (RGB, planar); anything else, or a
-// {D} that is not a perfect square, gives no image. The tiles are enlarged to at least 28 pixels.
+// {D} that is not a perfect square, gives no image. The tiles are enlarged to at least 64 pixels.
 std::optional<WeightImage> weight_grid(const float* weight, Index units, const Shape& tile_shape);
 
 }  // namespace gradnet::monitor
