@@ -101,7 +101,7 @@ Command add_eval(CLI::App& root) {
             // training batch by default) and holding no gradients; the split stays as its file's
             // bytes, converted a pass at a time. The figures equal the run's own summary.json.
             LoadedModel m = load_model(args->target);
-            set_threads(threads_or(args->threads, m.config.train.threads));  // the run's threads: the run's figures, at its speed
+            set_threads(threads_or(args->threads, m.config.train.threads));  // the run's unless --threads: its figures
             // The same data, split and seed as training; the normalization fitted then.
             Dataset data = args->split == "test" ? load_test_split(m.config.data, m.run_dir, m.config.train.seed)
                                                  : load_splits(m.config.data, m.run_dir, m.config.train.seed).val;
