@@ -13,6 +13,7 @@
 #include "gradnet/train/evaluate.h"
 #include "gradnet/train/metrics.h"
 #include "gradnet/train/model_io.h"
+#include "options.h"
 
 namespace gradnet::cli {
 
@@ -20,6 +21,7 @@ namespace {
 struct EvalArgs {
   std::string target;
   std::string split = "test";
+  std::int64_t threads = -1;  // -1: the run's train.threads
   bool json = false;
 };
 
@@ -85,15 +87,21 @@ Command add_eval(CLI::App& root) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* app = root.add_subcommand("eval", "Evaluate a trained run on its test (or validation) split");
   app->add_option("target", args->target, "A run directory made by `gradnet train`, or its model.safetensors")
+      ->type_name("RUNDIR|MODEL")
       ->required();
-  app->add_option("--split", args->split, "Which split: test or val")->check(CLI::IsMember({"test", "val"}));
+  app->add_option("--split", args->split, "Which split: test or val")
+      ->type_name("SPLIT")
+      ->check(one_of({"test", "val"}))
+      ->capture_default_str();
+  add_threads_option(app, args->threads);
   app->add_flag("--json", args->json, "Print the results as one JSON object, the last line on stdout");
+  set_examples(app, {"gradnet eval runs/try1", "gradnet eval runs/try1 --split val --json"});
   return {app, [args] {
             // Forward only, in eval mode, through a net planned for the run's evaluation passes (the
             // training batch by default) and holding no gradients; the split stays as its file's
             // bytes, converted a pass at a time. The figures equal the run's own summary.json.
             LoadedModel m = load_model(args->target);
-            set_threads(m.config.train.threads);  // the run's threads: the run's figures, at its speed
+            set_threads(threads_or(args->threads, m.config.train.threads));  // the run's unless --threads: its figures
             // The same data, split and seed as training; the normalization fitted then.
             Dataset data = args->split == "test" ? load_test_split(m.config.data, m.run_dir, m.config.train.seed)
                                                  : load_splits(m.config.data, m.run_dir, m.config.train.seed).val;

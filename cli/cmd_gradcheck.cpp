@@ -9,6 +9,8 @@
 #include "gradnet/config.h"
 #include "gradnet/gradcheck.h"
 #include "gradnet/net.h"
+#include "gradnet/threads.h"
+#include "options.h"
 
 namespace gradnet::cli {
 
@@ -28,15 +30,30 @@ const char* verdict(double e) { return e < 1e-7 ? "good" : e < 1e-4 ? "suspiciou
 Command add_gradcheck(CLI::App& root) {
   auto args = std::make_shared<GradcheckArgs>();
   CLI::App* app = root.add_subcommand("gradcheck", "Check every layer's gradients against finite differences (double precision)");
-  app->add_option("config", args->config, "Experiment config (TOML); only [model] and train.seed are used")->required();
-  app->add_option("--set", args->sets, "Override a config key (repeatable)")->type_name("KEY=VALUE");
-  app->add_option("--batch", args->batch, "Examples in the random batch")->check(CLI::Range(1, 1024));
+  app->add_option("config", args->config, "Experiment config (TOML); only [model], train.seed and train.threads are used")
+      ->type_name("CONFIG")
+      ->required();
+  add_set_option(app, args->sets);
+  add_threads_override(app, args->sets);
+  app->add_option("--batch", args->batch, "Examples in the random batch (1 to 1024)")
+      ->type_name("N")
+      ->check(integer_in(1, 1024))
+      ->capture_default_str();
   app->add_option("--max-elements", args->max_elements,
-                  "Check at most this many elements per tensor (a seeded sample); 0: all")->check(CLI::NonNegativeNumber);
-  app->add_option("--tolerance", args->tolerance, "Largest relative error that passes");
+                  "Check at most this many elements per tensor (a seeded sample); 0: all")
+      ->type_name("N")
+      ->check(non_negative_integer())
+      ->capture_default_str();
+  app->add_option("--tolerance", args->tolerance, "Largest relative error that passes")
+      ->type_name("TOL")
+      ->check(positive_number())
+      ->capture_default_str();
   app->add_flag("--json", args->json, "Print the report as one JSON object, the last line on stdout");
+  set_examples(app, {"gradnet gradcheck configs/mnist-mlp.toml",
+                     "gradnet gradcheck configs/fashion-cnn.toml --batch 2 --max-elements 200 --json"});
   return {app, [args] {
             const Config config = load_config(args->config, args->sets);
+            set_threads(config.train.threads);  // --threads / train.threads, as every command that reads a config
             // Random standardized inputs and labels: the check needs no dataset. The loss
             // decides the number of classes from the net's output.
             Net<double> net(config.model, 0, args->batch);

@@ -2,7 +2,6 @@
 //                        [--out DIR] [--set KEY=VALUE]... [--json]
 // The learning-rate range test (gradnet/train/lr_find.h): writes lr_find.png and lr_find.json into
 // DIR (default runs/<name>-lrfind-<UTC timestamp>/) and prints the suggested lr and its rule.
-#include <ctime>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -12,6 +11,7 @@
 #include "gradnet/error.h"
 #include "gradnet/io/atomic_file.h"
 #include "gradnet/train/lr_find.h"
+#include "options.h"
 
 namespace fs = std::filesystem;
 
@@ -25,20 +25,6 @@ struct LrFindArgs {
   std::string out;
   bool json = false;
 };
-
-// runs/<name>-lrfind-<UTC timestamp>[-N], as a run directory is named (src/train/run_dir.cpp).
-std::string default_out(const std::string& name) {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-  const std::string base = "runs/" + name + "-lrfind-" + stamp;
-  std::string path = base;
-  std::error_code ec;
-  for (int k = 2; fs::exists(path, ec); ++k) path = fmt::format("{}-{}", base, k);
-  return path;
-}
 
 // --out may be an existing directory (a run's, say), but an earlier lr-find's files are never overwritten.
 void check_out(const std::string& dir) {
@@ -57,28 +43,41 @@ Command add_lr_find(CLI::App& root) {
   auto args = std::make_shared<LrFindArgs>();
   CLI::App* app =
       root.add_subcommand("lr-find", "Learning-rate range test: sweep the lr, plot the loss, suggest an lr");
-  app->add_option("config", args->config, "Experiment config (TOML)")->required();
-  app->add_option("--set", args->sets, "Override a config key (repeatable)")->type_name("KEY=VALUE");
-  app->add_option("--start", args->options.start, "First learning rate")->capture_default_str();
-  app->add_option("--end", args->options.end, "Last learning rate")->capture_default_str();
-  app->add_option("--steps", args->options.steps, "Updates in the sweep (one mini-batch each)")
-      ->check(CLI::Range(Index{2}, Index{1000000}))
+  app->add_option("config", args->config, "Experiment config (TOML)")->type_name("CONFIG")->required();
+  add_set_option(app, args->sets);
+  add_threads_override(app, args->sets);
+  app->add_option("--start", args->options.start, "First learning rate")
+      ->type_name("LR")
+      ->check(positive_number())
+      ->capture_default_str();
+  app->add_option("--end", args->options.end, "Last learning rate (above --start)")
+      ->type_name("LR")
+      ->check(positive_number())
+      ->capture_default_str();
+  app->add_option("--steps", args->options.steps, "Updates in the sweep (one mini-batch each; 2 to 1000000)")
+      ->type_name("N")
+      ->check(integer_in(2, 1000000))
       ->capture_default_str();
   app->add_option("--mode", args->options.mode, "How the lr grows: exp (geometric) or linear")
-      ->check(CLI::IsMember({"exp", "linear"}))
+      ->type_name("MODE")
+      ->check(one_of({"exp", "linear"}))
       ->capture_default_str();
   app->add_option("--stop-factor", args->options.stop_factor,
-                  "Stop once the smoothed loss exceeds this many times its minimum (fastai: 4)")
-      ->check(CLI::Range(1.0 + 1e-9, 1e300))
+                  "Stop once the smoothed loss exceeds this many times its minimum (> 1; fastai: 4)")
+      ->type_name("X")
+      ->check(number_above(1.0))
       ->capture_default_str();
-  app->add_option("--out", args->out, "Directory for lr_find.png and lr_find.json (default: runs/<name>-lrfind-<UTC>)");
+  app->add_option("--out", args->out, "Directory for lr_find.png and lr_find.json (default: runs/<name>-lrfind-<UTC>)")
+      ->type_name("DIR");
   app->add_flag("--json", args->json, "Print the result as one JSON object, the last line on stdout");
+  set_examples(app, {"gradnet lr-find configs/mnist-mlp.toml",
+                     "gradnet lr-find configs/iris-mlp.toml --start 1e-5 --end 1 --steps 60 --out runs/iris-lr --json"});
   return {app, [args] {
             const Config config = load_config(args->config, args->sets);
             lr_sweep(args->options.start, args->options.end, args->options.steps, args->options.mode);  // validate
             if (!args->out.empty()) check_out(args->out);
             const LrFindResult r = lr_find(config, args->options);
-            const std::string dir = args->out.empty() ? default_out(config.name) : args->out;
+            const std::string dir = args->out.empty() ? default_out_dir(config.name + "-lrfind") : args->out;
             std::error_code ec;
             fs::create_directories(dir, ec);
             GRADNET_CHECK(!ec, runtime, "{}: cannot create the directory: {}", dir, ec.message());

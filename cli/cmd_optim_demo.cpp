@@ -17,6 +17,7 @@
 #include "gradnet/error.h"
 #include "gradnet/optim/optimizer.h"
 #include "gradnet/plot.h"
+#include "options.h"
 
 namespace gradnet::cli {
 
@@ -132,7 +133,7 @@ std::vector<std::array<double, 2>> run_path(const TestFunction& fn, const Varian
 }
 
 struct OptimDemoArgs {
-  std::string out = "optim-demo";
+  std::string out;  // "": runs/optim-demo-<UTC>
   Index steps = 0;
 };
 
@@ -142,10 +143,14 @@ Command add_optim_demo(CLI::App& root) {
   auto args = std::make_shared<OptimDemoArgs>();
   CLI::App* app = root.add_subcommand(
       "optim-demo", "Run every optimizer on 2-D test functions; write contour plots with their paths, and paths.json");
-  app->add_option("--out", args->out, "Directory for <function>.png and paths.json")->capture_default_str();
-  app->add_option("--steps", args->steps, "Steps per optimizer (default: per function, 60 to 500)")
-      ->check(CLI::Range(Index{1}, Index{100000}));
+  app->add_option("--out", args->out, "Directory for <function>.png and paths.json (default: runs/optim-demo-<UTC>)")
+      ->type_name("DIR");
+  app->add_option("--steps", args->steps, "Steps per optimizer, 1 to 100000 (default: per function, 60 to 500)")
+      ->type_name("N")
+      ->check(integer_in(1, 100000));
+  set_examples(app, {"gradnet optim-demo", "gradnet optim-demo --out demo --steps 100"});
   return {app, [args] {
+            if (args->out.empty()) args->out = default_out_dir("optim-demo");
             std::error_code ec;
             std::filesystem::create_directories(args->out, ec);
             if (ec) fail(ErrorKind::usage, "--out {}: cannot create the directory: {}", args->out, ec.message());
@@ -203,13 +208,13 @@ Command add_optim_demo(CLI::App& root) {
               plot::contour_plot(png, axes, grid, levels, series);
               jf["png"] = png;
               doc["functions"].push_back(jf);
-              fmt::print(stderr, "optim-demo: wrote {}\n", png);
+              fmt::print("{}\n", png);
             }
             const std::string json_path = (std::filesystem::path(args->out) / "paths.json").string();
             std::ofstream f(json_path);
             f << doc.dump() << "\n";
             if (!f) fail(ErrorKind::runtime, "cannot write {}", json_path);
-            fmt::print(stderr, "optim-demo: wrote {}\n", json_path);
+            fmt::print("{}\n", json_path);
             return 0;
           }};
 }

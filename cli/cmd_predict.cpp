@@ -13,6 +13,7 @@
 #include "gradnet/error.h"
 #include "gradnet/threads.h"
 #include "gradnet/train/model_io.h"
+#include "options.h"
 
 namespace gradnet::cli {
 
@@ -21,6 +22,7 @@ struct PredictArgs {
   std::string target;
   std::vector<std::string> inputs;
   Index top = 3;
+  std::int64_t threads = -1;  // -1: the run's train.threads
   bool json = false;
 };
 
@@ -47,13 +49,21 @@ Command add_predict(CLI::App& root) {
   auto args = std::make_shared<PredictArgs>();
   CLI::App* app = root.add_subcommand("predict", "Classify inputs with a trained run");
   app->add_option("target", args->target, "A run directory made by `gradnet train`, or its model.safetensors")
+      ->type_name("RUNDIR|MODEL")
       ->required();
-  app->add_option("inputs", args->inputs, "PNG images, IDX image files or CSV files of feature rows")->required();
-  app->add_option("--top", args->top, "How many classes to list per input")->check(CLI::PositiveNumber);
+  app->add_option("inputs", args->inputs, "PNG images, IDX image files or CSV files of feature rows")
+      ->type_name("INPUT")
+      ->required();
+  app->add_option("--top", args->top, "How many classes to list per input")
+      ->type_name("K")
+      ->check(positive_integer())
+      ->capture_default_str();
+  add_threads_option(app, args->threads);
   app->add_flag("--json", args->json, "Print the predictions as one JSON object, the last line on stdout");
+  set_examples(app, {"gradnet predict runs/try1 digit.png", "gradnet predict runs/iris data/small/iris.csv --top 1 --json"});
   return {app, [args] {
             LoadedModel m = load_model(args->target);  // inference net, the run's evaluation pass
-            set_threads(m.config.train.threads);
+            set_threads(threads_or(args->threads, m.config.train.threads));
             const Index features = numel(m.net->input_shape());
             const Index classes = numel(m.net->output_shape());
             const Index batch = m.net->max_batch();

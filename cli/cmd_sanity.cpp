@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "gradnet/config.h"
 #include "gradnet/train/sanity.h"
+#include "options.h"
 
 namespace gradnet::cli {
 
@@ -38,19 +39,25 @@ Command add_sanity(CLI::App& root) {
   auto args = std::make_shared<SanityArgs>();
   CLI::App* app = root.add_subcommand(
       "sanity", "Sanity checks before training: initial loss, L2, overfitting 20 examples, gradient check");
-  app->add_option("config", args->config, "Experiment config (TOML)")->required();
-  app->add_option("--set", args->sets, "Override a config key (repeatable)")->type_name("KEY=VALUE");
-  app->add_option("--overfit-steps", args->options.overfit_steps, "Full-batch updates at most per lr tried")
-      ->check(CLI::Range(Index{1}, Index{100000}))
+  app->add_option("config", args->config, "Experiment config (TOML)")->type_name("CONFIG")->required();
+  add_set_option(app, args->sets);
+  add_threads_override(app, args->sets);
+  app->add_option("--overfit-steps", args->options.overfit_steps, "Full-batch updates at most per lr tried (1 to 100000)")
+      ->type_name("N")
+      ->check(integer_in(1, 100000))
       ->capture_default_str();
-  app->add_option("--l2-lambda", args->options.l2_lambda, "λ of the L2 check")
-      ->check(CLI::PositiveNumber)
+  app->add_option("--l2-lambda", args->options.l2_lambda, "λ of the L2 check (> 0)")
+      ->type_name("LAMBDA")
+      ->check(positive_number())
       ->capture_default_str();
   app->add_option("--gradcheck-elements", args->options.gradcheck_max_elements,
                   "Elements checked per tensor (a seeded sample); 0: every element")
-      ->check(CLI::NonNegativeNumber)
+      ->type_name("N")
+      ->check(non_negative_integer())
       ->capture_default_str();
   app->add_flag("--json", args->json, "Print the report as one JSON object, the last line on stdout");
+  set_examples(app, {"gradnet sanity configs/mnist-mlp.toml",
+                     "gradnet sanity configs/iris-mlp.toml --set optimizer.type=adam --set optimizer.lr=0.01 --json"});
   return {app, [args] {
             const Config config = load_config(args->config, args->sets);
             const SanityReport r = run_sanity(config, args->options);

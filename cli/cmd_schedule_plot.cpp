@@ -1,4 +1,4 @@
-// gradnet schedule-plot CONFIG [--out FILE.png] [--steps-per-epoch N] [--log-y] [--json] [--set KEY=VALUE]...
+// gradnet schedule-plot CONFIG [--out DIR|FILE.png] [--steps-per-epoch N] [--log-y] [--json] [--set KEY=VALUE]...
 // Draws the lr of every update of the config's run (train.epochs × steps per epoch), as the trainer
 // will use it: the schedule's lr times optimizer.lr_scaling's factor for that epoch's batch size.
 // Steps per epoch come from the dataset's size for mnist / fashion-mnist (60000 training images,
@@ -12,6 +12,7 @@
 #include "gradnet/plot.h"
 #include "gradnet/schedule.h"
 #include "gradnet/train/batch_schedule.h"
+#include "options.h"
 
 namespace gradnet::cli {
 
@@ -19,7 +20,7 @@ namespace {
 struct SchedulePlotArgs {
   std::string config;
   std::vector<std::string> sets;
-  std::string out = "lr_schedule.png";
+  std::string out;  // "": runs/<name>-schedule-<UTC>/lr_schedule.png
   Index steps_per_epoch = 0;
   bool log_y = false;
   bool json = false;
@@ -39,14 +40,21 @@ Index known_train_size(const Config& c) {
 Command add_schedule_plot(CLI::App& root) {
   auto args = std::make_shared<SchedulePlotArgs>();
   CLI::App* app = root.add_subcommand("schedule-plot", "Plot a config's learning rate over its run (PNG, JSON)");
-  app->add_option("config", args->config, "Experiment config (TOML)")->required();
-  app->add_option("--set", args->sets, "Override a config key (repeatable)")->type_name("KEY=VALUE");
-  app->add_option("--out", args->out, "PNG to write")->capture_default_str();
+  app->add_option("config", args->config, "Experiment config (TOML)")->type_name("CONFIG")->required();
+  add_set_option(app, args->sets);
+  app->add_option("--out", args->out,
+                  "Directory for lr_schedule.png, or the PNG itself when it ends in .png "
+                  "(default: runs/<name>-schedule-<UTC>)")
+      ->type_name("DIR|FILE.png");
   app->add_option("--steps-per-epoch", args->steps_per_epoch,
-                  "Updates per epoch (default: from the dataset's size where known, else 100)")
-      ->check(CLI::Range(Index{1}, Index{10000000}));
+                  "Updates per epoch, 1 to 10000000 (default: from the dataset's size where known, else 100)")
+      ->type_name("N")
+      ->check(integer_in(1, 10000000));
   app->add_flag("--log-y", args->log_y, "Logarithmic lr axis");
   app->add_flag("--json", args->json, "Print the sequence as one JSON object, the last line on stdout");
+  set_examples(app, {"gradnet schedule-plot configs/mnist-mlp.toml",
+                     "gradnet schedule-plot configs/mnist-mlp.toml --set schedule.policy=one_cycle "
+                     "--set schedule.max_lr=0.3 --log-y --out lr.png"});
   return {app, [args] {
             const Config config = load_config(args->config, args->sets);
             const TrainConfig& tc = config.train;
@@ -84,13 +92,16 @@ Command add_schedule_plot(CLI::App& root) {
             axes.note = fmt::format("steps per epoch: {} ({}); {} steps{}", spe_at(0), source, step,
                                     config.schedule.policy == Policy::plateau ? "; plateau drawn without reductions" : "");
             plot::Series series{"lr", x, lr, plot::palette(0), 2.0};
-            plot::line_plot(args->out, axes, {series});
-            fmt::print(stderr, "schedule-plot: wrote {} ({} steps, lr {:.4g} .. {:.4g})\n", args->out, step,
-                       *std::min_element(lr.begin(), lr.end()), *std::max_element(lr.begin(), lr.end()));
+            const std::string png = png_out_path(args->out, config.name + "-schedule", "lr_schedule.png");
+            plot::line_plot(png, axes, {series});
+            fmt::print(stderr, "gradnet: {} steps, lr {:.4g} .. {:.4g}\n", step, *std::min_element(lr.begin(), lr.end()),
+                       *std::max_element(lr.begin(), lr.end()));
             if (args->json) {
-              print_json_line({{"png", args->out}, {"policy", name_of(config.schedule.policy)},
+              print_json_line({{"png", png}, {"policy", name_of(config.schedule.policy)},
                                {"unit", name_of(config.schedule.unit)}, {"epochs", tc.epochs},
                                {"steps_per_epoch", spe_at(0)}, {"steps", step}, {"lr", lr}});
+            } else {
+              fmt::print("{}\n", png);
             }
             return 0;
           }};

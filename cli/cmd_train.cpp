@@ -12,6 +12,7 @@
 #include "gradnet/error.h"
 #include "gradnet/report.h"
 #include "gradnet/train/trainer.h"
+#include "options.h"
 #include "progress.h"
 
 namespace gradnet::cli {
@@ -39,20 +40,29 @@ Command add_train(CLI::App& root) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* app = root.add_subcommand("train", "Train the model a TOML config describes; results go to a run directory");
   app->add_option("config", args->config,
-                  "Experiment config (TOML), e.g. configs/mnist-mlp.toml; with --resume, the run's own config.toml is used");
-  app->add_option("--resume", args->resume,
-                  "Continue this run directory from its newest checkpoint (same counters, same data order: the "
-                  "result is bit-identical to an uninterrupted run); --epochs may extend it");
-  app->add_option("--set", args->sets, "Override a config key: --set optimizer.lr=0.05 (repeatable)")
-      ->type_name("KEY=VALUE");
-  app->add_option("--out", args->out, "Run directory (default: runs/<name>-<UTC timestamp>); must be new or empty");
-  app->add_option("--epochs", args->epochs, "Shorthand for --set train.epochs=N")->check(CLI::PositiveNumber);
+                  "Experiment config (TOML), e.g. configs/mnist-mlp.toml; with --resume, the run's own config.toml is used")
+      ->type_name("CONFIG");
+  CLI::Option* resume =
+      app->add_option("--resume", args->resume,
+                      "Continue this run directory from its newest checkpoint (same counters, same data order: the "
+                      "result is bit-identical to an uninterrupted run); --epochs may extend it (default: a new run)")
+          ->type_name("RUNDIR");
+  add_set_option(app, args->sets);
+  add_threads_override(app, args->sets)->excludes(resume);  // a resumed run keeps its threads: same result
+  app->add_option("--out", args->out, "Run directory (default: runs/<name>-<UTC timestamp>); must be new or empty")
+      ->type_name("DIR");
+  app->add_option("--epochs", args->epochs, "Shorthand for --set train.epochs=N (default: the config's)")
+      ->type_name("N")
+      ->check(positive_integer());
   app->add_flag("--json", args->json, "Print the summary as one JSON object, the last line on stdout");
   app->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
   app->add_flag("--report", args->report, "Write RUNDIR/report.html at the end (as `gradnet report RUNDIR` does)");
   app->add_flag("--profile", args->profile,
                 "Time every part of the run (each layer's forward and backward, loss, optimizer, data, callbacks, "
                 "evaluation): a table on stderr, RUNDIR/profile.json, \"profile\" in --json");
+  set_examples(app, {"gradnet train configs/iris-mlp.toml",
+                     "gradnet train configs/mnist-mlp.toml --set optimizer.lr=0.05 --epochs 3 --out runs/try1 --json",
+                     "gradnet train --resume runs/try1 --epochs 6"});
   return {app, [args] {
             std::vector<std::string> overrides = args->sets;
             if (args->epochs > 0) overrides.push_back(fmt::format("train.epochs={}", args->epochs));

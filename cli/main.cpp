@@ -1,9 +1,11 @@
 // gradnet: the command-line shell around the library. The one place that catches
 // gradnet::Error and turns it into "gradnet: error: ..." and an exit code (2 bad input, 1 failure).
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -11,6 +13,7 @@
 #include "openmp_env.h"
 #include "gradnet/error.h"
 #include "gradnet/threads.h"
+#include "gradnet/value.h"
 
 namespace gradnet::cli {
 
@@ -19,6 +22,41 @@ void print_json_line(const nlohmann::json& value) {
   std::cout << value.dump() << std::endl;
 }
 
+namespace {
+
+// `gradnet`, `gradnet help`, `gradnet --help` and an unknown command: every command, one line each.
+std::string command_list(CLI::App& app) {
+  std::string text = "usage: gradnet COMMAND [ARGS] [OPTIONS]\n\ncommands:\n";
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    text += fmt::format("  {:<16} {}\n", sub->get_name(), sub->get_description());
+  text += "\n'gradnet help COMMAND' (or 'gradnet COMMAND --help') shows a command's options, defaults and examples;\n"
+          "'gradnet --version' the version and the engine. docs/ and README.md have the rest.\n";
+  return text;
+}
+
+std::vector<std::string> command_names(CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+  return names;
+}
+
+int unknown_command(CLI::App& app, const std::string& word) {
+  const auto near = closest_match(word, command_names(app));
+  fmt::print(stderr, "gradnet: error: unknown command '{}'{}\n\n{}", word,
+             near ? fmt::format("; did you mean '{}'?", *near) : std::string(), command_list(app));
+  return 2;
+}
+
+// CLI11 says "--epochs: must be a positive integer, got -1" for a check of cli/options.h; the
+// colon goes, so the message reads as a sentence.
+std::string parse_error_text(const CLI::ParseError& e) {
+  std::string text = e.what();
+  const auto at = text.find(": must be ");
+  if (dynamic_cast<const CLI::ValidationError*>(&e) && at != std::string::npos) text.erase(at, 1);
+  return text;
+}
+
+}  // namespace
 }  // namespace gradnet::cli
 
 int main(int argc, char** argv) {
@@ -38,17 +76,41 @@ int main(int argc, char** argv) {
                                         cli::add_optim_demo(app), cli::add_sanity(app),
                                         cli::add_lr_find(app),
                                         cli::add_report(app), cli::add_augment_preview(app)};
+  // Before CLI11 sees them: no command, `help [COMMAND]` and a word that names no command, which
+  // CLI11 would all answer with "A subcommand is required".
+  std::vector<const char*> args(argv, argv + argc);
+  const std::vector<std::string> names = cli::command_names(app);
+  const auto is_command = [&](std::string_view w) { return std::find(names.begin(), names.end(), w) != names.end(); };
+  if (argc == 1) {  // a usage error, as `git` alone is: the list on stderr, exit 2
+    fmt::print(stderr, "{}", cli::command_list(app));
+    return 2;
+  }
+  if (std::string_view(argv[1]) == "help") {
+    if (argc == 2) {
+      fmt::print("{}", cli::command_list(app));
+      return 0;
+    }
+    if (!is_command(argv[2])) return cli::unknown_command(app, argv[2]);
+    args = {argv[0], argv[2], "--help"};  // `gradnet help train` is `gradnet train --help`
+  } else if (argv[1][0] != '-' && !is_command(argv[1])) {
+    return cli::unknown_command(app, argv[1]);
+  }
   try {
-    app.parse(argc, argv);
+    app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::CallForHelp& e) {
+    if (app.get_subcommands().empty()) {  // `gradnet --help`: the command list
+      fmt::print("{}", cli::command_list(app));
+      return 0;
+    }
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "gradnet: error: {}\nRun 'gradnet --help' (or 'gradnet COMMAND --help') for usage.\n",
-               e.what());
+    const std::vector<CLI::App*> given = app.get_subcommands();
+    fmt::print(stderr, "gradnet: error: {}\nRun 'gradnet {}--help' for usage.\n", cli::parse_error_text(e),
+               given.empty() ? std::string() : given[0]->get_name() + " ");
     return 2;
   }
   try {
