@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "gradnet/config.h"
 #include "gradnet/error.h"
+#include "gradnet/plural.h"
 #include "gradnet/report.h"
 #include "gradnet/train/trainer.h"
 #include "options.h"
@@ -34,6 +35,15 @@ struct TrainArgs {
 };
 
 nlohmann::json nullable(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
+
+// A resumed run trains on with the config it was started with: a CONFIG beside --resume is
+// refused rather than silently ignored, unless it is that run's own config.toml.
+void check_no_other_config(const std::string& given, const std::string& run_config, const std::string& run) {
+  std::error_code ec;
+  if (given.empty() || std::filesystem::equivalent(given, run_config, ec)) return;
+  fail(ErrorKind::usage, "--resume {} continues the run with its own config ({}); CONFIG {} does not apply: drop it, "
+       "or start a new run from it (gradnet train {} --out DIR)", run, run_config, given, given);
+}
 }  // namespace
 
 Command add_train(CLI::App& root) {
@@ -78,6 +88,7 @@ Command add_train(CLI::App& root) {
               config_path = (std::filesystem::path(args->resume) / "config.toml").string();
               GRADNET_CHECK(std::filesystem::exists(config_path), usage,
                             "--resume {}: no config.toml there; give a run directory made by `gradnet train`", args->resume);
+              check_no_other_config(args->config, config_path, args->resume);
               options.resume_dir = args->resume;
             } else {
               GRADNET_CHECK(!config_path.empty(), usage, "train needs a CONFIG (or --resume RUNDIR)");
@@ -113,13 +124,14 @@ Command add_train(CLI::App& root) {
                                {"parameters", s.parameters},
                                {"threads", s.threads},
                                {"total_seconds", s.total_seconds},
-                               {"stopped_early", s.stopped_early},
+                               {"stopped_early", s.stopped_early.empty() ? nlohmann::json(nullptr)
+                                                                         : nlohmann::json(s.stopped_early)},
                                {"run_dir", s.run_dir}};
               if (s.profile) j["profile"] = nlohmann::json::parse(profile_json(*s.profile));  // only with --profile
               print_json_line(j);
             } else {
-              fmt::print("test accuracy {:.4f} (loss {:.4f}) after {} epochs; run directory {}\n", s.test_accuracy,
-                         s.test_loss, s.epochs, s.run_dir);
+              fmt::print("test accuracy {:.4f} (loss {:.4f}) after {}; run directory {}\n", s.test_accuracy,
+                         s.test_loss, count_of(s.epochs, "epoch"), s.run_dir);
             }
             return 0;
           }};

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "gradnet/plural.h"
+
 namespace gradnet::cli {
 
 static std::string clock_str(double seconds) {
@@ -29,16 +31,47 @@ void ProgressPrinter::on_warning(const std::string& w) {
              warned_.size() == 1 ? " (repeats of a warning are not printed again; every epoch's are in metrics.jsonl)" : "");
 }
 
+// The changed keys, joined and wrapped at about 100 columns under a 4-space indent.
+static std::string wrapped(const std::vector<std::string>& items) {
+  std::string out, line;
+  for (const std::string& item : items) {
+    if (!line.empty() && line.size() + item.size() > 96) {
+      out += "    " + line + ",\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : ", ") + item;
+  }
+  return line.empty() ? out : out + "    " + line + "\n";
+}
+
 void ProgressPrinter::on_start(const TrainStart& s) {
   start_ = std::chrono::steady_clock::now();
   if (quiet_) return;
-  fmt::print(stderr, "# resolved config ({}/config.toml)\n{}\n", s.run_dir, s.resolved_config);
-  fmt::print(stderr,
-             "gradnet: run {}\n  data: {} train, {} validation, {} test, {} classes; {} parameters\n"
-             "  seed {}, threads {} (BLAS and OpenMP), {} steps per epoch\n"
-             "  step 0: train loss {:.4f} (ln {} = {:.4f})\n",
-             s.run_dir, s.train_examples, s.val_examples, s.test_examples, s.classes, s.parameters, s.seed,
-             s.threads, s.steps_per_epoch, s.initial_train_loss, s.classes, std::log(double(s.classes)));
+  std::string h;
+  if (!s.resumed_from.empty()) {
+    h += fmt::format("gradnet: resuming {} from checkpoint {} at epoch {}, step {}{}; training to epoch {}\n", s.run_dir,
+                     s.resumed_from, s.start_epoch, s.start_step,
+                     s.mid_epoch ? fmt::format(" (part-way through epoch {})", s.start_epoch + 1) : "", s.epochs);
+  } else {
+    h += fmt::format("gradnet: run {}\n", s.run_dir);
+  }
+  h += fmt::format("  data: {} train, {} validation, {} test; {}\n", s.train_examples, s.val_examples, s.test_examples,
+                   count_of(s.classes, "class", "classes"));
+  h += fmt::format("  net: input {}\n", shape_str(s.input));
+  for (const LayerSummary& l : s.layers) {
+    const std::string line = fmt::format("    {:<10} {:<16} -> {:<14} {:>14}", l.name, l.type, shape_str(l.output),
+                                         l.parameters ? count_of(l.parameters, "param") : "");
+    h += line.substr(0, line.find_last_not_of(' ') + 1) + "\n";
+  }
+  h += fmt::format("    {} in all\n", count_of(s.parameters, "parameter"));
+  h += fmt::format("  training: {}\n", s.training);
+  if (!s.changed.empty()) h += "  set (differs from the defaults):\n" + wrapped(s.changed);
+  h += fmt::format("  full config: {}/config.toml\n", s.run_dir);
+  // A resumed run's step 0 was logged when it started; only a fresh run measures it now.
+  if (s.resumed_from.empty())
+    h += fmt::format("  step 0: train loss {:.4f} (ln {} = {:.4f})\n", s.initial_train_loss, s.classes,
+                     std::log(double(s.classes)));
+  fmt::print(stderr, "{}", h);
 }
 
 void ProgressPrinter::on_step(const StepProgress& p) {

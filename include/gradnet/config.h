@@ -128,6 +128,10 @@ Config parse_config(const std::string& toml_text, const std::string& source,
 std::pair<std::string, std::string> config_problem(const Config& c);
 // The resolved config as TOML, every default written out; parse_config(to_toml(c)) == c.
 std::string to_toml(const Config& config);
+// The keys whose values differ from the defaults ([optimizer]: the defaults of its type), as
+// "section.key = value" in to_toml order, without model.input and model.layers (train's net
+// summary shows them): what `train` prints at the start.
+std::vector<std::string> changed_keys(const Config& config);
 // docs/config.md: every section and key with its type, default, range and meaning, written from
 // the same schema that validates them (tests/config/docs_test.cpp keeps the file in step).
 std::string config_reference_markdown();

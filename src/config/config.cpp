@@ -49,10 +49,24 @@ void check_known(const toml::table& root, const Context& ctx) {
   }
 }
 
+// Where a broken rule is blamed: the key's own place (the file or its --set) when it was given.
+// One left at its default is wrong only because of the section's choice (a one_cycle schedule
+// needs max_lr): that choice's place is blamed, so `--set schedule.policy=one_cycle` on a file
+// that never mentions one_cycle names the --set, not the file.
+std::string blame(const toml::table& root, const Context& ctx, const std::string& key) {
+  const auto dot = key.find('.');
+  const toml::table* section = dot == std::string::npos ? &root : root.get_as<toml::table>(key.substr(0, dot));
+  const bool given = section && section->get(dot == std::string::npos ? key : key.substr(dot + 1));
+  if (given) return ctx.where(key);
+  for (const std::string choice : {"schedule.policy", "optimizer.type"})
+    if (dot != std::string::npos && choice.compare(0, dot + 1, key, 0, dot + 1) == 0) return ctx.where(choice);
+  return ctx.where(key);
+}
+
 // Rules that involve more than one key (rules.cpp), reported at the key to blame.
-void check_across(const Config& c, const Context& ctx) {
+void check_across(const Config& c, const toml::table& root, const Context& ctx) {
   if (const auto [key, message] = config_problem(c); !key.empty())
-    fail(ErrorKind::config, "{}: {}", ctx.where(key), message);
+    fail(ErrorKind::config, "{}: {}", blame(root, ctx, key), message);
 }
 
 // Reads one key into config, or (a staged [optimizer] key) into `staged`.
@@ -122,8 +136,8 @@ Config parse_config(const std::string& toml_text, const std::string& source,
   for (const ConfigKey& key : config_schema::keys()) read_key(key, root, ctx, config, staged);
   std::pair<std::string, std::string> problem;
   config.optimizer = config_schema::build_optimizer(staged, problem);
-  if (!problem.first.empty()) fail(ErrorKind::config, "{}: {}", ctx.where(problem.first), problem.second);
-  check_across(config, ctx);
+  if (!problem.first.empty()) fail(ErrorKind::config, "{}: {}", blame(root, ctx, problem.first), problem.second);
+  check_across(config, root, ctx);
   return config;
 }
 
@@ -161,6 +175,20 @@ std::string to_toml(const Config& config) {
       continue;
     }
     out += fmt::format("{} = {}\n", key.spec.name, value_to_string(key.get(config)));
+  }
+  return out;
+}
+
+std::vector<std::string> changed_keys(const Config& config) {
+  const Config plain;
+  Config defaults;
+  defaults.optimizer = default_optimizer(config.optimizer.type());  // adam's betas are adam's defaults
+  std::vector<std::string> out;
+  for (const ConfigKey& key : config_schema::keys()) {
+    if (key.is_layers || key.dotted() == "model.input") continue;  // the net is summarised layer by layer instead
+    const Config& base = key.dotted() == "optimizer.type" ? plain : defaults;
+    const std::string value = value_to_string(key.get(config));
+    if (value != value_to_string(key.get(base))) out.push_back(fmt::format("{} = {}", key.dotted(), value));
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // bare string (data.dataset=fashion-mnist). Applied to the tree, so validation is the same.
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <optional>
 
 #include <fmt/format.h>
@@ -98,6 +99,16 @@ Target layer_target(toml::table& root, const std::vector<std::string>& parts, co
        fmt::join(short_names, ", "));
 }
 
+// A path in the file is relative to the file's folder, but one typed on the command line is
+// relative to where it was typed: --set data.dir=data/x is made absolute against the current
+// directory here, so that the config's folder is never put in front of it.
+void absolute_path_key(const std::string& canonical, toml::table& value) {
+  if (canonical != "data.dir" && canonical != "data.path" && canonical != "data.test_path") return;
+  const auto* path = value.get_as<std::string>("x");
+  if (!path || path->get().empty() || std::filesystem::path(path->get()).is_absolute()) return;
+  value.insert_or_assign("x", std::filesystem::absolute(path->get()).lexically_normal().string());
+}
+
 void apply_one(toml::table& root, const std::string& text, Context& ctx) {
   const std::string where = "--set " + clip(text, 120);
   const auto eq = text.find('=');
@@ -123,7 +134,8 @@ void apply_one(toml::table& root, const std::string& text, Context& ctx) {
     target.canonical = k->dotted();
     target.want_string = !k->is_layers && k->spec.kind == ValueKind::string;
   }
-  const toml::table value = parse_value(raw, target.want_string);
+  toml::table value = parse_value(raw, target.want_string);
+  absolute_path_key(target.canonical, value);
   value.get("x")->visit([&](const auto& v) { target.table->insert_or_assign(target.name, v); });
   ctx.overrides[target.canonical] = where;
 }

@@ -70,8 +70,10 @@ configs/x.toml: model.layers[2]: unknown layer type 'rleu' (did you mean 'relu'?
 
 An integer is accepted where a number is expected (`lr = 1`); a number is not accepted where an
 integer is expected (`epochs = 3.0` is an error). Keys left out take the defaults below. The
-resolved config, every default written out, is printed at the start of a run and saved as
-`config.toml` in the run directory; reading it back gives the same config.
+resolved config, every default written out, is saved as `config.toml` in the run directory
+(reading it back gives the same config); `train` starts by printing a short header instead: the
+data sizes, the net layer by layer, the optimizer and schedule, and the keys that differ from the
+defaults ([training.md](training.md)).
 
 ```toml
 name = "mnist-mlp"
@@ -111,6 +113,20 @@ below (`name`, `data.dir`, `model.input`), or a layer's key: `model.layers.0.out
 
 ```text
 --set optimizer.lrr=0.1: unknown key 'optimizer.lrr' (did you mean 'optimizer.lr'?)
+```
+
+### Relative paths
+
+A relative `data.dir`, `data.path` or `data.test_path` written in a config file is taken relative
+to that file's folder (`configs/x.toml` with `dir = "../data/x"` reads `data/x` from the
+repository root, wherever `gradnet` runs). The same key given with `--set` is taken relative to the
+current directory, where it was typed: `gradnet train configs/x.toml --set data.dir=data/fashion-mnist`
+reads `./data/fashion-mnist`. The run directory's `config.toml` holds every data path absolute,
+so `--resume`, `eval` and `predict` find the data from anywhere. A directory that is not there is
+named once, as resolved, with what a relative one was resolved against:
+
+```text
+gradnet: error: data.dir: configs/data/x is not a directory (data.dir = 'data/x' resolved against the config file's folder, configs)
 ```
 )";
 

@@ -39,9 +39,11 @@ void data_keys(Section v) {
   v.add(field("data", d, &D::dataset, "dataset", K::string, "which dataset: MNIST and Fashion-MNIST read the standard IDX "
             "files, cifar10 the binary batches (data_batch_1..5, test_batch; .bin or .bin.gz), csv reads path (and "
             "test_path), idx reads the four files named below from dir"));
-  v.add(field("data", d, &D::dir, "dir", K::string, "directory holding the dataset's files; empty: $GRADNET_DATA/<dataset>, "
+  v.add(field("data", d, &D::dir, "dir", K::string, "directory holding the dataset's files (relative: to the config "
+            "file's folder, or with --set to the current directory); empty: $GRADNET_DATA/<dataset>, "
             "then ./data/<dataset>, then /usr/share/datasets/<dataset>"));
-  v.add(field("data", d, &D::path, "path", K::string, "csv: the file (absolute, or relative to the config file)"));
+  v.add(field("data", d, &D::path, "path", K::string, "csv: the file (absolute, or relative to the config file's folder; "
+            "with --set, to the current directory)"));
   v.add(field("data", d, &D::test_path, "test_path", K::string,
             "csv: a separate test file (relative like path); empty: hold out test_fraction of path's rows"));
   v.add(field("data", d, &D::test_fraction, "test_fraction", K::number,

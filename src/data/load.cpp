@@ -136,7 +136,11 @@ std::string resolve_data_dir(const DataConfig& c, const std::string& config_dir)
   std::error_code ec;
   if (!c.dir.empty()) {
     const std::string dir = join_path(config_dir, c.dir);
-    GRADNET_CHECK(fs::is_directory(dir, ec), data, "data.dir = '{}': {} is not a directory", c.dir, dir);
+    // Named once, as resolved; a relative one says against what (--set paths arrive absolute).
+    GRADNET_CHECK(fs::is_directory(dir, ec), data, "data.dir: {} is not a directory{}", dir,
+                  dir == c.dir ? std::string("")
+                               : fmt::format(" (data.dir = '{}' resolved against the config file's folder, {})", c.dir,
+                                             config_dir));
     return dir;
   }
   const std::string name(name_of(c.dataset));  // its directory's name

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "gradnet/error.h"
+#include "gradnet/plural.h"
 
 namespace gradnet {
 
@@ -70,9 +71,10 @@ std::string DivergenceGuard::after_step(Net<float>& net, double loss, Index step
   }
   if (++count_ < config_.patience) return "";
   const std::string message = fmt::format(
-      "step {} (epoch {}): the loss is exploding: its mean over the last {} steps, {:.4g}, has been above {:g} x the "
-      "step-0 loss {:.4g} for {} checks in a row; {}",
-      step, epoch, config_.check_every, mean, config_.explode_factor, initial_loss_, count_, hint(lr));
+      "step {} (epoch {}): the loss is exploding: its mean over the last {}, {:.4g}, has been above {:g} x the "
+      "step-0 loss {:.4g} for {} in a row; {}",
+      step, epoch, count_of(config_.check_every, "step"), mean, config_.explode_factor, initial_loss_,
+      count_of(count_, "check"), hint(lr));
   count_ = 0;
   if (config_.action == DivergenceAction::stop) fail(ErrorKind::runtime, "{}", message);
   return message;

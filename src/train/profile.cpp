@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "gradnet/plural.h"
+
 namespace gradnet {
 
 namespace {
@@ -44,8 +46,8 @@ std::string profile_table(const RunProfile& p) {
   timed += p.evaluation;
   const double total = std::max(p.total_seconds, 1e-12);
   const double per_step = p.steps > 0 ? 1e3 / static_cast<double>(p.steps) : 0.0;
-  std::string out = fmt::format("profile: {} training steps, {:.3f} s in all ({:.3f} s in the epochs' training loops)\n",
-                                p.steps, p.total_seconds, p.epochs_seconds);
+  std::string out = fmt::format("profile: {}, {:.3f} s in all ({:.3f} s in the epochs' training loops)\n",
+                                count_of(p.steps, "training step"), p.total_seconds, p.epochs_seconds);
   out += fmt::format("  {:<42} {:>10} {:>12} {:>7}\n", "part", "seconds", "ms per step", "share");
   auto line = [&](const std::string& part, double s) {
     out += fmt::format("  {:<42} {:>10.4f} {:>12.4f} {:>6.1f}%\n", part, s, s * per_step, 100.0 * s / total);

@@ -20,11 +20,14 @@
 
 #include "gradnet/data/dataset.h"
 #include "gradnet/error.h"
+#include "gradnet/plural.h"
 #include "gradnet/train/checkpoint.h"
 #include "gradnet/train/model_io.h"
 #include "gradnet/train/monitor.h"
+#include "gradnet/version.h"
 #include "guard.h"
 #include "run_dir.h"
+#include "run_header.h"
 
 namespace gradnet {
 
@@ -129,10 +132,14 @@ class MetricsWriter final : public TrainerCallback {
                                             {"parameters", s.parameters},
                                             {"threads", s.threads},
                                             {"seed", t.config().train.seed},
-                                            {"stopped_early", s.stopped_early},
+                                            {"stopped_early", s.stopped_early.empty() ? nlohmann::json(nullptr)
+                                                                                      : nlohmann::json(s.stopped_early)},
                                             {"best_checkpoint_epoch", t.state().best_epoch},
                                             {"total_seconds", s.total_seconds},
-                                            {"run_dir", s.run_dir}});
+                                            {"run_dir", s.run_dir},
+                                            {"gradnet_version", kVersion},
+                                            {"started_at", s.started_at},
+                                            {"finished_at", s.finished_at}});
   }
 };
 
@@ -144,12 +151,7 @@ class ProgressCallback final : public TrainerCallback {
   void on_record(Trainer&, RecordEvent& e) override {
     for (const std::string& w : e.warnings) user_.on_warning(w);
   }
-  void on_run_begin(Trainer& t) override {
-    const Splits& s = t.splits();
-    user_.on_start({t.run_path(), t.resolved_config(), s.train.size(), s.val.size(), s.test.size(), t.classes(),
-                    t.net().parameter_count(), t.threads(), t.config().train.seed, t.state().initial_loss,
-                    t.steps_per_epoch()});
-  }
+  void on_run_begin(Trainer& t) override { user_.on_start(describe_run_start(t)); }
   void on_step_end(Trainer& t, const StepEvent& e) override {
     const TrainState& st = t.state();
     user_.on_step({e.epoch, t.config().train.epochs, t.epoch_step(), t.epoch_steps(), st.step, st.loss_sum / st.seen,
@@ -234,8 +236,8 @@ void EarlyStopping::on_epoch_end(Trainer& t, const EpochRecord& r) {
   if (st.stop_wait < es.patience || epoch <= es.start_from_epoch || epoch >= t.config().train.epochs) return;
   stopped_ = true;
   const std::string reason = fmt::format(
-      "early stopping at epoch {}: {} did not improve on {:.6g} (epoch {}) by more than {} for {} epochs{}", epoch,
-      name_of(es.monitor), st.stop_best, st.stop_best_epoch, es.min_delta, st.stop_wait,
+      "early stopping at epoch {}: {} did not improve on {:.6g} (epoch {}) by more than {} for {}{}", epoch,
+      name_of(es.monitor), st.stop_best, st.stop_best_epoch, es.min_delta, count_of(st.stop_wait, "epoch"),
       es.restore_best_weights ? fmt::format("; restoring the weights of epoch {}", st.stop_best_epoch) : "");
   t.request_stop(reason);
   t.warn(reason);

@@ -30,6 +30,18 @@ std::string utc_stamp() {
   return buf;
 }
 
+}  // namespace
+
+std::string utc_iso8601(std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+namespace {
+
 // What a run writes before its first checkpoint; a directory holding only these (and at least
 // config.toml or metrics.jsonl) is a run killed that early, with no result to keep.
 bool written_before_first_checkpoint(const fs::directory_entry& e) {

@@ -10,12 +10,16 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <fstream>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 namespace gradnet {
+
+// t as UTC ISO-8601 to the second, "2026-12-06T20:10:41Z" (summary.json's started_at, finished_at).
+std::string utc_iso8601(std::time_t t);
 
 class RunDir {
  public:

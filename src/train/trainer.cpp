@@ -3,12 +3,15 @@
 // and the checkpoints' contents is written by callbacks (src/train/run_callbacks.cpp).
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "gradnet/error.h"
 #include "gradnet/io/atomic_file.h"
+#include "gradnet/plural.h"
 #include "gradnet/threads.h"
 #include "gradnet/train/batch_schedule.h"
 #include "gradnet/train/model_io.h"
@@ -37,7 +40,10 @@ void Trainer::Impl::prepare(const Config& given) {
   if (options.profile) start_profile();
   // A run killed before its step-0 checkpoint has nothing to continue: --resume starts it over.
   const bool restart = !options.resume_dir.empty() && !has_checkpoint(options.resume_dir);
-  if (!options.resume_dir.empty() && !restart) resume();
+  if (!options.resume_dir.empty() && !restart) {
+    resume();
+    check_resume_target();
+  }
   start_step = st.step;
   seconds_before_start = st.run_seconds;
   run = options.resume_dir.empty() ? RunDir(options.out_dir, config.name)
@@ -126,6 +132,28 @@ void Trainer::Impl::resume() {
   else batcher->rng().set_state(st.shuffle_epoch_start);
 }
 
+// --resume of a run that has trained as far as train.epochs asks (or further) has nothing to do:
+// said, with exit 2, before the run directory is touched (config.toml keeps its epochs). A run
+// whose last checkpoint is its final epoch but which never wrote its results (killed during the
+// final evaluation) is finished instead.
+void Trainer::Impl::check_resume_target() const {
+  namespace fs = std::filesystem;
+  const std::int64_t asked = data.config.train.epochs;
+  const std::int64_t begun = st.epoch + (st.position > 0 ? 1 : 0);  // a mid-epoch checkpoint has begun the next
+  if (begun < asked) return;
+  const fs::path dir(options.resume_dir);
+  bool finished = false;
+  std::error_code ec;
+  if (st.position == 0 && fs::exists(dir / "model.safetensors", ec) && fs::exists(dir / "summary.json", ec)) {
+    const auto summary = nlohmann::json::parse(read_whole_file((dir / "summary.json").string()), nullptr, false);
+    finished = summary.is_object() && summary.value("status", "") == "ok";
+  }
+  if (begun == asked && !finished) return;  // the rest of the last epoch, or the results, are still to come
+  fail(ErrorKind::usage, "--resume {}: already trained {}{}{}; nothing to do: pass --epochs {} to train longer",
+       options.resume_dir, count_of(st.epoch, "epoch"), st.position > 0 ? " and part of the next" : "",
+       begun > asked ? fmt::format(", more than the {} asked for", asked) : std::string(""), st.epoch + asked);
+}
+
 void Trainer::Impl::record(const EpochRecord& r) {
   RecordEvent e{r, {}, {}};
   each([&](TrainerCallback& c) { c.on_record(self, e); });
@@ -144,6 +172,7 @@ void Trainer::Impl::begin_run() {
     record(rec0);
   }
   summary.run_dir = run->path();
+  summary.started_at = utc_iso8601(started_at);
   summary.initial_loss = st.initial_loss;
   summary.parameters = net->parameter_count();
   summary.threads = threads;
@@ -185,6 +214,7 @@ void Trainer::Impl::train_batch(Batch& b, std::int64_t epoch) {
   }
   if (prof && augmenter->enabled()) prof->augment += seconds_since(t_augment);
   event = StepEvent{st.step + 1, epoch, lr, 0.0, b.rows};
+  stepping = true;
   current_labels = b.y;
   const auto t_step = prof ? Clock::now() : Clock::time_point{};
   const double timed_before = prof ? profiled_seconds() : 0.0;
@@ -198,6 +228,7 @@ void Trainer::Impl::train_batch(Batch& b, std::int64_t epoch) {
   st.loss_sum += r.loss * static_cast<double>(b.rows);
   st.seen += b.rows;
   each([&](TrainerCallback& c) { c.on_step_end(self, event); });
+  stepping = false;
 }
 
 void Trainer::Impl::run_epoch(std::int64_t epoch) {
@@ -251,6 +282,7 @@ Summary Trainer::Impl::finish() {
   summary.test_loss = test.loss;
   run->guarded([&] { write_safetensors(run->file("model.safetensors"), net_to_safetensors(*net, data.classes)); });
   summary.total_seconds = seconds_before_start + seconds_since(t_start);  // every segment of a resumed run
+  summary.finished_at = utc_iso8601(std::time(nullptr));
   if (prof) prof->total_seconds = seconds_since(t_start);
   each([&](TrainerCallback& c) { c.on_run_end(self, summary); });
   if (prof) {  // the callbacks' on_run_end counted in

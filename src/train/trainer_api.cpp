@@ -2,6 +2,7 @@
 // (include/gradnet/train/trainer.h). The run loop is in trainer.cpp.
 #include "gradnet/error.h"
 #include "gradnet/train/model_io.h"
+#include "gradnet/version.h"
 #include "trainer_impl.h"
 
 namespace gradnet {
@@ -48,6 +49,7 @@ const Splits& Trainer::splits() const { return impl_->data.splits; }
 Index Trainer::classes() const { return impl_->data.classes; }
 int Trainer::threads() const { return impl_->threads; }
 bool Trainer::resumed() const { return !impl_->resumed_from.empty(); }
+const std::string& Trainer::resumed_from() const { return impl_->resumed_from; }
 bool Trainer::full_batch() const { return impl_->full_batch; }
 Index Trainer::steps_per_epoch() const { return impl_->steps_per_epoch; }
 Index Trainer::epoch_steps() const { return impl_->epoch_steps; }
@@ -67,12 +69,20 @@ void Trainer::warn(const std::string& message) {
 }
 
 void Trainer::mark_failed(const std::string& status, const std::string& message) {
-  const TrainState& st = impl_->st;
+  const Impl& m = *impl_;
   // A resume that fails before it trained a step leaves a finished run's summary as it was.
-  if (impl_->st.step == impl_->start_step && !impl_->resumed_from.empty()) return;
+  if (m.st.step == m.start_step && !m.resumed_from.empty() && !m.stepping) return;
+  // "step" is the one the error names: the update under way when it failed inside a step (the
+  // last one completed is step - 1), else the last one completed (a signal's checkpoint).
+  const Index step = m.stepping ? m.event.step : m.st.step;
   try {
-    impl_->run->write_json("summary.json",
-                           {{"status", status}, {"error", message}, {"epochs", st.epoch}, {"step", st.step}});
+    impl_->run->write_json("summary.json", {{"status", status},
+                                            {"error", message},
+                                            {"epochs", m.st.epoch},
+                                            {"step", step},
+                                            {"gradnet_version", kVersion},
+                                            {"started_at", utc_iso8601(m.started_at)},
+                                            {"finished_at", utc_iso8601(std::time(nullptr))}});
   } catch (const Error&) {
     // The directory is gone or the disk is full: the error being reported matters more than this one.
   }

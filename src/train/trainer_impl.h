@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,7 @@ struct Trainer::Impl : StepObserver {
   using Clock = trainer_detail::Clock;
   Trainer& self;
   Clock::time_point t_start = Clock::now();
+  std::time_t started_at = std::time(nullptr);  // summary.json's started_at
   TrainOptions options;
   int threads = 1;
   PreparedData data;
@@ -67,12 +69,14 @@ struct Trainer::Impl : StepObserver {
   double seconds_before = 0;
   std::vector<std::int32_t> predicted;
   StepEvent event;  // the step under way
+  bool stepping = false;  // inside train_batch: an error there is event.step's (summary.json's "step")
 
   explicit Impl(Trainer& t) : self(t) {}
 
   void prepare(const Config& given);
   void build_model();
   void resume();
+  void check_resume_target() const;
   void begin_run();
   void run_epoch(std::int64_t epoch);
   void begin_epoch(std::int64_t epoch);

@@ -129,11 +129,47 @@ TEST(Resume, ExtendingAFinishedRunEqualsTrainingLongerFromTheStart) {
   write_file(tmp / "c.toml", tiny_mnist_config(mnist_dir()));
   ASSERT_EQ(run_gradnet({"train", tmp / "c.toml", "--out", tmp / "long", "-q", "--epochs", "4"}).exit_code, 0);
   ASSERT_EQ(run_gradnet({"train", tmp / "c.toml", "--out", tmp / "short", "-q", "--epochs", "2"}).exit_code, 0);
-  CliResult r = run_gradnet({"train", "--resume", tmp / "short", "-q", "--epochs", "4"});
+  const std::string short_run = tmp / "short";
+  CliResult r = run_gradnet({"train", "--resume", short_run, "--epochs", "4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(read_file(tmp / "short/model.safetensors"), read_file(tmp / "long/model.safetensors"));
+  // It says what it continues, and logs no step 0 (that was the first run's).
+  EXPECT_NE(r.err.find("gradnet: resuming " + short_run + " from checkpoint " + short_run +
+                       "/checkpoints/step-00000058.safetensors at epoch 2, step 58; training to epoch 4\n"),
+            std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("step 0"), std::string::npos) << r.err;
   EXPECT_EQ(run_gradnet({"train", "--resume", tmp / "nothing-here", "-q"}).exit_code, 2);
   EXPECT_EQ(run_gradnet({"train", "--resume", tmp / "short", "--set", "optimizer.lr=1"}).exit_code, 2);
+}
+
+// A finished run asked for as many epochs as it has, or fewer, has nothing to do: exit 2 with a
+// message, and the run directory is left as it was (config.toml keeps its epochs).
+TEST(Resume, AFinishedRunSaysThereIsNothingToDo) {
+  TempDir tmp;
+  write_file(tmp / "c.toml", tiny_mnist_config(mnist_dir()));
+  const std::string run = tmp / "run";
+  ASSERT_EQ(run_gradnet({"train", tmp / "c.toml", "--out", run, "-q", "--epochs", "2"}).exit_code, 0);
+  const std::string config = read_file(run + "/config.toml"), summary = read_file(run + "/summary.json");
+  CliResult same = run_gradnet({"train", "--resume", run, "-q"});
+  EXPECT_EQ(same.exit_code, 2);
+  EXPECT_NE(same.err.find("already trained 2 epochs; nothing to do: pass --epochs 4 to train longer"),
+            std::string::npos) << same.err;
+  CliResult fewer = run_gradnet({"train", "--resume", run, "--epochs", "1"});
+  EXPECT_EQ(fewer.exit_code, 2);
+  EXPECT_NE(fewer.err.find("already trained 2 epochs, more than the 1 asked for; nothing to do: pass --epochs 3"),
+            std::string::npos) << fewer.err;
+  EXPECT_EQ(read_file(run + "/config.toml"), config);
+  EXPECT_EQ(read_file(run + "/summary.json"), summary);
+  // A CONFIG with --resume is refused, not ignored (the run's own config.toml is the one used) ...
+  CliResult other = run_gradnet({"train", tmp / "c.toml", "--resume", run, "--epochs", "3"});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_NE(other.err.find("continues the run with its own config (" + run + "/config.toml); CONFIG " + (tmp / "c.toml") +
+                           " does not apply"), std::string::npos) << other.err;
+  EXPECT_EQ(read_file(run + "/summary.json"), summary);
+  // ... unless it is that file.
+  CliResult own = run_gradnet({"train", run + "/config.toml", "--resume", run, "-q", "--epochs", "3"});
+  EXPECT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_EQ(metric_lines(run), 4u);  // epochs 0..3
 }
 
 TEST(EarlyStopping, StopsAfterPatienceAndRestoresTheBestWeights) {
@@ -157,12 +193,18 @@ TEST(Divergence, MseAtLr10WithMomentumStopsNamingStepAndLayer) {
                              "data.dir=" + mnist_dir(), "--set", "model.loss=mse", "--set", "optimizer.lr=10", "--set",
                              "optimizer.momentum=0.9"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find("gradnet: error: step "), std::string::npos) << r.err;
+  const std::string::size_type at = r.err.find("gradnet: error: step ");
+  ASSERT_NE(at, std::string::npos) << r.err;
   EXPECT_NE(r.err.find("layers."), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("optimizer.lr"), std::string::npos) << r.err;
   EXPECT_GE(metric_lines(tmp / "run"), 1u);
   EXPECT_NO_THROW(gradnet::read_safetensors(tmp / "run/checkpoints/step-00000000.safetensors"));
-  EXPECT_EQ(nlohmann::json::parse(read_file(tmp / "run/summary.json"))["status"], "failed");
+  const auto summary = nlohmann::json::parse(read_file(tmp / "run/summary.json"));
+  EXPECT_EQ(summary["status"], "failed");
+  // summary.json's step is the one the message names (the update under way), not the one before.
+  const long named = std::stol(r.err.substr(at + std::string("gradnet: error: step ").size()));
+  EXPECT_EQ(summary["step"], named) << r.err;
+  EXPECT_TRUE(summary.contains("gradnet_version") && summary.contains("finished_at")) << summary;
 }
 
 TEST(Divergence, ExplodingFiniteLossIsReportedOrWarned) {

@@ -1,7 +1,9 @@
 // End to end: the gradnet binary on real MNIST (a subset where speed matters).
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -49,8 +51,89 @@ TEST(CliTrain, WritesRunDirectoryAndJsonSummary) {
   auto summary = nlohmann::json::parse(read_file(run + "/summary.json"));
   EXPECT_EQ(summary["status"], "ok");
   EXPECT_DOUBLE_EQ(summary["test_accuracy"].get<double>(), j["test_accuracy"].get<double>());
-  // Progress and the resolved config go to stderr, not stdout.
+  // Progress and the header go to stderr, not stdout.
   EXPECT_NE(r.err.find("epoch 2/2"), std::string::npos) << r.err;
+  // "ran every epoch" is null, in summary.json and --json alike; the build and the clock are recorded.
+  EXPECT_TRUE(summary["stopped_early"].is_null()) << summary;
+  EXPECT_TRUE(j["stopped_early"].is_null()) << j;
+  const std::string version = run_gradnet({"--version"}).out;
+  EXPECT_EQ(version.substr(0, version.find('\n')), "gradnet " + summary["gradnet_version"].get<std::string>());
+  const std::regex iso(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)");
+  const std::string started = summary["started_at"], finished = summary["finished_at"];
+  EXPECT_TRUE(std::regex_match(started, iso)) << started;
+  EXPECT_TRUE(std::regex_match(finished, iso)) << finished;
+  EXPECT_LE(started, finished);
+}
+
+// train starts with a short header instead of the resolved config (which is in RUNDIR/config.toml):
+// the run, the data, the net layer by layer, the training settings, the keys set.
+TEST(CliTrain, StartsWithAShortHeader) {
+  TempDir tmp;
+  write_file(tmp / "tiny.toml", tiny_mnist_config(mnist_dir()));
+  const std::string run = tmp / "run";
+  CliResult r = run_gradnet({"train", tmp / "tiny.toml", "--out", run, "--epochs", "1", "--set",
+                             "optimizer.momentum=0.9"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> parts = {
+      "gradnet: run " + run + "\n",
+      "  data: 1800 train, 200 validation, 500 test; 10 classes\n",
+      "  net: input [784]\n",
+      "layers.0",
+      "25120 params",
+      "25450 parameters in all",
+      "  training: sgd lr 0.1; schedule fixed; batch 64; 1 epoch of 29 steps; seed 7; 1 thread\n",
+      "optimizer.momentum = 0.9",
+      "train.epochs = 1",
+      "full config: " + run + "/config.toml",
+      "step 0: train loss"};
+  for (const std::string& part : parts)
+    EXPECT_NE(r.err.find(part), std::string::npos) << part << "\n" << r.err;
+  EXPECT_EQ(r.err.find("[checkpoint]"), std::string::npos) << r.err;  // not the whole config
+  EXPECT_EQ(r.err.find("tolerance_grad"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("after 1 epoch;"), std::string::npos) << r.out;  // not "1 epochs"
+  // The seed config's header is short.
+  CliResult seed = run_gradnet({"train", source_dir() + "/configs/mnist-mlp.toml", "--out", tmp / "seed", "--epochs",
+                                "1", "--set", "data.dir=" + mnist_dir(), "--set", "data.train_limit=3000", "--set",
+                                "data.validation=500", "--set", "data.test_limit=500"});
+  ASSERT_EQ(seed.exit_code, 0) << seed.err;
+  const std::string header = seed.err.substr(0, seed.err.find("epoch 1/1"));
+  EXPECT_LT(std::count(header.begin(), header.end(), '\n'), 40) << header;
+  EXPECT_NE(header.find("sigmoid"), std::string::npos) << header;
+  EXPECT_NE(header.find("data.train_limit = 3000"), std::string::npos) << header;
+  EXPECT_EQ(header.find("train.batch_size"), std::string::npos) << header;  // 128 is the default
+  // -q still hides it.
+  CliResult quiet = run_gradnet({"train", tmp / "tiny.toml", "--out", tmp / "quiet", "--epochs", "1", "-q"});
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err.find("gradnet: run"), std::string::npos) << quiet.err;  // warnings are still shown
+  EXPECT_EQ(quiet.err.find("net: input"), std::string::npos) << quiet.err;
+}
+
+// --set paths are relative to the current directory; paths in the file to the file's folder.
+// The run directory's config.toml holds them absolute: eval and resume work from anywhere.
+TEST(CliTrain, SetPathsAreRelativeToTheCurrentDirectory) {
+  TempDir tmp;
+  fs::create_directory(tmp / "cfg");
+  fs::create_directory_symlink(mnist_dir(), tmp / "mnist-here");
+  write_file(tmp / "cfg/c.toml", tiny_mnist_config(""));
+  const std::string run = tmp / "run";
+  CliResult r = run_gradnet({"train", "cfg/c.toml", "--out", run, "-q", "--epochs", "1", "--set", "data.dir=mnist-here"},
+                            tmp.path().string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(read_file(run + "/config.toml").find("dir = \"" + (tmp / "mnist-here") + "\""), std::string::npos);
+  EXPECT_EQ(run_gradnet({"eval", run, "--json"}).exit_code, 0);  // from the tests' own directory
+  EXPECT_EQ(run_gradnet({"train", "--resume", run, "-q", "--epochs", "2"}).exit_code, 0);
+  // Not there: the path is named once, as resolved.
+  CliResult missing = run_gradnet({"train", "cfg/c.toml", "--out", tmp / "x", "--set", "data.dir=nope"},
+                                  tmp.path().string());
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("data.dir: " + (tmp / "nope") + " is not a directory"), std::string::npos) << missing.err;
+  EXPECT_EQ(missing.err.find("nope"), missing.err.rfind("nope")) << missing.err;
+  // In the file, a relative dir is the file's folder's, and the message says so.
+  write_file(tmp / "cfg/in-file.toml", tiny_mnist_config("nope"));
+  CliResult in_file = run_gradnet({"train", "cfg/in-file.toml", "--out", tmp / "y"}, tmp.path().string());
+  EXPECT_EQ(in_file.exit_code, 2);
+  EXPECT_NE(in_file.err.find("data.dir: cfg/nope is not a directory (data.dir = 'nope' resolved against the config "
+                             "file's folder, cfg)"), std::string::npos) << in_file.err;
 }
 
 TEST(CliTrain, SameSeedAndThreadsGiveIdenticalModelBytes) {

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+
 #include "gradnet/error.h"
 
 namespace gradnet {
@@ -51,7 +54,50 @@ TEST(Overrides, BareAndQuotedStrings) {
   EXPECT_EQ(name_of(with_sets({"data.dataset=\"fashion-mnist\""}).data.dataset), "fashion-mnist");
   EXPECT_EQ(with_sets({"name=2024"}).name, "2024");  // a string key takes the text as written
   EXPECT_EQ(with_sets({"data.dir="}).data.dir, "");
-  EXPECT_EQ(with_sets({"data.path=a=b.csv"}).data.path, "a=b.csv");  // split at the first '='
+  EXPECT_EQ(with_sets({"data.path=/d/a=b.csv"}).data.path, "/d/a=b.csv");  // split at the first '='
+}
+
+// A path typed on the command line is relative to the current directory, not to the config
+// file's folder (configs/ here): it arrives absolute, so nothing puts configs/ in front of it.
+TEST(Overrides, RelativePathsAreTakenFromTheCurrentDirectory) {
+  const std::filesystem::path cwd = std::filesystem::current_path();
+  EXPECT_EQ(with_sets({"data.dir=data/fashion-mnist"}).data.dir, (cwd / "data/fashion-mnist").string());
+  EXPECT_EQ(with_sets({"data.path=./small/../iris.csv"}).data.path, (cwd / "iris.csv").string());
+  EXPECT_EQ(with_sets({"data.test_path=t.csv"}).data.test_path, (cwd / "t.csv").string());
+  EXPECT_EQ(with_sets({"data.dir=/abs/x"}).data.dir, "/abs/x");  // absolute and empty ones stay as given
+  EXPECT_EQ(with_sets({"data.dir="}).data.dir, "");
+  // In the file, the same text stays relative: it is resolved against the file's folder later.
+  const Config in_file = parse_config(std::string(kBase) + "[data]\ndir = \"data/x\"\n", "configs/x.toml");
+  EXPECT_EQ(in_file.data.dir, "data/x");
+}
+
+// A rule broken by a key left at its default is blamed on where the choice that needs it was made:
+// one_cycle chosen with --set on a file that never mentions it is the --set's doing.
+TEST(Overrides, AOneCycleWithoutMaxLrBlamesWhereOneCycleWasChosen) {
+  EXPECT_EQ(set_error({"schedule.policy=one_cycle"}).rfind("--set schedule.policy=one_cycle: schedule.max_lr = 0: ", 0),
+            0u) << set_error({"schedule.policy=one_cycle"});
+  const std::string file = std::string(kBase) + "[schedule]\npolicy = \"one_cycle\"\n";
+  auto error_of = [&](const std::vector<std::string>& sets) {
+    try {
+      parse_config(file, "configs/oc.toml", sets);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of({"train.epochs=3"}).rfind("configs/oc.toml: schedule.max_lr = 0: ", 0), 0u) << error_of({});
+  EXPECT_EQ(error_of({"schedule.max_lr=0"}).rfind("--set schedule.max_lr=0: schedule.max_lr = 0: ", 0), 0u)
+      << error_of({"schedule.max_lr=0"});
+}
+
+// What train prints as "set (differs from the defaults)": [optimizer] against its type's defaults.
+TEST(Overrides, ChangedKeysAreThoseThatDifferFromTheDefaults) {
+  const std::vector<std::string> sgd = changed_keys(with_sets({"train.epochs=3"}));
+  EXPECT_EQ(sgd, (std::vector<std::string>{"name = \"base\"", "optimizer.lr = 0.1",
+                                           "train.epochs = 3"}));
+  const std::vector<std::string> adam = changed_keys(with_sets({"optimizer.type=adam", "optimizer.momentum=0"}));
+  EXPECT_NE(std::find(adam.begin(), adam.end(), "optimizer.type = \"adam\""), adam.end());
+  for (const std::string& k : adam) EXPECT_EQ(k.find("betas"), std::string::npos) << k;  // adam's own default
 }
 
 TEST(Overrides, LaterWins) { EXPECT_EQ(with_sets({"train.epochs=3", "train.epochs=4"}).train.epochs, 4); }

@@ -26,6 +26,16 @@
 
 namespace gradnet {
 
+// One layer of the net as the start of a run lists it.
+struct LayerSummary {
+  std::string name;   // layers.<i>
+  std::string type;   // linear, conv2d, ...
+  Shape output;       // per example
+  Index parameters = 0;
+};
+
+// What a run starts from: the CLI prints it as a short header (the whole config is in
+// run_dir/config.toml).
 struct TrainStart {
   std::string run_dir;
   std::string resolved_config;   // the TOML written to run_dir/config.toml
@@ -36,6 +46,16 @@ struct TrainStart {
   std::uint64_t seed = 0;
   double initial_train_loss = 0;  // step 0, before any update: ≈ ln(classes) with small init
   Index steps_per_epoch = 0;
+  Shape input;                        // model.input
+  std::vector<LayerSummary> layers;
+  std::string training;               // optimizer, lr, schedule, batch, epochs in one line
+  std::vector<std::string> changed;   // "optimizer.lr = 0.1": the keys that differ from the defaults
+  // A resumed run: the checkpoint it continues and where that left off; resumed_from "" when fresh.
+  std::string resumed_from;
+  std::int64_t start_epoch = 0;       // epochs complete in the checkpoint
+  Index start_step = 0;
+  bool mid_epoch = false;             // the checkpoint was written inside epoch start_epoch + 1
+  std::int64_t epochs = 0;            // train.epochs: where this run ends
 };
 
 struct StepProgress {
@@ -94,8 +114,9 @@ struct Summary {
   Index parameters = 0;
   int threads = 1;
   double total_seconds = 0;  // wall-clock; a resumed run counts its earlier segments in
-  std::string stopped_early;  // why early stopping ended the run ("" if it ran every epoch)
+  std::string stopped_early;  // why early stopping ended the run ("" if it ran every epoch; null in JSON)
   std::optional<RunProfile> profile;  // with TrainOptions::profile
+  std::string started_at, finished_at;  // UTC ISO-8601: this process's training (a resume starts anew)
 };
 
 Summary train(const Config& config, const TrainOptions& options, TrainCallbacks& callbacks);
@@ -145,6 +166,7 @@ class Trainer {
   Index classes() const;
   int threads() const;
   bool resumed() const;                      // continues a checkpoint
+  const std::string& resumed_from() const;   // that checkpoint's path ("" for a fresh run)
   bool full_batch() const;                   // L-BFGS: one step per epoch on the whole training set
   Index steps_per_epoch() const;             // of the first epoch (the batch size may change later)
   Index epoch_steps() const;                 // steps of the epoch under way
