@@ -413,7 +413,7 @@ TEST(TrainingMonitor, TensorBoardFileAndFirstLayerImage) {
   EXPECT_GT(histograms, 0);
 
   const std::string png = read_file(tmp / "first_layer.png");
-  EXPECT_EQ(png_size(png), std::make_pair(92, 62));  // 5 units of 4x4
+  EXPECT_EQ(png_size(png), std::make_pair(200, 134));  // 5 units of 4x4, each enlarged to 64 px
 }
 
 // L-BFGS runs forward and backward several times per step: the hooks count each step once.
