@@ -132,7 +132,7 @@ double training_background(const LoadedModel& m, const Shape& shape) {
 }
 
 // A warning when the images' background is bright and the training data's dark, or the reverse.
-std::string background_warning(const std::string& path, const Dataset& d, const LoadedModel& m) {
+std::string background_warning(const std::string& path, const Dataset& d, const LoadedModel& m, bool inverted) {
   if (d.shape.size() != 3 || d.size() == 0) return "";  // CSV rows have no background
   const double trained = training_background(m, d.shape);
   if (!std::isfinite(trained)) return "";
@@ -144,9 +144,9 @@ std::string background_warning(const std::string& path, const Dataset& d, const 
   auto bright = [](double v) { return v >= 127.5; };
   if (bright(background) == bright(trained)) return "";
   return fmt::format("{}: the background is {} (border mean {:.0f} of 255) while the training data's is {} ({:.0f}): "
-                     "the image looks inverted and will likely be mispredicted; pass --invert to flip it",
+                     "the image looks inverted and will likely be mispredicted; {}",
                      path, bright(background) ? "bright" : "dark", background, bright(trained) ? "bright" : "dark",
-                     trained);
+                     trained, inverted ? "--invert flipped it: leave --invert off for this one" : "pass --invert to flip it");
 }
 
 // The examples of one input file, raw (before normalization), in the trained image shape.
@@ -241,7 +241,7 @@ Command add_predict(CLI::App& root) {
             std::vector<float> probs(static_cast<std::size_t>(batch * classes)), scratch;
             for (const std::string& path : expand_inputs(args->inputs)) {
               Dataset d = read_input(path, m, *args);
-              if (const std::string w = background_warning(path, d, m); !w.empty()) {
+              if (const std::string w = background_warning(path, d, m, args->invert); !w.empty()) {
                 fmt::print(stderr, "gradnet predict: warning: {}\n", w);
                 warnings.push_back(w);
               }
