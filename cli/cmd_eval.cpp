@@ -1,6 +1,7 @@
-// gradnet eval RUNDIR|MODEL [--split test|val] [--json]
+// gradnet eval RUNDIR|MODEL|CHECKPOINT [--split test|val] [--json]
 // Accuracy, loss, top-k accuracy, per-class precision / recall / F1, macro and weighted
 // averages, one-vs-rest ROC-AUC and average precision (PR-AUC), confusion matrix.
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -25,13 +26,31 @@ struct EvalArgs {
   bool json = false;
 };
 
-void print_confusion(const EvalResult& r) {
+// A class's label: its name when the run has names other than the numbers, else the number.
+struct ClassLabels {
+  std::vector<std::string> names;  // one per class, or empty
+  bool named() const {
+    for (std::size_t c = 0; c < names.size(); ++c)
+      if (names[c] != std::to_string(c)) return true;
+    return false;
+  }
+  std::string operator()(std::size_t c) const { return c < names.size() ? names[c] : std::to_string(c); }
+  std::size_t width(std::size_t least) const {
+    for (const std::string& n : names) least = std::max(least, n.size());
+    return least;
+  }
+};
+
+// Rows "7 Sneaker" (true class), columns the predicted class's number.
+void print_confusion(const EvalResult& r, const ClassLabels& labels) {
   const std::size_t k = r.confusion.size();
-  fmt::print("confusion matrix (rows: true class, columns: predicted)\n      ");
+  const std::size_t w = labels.named() ? labels.width(0) + 3 : 6;
+  fmt::print("confusion matrix (rows: true class, columns: predicted class, by number)\n{:>{}}", "", w);
   for (std::size_t j = 0; j < k; ++j) fmt::print("{:>6}", j);
   fmt::print("\n");
   for (std::size_t i = 0; i < k; ++i) {
-    fmt::print("{:>6}", i);
+    if (labels.named()) fmt::print("{:>2} {:<{}}", i, labels(i), w - 3);
+    else fmt::print("{:>6}", i);
     for (std::size_t j = 0; j < k; ++j) fmt::print("{:>6}", r.confusion[i][j]);
     fmt::print("\n");
   }
@@ -39,24 +58,25 @@ void print_confusion(const EvalResult& r) {
 
 std::string num(double v) { return std::isnan(v) ? "     -" : fmt::format("{:>6.4f}", v); }
 
-void print_metrics(const ClassificationMetrics& m) {
+void print_metrics(const ClassificationMetrics& m, const ClassLabels& labels) {
   std::string topk;
   for (const TopK& t : m.top_k) topk += fmt::format("  top-{} {:.4f}", t.k, t.accuracy);
   fmt::print("top-k accuracy:{}\n", topk);
-  fmt::print("{:>12} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9}\n", "class", "precision", "recall", "f1", "support",
+  const std::size_t w = labels.width(12);
+  fmt::print("{:>{}} {:>9} {:>9} {:>9} {:>8} {:>9} {:>9}\n", "class", w, "precision", "recall", "f1", "support",
              "roc_auc", "avg_prec");
   for (std::size_t c = 0; c < m.per_class.size(); ++c) {
     const ClassMetrics& p = m.per_class[c];
-    fmt::print("{:>12} {:>9.4f} {:>9.4f} {:>9.4f} {:>8} {:>9} {:>9}\n", c, p.precision, p.recall, p.f1, p.support,
-               num(p.roc_auc), num(p.average_precision));
+    fmt::print("{:>{}} {:>9.4f} {:>9.4f} {:>9.4f} {:>8} {:>9} {:>9}\n", labels(c), w, p.precision, p.recall, p.f1,
+               p.support, num(p.roc_auc), num(p.average_precision));
   }
-  fmt::print("{:>12} {:>9.4f} {:>9.4f} {:>9.4f} {:>8} {:>9} {:>9}\n", "macro avg", m.macro.precision,
+  fmt::print("{:>{}} {:>9.4f} {:>9.4f} {:>9.4f} {:>8} {:>9} {:>9}\n", "macro avg", w, m.macro.precision,
              m.macro.recall, m.macro.f1, m.examples, num(m.macro_roc_auc), num(m.macro_average_precision));
-  fmt::print("{:>12} {:>9.4f} {:>9.4f} {:>9.4f} {:>8}\n", "weighted avg", m.weighted.precision, m.weighted.recall,
-             m.weighted.f1, m.examples);
+  fmt::print("{:>{}} {:>9.4f} {:>9.4f} {:>9.4f} {:>8}\n", "weighted avg", w, m.weighted.precision,
+             m.weighted.recall, m.weighted.f1, m.examples);
 }
 
-nlohmann::json metrics_json(const ClassificationMetrics& m) {
+nlohmann::json metrics_json(const ClassificationMetrics& m, const ClassLabels& labels) {
   nlohmann::json j;
   nlohmann::json topk = nlohmann::json::object();
   for (const TopK& t : m.top_k) topk[std::to_string(t.k)] = t.accuracy;
@@ -71,6 +91,7 @@ nlohmann::json metrics_json(const ClassificationMetrics& m) {
                          {"support", p.support},
                          {"roc_auc", p.roc_auc},                      // NaN -> null
                          {"average_precision", p.average_precision}});
+    if (!labels.names.empty()) per_class.back()["name"] = labels(c);
   }
   j["per_class"] = per_class;
   j["macro"] = {{"precision", m.macro.precision},
@@ -86,8 +107,10 @@ nlohmann::json metrics_json(const ClassificationMetrics& m) {
 Command add_eval(CLI::App& root) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* app = root.add_subcommand("eval", "Evaluate a trained run on its test (or validation) split");
-  app->add_option("target", args->target, "A run directory made by `gradnet train`, or its model.safetensors")
-      ->type_name("RUNDIR|MODEL")
+  app->add_option("target", args->target,
+                  "A run directory made by `gradnet train` (its model, or its newest checkpoint when it has none), "
+                  "its model.safetensors, or a file in its checkpoints/")
+      ->type_name("RUNDIR|MODEL|CHECKPOINT")
       ->required();
   app->add_option("--split", args->split, "Which split: test or val")
       ->type_name("SPLIT")
@@ -101,6 +124,7 @@ Command add_eval(CLI::App& root) {
             // training batch by default) and holding no gradients; the split stays as its file's
             // bytes, converted a pass at a time. The figures equal the run's own summary.json.
             LoadedModel m = load_model(args->target);
+            if (!m.note.empty()) fmt::print(stderr, "gradnet: note: {}\n", m.note);
             set_threads(threads_or(args->threads, m.config.train.threads));  // the run's unless --threads: its figures
             // The same data, split and seed as training; the normalization fitted then.
             Dataset data = args->split == "test" ? load_test_split(m.config.data, m.run_dir, m.config.train.seed)
@@ -111,6 +135,10 @@ Command add_eval(CLI::App& root) {
             GRADNET_CHECK(data.features() == numel(m.net->input_shape()), shape,
                           "{} gives {} features per example, the model takes {}", data.source, data.features(),
                           numel(m.net->input_shape()));
+            // The names the run stored (dataset.json); a run made before it: the data's own, if any.
+            ClassLabels labels{m.info.class_names};
+            if (labels.names.empty() && static_cast<Index>(data.class_names.size()) == m.classes)
+              labels.names = data.class_names;
             Tensor<float> probs;  // one pass gives the loss, the confusion matrix and the probabilities
             const EvalResult r = evaluate(*m.net, data, eval_batch_size(m.config.train), &probs);
             const ClassificationMetrics cm = classification_metrics(probs.view(), data.y.data());
@@ -127,15 +155,17 @@ Command add_eval(CLI::App& root) {
                                   {"loss", r.loss},
                                   {"per_class_accuracy", per_class},
                                   {"confusion", r.confusion},
+                                  {"class_names", labels.names},
+                                  {"model", m.model_path},
                                   {"run_dir", m.run_dir}};
-              j.update(metrics_json(cm));
+              j.update(metrics_json(cm, labels));
               print_json_line(j);
             } else {
               fmt::print("{} split of {}: {} examples, accuracy {:.4f}, loss {:.4f}\n", args->split, m.run_dir,
                          r.examples, r.accuracy, r.loss);
               fmt::print("per-class accuracy: {:.3f}\n", fmt::join(per_class, " "));
-              print_metrics(cm);
-              print_confusion(r);
+              print_metrics(cm, labels);
+              print_confusion(r, labels);
             }
             return 0;
           }};

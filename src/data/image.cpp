@@ -83,16 +83,40 @@ Dataset load_png_images(const std::vector<std::string>& paths, Index expect_valu
   return d;
 }
 
-void write_png_gray(const std::string& path, const std::uint8_t* pixels, Index width, Index height) {
+namespace {
+void write_png(const std::string& path, const std::uint8_t* pixels, Index width, Index height, png_uint_32 format) {
   GRADNET_CHECK(width > 0 && height > 0, runtime, "{}: cannot write a {}x{} image", path, width, height);
   png_image image;
   std::memset(&image, 0, sizeof image);
   image.version = PNG_IMAGE_VERSION;
   image.width = static_cast<png_uint_32>(width);
   image.height = static_cast<png_uint_32>(height);
-  image.format = PNG_FORMAT_GRAY;
+  image.format = format;
   if (!png_image_write_to_file(&image, path.c_str(), 0, pixels, 0, nullptr))
     fail(ErrorKind::runtime, "{}: cannot write PNG ({})", path, image.message);
+}
+}  // namespace
+
+void write_png_gray(const std::string& path, const std::uint8_t* pixels, Index width, Index height) {
+  write_png(path, pixels, width, height, PNG_FORMAT_GRAY);
+}
+
+void write_png_rgb(const std::string& path, const std::uint8_t* pixels, Index width, Index height) {
+  write_png(path, pixels, width, height, PNG_FORMAT_RGB);
+}
+
+Shape png_shape(const std::string& path) {
+  std::error_code ec;
+  GRADNET_CHECK(std::filesystem::is_regular_file(path, ec), data, "{}: no such file", path);
+  png_image image;
+  std::memset(&image, 0, sizeof image);
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_file(&image, path.c_str()))
+    fail(ErrorKind::data, "{}: not a readable PNG ({})", path, image.message);
+  const Shape shape = {(image.format & PNG_FORMAT_FLAG_COLOR) != 0 ? 3 : 1, static_cast<Index>(image.height),
+                       static_cast<Index>(image.width)};
+  png_image_free(&image);
+  return shape;
 }
 
 }  // namespace gradnet

@@ -66,6 +66,7 @@ Dataset load_idx_split(const DataConfig& c, const std::string& dir, bool train) 
                     : load_idx(find_idx_file(dir, name(c.test_images, "t10k-images-idx3-ubyte"), "test_images"),
                                find_idx_file(dir, name(c.test_labels, "t10k-labels-idx1-ubyte"), "test_labels"), 10);
   if (c.dataset == DatasetKind::fashion_mnist) d.class_names = fashion_names();
+  if (c.dataset == DatasetKind::mnist) d.class_names = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
   return d;
 }
 

@@ -110,7 +110,8 @@ std::string describe_net(Net<float>& net) {
 void load_test_split(Context& c, LoadedModel& m) {
   Dataset test = load_test_split(m.config.data, m.run_dir, m.config.train.seed);  // only the test split is needed
   if (c.image_shape.empty() && test.shape.size() == 3) c.image_shape = test.shape;
-  c.class_names = test.class_names;
+  // The names the run stored (dataset.json); a run made before it: the data's own, if any.
+  c.class_names = !m.info.class_names.empty() ? m.info.class_names : test.class_names;
   GRADNET_CHECK(test.size() > 0, data, "{}: the test split is empty", m.run_dir);
   c.test.raw = test;  // before normalization, for the gallery
   m.normalizer.apply(test);  // first: pca with k components makes the examples [k]
@@ -139,7 +140,7 @@ Context load_context(const std::string& dir, const ReportOptions& options) {
     }
   }
   try {
-    LoadedModel m = load_model(dir);
+    LoadedModel m = load_model(dir, 0, true);  // the final model: a run without one is reported as such
     set_threads(m.config.train.threads);  // the run's threads: its test figures
     c.classes = m.classes;
     c.parameters = m.net->parameter_count();

@@ -70,6 +70,7 @@ PreparedData prepare_data(const Config& given, const std::string& config_dir_in)
   p.splits = load_splits(p.config.data, config_dir, p.config.train.seed);
   check_input_shape(p.config, p.splits);
   p.classes = std::max({p.splits.train.classes, p.splits.val.classes, p.splits.test.classes});
+  p.info = describe_dataset(p.splits, p.classes);  // raw values: before the normalization below
   p.normalizer.method = p.config.data.normalize;
   p.normalizer.whiten_epsilon = p.config.data.whiten_epsilon;
   p.normalizer.pca_components = p.config.data.pca_components;

@@ -47,7 +47,8 @@ namespace {
 bool written_before_first_checkpoint(const fs::directory_entry& e) {
   const std::string name = e.path().filename().string();
   if (name == ".lock" || name == "config.toml" || name == "metrics.jsonl" || name == "steps.jsonl" ||
-      name == "histograms.jsonl" || name == "normalization.safetensors" || name == "tensorboard")
+      name == "histograms.jsonl" || name == "normalization.safetensors" || name == "dataset.json" ||
+      name == "tensorboard")
     return true;
   if (name.front() == '.' && name.find(".tmp-") != std::string::npos) return true;  // a killed atomic write
   if (name != "checkpoints") return false;

@@ -51,6 +51,7 @@ void Trainer::Impl::prepare(const Config& given) {
   resolved = to_toml(config);
   write_file_atomic(run->file("config.toml"), resolved);  // on resume too: --epochs may have extended it
   if (resumed_from.empty()) save_normalizer(run->file("normalization.safetensors"), data.normalizer);
+  if (resumed_from.empty()) save_dataset_info(run->file("dataset.json"), data.info);  // class names for eval, predict
 }
 
 // The net, optimizer, schedule, batcher and random streams a fresh run starts from.

@@ -1,6 +1,8 @@
 // gradnet eval: top-k, per-class precision/recall/F1, averages and AUCs, consistent with the
 // confusion matrix and accuracy that evaluate() reports beside them.
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -11,7 +13,19 @@
 
 using namespace gradnet::testing;
 
+namespace fs = std::filesystem;
+
 namespace {
+
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// The tiny MNIST config on another IDX dataset of MNIST's shape ("fashion-mnist").
+std::string tiny_config_for(const std::string& dataset, const std::string& dir) {
+  std::string cfg = tiny_mnist_config(dir);
+  cfg.replace(cfg.find("\"mnist\""), 7, "\"" + dataset + "\"");
+  return cfg;
+}
+
 }  // namespace
 
 TEST(CliEval, JsonHasEveryMetricAndTheyAgreeWithTheConfusionMatrix) {
@@ -62,4 +76,101 @@ TEST(CliEval, JsonHasEveryMetricAndTheyAgreeWithTheConfusionMatrix) {
   ASSERT_EQ(text.exit_code, 0) << text.err;
   for (const char* s : {"top-k accuracy:  top-1", "precision", "roc_auc", "macro avg", "weighted avg", "confusion matrix"})
     EXPECT_NE(text.out.find(s), std::string::npos) << s << "\n" << text.out;
+}
+
+TEST(CliEval, CheckpointFilesAndARunWithoutAFinalModel) {
+  const std::string mnist = find_dataset_dir("mnist");
+  ASSERT_FALSE(mnist.empty()) << "MNIST not found: run scripts/setup";
+  TempDir tmp;
+  write_file(tmp / "tiny.toml", tiny_mnist_config(mnist));
+  const std::string run = tmp / "run";
+  ASSERT_EQ(run_gradnet({"train", tmp / "tiny.toml", "--out", run, "-q"}).exit_code, 0);
+  const CliResult final_eval = run_gradnet({"eval", run, "--json"});
+  ASSERT_EQ(final_eval.exit_code, 0) << final_eval.err;
+  const nlohmann::json final_model = last_json_line(final_eval.out);
+  EXPECT_EQ(final_model["model"], run + "/model.safetensors");
+
+  std::vector<std::string> steps;
+  for (const auto& e : fs::directory_iterator(run + "/checkpoints"))
+    if (e.path().filename().string().rfind("step-", 0) == 0) steps.push_back(e.path().string());
+  ASSERT_GE(steps.size(), 2u);
+  std::sort(steps.begin(), steps.end());
+  // A training checkpoint (weights "model.*" beside the optimizer state) and best.safetensors:
+  // the config is the run directory's, above checkpoints/.
+  for (const std::string& file : {steps.back(), steps.front(), run + "/checkpoints/best.safetensors"}) {
+    const CliResult r = run_gradnet({"eval", file, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << file << ": " << r.err;
+    const nlohmann::json j = last_json_line(r.out);
+    EXPECT_EQ(j["model"], file);
+    EXPECT_EQ(j["run_dir"], run);
+    if (file == steps.back()) {  // the last epoch's checkpoint holds the final weights
+      EXPECT_EQ(j["accuracy"], final_model["accuracy"]);
+      EXPECT_EQ(j["loss"], final_model["loss"]);
+    }
+  }
+  // The run as an interruption leaves it: checkpoints, no model.safetensors. eval takes the
+  // newest checkpoint and says which.
+  fs::remove(run + "/model.safetensors");
+  const CliResult interrupted = run_gradnet({"eval", run, "--json"});
+  ASSERT_EQ(interrupted.exit_code, 0) << interrupted.err;
+  const std::string newest = "checkpoints/" + fs::path(steps.back()).filename().string();
+  EXPECT_TRUE(has(interrupted.err, "gradnet: note: " + run + " has no model.safetensors")) << interrupted.err;
+  EXPECT_TRUE(has(interrupted.err, "using " + newest)) << interrupted.err;
+  EXPECT_EQ(last_json_line(interrupted.out)["accuracy"], final_model["accuracy"]);
+  // Nothing to evaluate: exit 2 naming what was looked for.
+  fs::copy_file(steps.front(), tmp / "loose.safetensors");
+  fs::remove_all(run + "/checkpoints");
+  const CliResult none = run_gradnet({"eval", run});
+  EXPECT_EQ(none.exit_code, 2);
+  for (const char* part : {"no model.safetensors", "checkpoints/step-*.safetensors", "checkpoints/best.safetensors"})
+    EXPECT_TRUE(has(none.err, part)) << "missing '" << part << "' in: " << none.err;
+  // A file outside any run directory: where the config was looked for.
+  const CliResult loose = run_gradnet({"eval", tmp / "loose.safetensors"});
+  EXPECT_EQ(loose.exit_code, 2);
+  EXPECT_TRUE(has(loose.err, "no config.toml beside the model (looked for " + tmp / "config.toml")) << loose.err;
+}
+
+TEST(CliEval, FashionMnistClassNamesInEvalAndPredict) {
+  const std::string fashion = find_dataset_dir("fashion-mnist");
+  ASSERT_FALSE(fashion.empty()) << "Fashion-MNIST not found: run scripts/setup";
+  TempDir tmp;
+  write_file(tmp / "tiny.toml", tiny_config_for("fashion-mnist", fashion));
+  const std::string run = tmp / "run";
+  ASSERT_EQ(run_gradnet({"train", tmp / "tiny.toml", "--out", run, "-q"}).exit_code, 0);
+  const std::vector<std::string> names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  // Stored in the run directory, not in config.toml.
+  const nlohmann::json stored = nlohmann::json::parse(read_file(run + "/dataset.json"));
+  EXPECT_EQ(stored["class_names"].get<std::vector<std::string>>(), names);
+  EXPECT_FALSE(has(read_file(run + "/config.toml"), "Ankle boot"));
+
+  const CliResult e = run_gradnet({"eval", run, "--json"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const nlohmann::json j = last_json_line(e.out);
+  EXPECT_EQ(j["class_names"].get<std::vector<std::string>>(), names);
+  EXPECT_EQ(j["per_class"][9]["name"], "Ankle boot");
+  const CliResult text = run_gradnet({"eval", run});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  // The per-class table and the confusion matrix's rows are labelled by name.
+  const std::string table = text.out.substr(0, text.out.find("confusion matrix"));
+  const std::string confusion = text.out.substr(text.out.find("confusion matrix"));
+  for (const std::string& name : names) {
+    EXPECT_TRUE(has(table, " " + name + " ")) << name << "\n" << text.out;
+    EXPECT_TRUE(has(confusion, name)) << name << "\n" << text.out;
+  }
+
+  // predict: "Ankle boot (class 9) 0.93" for the first test image's IDX file.
+  const CliResult p = run_gradnet({"predict", run, fashion + "/t10k-images-idx3-ubyte.gz", "--json", "--top", "2"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  for (const auto& pred : last_json_line(p.out)["predictions"]) {
+    const int c = pred["class"];
+    EXPECT_EQ(pred["name"], names[static_cast<std::size_t>(c)]);
+    EXPECT_EQ(pred["top"][1]["name"], names[pred["top"][1]["class"].get<std::size_t>()]);
+  }
+  const CliResult pt = run_gradnet({"predict", run, fashion + "/t10k-images-idx3-ubyte.gz"});
+  ASSERT_EQ(pt.exit_code, 0) << pt.err;
+  const std::string first = pt.out.substr(0, pt.out.find('\n'));
+  const int c = last_json_line(p.out)["predictions"][0]["class"];
+  EXPECT_TRUE(has(first, "[0]: " + names[static_cast<std::size_t>(c)] + " (class " + std::to_string(c) + ") "))
+      << first;
 }

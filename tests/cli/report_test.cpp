@@ -384,3 +384,40 @@ TEST(CliReport, NotARunDirectoryIsABadInput) {
   r = run_gradnet({"report", tmp / "missing"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
 }
+
+TEST(CliReport, ClassNamesOfFashionMnistAndIrisLabelTheTestSections) {
+  const std::string fashion = find_dataset_dir("fashion-mnist");
+  const std::string small = find_dataset_dir("small");
+  ASSERT_FALSE(fashion.empty() || small.empty()) << "run scripts/setup";
+  TempDir tmp;
+  std::string cfg = tiny_mnist_config(fashion);
+  cfg.replace(cfg.find("\"mnist\""), 7, "\"fashion-mnist\"");
+  write_file(tmp / "fashion.toml", cfg);
+  ASSERT_EQ(run_gradnet({"train", tmp / "fashion.toml", "--out", tmp / "fashion", "-q"}).exit_code, 0);
+  CliResult r = run_gradnet({"report", tmp / "fashion"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string html = read_file(tmp / "fashion/report.html");
+  for (const char* name : {"T-shirt/top", "Trouser", "Sneaker", "Ankle boot"}) {
+    EXPECT_NE(section(html, "confusion").find(std::string("<th>") + name + "</th>"), std::string::npos) << name;
+    EXPECT_NE(section(html, "per-class").find(std::string("<th>") + name + "</th>"), std::string::npos) << name;
+  }
+  // The most confidently wrong examples: "true Sneaker ... predicted Sandal".
+  const std::string gallery = section(html, "gallery");
+  int named = 0;
+  for (const char* name : {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                           "Ankle boot"})
+    named += count(gallery, name);
+  EXPECT_GE(named, 2) << gallery.substr(0, 2000);
+
+  ASSERT_EQ(run_gradnet({"train", source_dir() + "/configs/iris-mlp.toml", "--out", tmp / "iris", "-q", "--set",
+                         "data.path=" + small + "/iris.csv"})
+                .exit_code,
+            0);
+  r = run_gradnet({"report", tmp / "iris"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  html = read_file(tmp / "iris/report.html");
+  for (const char* name : {"setosa", "versicolor", "virginica"}) {
+    EXPECT_NE(section(html, "confusion").find(std::string("<th>") + name + "</th>"), std::string::npos) << name;
+    EXPECT_NE(section(html, "per-class").find(std::string("<th>") + name + "</th>"), std::string::npos) << name;
+  }
+}

@@ -82,6 +82,15 @@ TEST(Load, LimitsThenValidationFraction) {
   EXPECT_NE(m.find("1000 training examples"), std::string::npos) << m;
 }
 
+TEST(Load, MnistClassNamesAreTheDigits) {
+  DataConfig c;
+  c.dataset = DatasetKind::mnist;
+  c.dir = dataset_dir("mnist");
+  c.test_limit = 10;
+  const Dataset test = load_test_split(c, "", 1);
+  EXPECT_EQ(test.class_names, (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}));
+}
+
 TEST(Load, FashionMnistFoundBySearch) {
   DataConfig c;
   c.dataset = DatasetKind::fashion_mnist;

@@ -20,5 +20,23 @@ Dataset load_png_images(const std::vector<std::string>& paths, Index expect_valu
 
 // Writes an 8-bit grayscale PNG of width x height pixels (row-major). Error{runtime} on failure.
 void write_png_gray(const std::string& path, const std::uint8_t* pixels, Index width, Index height);
+// The same for RGB: pixels interleaved R, G, B, row-major.
+void write_png_rgb(const std::string& path, const std::uint8_t* pixels, Index width, Index height);
+
+// The {C, H, W} of a PNG from its header alone (C: 1 grayscale, 3 colour), without decoding it.
+Shape png_shape(const std::string& path);
+
+// Conversions of raw images (values 0..255, planar {C, H, W}) for `gradnet predict`
+// (src/data/image_convert.cpp). Each returns the converted pixels; `shape` is the input's.
+// RGB -> grayscale: ITU-R BT.601 luma, 0.299 R + 0.587 G + 0.114 B (what PIL's convert("L") uses).
+std::vector<float> to_grayscale(const float* rgb, const Shape& shape);
+// Grayscale -> RGB: the one channel repeated three times.
+std::vector<float> to_rgb(const float* gray, const Shape& shape);
+// Resampled to height x width, each output pixel the area-weighted mean of the input pixels it
+// covers (a box filter: no aliasing when shrinking 56x56 to 28x28).
+std::vector<float> resize_image(const float* pixels, const Shape& shape, Index height, Index width);
+// The mean of the outermost ring of pixels, every channel: an image's background level.
+double border_mean(const float* pixels, const Shape& shape);
+double border_mean(const std::uint8_t* pixels, const Shape& shape);
 
 }  // namespace gradnet

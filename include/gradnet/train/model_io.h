@@ -10,6 +10,7 @@
 #include "gradnet/data/normalize.h"
 #include "gradnet/io/safetensors.h"
 #include "gradnet/net.h"
+#include "gradnet/train/dataset_info.h"
 
 namespace gradnet {
 
@@ -23,16 +24,30 @@ Normalizer load_normalizer(const std::string& path);
 
 struct LoadedModel {
   std::string run_dir;
+  std::string model_path;  // the weights used: model.safetensors, or a checkpoint's file
+  std::string note;        // non-empty: which file was chosen and why (a run without a final model)
   Config config;
   Index classes = 0;
   Normalizer normalizer;
+  DatasetInfo info;        // RUNDIR/dataset.json; empty for runs made before it
   std::unique_ptr<Net<float>> net;
 };
 
-// target: a run directory, or a model.safetensors inside one (its config.toml and
-// normalization.safetensors are read from the same directory). The net is an inference net
-// (net.h: no gradient buffers) planned for max_batch rows per forward pass; 0: the run's
-// evaluation pass, eval_batch_size(config.train) (batch_schedule.h).
-LoadedModel load_model(const std::string& target, Index max_batch = 0);
+// Which files a target means (load_model). target: a run directory (its model.safetensors; when
+// the run has none — interrupted, or still running — its newest checkpoints/step-*.safetensors,
+// else checkpoints/best.safetensors, with a note saying so), RUNDIR/model.safetensors, or any
+// weights or checkpoint file in RUNDIR/checkpoints/ (the config is the run directory's above
+// it). Error{checkpoint} naming every place looked when nothing fits.
+struct ModelLocation {
+  std::string run_dir, model_path, note;
+};
+ModelLocation locate_model(const std::string& target, bool final_model_only = false);
+
+// The run's config.toml, normalization.safetensors and dataset.json, and the weights
+// locate_model finds (a training checkpoint's "model.*" tensors; its optimizer state is not
+// read). The net is an inference net (net.h: no gradient buffers) planned for max_batch rows per
+// forward pass; 0: the run's evaluation pass, eval_batch_size(config.train) (batch_schedule.h).
+// final_model_only: model.safetensors or nothing (report: a run without one is reported as such).
+LoadedModel load_model(const std::string& target, Index max_batch = 0, bool final_model_only = false);
 
 }  // namespace gradnet

@@ -8,6 +8,7 @@
 #include "gradnet/config.h"
 #include "gradnet/data/dataset.h"
 #include "gradnet/data/normalize.h"
+#include "gradnet/train/dataset_info.h"
 
 namespace gradnet {
 
@@ -16,6 +17,7 @@ struct PreparedData {
   Splits splits;           // normalized
   Normalizer normalizer;   // fitted on splits.train before it was normalized
   Index classes = 0;
+  DatasetInfo info;        // class names and raw image statistics, for RUNDIR/dataset.json
 };
 
 // config_dir: where relative data paths are resolved ("" = the config file's own directory).
