@@ -110,7 +110,7 @@ Command add_eval(CLI::App& root) {
   app->add_option("target", args->target,
                   "A run directory made by `gradnet train` (its model, or its newest checkpoint when it has none), "
                   "its model.safetensors, or a file in its checkpoints/")
-      ->type_name("RUNDIR|MODEL|CHECKPOINT")
+      ->type_name("RUNDIR|MODEL")
       ->required();
   app->add_option("--split", args->split, "Which split: test or val")
       ->type_name("SPLIT")

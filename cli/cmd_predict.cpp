@@ -221,7 +221,7 @@ Command add_predict(CLI::App& root) {
   app->add_option("target", args->target,
                   "A run directory made by `gradnet train` (its model, or its newest checkpoint when it has none), "
                   "its model.safetensors, or a file in its checkpoints/")
-      ->type_name("RUNDIR|MODEL|CHECKPOINT")
+      ->type_name("RUNDIR|MODEL")
       ->required();
   app->add_option("inputs", args->inputs,
                   "PNG images (of the trained shape, e.g. 1x28x28 grayscale), directories of PNG images, IDX image "
