@@ -168,11 +168,7 @@ Rules across keys:
     }
     out += "\n";
     out += kHeader;
-    for (const KeySpec& k : info.keys) {
-      KeySpec shown = k;
-      if (k.name == "init_nonlinearity") shown.choices.push_back("auto");
-      out += row(k.name, shown, false, false, "");
-    }
+    for (const KeySpec& k : info.keys) out += row(k.name, k, false, false, "");
   }
   return out;
 }

@@ -188,7 +188,6 @@ std::string key_table(const std::vector<KeySpec>& keys) {
   for (const KeySpec& k : keys) {
     std::vector<std::string> choices;
     for (const std::string& c : k.choices) choices.push_back("`" + c + "`");
-    if (k.name == "init_nonlinearity") choices.push_back("`auto`");
     std::string range = fmt::format("{}", fmt::join(choices, ", "));
     if (k.min && k.max) range = fmt::format("[{}, {}]", number(*k.min), number(*k.max));
     else if (k.min) range = ">= " + number(*k.min);
