@@ -146,6 +146,13 @@ TEST(Gradcheck, NothingCheckedIsNotVerified) {
   EXPECT_EQ(input.max_rel_error, 0.0);  // what used to read as "good"
   EXPECT_EQ(r.unverified(), 1);
   EXPECT_FALSE(r.passed(1e-7));
+
+  // Sampled: replacements are tried up to 4× the sample, not through the whole tensor.
+  GradcheckOptions one;
+  one.max_elements = 1;
+  const TensorCheck sampled = gradcheck_net(net, cview(x, 2), labels, one).tensors.back();
+  EXPECT_EQ(sampled.checked, 0);
+  EXPECT_EQ(sampled.skipped_kinks, 4);
 }
 
 // Dropout in training mode: the analytic pass and every perturbed evaluation draw the same mask.
