@@ -89,9 +89,13 @@ std::vector<KeySpec> init_keys(const std::string& default_method) {
   keys.push_back({"init_mode", ValueKind::string, Value(std::string(name_of(d.mode))),
                   "kaiming_*: fan used for the variance, fan_in keeps forward variance (default fan_in)",
                   enum_words<FanMode>(), {}, {}});
-  keys.push_back({"init_nonlinearity", ValueKind::string, Value(std::string(name_of(d.nonlinearity))),
-                  "kaiming_*: the activation that follows, sets the gain (default relu, as PyTorch)",
-                  enum_words<Nonlinearity>(), {}, {}});
+  std::vector<std::string> nonlinearities = enum_words<Nonlinearity>();
+  nonlinearities.push_back("auto");
+  keys.push_back({"init_nonlinearity", ValueKind::string, Value(std::string("auto")),
+                  "kaiming_*: the activation that follows, sets the gain; auto (default): the first activation "
+                  "after this layer, looking through pooling, flatten, dropout and normalisation; linear (gain 1) "
+                  "when a weighted layer or the end of the net comes first",
+                  nonlinearities, {}, {}});
   keys.push_back({"init_slope", ValueKind::number, Value(d.slope),
                   "kaiming_* with leaky_relu: its negative slope (default 0.01)", {}, 0.0, {}});
   keys.push_back({"init_value", ValueKind::number, Value(d.value), "constant: the value (default 0)", {}, {}, {}});
@@ -126,7 +130,9 @@ InitSpec init_spec_from(const LayerSpec& spec) {
   if (spec.has("init")) s.method = word_of<InitMethod>(spec, "init", init_methods());
   if (spec.has("init_gain")) s.gain = spec.get_number("init_gain");
   if (spec.has("init_mode")) s.mode = word_of<FanMode>(spec, "init_mode", enum_words<FanMode>());
-  if (spec.has("init_nonlinearity"))
+  // "auto" is resolved by the config reader from the layers that follow; a spec built in code has
+  // no net to look at and keeps InitSpec's relu (PyTorch's kaiming default, leaky_relu with a = 0).
+  if (spec.has("init_nonlinearity") && spec.get_string("init_nonlinearity") != "auto")
     s.nonlinearity = word_of<Nonlinearity>(spec, "init_nonlinearity", enum_words<Nonlinearity>());
   if (spec.has("init_slope")) s.slope = spec.get_number("init_slope");
   if (spec.has("init_value")) s.value = spec.get_number("init_value");

@@ -98,6 +98,7 @@ struct MonitorConfig {
   std::int64_t histogram_bins = 30;
   double ratio_low = 1e-4;                   // warn when an update/param ratio is below ...
   double ratio_high = 1e-2;                  // ... or above (the notes' rule: ~1e-3)
+  std::int64_t ratio_warmup_steps = 100;     // ratios of the first N updates are recorded, not judged
   double saturation_warn = 0.5;              // warn above this saturated (sigmoid/tanh) or dead (relu) share
   bool tensorboard = true;                   // tensorboard/events.out.tfevents.*
 };

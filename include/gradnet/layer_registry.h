@@ -45,6 +45,10 @@ struct LayerInfo {
   // What init_nonlinearity = "auto" on the layer before this one resolves to: one of the
   // nonlinearities calculate_gain knows ("linear" when it has no entry for this type).
   std::string init_nonlinearity = "linear";
+  // "auto" looks through this layer to the one after it: it neither adds weights nor changes which
+  // activation the layer before feeds (pooling, flatten, dropout, normalisation: conv -> batch_norm
+  // -> relu gets relu's gain).
+  bool init_looks_through = false;
   LayerReference reference;
   std::unique_ptr<Layer<float>> (*make_float)(const LayerSpec&) = nullptr;
   std::unique_ptr<Layer<double>> (*make_double)(const LayerSpec&) = nullptr;

@@ -19,14 +19,21 @@ std::vector<std::string> type_names() {
   return names;
 }
 
-// init_nonlinearity = "auto": what the registry row of the layer right after this one names (an
-// activation that init knows; leaky_relu also lends its slope), else "linear" (gain 1). The
+// init_nonlinearity = "auto" (the default): what the registry row of the first layer after this
+// one that init does not look through names (an activation that init knows; leaky_relu also lends
+// its slope), else "linear" (gain 1): a weighted layer or the end of the net comes first. The
 // registry tests check that every row names one of key.choices.
 void resolve_auto(const toml::array& layers, std::size_t i, const KeySpec& key, const toml::table& entry,
                   LayerSpec& spec) {
-  const toml::table* next = i + 1 < layers.size() ? layers[i + 1].as_table() : nullptr;
-  const auto* next_type = next ? next->get_as<std::string>("type") : nullptr;
-  const LayerInfo* info = next_type ? find_layer_info(next_type->get()) : nullptr;
+  const toml::table* next = nullptr;
+  const LayerInfo* info = nullptr;
+  for (std::size_t j = i + 1; j < layers.size(); ++j) {
+    next = layers[j].as_table();
+    const auto* next_type = next ? next->get_as<std::string>("type") : nullptr;
+    info = next_type ? find_layer_info(next_type->get()) : nullptr;
+    if (!info || !info->init_looks_through) break;
+  }
+  if (info && info->init_looks_through) info = nullptr;  // only look-through layers up to the end
   const std::string nonlinearity = info ? info->init_nonlinearity : "linear";
   spec.attrs[key.name] = Value(nonlinearity);
   if (nonlinearity != "leaky_relu" || entry.get("init_slope")) return;
@@ -73,17 +80,17 @@ LayerSpec read_layer(const toml::array& layers, std::size_t i, const Context& ct
   spec.index = static_cast<Index>(i);
   for (const KeySpec& key : info->keys) {
     const toml::node* node = entry->get(key.name);
-    if (!node) {
+    const bool auto_nonlinearity =
+        key.name == "init_nonlinearity" && (!node || node->value<std::string>() == std::string("auto"));
+    if (auto_nonlinearity) {
+      resolve_auto(layers, i, key, *entry, spec);
+    } else if (!node) {
       if (!key.default_value)
         fail(ErrorKind::config, "{}: {}: missing key '{}' ({} needs it: {})", ctx.where(at), at, key.name, info->type,
              key.doc);
       spec.attrs.emplace(key.name, *key.default_value);  // init_slope may come from "auto"
-    } else if (key.name == "init_nonlinearity" && node->value<std::string>() == "auto") {
-      resolve_auto(layers, i, key, *entry, spec);
     } else {
-      KeySpec accepted = key;  // so a wrong init_nonlinearity lists "auto" among the choices
-      if (key.name == "init_nonlinearity") accepted.choices.push_back("auto");
-      spec.attrs[key.name] = read_value(*node, accepted, ctx, at + "." + key.name);
+      spec.attrs[key.name] = read_value(*node, key, ctx, at + "." + key.name);
       // A size beyond this is a typo, and would end as out of memory (or an overflow) while building the net.
       const auto* v = std::get_if<std::int64_t>(&spec.attrs[key.name]);
       if (v && *v > kMaxLayerInteger)

@@ -137,9 +137,14 @@ const char* const kLayers = R"(
 keys left out take their defaults, a key marked required must be given. Shapes are inferred from
 `model.input`. Formulas and gradient checks: [layers.md](layers.md).
 
-`init_nonlinearity = "auto"` (linear layers) takes the nonlinearity from the next layer when it is
-an activation (for `leaky_relu` also its `slope`, into `init_slope` unless that is given), else
-`"linear"`; the resolved value is what the run's `config.toml` records.
+`init_nonlinearity = "auto"`, the default of linear and conv2d layers, takes the nonlinearity (the
+kaiming gain) from the first activation after the layer, looking through the layers that add no
+weights and do not change which activation the layer feeds (pooling, flatten, dropout,
+normalisation: conv2d → batch_norm → relu gets relu's √2); for `leaky_relu` also its `slope`, into
+`init_slope` unless that is given. A weighted layer or the end of the net coming first gives
+`"linear"` (gain 1, PyTorch's `kaiming_normal_(nonlinearity='linear')`): the last layer's logits
+start at unit scale, so the initial loss is near ln(classes). The resolved value is what the run's
+`config.toml` records.
 )";
 
 }  // namespace
@@ -179,11 +184,7 @@ Rules across keys:
     }
     out += "\n";
     out += kHeader;
-    for (const KeySpec& k : info.keys) {
-      KeySpec shown = k;
-      if (k.name == "init_nonlinearity") shown.choices.push_back("auto");
-      out += row(k.name, shown, false, false, "");
-    }
+    for (const KeySpec& k : info.keys) out += row(k.name, k, false, false, "");
   }
   return out;
 }

@@ -72,10 +72,15 @@ void monitor_keys(Section v) {
   v.add(field("monitor", m, &M::histogram_bins, "histogram_bins", K::integer,
               "equal-width bins between a histogram's min and max").at_least(1).at_most(10000));
   v.add(field("monitor", m, &M::ratio_low, "ratio_low", K::number,
-              "warn when a weight's update/param ratio ‖Δw‖/‖w‖ (epoch mean) is below this (the rule: ~1e-3)")
+              "warn when a weight's update/param ratio ‖Δw‖/‖w‖ (epoch mean after the warm-up) is below this "
+              "(the rule: ~1e-3)")
             .above(0));
   v.add(field("monitor", m, &M::ratio_high, "ratio_high", K::number,
-              "warn when it is above this").above(0));
+              "warn when it is above this (judged on the median of a weight's last 5 samples)").above(0));
+  v.add(field("monitor", m, &M::ratio_warmup_steps, "ratio_warmup_steps", K::integer,
+              "the first N updates' ratios are recorded but not judged: a fresh init (small last-layer "
+              "weights, the first steps of momentum) moves weights far faster than it will later")
+            .at_least(0));
   v.add(field("monitor", m, &M::saturation_warn, "saturation_warn", K::number,
               "warn when the share of saturated sigmoid/tanh outputs or of dead (zero) relu outputs is above this")
             .at_least(0).at_most(1));

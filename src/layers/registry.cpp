@@ -139,6 +139,7 @@ examples: [convnets.md](convnets.md#how-conv2d-is-computed).)"}}),
           .type = "max_pool2d",
           .doc = "max over each k×k window of every channel: [C, H, W] -> [C, Ho, Wo]",
           .keys = max_pool_keys(),
+          .init_looks_through = true,
           .reference = {.section = kConvNet,
                         .forward = "max of each k×k window (stride 0 = k), padding counts as −∞",
                         .backward = "dy goes to the argmax of its window (NaN wins, as in PyTorch); an input that is "
@@ -149,6 +150,7 @@ examples: [convnets.md](convnets.md#how-conv2d-is-computed).)"}}),
           .type = "avg_pool2d",
           .doc = "mean over each k×k window of every channel: [C, H, W] -> [C, Ho, Wo]",
           .keys = avg_pool_keys(),
+          .init_looks_through = true,
           .reference = {.section = kConvNet,
                         .forward = "mean of each window, with PyTorch's divisor: the whole window including padding "
                                    "(`count_include_pad = true`) or only the input values it covers (false)",
@@ -156,18 +158,21 @@ examples: [convnets.md](convnets.md#how-conv2d-is-computed).)"}}),
       layer<GlobalAvgPoolLayer>({
           .type = "global_avg_pool",
           .doc = "mean of each channel: [C, H, W] -> [C]",
+          .init_looks_through = true,
           .reference = {.section = kConvNet,
                         .forward = "`y[c] = mean over h, w of x[c, h, w]`",
                         .backward = "`dx[c, h, w] = dy[c] / (H·W)`"}}),
       layer<FlattenLayer>({
           .type = "flatten",
           .doc = "[C, H, W] -> [C·H·W] (linear flattens by itself; this makes it explicit)",
+          .init_looks_through = true,
           .reference = {.section = kConvNet, .forward = "`y = x`, read as [C·H·W]", .backward = "`dx = dy`"}}),
       layer<DropoutLayer>({
           .type = "dropout",
           .doc = "inverted dropout: zero each element with probability rate in training, scale the rest by 1/(1-rate); "
                  "identity in eval",
           .keys = dropout_keys(),
+          .init_looks_through = true,
           .reference = {.section = kConvNet,
                         .forward = "training: `y = x·m/(1 − rate)`, m[i] = 1 with probability 1 − rate, else 0; eval: "
                                    "`y = x`",
@@ -180,6 +185,7 @@ re-evaluation of one step (gradient checks, L-BFGS line searches) sees the same 
           .type = "batch_norm",
           .doc = "batch normalization over [C] (BatchNorm1d) or [C, H, W] (BatchNorm2d); running statistics for eval",
           .keys = with_param_keys(batch_norm_keys()),
+          .init_looks_through = true,
           .reference = {.section = kConvNet,
                         .forward = "training: per channel, the mean μ_B and biased variance σ²_B over the batch ([C]) "
                                    "or the batch and H·W ([C, H, W]); `x̂ = (x − μ_B)/√(σ²_B + eps)`, `y = γ·x̂ + β`; "
@@ -242,6 +248,7 @@ error < 1e-6): this keeps the values equal to PyTorch's.)"}}),
           .doc = "normalises each example over all its features, then weight·x̂ + bias shaped like the input "
                  "(nn.LayerNorm)",
           .keys = with_param_keys(layer_norm_keys()),
+          .init_looks_through = true,
           .reference = {.section = kPerExampleNorm,
                         .forward = "the formulas above over one group per example: all D = numel(in) features; weight "
                                    "and bias shaped like the input (per feature), as `nn.LayerNorm(normalized_shape = "
@@ -251,6 +258,7 @@ error < 1e-6): this keeps the values equal to PyTorch's.)"}}),
           .doc = "normalises each example over groups of channels × spatial, then per-channel weight·x̂ + bias "
                  "(nn.GroupNorm); input [C, ...]",
           .keys = with_param_keys(group_norm_keys()),
+          .init_looks_through = true,
           .reference = {.section = kPerExampleNorm,
                         .forward = "the formulas above over groups of C/groups channels × spatial; weight and bias "
                                    "(C), per channel, as `nn.GroupNorm(groups, C)`; input [C], [C, L] or [C, H, W]",
@@ -264,6 +272,7 @@ error < 1e-6): this keeps the values equal to PyTorch's.)"}}),
           .doc = "normalises each channel of each example over its spatial values (nn.InstanceNorm2d, no running "
                  "stats); input [C, H, W] or [C, L]",
           .keys = with_param_keys(instance_norm_keys()),
+          .init_looks_through = true,
           .reference = {.section = kPerExampleNorm,
                         .forward = "the formulas above over one group per channel: its spatial values; weight and bias "
                                    "(C), per channel, when `affine` (off by default, as PyTorch's); as "

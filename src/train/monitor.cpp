@@ -242,6 +242,7 @@ void TrainingMonitor::Impl::after_update(Index step, double lr, double loss, Ind
       if (snapshot_step != step) w.weight_norm = kNaN;
       w.epoch_ratio.add(w.ratio);
       if (w.ratio > w.max_ratio) w.max_ratio = w.ratio, w.max_ratio_step = step;
+      if (step > mc.ratio_warmup_steps) w.judge(w.ratio, step);
       w.epoch_weight_norm.add(w.weight_norm);
       w.epoch_grad_norm.add(w.grad_norm);
       if (events) {
@@ -280,6 +281,9 @@ void TrainingMonitor::Impl::begin_epoch(std::int64_t e, Index steps_done, Index 
     w.epoch_ratio = w.epoch_weight_norm = w.epoch_grad_norm = {};
     w.max_ratio = 0;
     w.max_ratio_step = 0;
+    w.judged_ratio = {};
+    w.max_median = 0;
+    w.max_median_step = 0;
   }
   for (LayerWatch& l : layers) l.mean = l.std = l.saturated = l.dead = l.dead_units = {};
 }

@@ -61,13 +61,14 @@ void TrainingMonitor::Impl::collect_warnings() {
                                   l.name, l.type, 100 * d));
   }
   for (const ParamWatch& w : params) {
-    const double r = w.epoch_ratio.value();
-    if (!w.warn || !std::isfinite(r)) continue;
-    // One explosive step does lasting harm (saturated or dead units), one tiny step none: above is
-    // judged by the epoch's largest sample, below by the epoch's mean.
-    if (w.max_ratio > mc.ratio_high)
-      warnings.push_back(fmt::format("{}: update/param ratio {:.1e} (step {}) is far above ~1e-3; lower the lr?",
-                                     w.param->name, w.max_ratio, w.max_ratio_step));
+    const double r = w.judged_ratio.value();
+    if (!w.warn || !std::isfinite(r)) continue;  // nothing judged yet (the warm-up)
+    // A trend, not a step: above is judged by the running median of the last samples, below by the
+    // epoch's mean, both after the warm-up (ParamWatch::judge).
+    if (w.max_median > mc.ratio_high)
+      warnings.push_back(fmt::format("{}: update/param ratio {:.1e} (median of the {} samples to step {}) is far "
+                                     "above ~1e-3; lower the lr?",
+                                     w.param->name, w.max_median, ParamWatch::kRatioWindow, w.max_median_step));
     else if (r < mc.ratio_low)
       warnings.push_back(fmt::format("{}: update/param ratio {:.1e} (epoch mean) is far below ~1e-3; {}", w.param->name,
                                      r, units.empty() ? "raise the lr?"

@@ -2,6 +2,8 @@
 // (monitor.cpp) and the per-epoch reports (monitor_epoch.cpp).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -45,6 +47,25 @@ struct ParamWatch {
   Mean epoch_ratio, epoch_weight_norm, epoch_grad_norm;
   double max_ratio = 0;  // the epoch's largest sampled ratio, and its step
   Index max_ratio_step = 0;
+  // What the warnings judge (docs/monitoring.md): only samples after monitor.ratio_warmup_steps;
+  // "above" by the running median of the last kRatioWindow samples (one spike is not a trend),
+  // "below" by the epoch's mean of them. The window runs across epochs.
+  static constexpr int kRatioWindow = 5;
+  std::array<double, kRatioWindow> recent{};
+  int recent_count = 0, recent_next = 0;
+  Mean judged_ratio;
+  double max_median = 0;  // the epoch's largest running median, and the step it ended at
+  Index max_median_step = 0;
+  void judge(double r, Index step) {
+    if (!std::isfinite(r)) return;
+    judged_ratio.add(r);
+    recent[recent_next] = r;
+    recent_next = (recent_next + 1) % kRatioWindow;
+    if (recent_count < kRatioWindow && ++recent_count < kRatioWindow) return;
+    std::array<double, kRatioWindow> sorted = recent;
+    std::nth_element(sorted.begin(), sorted.begin() + kRatioWindow / 2, sorted.end());
+    if (sorted[kRatioWindow / 2] > max_median) max_median = sorted[kRatioWindow / 2], max_median_step = step;
+  }
 };
 
 struct LayerWatch {

@@ -50,9 +50,33 @@ TEST(CliGradcheck, EveryLayerTypeAndLossInOneNet) {
   }
 }
 
-TEST(CliGradcheck, ReportsFailureWithExit1WhenToleranceIsImpossible) {
-  // A tolerance no finite difference can meet shows the command really compares and can fail.
-  CliResult r = run_gradnet({"gradcheck", source_dir() + "/configs/mnist-mlp.toml", "--tolerance", "1e-30"});
-  EXPECT_EQ(r.exit_code, 1) << r.out;
+// The tolerance judges relative errors beyond rounding noise (the rule sanity shares, gradcheck.h):
+// an impossible tolerance leaves only elements whose absolute error is rounding, which are counted.
+TEST(CliGradcheck, ToleranceAppliesBeyondRoundingNoise) {
+  CliResult r = run_gradnet({"gradcheck", source_dir() + "/configs/mnist-mlp.toml", "--tolerance", "1e-30", "-q"});
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("within rounding noise"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err, "");  // -q: no progress
+}
+
+// A zero-initialised linear layer before a relu: every relu input is exactly 0, so every
+// perturbation of that layer crosses the kink at every step. Nothing checked is not "good".
+TEST(CliGradcheck, ATensorWithNothingCheckedIsNotVerifiedAndFails) {
+  TempDir tmp;
+  write_file(tmp / "dead.toml", "name = \"dead\"\n[model]\ninput = [4]\nlayers = [\n"
+                                "  { type = \"linear\", out = 3, init = \"zeros\" }, { type = \"relu\" },\n"
+                                "  { type = \"linear\", out = 2 },\n]\n");
+  CliResult r = run_gradnet({"gradcheck", tmp / "dead.toml"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("0 of 12"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("not verified (all skipped at kinks, even at the smallest step)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NOT VERIFIED: 2 tensors with no element checked"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("FAILED"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("gradcheck: [1/5] layers.0.weight (12 of 12 elements)"), std::string::npos) << r.err;
+  const CliResult j = run_gradnet({"gradcheck", tmp / "dead.toml", "--json", "-q"});
+  const auto report = last_json(j.out);
+  EXPECT_FALSE(report["passed"].get<bool>());
+  EXPECT_EQ(report["unverified"], 2);
+  for (const auto& t : report["tensors"])
+    if (t["name"] == "layers.0.weight") EXPECT_EQ(t["verdict"], "not verified");
 }

@@ -1,5 +1,6 @@
-// The gradient checker itself: it must catch a wrong backward, skip kink crossings (and count
-// them), sample when asked, and agree between the 2- and 4-point stencils.
+// The gradient checker itself: it must catch a wrong backward, retry kink crossings at smaller
+// steps and skip (and count) the rest, refuse to call a tensor with nothing checked good, sample
+// when asked, excuse only rounding noise, and agree between the 2- and 4-point stencils.
 #include "gradnet/gradcheck.h"
 
 #include <gtest/gtest.h>
@@ -71,30 +72,132 @@ TEST(Gradcheck, SamplesWhenAsked) {
   EXPECT_TRUE(r.passed(1e-7)) << r.max_rel_error();
 }
 
-// An input within h of relu's kink: the 4-point stencil crosses 0, the element must be skipped
-// and counted, and the rest must still pass; the same element far from 0 is checked.
-TEST(Gradcheck, NetSkipsKinkCrossings) {
+// An input within 2h of relu's kink: the 4-point stencil at h crosses 0, so the element is retried
+// at h/10 (and checked there); an input exactly at the kink crosses at every step: skipped and
+// counted, and the rest must still pass.
+TEST(Gradcheck, NetRetriesKinkCrossingsAtSmallerStepsAndSkipsTheRest) {
   Net<double> net(model_spec({4}, "softmax_cross_entropy",
                              {layer_spec("identity"), layer_spec("relu"), layer_spec("linear", {{"out", std::int64_t{3}}})}),
                   3, 2);
   Rng rng(2);
   net.init(rng);
   GradcheckOptions o;
-  o.step = 1e-3;  // x[2] below is within 2h of relu's kink
-  std::vector<double> x = {0.5, -0.7, 5e-4, 0.9, -0.3, 0.8, -1.1, 0.4};  // |x[2]| < 2h: crosses 0
+  o.step = 1e-3;
+  std::vector<double> x = {0.5, -0.7, 5e-4, 0.9, -0.3, 0.8, -1.1, 0.4};  // |x[2]| < 2h: crosses 0 at h
   const std::int32_t labels[2] = {2, 0};
-  const GradcheckReport r = gradcheck_net(net, cview(x, 2), labels, o);
-  ASSERT_EQ(r.tensors.back().name, "input");
-  EXPECT_EQ(r.tensors.back().skipped_kinks, 1);
-  EXPECT_EQ(r.tensors.back().checked, 7);
-  EXPECT_EQ(r.tensors[0].name, "layers.2.weight");
-  EXPECT_EQ(r.tensors[0].skipped_kinks, 0);
-  EXPECT_TRUE(r.passed(1e-7)) << r.max_rel_error();
+  const GradcheckReport near = gradcheck_net(net, cview(x, 2), labels, o);
+  ASSERT_EQ(near.tensors.back().name, "input");
+  EXPECT_EQ(near.tensors.back().skipped_kinks, 0);
+  EXPECT_EQ(near.tensors.back().smaller_step, 1);
+  EXPECT_EQ(near.tensors.back().checked, 8);
+  EXPECT_TRUE(near.passed(1e-7)) << near.max_rel_error();
+
+  o.kink_retries = 0;  // no retry: skipped at the first crossing
+  EXPECT_EQ(gradcheck_net(net, cview(x, 2), labels, o).tensors.back().skipped_kinks, 1);
+
+  o.kink_retries = 3;
+  x[2] = 0.0;  // on the kink: every step crosses it
+  const GradcheckReport at = gradcheck_net(net, cview(x, 2), labels, o);
+  EXPECT_EQ(at.tensors.back().skipped_kinks, 1);
+  EXPECT_EQ(at.tensors.back().checked, 7);
+  EXPECT_EQ(at.tensors[0].name, "layers.2.weight");
+  EXPECT_EQ(at.tensors[0].skipped_kinks, 0);
+  EXPECT_TRUE(at.passed(1e-7)) << at.max_rel_error();
 
   x[2] = 0.2;
   const GradcheckReport far = gradcheck_net(net, cview(x, 2), labels, o);
   EXPECT_EQ(far.tensors.back().skipped_kinks, 0);
+  EXPECT_EQ(far.tensors.back().smaller_step, 0);
   EXPECT_EQ(far.tensors.back().checked, 8);
+}
+
+// A sampled tensor replaces elements skipped at kinks with others, so the sample stays full.
+TEST(Gradcheck, SampledTensorReplacesSkippedElements) {
+  Net<double> net(model_spec({4}, "softmax_cross_entropy",
+                             {layer_spec("identity"), layer_spec("relu"), layer_spec("linear", {{"out", std::int64_t{3}}})}),
+                  3, 2);
+  Rng rng(2);
+  net.init(rng);
+  GradcheckOptions o;
+  o.max_elements = 5;
+  const std::vector<double> x = {0.0, -0.7, 0.0, 0.9, 0.0, 0.8, -1.1, 0.4};  // 3 on the kink, 5 checkable
+  const std::int32_t labels[2] = {2, 0};
+  const GradcheckReport r = gradcheck_net(net, cview(x, 2), labels, o);
+  EXPECT_EQ(r.tensors.back().checked, 5);
+  EXPECT_EQ(r.tensors.back().skipped_kinks, 3);  // every candidate was needed
+  EXPECT_TRUE(r.passed(1e-7)) << r.max_rel_error();
+}
+
+// Every element of the input on relu's kink: nothing can be checked, and that is not a pass.
+TEST(Gradcheck, NothingCheckedIsNotVerified) {
+  Net<double> net(model_spec({4}, "softmax_cross_entropy",
+                             {layer_spec("identity"), layer_spec("relu"), layer_spec("linear", {{"out", std::int64_t{3}}})}),
+                  3, 2);
+  Rng rng(2);
+  net.init(rng);
+  const std::vector<double> x(8, 0.0);
+  const std::int32_t labels[2] = {2, 0};
+  const GradcheckReport r = gradcheck_net(net, cview(x, 2), labels, GradcheckOptions{});
+  const TensorCheck& input = r.tensors.back();
+  EXPECT_EQ(input.checked, 0);
+  EXPECT_EQ(input.skipped_kinks, 8);
+  EXPECT_FALSE(input.verified());
+  EXPECT_STREQ(gradcheck_verdict(input, 1e-7), "not verified");
+  EXPECT_EQ(input.max_rel_error, 0.0);  // what used to read as "good"
+  EXPECT_EQ(r.unverified(), 1);
+  EXPECT_FALSE(r.passed(1e-7));
+
+  // Sampled: replacements are tried up to 4× the sample, not through the whole tensor.
+  GradcheckOptions one;
+  one.max_elements = 1;
+  const TensorCheck sampled = gradcheck_net(net, cview(x, 2), labels, one).tensors.back();
+  EXPECT_EQ(sampled.checked, 0);
+  EXPECT_EQ(sampled.skipped_kinks, 4);
+}
+
+// Dropout in training mode: the analytic pass and every perturbed evaluation draw the same mask.
+TEST(Gradcheck, DropoutDrawsTheSameMaskForEveryEvaluation) {
+  Net<double> net(model_spec({6}, "softmax_cross_entropy",
+                             {layer_spec("linear", {{"out", std::int64_t{8}}}), layer_spec("tanh"),
+                              layer_spec("dropout", {{"rate", 0.5}}), layer_spec("linear", {{"out", std::int64_t{3}}})}),
+                  3, 4);
+  Rng rng(4);
+  net.init(rng);
+  std::vector<double> x(24);
+  for (double& v : x) v = rng.normal(0, 1);
+  const std::int32_t labels[4] = {0, 2, 1, 2};
+  const GradcheckReport r = gradcheck_net(net, cview(x, 4), labels, GradcheckOptions{});
+  EXPECT_TRUE(r.passed(1e-7)) << r.max_rel_error_above_noise();
+  EXPECT_EQ(r.unverified(), 0);
+}
+
+// y = scale·x² with a backward 0.1% off: at unit scale that fails; at scale 1e-13 the gradients are
+// below what rounding lets the differences resolve, so the same relative error is excused, counted.
+class ScaledSquare final : public Layer<double> {
+ public:
+  ScaledSquare(double scale, double factor) : scale_(scale), factor_(factor) {}
+  std::string_view type() const override { return "scaled_square"; }
+  Shape setup(const Shape& in, Index) override { return in; }
+  void forward(ConstView<double> x, View<double> y, const StepContext&) override {
+    for (Index i = 0; i < x.size(); ++i) y.data[i] = scale_ * x.data[i] * x.data[i];
+  }
+  void backward(ConstView<double> x, ConstView<double>, ConstView<double> dy, View<double>* dx) override {
+    for (Index i = 0; i < x.size(); ++i) dx->data[i] = factor_ * scale_ * x.data[i] * dy.data[i];
+  }
+
+ private:
+  double scale_, factor_;
+};
+
+TEST(Gradcheck, ErrorsWithinRoundingNoiseAreExcusedAndCounted) {
+  ScaledSquare unit(1.0, 2.001), tiny(1e-13, 2.001);
+  const GradcheckReport u = gradcheck_layer(unit, {6}, 2, GradcheckOptions{});
+  const GradcheckReport t = gradcheck_layer(tiny, {6}, 2, GradcheckOptions{});
+  EXPECT_FALSE(u.passed(1e-7));
+  EXPECT_EQ(u.tensors[0].within_noise, 0);
+  EXPECT_GT(t.max_rel_error(), 1e-7);  // the raw relative error is as bad...
+  EXPECT_TRUE(t.passed(1e-7));         // ...but every absolute error is within the floor
+  EXPECT_EQ(t.tensors[0].within_noise, 12);
 }
 
 TEST(Gradcheck, NetWithEveryActivation) {

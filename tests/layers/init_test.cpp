@@ -155,7 +155,8 @@ TEST(Init, KeysRoundTrip) {
   ASSERT_EQ(by_name.size(), 10u);
   EXPECT_EQ(std::get<std::string>(*by_name["init"]->default_value), "kaiming_normal");
   EXPECT_EQ(by_name["init"]->choices, init_methods());
-  EXPECT_EQ(std::get<std::string>(*by_name["init_nonlinearity"]->default_value), "relu");
+  // "auto": resolved by the config reader from the layers that follow (config_test's InitNonlinearityAuto).
+  EXPECT_EQ(std::get<std::string>(*by_name["init_nonlinearity"]->default_value), "auto");
   EXPECT_EQ(by_name["init_mode"]->choices, (std::vector<std::string>{"fan_in", "fan_out"}));
   EXPECT_GT(*by_name["init_std"]->min, 0.0);
   EXPECT_GT(*by_name["init_gain"]->min, 0.0);
@@ -165,7 +166,7 @@ TEST(Init, KeysRoundTrip) {
   for (const KeySpec& k : keys) spec.attrs[k.name] = *k.default_value;
   InitSpec s = init_spec_from(spec);
   EXPECT_EQ(name_of(s.method), "kaiming_normal");
-  EXPECT_EQ(name_of(s.nonlinearity), "relu");
+  EXPECT_EQ(name_of(s.nonlinearity), "relu");  // an unresolved "auto" (a spec built in code): PyTorch's default
   EXPECT_EQ(s.std, 0.01);
   EXPECT_EQ(s.low, -0.05);
   spec.attrs["init_mode"] = std::string("fan_out");
