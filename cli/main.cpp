@@ -56,6 +56,22 @@ std::string parse_error_text(const CLI::ParseError& e) {
   return text;
 }
 
+// For an option the command does not have ("--epoch"): "; did you mean '--epochs'?", else "".
+std::string unknown_option_hint(const CLI::App& command, const std::vector<const char*>& args) {
+  std::vector<std::string> known;
+  for (const CLI::Option* o : command.get_options())
+    for (const std::string& n : o->get_lnames()) known.push_back("--" + n);
+  for (std::size_t i = 2; i < args.size(); ++i) {
+    std::string word = args[i];
+    if (word.rfind("--", 0) != 0 || word == "--") continue;
+    word = word.substr(0, word.find('='));
+    if (std::find(known.begin(), known.end(), word) != known.end()) continue;
+    const auto near = closest_match(word, known);
+    return near ? fmt::format("; did you mean '{}'?", *near) : std::string();
+  }
+  return "";
+}
+
 }  // namespace
 }  // namespace gradnet::cli
 
@@ -109,7 +125,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     const std::vector<CLI::App*> given = app.get_subcommands();
-    fmt::print(stderr, "gradnet: error: {}\nRun 'gradnet {}--help' for usage.\n", cli::parse_error_text(e),
+    const std::string hint = !given.empty() && dynamic_cast<const CLI::ExtrasError*>(&e)
+                                 ? cli::unknown_option_hint(*given[0], args)
+                                 : std::string();
+    fmt::print(stderr, "gradnet: error: {}{}\nRun 'gradnet {}--help' for usage.\n", cli::parse_error_text(e), hint,
                given.empty() ? std::string() : given[0]->get_name() + " ");
     return 2;
   }

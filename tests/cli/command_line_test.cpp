@@ -128,6 +128,18 @@ TEST(CliCommandLine, UnknownCommandSuggestsTheNearestAndLists) {
   EXPECT_NE(r.err.find("unknown command 'evl'; did you mean 'eval'?"), std::string::npos) << r.err;
 }
 
+TEST(CliCommandLine, UnknownOptionSuggestsTheNearest) {
+  CliResult r = run_gradnet({"train", "configs/iris-mlp.toml", "--epoch", "3"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--epoch; did you mean '--epochs'?"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Run 'gradnet train --help' for usage."), std::string::npos) << r.err;
+  r = run_gradnet({"gradcheck", "configs/iris-mlp.toml", "--max-element=5"});
+  EXPECT_NE(r.err.find("did you mean '--max-elements'?"), std::string::npos) << r.err;
+  r = run_gradnet({"eval", "runs/x", "--zzzzzzzz"});  // nothing near: no suggestion
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.find("did you mean"), std::string::npos) << r.err;
+}
+
 TEST(CliCommandLine, EveryCommandsHelpHasExamplesAndItsDefaults) {
   ASSERT_GE(commands().size(), 10u);
   for (const std::string& c : commands()) {
