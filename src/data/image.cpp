@@ -20,7 +20,9 @@ struct Decoded {
 // Beyond this a PNG is not an example: refused before decoding (1 GB of pixels is not allocated).
 constexpr std::uint64_t kMaxPngBytes = std::uint64_t(1) << 28;
 
-Decoded read_png(const std::string& path, Index expect_values) {
+// The file's PNG header, read with libpng's simplified API (the caller frees it); Error{data}
+// naming the file when it is missing or not a PNG.
+png_image open_png(const std::string& path) {
   std::error_code ec;
   GRADNET_CHECK(std::filesystem::is_regular_file(path, ec), data, "{}: no such file", path);
   png_image image;
@@ -28,6 +30,11 @@ Decoded read_png(const std::string& path, Index expect_values) {
   image.version = PNG_IMAGE_VERSION;
   if (!png_image_begin_read_from_file(&image, path.c_str()))
     fail(ErrorKind::data, "{}: not a readable PNG ({})", path, image.message);
+  return image;
+}
+
+Decoded read_png(const std::string& path, Index expect_values) {
+  png_image image = open_png(path);
   const bool color = (image.format & PNG_FORMAT_FLAG_COLOR) != 0;
   // Without an alpha flag the simplified API composites any transparency onto black (MNIST's
   // background), so an RGBA or gray+alpha file reads as what it looks like on a dark page.
@@ -106,13 +113,7 @@ void write_png_rgb(const std::string& path, const std::uint8_t* pixels, Index wi
 }
 
 Shape png_shape(const std::string& path) {
-  std::error_code ec;
-  GRADNET_CHECK(std::filesystem::is_regular_file(path, ec), data, "{}: no such file", path);
-  png_image image;
-  std::memset(&image, 0, sizeof image);
-  image.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_file(&image, path.c_str()))
-    fail(ErrorKind::data, "{}: not a readable PNG ({})", path, image.message);
+  png_image image = open_png(path);
   const Shape shape = {(image.format & PNG_FORMAT_FLAG_COLOR) != 0 ? 3 : 1, static_cast<Index>(image.height),
                        static_cast<Index>(image.width)};
   png_image_free(&image);
