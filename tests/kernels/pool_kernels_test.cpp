@@ -35,10 +35,13 @@ std::string name(const k::WindowGeometry& g) {
          std::to_string(g.stride) + " p" + std::to_string(g.pad);
 }
 
-// The 2x2 fast path (even and odd sizes: floor mode drops the last row/column), overlapping
-// windows, padding, and a window as large as the image.
+// The 2x2 fast path (even and odd sizes: floor mode drops the last row/column; rows of 3, 7, 14,
+// 16 and 20 outputs: the AVX-512 path's masked tail, a full vector, a vector and a tail),
+// overlapping windows, padding, and a window as large as the image.
 std::vector<k::WindowGeometry> geometries() {
-  return {pool_geometry(3, 8, 6, 2, 2, 0), pool_geometry(2, 9, 7, 2, 2, 0), pool_geometry(2, 9, 11, 3, 2, 1),
+  return {pool_geometry(3, 8, 6, 2, 2, 0), pool_geometry(2, 9, 7, 2, 2, 0), pool_geometry(2, 4, 14, 2, 2, 0),
+          pool_geometry(2, 6, 28, 2, 2, 0), pool_geometry(1, 5, 33, 2, 2, 0), pool_geometry(2, 4, 40, 2, 2, 0),
+          pool_geometry(2, 9, 11, 3, 2, 1),
           pool_geometry(3, 7, 7, 3, 1, 1), pool_geometry(1, 10, 9, 4, 3, 2), pool_geometry(2, 5, 5, 5, 1, 0),
           pool_geometry(2, 6, 8, 2, 1, 1)};
 }
