@@ -140,7 +140,7 @@ Command add_eval(CLI::App& root) {
             if (labels.names.empty() && static_cast<Index>(data.class_names.size()) == m.classes)
               labels.names = data.class_names;
             Tensor<float> probs;  // one pass gives the loss, the confusion matrix and the probabilities
-            const EvalResult r = evaluate(*m.net, data, eval_batch_size(m.config.train), &probs);
+            const EvalResult r = evaluate(*m.net, data, eval_pass_rows(m.config.train, *m.net), &probs);
             const ClassificationMetrics cm = classification_metrics(probs.view(), data.y.data());
             std::vector<double> per_class;
             for (std::size_t c = 0; c < r.confusion.size(); ++c) {

@@ -45,7 +45,7 @@ struct TrainConfig {
   std::uint64_t seed = 1;
   std::int64_t threads = 0;          // 0: all cores
   bool shuffle = true;
-  std::int64_t eval_batch_size = 0;  // 0: the training batch size (eval_batch_size() in batch_schedule.h)
+  std::int64_t eval_batch_size = 0;  // 0: automatic, cache-sized (eval_pass_rows() in batch_schedule.h)
   std::vector<std::int64_t> batch_size_milestones;  // epochs at which the batch size changes
   std::vector<std::int64_t> batch_sizes;            // the batch size from each milestone on
 };

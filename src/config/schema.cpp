@@ -242,8 +242,9 @@ void train_keys(Section v) {
           .rule("at most 4096", at_most_rule(4096, "at most 4096 threads")));
   v.add(field("train", t, &T::shuffle, "shuffle", K::boolean, "reshuffle the training set every epoch"));
   v.add(field("train", t, &T::eval_batch_size, "eval_batch_size", K::integer,
-            "examples per forward pass when evaluating (validation, test; gradnet eval); 0: the training "
-            "batch size (the largest of train.batch_sizes), so evaluation needs no buffers beyond training's")
+            "examples per forward pass when evaluating (validation, test; gradnet eval); 0: automatic, as "
+            "many as keep the net's largest activation within 2 MiB (so a pass stays in the caches), at "
+            "least 16 and at most the training batch size")
           .at_least(0)
           .rule("at most 16777216", at_most_rule(kMaxBatch, "at most 16777216 examples a batch")));
   v.add(field("train", t, &T::batch_size_milestones, "batch_size_milestones", K::int_list,

@@ -118,7 +118,7 @@ void load_test_split(Context& c, LoadedModel& m) {
   GRADNET_CHECK(test.features() == numel(m.net->input_shape()), shape,
                 "{} gives {} features per example, the model takes {}", test.source, test.features(),
                 numel(m.net->input_shape()));
-  const Index batch = eval_batch_size(m.config.train);
+  const Index batch = eval_pass_rows(m.config.train, *m.net);
   c.test.loss = evaluate(*m.net, test, batch, &c.test.probs).loss;
   c.test.metrics = classification_metrics(c.test.probs.view(), test.y.data());
   c.test.probabilities = m.config.model.loss == LossType::softmax_cross_entropy;

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "gradnet/net.h"
+
 namespace gradnet {
 
 Index batch_size_at(const TrainConfig& train, Index epoch) {
@@ -30,6 +32,14 @@ Index max_batch_size(const TrainConfig& train) {
 
 Index eval_batch_size(const TrainConfig& train) {
   return train.eval_batch_size > 0 ? train.eval_batch_size : max_batch_size(train);
+}
+
+Index eval_pass_rows(const TrainConfig& train, const Net<float>& net) {
+  if (train.eval_batch_size > 0) return train.eval_batch_size;
+  Index largest = numel(net.input_shape());
+  for (Index i = 0; i < net.num_layers(); ++i) largest = std::max(largest, numel(net.layer_output_shape(i)));
+  const Index fits = kEvalPassBytes / std::max<Index>(largest * static_cast<Index>(sizeof(float)), 1);
+  return std::min(max_batch_size(train), std::max<Index>(fits, 16));
 }
 
 double lr_scale(const Config& config, Index batch) {

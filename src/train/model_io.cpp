@@ -162,8 +162,12 @@ LoadedModel load_model(const std::string& target, Index max_batch, bool final_mo
   keep_checkpoint_weights(weights);
   m.normalizer = load_normalizer((dir / "normalization.safetensors").string());
   m.info = load_dataset_info((dir / "dataset.json").string());
-  const Index batch = max_batch > 0 ? max_batch : eval_batch_size(m.config.train);
   try {
+    // Planned for the run's evaluation pass: its rows follow from the net's shapes, which a
+    // one-row net of the same spec gives cheaply.
+    const Index batch = max_batch > 0 ? max_batch
+                                      : eval_pass_rows(m.config.train, Net<float>(m.config.model, m.classes, 1,
+                                                                                 NetUse::inference));
     m.net = std::make_unique<Net<float>>(m.config.model, m.classes, batch, NetUse::inference);
   } catch (const Error& e) {  // "the data has N classes": N is from the model file
     if (std::string(e.what()).find("classes") == std::string::npos) throw;

@@ -100,10 +100,10 @@ void Trainer::Impl::start_profile() {
 }
 
 EvalResult Trainer::Impl::evaluate_split(const Dataset& d) {
-  if (!prof) return evaluate(*net, d, eval_batch_size(data.config.train));
+  if (!prof) return evaluate(*net, d, eval_pass_rows(data.config.train, *net));
   const auto t0 = Clock::now();
   net->set_times(nullptr);
-  const EvalResult r = evaluate(*net, d, eval_batch_size(data.config.train));
+  const EvalResult r = evaluate(*net, d, eval_pass_rows(data.config.train, *net));
   net->set_times(&prof->net);
   prof->evaluation += seconds_since(t0);
   return r;

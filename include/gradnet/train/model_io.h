@@ -46,7 +46,7 @@ ModelLocation locate_model(const std::string& target, bool final_model_only = fa
 // The run's config.toml, normalization.safetensors and dataset.json, and the weights
 // locate_model finds (a training checkpoint's "model.*" tensors; its optimizer state is not
 // read). The net is an inference net (net.h: no gradient buffers) planned for max_batch rows per
-// forward pass; 0: the run's evaluation pass, eval_batch_size(config.train) (batch_schedule.h).
+// forward pass; 0: the run's evaluation pass, eval_pass_rows(config.train, net) (batch_schedule.h).
 // final_model_only: model.safetensors or nothing (report: a run without one is reported as such).
 LoadedModel load_model(const std::string& target, Index max_batch = 0, bool final_model_only = false);
 
