@@ -61,7 +61,9 @@ std::vector<std::string> step_points(const SpaceDim& dim, std::int64_t steps) {
     const double t = static_cast<double>(i) / static_cast<double>(steps - 1);
     const double v = dim.log_scale() ? std::exp(std::log(dim.low) + t * (std::log(dim.high) - std::log(dim.low)))
                                      : dim.low + t * (dim.high - dim.low);
-    const std::string literal = value_literal(dim, i == steps - 1 ? dim.high : v);
+    // 12 significant digits: a log grid's 0.010000000000000004 is written 0.01
+    const double rounded = i == 0 ? dim.low : i == steps - 1 ? dim.high : std::stod(fmt::format("{:.12g}", v));
+    const std::string literal = value_literal(dim, rounded);
     if (std::find(points.begin(), points.end(), literal) == points.end()) points.push_back(literal);
   }
   return points;
