@@ -1,6 +1,7 @@
 // gradnet search SEARCH.toml [--workers N] [--out DIR] [--json] [-q] | --resume DIR | DIR --json
 // gradnet worker DIR: join a study (claim its trials until none are left).
 // SIGINT/SIGTERM: the running trials checkpoint and go back to waiting; exit 128 + signal.
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
@@ -37,6 +38,13 @@ int report(const std::string& dir, bool json, int rc) {
     fmt::print(stderr, "gradnet: interrupted by signal {}; continue with: gradnet search --resume {}\n", rc - 128, dir);
   if (json) print_json_line(nlohmann::json::parse(search::results_json(study)));
   else fmt::print("{}", search::results_table(study));
+  const bool all_failed = !study.trials.empty() && std::all_of(study.trials.begin(), study.trials.end(), [](auto& t) {
+    return t.state == search::TrialState::failed;
+  });
+  if (rc == 0 && all_failed) {
+    fmt::print(stderr, "gradnet: error: every trial failed (the last: {})\n", study.trials.back().message);
+    return 1;
+  }
   return rc;
 }
 

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <cmath>
 #include <set>
 
 #include "../../src/search/sqlite.h"
+#include "gradnet/search/study.h"
 #include "search_support.h"
 
 namespace gradnet::testing {
@@ -84,6 +86,58 @@ min_trials = 4
   EXPECT_EQ(summary["status"], "ok");
   EXPECT_EQ(summary["epochs"], 2);  // stopped after the epoch it was judged at
   EXPECT_NE(summary["stopped_early"].get<std::string>().find("pruned"), std::string::npos);
+}
+
+TEST(SearchCli, SecondStageSearchesANarrowedSpaceAroundTheBest) {
+  TempDir dir;
+  write_file(dir / "s.toml", iris_spec(R"([search]
+seed = 5
+[search.space]
+"optimizer.lr" = { log_uniform = [1e-4, 1.0] }
+[[search.stage]]
+trials = 4
+epochs = 2
+[[search.stage]]
+trials = 2
+epochs = 3
+narrow = 0.25
+)"));
+  const CliResult r = run_gradnet({"search", dir / "s.toml", "--out", dir / "study", "--json", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const search::StudyRecord study = search::load_study(dir / "study");
+  ASSERT_EQ(study.stages.size(), 2u);
+  ASSERT_EQ(study.trials.size(), 6u);
+  const search::TrialRecord* best0 = nullptr;
+  for (const auto& t : study.trials)
+    if (t.stage == 0 && t.state == search::TrialState::complete && (!best0 || *t.value > *best0->value)) best0 = &t;
+  ASSERT_NE(best0, nullptr);
+  const double v = *best0->params[0].number;
+  const auto& dim = study.stages[1][0];
+  // a quarter of 4 decades, centred on the best of stage 0 (clipped to the spec's range)
+  EXPECT_NEAR(dim.low, std::max(1e-4, v / std::pow(10.0, 0.5)), 1e-12 + 1e-9 * v);
+  EXPECT_NEAR(dim.high, std::min(1.0, v * std::pow(10.0, 0.5)), 1e-9);
+  for (const auto& t : study.trials) {
+    if (t.stage != 1) continue;
+    EXPECT_GE(*t.params[0].number, dim.low);
+    EXPECT_LE(*t.params[0].number, dim.high);
+    EXPECT_NE(read_file(t.run_dir + "/config.toml").find("epochs = 3"), std::string::npos);  // the stage's epochs
+  }
+}
+
+TEST(SearchCli, AStudyWhoseTrialsAlwaysFailEnds) {
+  TempDir dir;
+  write_file(dir / "s.toml", iris_spec(R"([search]
+trials = 2
+max_attempts = 2
+[search.space]
+"optimizer.lr" = { uniform = [1e30, 1e31] }
+)"));
+  const CliResult r = run_gradnet({"search", dir / "s.toml", "--out", dir / "study", "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("every trial failed"), std::string::npos) << r.err;
+  const json j = last_json_line(r.out);
+  EXPECT_EQ(j["trials"].size(), 4u);  // trials x max_attempts failures, then the stage gives up
+  EXPECT_TRUE(j["best"].is_null());
 }
 
 struct BadSpec {
