@@ -75,6 +75,7 @@ Command add_eval(CLI::App& root) {
                   "its model.safetensors (or ema.safetensors, swa.safetensors), or a file in its checkpoints/; "
                   "several: evaluate them as one ensemble (docs/ensembles.md)")
       ->type_name("RUNDIR|MODEL ...")
+      ->expected(1, -1)
       ->required();
   app->add_option("--split", args->split, "Which split: test or val")
       ->type_name("SPLIT")
