@@ -55,6 +55,7 @@ ensemble "5 seeds, majority vote" "${W2[@]}" --vote
 ensemble "snapshots of seed 1, all 10" "$OUT/w2-s1" --snapshots
 ensemble "snapshots of seed 1, last 5" "$OUT/w2-s1" --snapshots --last 5
 ensemble "SGDR run, 5 restart snapshots" "$OUT/w2-sgdr" --snapshots
+ensemble "SGDR run, last 3 restart snapshots" "$OUT/w2-sgdr" --snapshots --last 3
 echo "SGDR run alone: $(field "$OUT/w2-sgdr/summary.json" test_accuracy)"
 echo "seed 1 EMA (decay 0.999): $(field "$OUT/w2-s1/summary.json" ema_test_accuracy)  SWA (epochs 6-10): $(field "$OUT/w2-s1/summary.json" swa_test_accuracy)  raw: $(field "$OUT/w2-s1/summary.json" test_accuracy)"
 
