@@ -13,8 +13,8 @@
 #pragma once
 
 #include <csignal>
-#include <limits>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -135,8 +135,9 @@ Summary train(const Config& config, const TrainOptions& options, TrainCallbacks&
 class Trainer;
 // The callbacks train() adds to every Trainer, in order: divergence guard, monitors, metrics.jsonl
 // and summary.json, the caller's progress (which must outlive the run), best checkpoint, early
-// stopping, parameter averaging (with train.ema_decay or train.swa_start), step checkpoints and signals (src/train/run_callbacks.h says why in that order). A
-// caller that wants its own callbacks too (a search trial's pruning) adds them after these.
+// stopping, parameter averaging (with train.ema_decay or train.swa_start), step checkpoints and
+// signals (src/train/run_callbacks.h says why in that order). A caller that wants its own
+// callbacks too (a search trial's pruning) adds them after these.
 void add_standard_callbacks(Trainer& trainer, TrainCallbacks& progress);
 
 struct TrainState;
