@@ -89,9 +89,10 @@ Command add_eval(CLI::App& root) {
   app->add_flag("--snapshots", args->snapshots,
                 "A snapshot ensemble of one run: its checkpoints/step-*.safetensors after step 0 (keep them with "
                 "checkpoint.keep_last = 0)");
-  app->add_option("--last", args->last, "With --snapshots: only the newest K checkpoints")
+  app->add_option("--last", args->last, "With --snapshots: only the newest K checkpoints; 0: every one")
       ->type_name("K")
-      ->check(positive_integer());
+      ->check(non_negative_integer())
+      ->capture_default_str();
   set_examples(app, {"gradnet eval runs/try1", "gradnet eval runs/try1 --split val --json",
                      "gradnet eval runs/seed1 runs/seed2 runs/seed3", "gradnet eval runs/sgdr --snapshots --last 4",
                      "gradnet eval runs/try1/ema.safetensors"});

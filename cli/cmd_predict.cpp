@@ -274,7 +274,7 @@ Command add_predict(CLI::App& root) {
                   "an ensemble that averages their probabilities. INPUT: PNG images (of the trained shape, e.g. "
                   "1x28x28 grayscale), directories of PNG images, IDX image files or CSV files of feature rows")
       ->type_name("MODEL... INPUT...")
-      ->expected(2, -1)
+      ->expected(1, -1)  // "no input to classify" is said by split_models_and_inputs
       ->required();
   app->add_flag("--vote", args->vote,
                 "With several models: a majority vote (ties broken by the mean probability); the probabilities "
