@@ -1,9 +1,11 @@
-// gradnet predict RUNDIR|MODEL INPUT... [--top K] [--json] [--grayscale] [--rgb] [--resize] [--invert]
+// gradnet predict MODEL... INPUT... [--vote] [--top K] [--json] [--grayscale] [--rgb] [--resize] [--invert]
 // INPUT: PNG images (one example each), directories of PNG images (every *.png, sorted by name),
 // IDX image files, or CSV files of feature rows (a label column, if present where the run's
 // config says, is ignored). Images must have the shape the run was trained on (1x28x28
 // grayscale for MNIST); the options convert the ones that do not, and an image whose background
-// is bright where the training data's is dark (or the reverse) gets a warning.
+// is bright where the training data's is dark (or the reverse) gets a warning. Several models (every
+// leading run directory or .safetensors file) predict as an ensemble: their probabilities averaged,
+// or a majority vote with --vote.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -16,6 +18,7 @@
 #include "gradnet/data/image.h"
 #include "gradnet/error.h"
 #include "gradnet/threads.h"
+#include "gradnet/train/ensemble.h"
 #include "gradnet/train/model_io.h"
 #include "options.h"
 
@@ -25,8 +28,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct PredictArgs {
-  std::string target;
+  std::vector<std::string> words;   // models, then inputs (split_models_and_inputs)
   std::vector<std::string> inputs;
+  bool vote = false;
   Index top = 3;
   std::int64_t threads = -1;  // -1: the run's train.threads
   bool json = false;
@@ -181,6 +185,51 @@ Dataset read_input(const std::string& path, const LoadedModel& m, const PredictA
        "{}: unknown input kind; give .png images, a directory of them, an IDX image file (*idx3*) or .csv rows", path);
 }
 
+// Whether a word names a model: a run directory (it holds config.toml) or a .safetensors file.
+bool is_model(const std::string& word) {
+  std::error_code ec;
+  if (fs::is_directory(word, ec)) return fs::exists(fs::path(word) / "config.toml", ec);
+  return ends_with(word, ".safetensors");
+}
+
+// The first word is a model; so is each following one that is_model; the rest are inputs, and a
+// model among them is refused (models come first).
+std::vector<std::string> split_models_and_inputs(const std::vector<std::string>& words, std::vector<std::string>& inputs) {
+  std::vector<std::string> models{words.front()};
+  std::size_t i = 1;
+  while (i < words.size() && is_model(words[i])) models.push_back(words[i++]);
+  inputs.assign(words.begin() + static_cast<std::ptrdiff_t>(i), words.end());
+  GRADNET_CHECK(!inputs.empty(), usage, "no input to classify after the model{} (give images, directories of them, "
+                "IDX or CSV files after the run directories)", models.size() == 1 ? "" : "s");
+  for (const std::string& input : inputs)
+    GRADNET_CHECK(!is_model(input), usage, "{}: a model among the inputs; give every model first, then the inputs",
+                  input);
+  return models;
+}
+
+// One model's probabilities for the examples of `path` (read and normalized its own way).
+Tensor<float> member_probabilities(LoadedModel& m, const std::string& path, const PredictArgs& a, bool warn,
+                                   nlohmann::json& warnings) {
+  Dataset d = read_input(path, m, a);
+  if (const std::string w = background_warning(path, d, m, a.invert); warn && !w.empty()) {
+    fmt::print(stderr, "gradnet: warning: {}\n", w);
+    warnings.push_back(w);
+  }
+  m.normalizer.apply(d);  // first: pca with k components makes the examples [k]
+  const Index features = numel(m.net->input_shape());
+  GRADNET_CHECK(d.features() == features, shape, "{}: {} values per example (shape {}), the model takes {} (model.input = {})",
+                path, d.features(), shape_str(d.shape), features, shape_str(m.net->input_shape()));
+  const Index classes = numel(m.net->output_shape()), batch = m.net->max_batch();
+  Tensor<float> probs({d.size(), classes});
+  std::vector<float> scratch;
+  for (Index begin = 0; begin < d.size(); begin += batch) {
+    const Index n = std::min<Index>(batch, d.size() - begin);
+    ConstView<float> out = m.net->forward(d.rows(begin, n, scratch), StepContext{Mode::eval, nullptr});
+    m.net->loss_fn().predict(out, View<float>{probs.data() + begin * classes, n, classes});
+  }
+  return probs;
+}
+
 // "Sneaker (class 7)" where the run has a name for the class other than its number, else "class 7".
 std::string class_label(const LoadedModel& m, Index c) {
   const std::string name = m.info.class_name(c);
@@ -218,16 +267,18 @@ void print_prediction(const LoadedModel& m, const nlohmann::json& j) {
 Command add_predict(CLI::App& root) {
   auto args = std::make_shared<PredictArgs>();
   CLI::App* app = root.add_subcommand("predict", "Classify inputs with a trained run");
-  app->add_option("target", args->target,
-                  "A run directory made by `gradnet train` (its model, or its newest checkpoint when it has none), "
-                  "its model.safetensors, or a file in its checkpoints/")
-      ->type_name("RUNDIR|MODEL")
+  app->add_option("models_and_inputs", args->words,
+                  "The model, then the inputs. MODEL: a run directory made by `gradnet train` (its model, or its "
+                  "newest checkpoint when it has none), its model.safetensors (or ema/swa.safetensors), or a file "
+                  "in its checkpoints/; several models first (every leading run directory or .safetensors file) make "
+                  "an ensemble that averages their probabilities. INPUT: PNG images (of the trained shape, e.g. "
+                  "1x28x28 grayscale), directories of PNG images, IDX image files or CSV files of feature rows")
+      ->type_name("MODEL... INPUT...")
+      ->expected(1, -1)  // "no input to classify" is said by split_models_and_inputs
       ->required();
-  app->add_option("inputs", args->inputs,
-                  "PNG images (of the trained shape, e.g. 1x28x28 grayscale), directories of PNG images, IDX image "
-                  "files or CSV files of feature rows")
-      ->type_name("INPUT")
-      ->required();
+  app->add_flag("--vote", args->vote,
+                "With several models: a majority vote (ties broken by the mean probability); the probabilities "
+                "shown are then (votes + mean probability) / (models + 1)");
   app->add_option("--top", args->top, "How many classes to list per input")
       ->type_name("K")
       ->check(positive_integer())
@@ -239,44 +290,44 @@ Command add_predict(CLI::App& root) {
   app->add_flag("--resize", args->resize, "Resample images of another size to the trained height and width");
   app->add_flag("--invert", args->invert, "Invert images (255 - value): dark on light becomes light on dark");
   set_examples(app, {"gradnet predict runs/try1 digit.png", "gradnet predict runs/try1 photos/ --grayscale --resize",
-                     "gradnet predict runs/iris data/small/iris.csv --top 1 --json"});
+                     "gradnet predict runs/iris data/small/iris.csv --top 1 --json",
+                     "gradnet predict runs/seed1 runs/seed2 runs/seed3 digit.png"});
   return {app, [args] {
-            LoadedModel m = load_model(args->target);  // inference net, the run's evaluation pass
-            if (!m.note.empty()) fmt::print(stderr, "gradnet: note: {}\n", m.note);
-            set_threads(threads_or(args->threads, m.config.train.threads));
-            const Index features = numel(m.net->input_shape());
-            const Index classes = numel(m.net->output_shape());
-            const Index batch = m.net->max_batch();
+            const std::vector<std::string> model_paths = split_models_and_inputs(args->words, args->inputs);
+            GRADNET_CHECK(!args->vote || model_paths.size() > 1, usage, "--vote combines several models; one was given");
+            std::vector<LoadedModel> models = load_ensemble(model_paths);  // inference nets, their evaluation pass
+            for (const LoadedModel& m : models)
+              if (!m.note.empty()) fmt::print(stderr, "gradnet: note: {}\n", m.note);
+            const LoadedModel& first = models.front();
+            set_threads(threads_or(args->threads, first.config.train.threads));
+            const EnsembleCombine how = args->vote ? EnsembleCombine::vote : EnsembleCombine::average;
             nlohmann::json predictions = nlohmann::json::array(), warnings = nlohmann::json::array();
-            std::vector<float> probs(static_cast<std::size_t>(batch * classes)), scratch;
             for (const std::string& path : expand_inputs(args->inputs)) {
-              Dataset d = read_input(path, m, *args);
-              if (const std::string w = background_warning(path, d, m, args->invert); !w.empty()) {
-                fmt::print(stderr, "gradnet: warning: {}\n", w);
-                warnings.push_back(w);
-              }
-              m.normalizer.apply(d);  // first: pca with k components makes the examples [k]
-              GRADNET_CHECK(d.features() == features, shape,
-                            "{}: {} values per example (shape {}), the model takes {} (model.input = {})", path,
-                            d.features(), shape_str(d.shape), features, shape_str(m.net->input_shape()));
-              for (Index begin = 0; begin < d.size(); begin += batch) {
-                const Index n = std::min<Index>(batch, d.size() - begin);
-                ConstView<float> out = m.net->forward(d.rows(begin, n, scratch), StepContext{Mode::eval, nullptr});
-                View<float> p{probs.data(), n, classes};
-                m.net->loss_fn().predict(out, p);
-                for (Index i = 0; i < n; ++i) {
-                  const std::string name = d.size() == 1 ? path : fmt::format("{}[{}]", path, begin + i);
-                  predictions.push_back(prediction(m, name, p, i, args->top));
-                  if (!args->json) print_prediction(m, predictions.back());
-                }
+              std::vector<Tensor<float>> member_probs;
+              for (LoadedModel& m : models)
+                member_probs.push_back(member_probabilities(m, path, *args, &m == &models.front(), warnings));
+              const Tensor<float> p = models.size() == 1 ? std::move(member_probs.front())
+                                                         : combine_probabilities(member_probs, how);
+              const Index n = p.shape()[0];
+              for (Index i = 0; i < n; ++i) {
+                const std::string name = n == 1 ? path : fmt::format("{}[{}]", path, i);
+                predictions.push_back(prediction(first, name, p.view(), i, args->top));
+                if (!args->json) print_prediction(first, predictions.back());
               }
             }
-            if (args->json)
-              print_json_line({{"predictions", predictions},
-                               {"class_names", m.info.class_names},
-                               {"warnings", warnings},
-                               {"model", m.model_path},
-                               {"run_dir", m.run_dir}});
+            if (!args->json) return 0;
+            nlohmann::json j = {{"predictions", predictions},
+                                {"class_names", first.info.class_names},
+                                {"warnings", warnings},
+                                {"model", first.model_path},
+                                {"run_dir", first.run_dir}};
+            if (models.size() > 1) {
+              nlohmann::json list = nlohmann::json::array();
+              for (const LoadedModel& m : models) list.push_back(m.model_path);
+              j["models"] = list;
+              j["combine"] = args->vote ? "vote" : "average";
+            }
+            print_json_line(j);
             return 0;
           }};
 }

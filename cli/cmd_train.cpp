@@ -12,6 +12,7 @@
 #include "gradnet/error.h"
 #include "gradnet/plural.h"
 #include "gradnet/report.h"
+#include "gradnet/train/averaging.h"
 #include "gradnet/train/trainer.h"
 #include "options.h"
 #include "progress.h"
@@ -127,11 +128,18 @@ Command add_train(CLI::App& root) {
                                {"stopped_early", s.stopped_early.empty() ? nlohmann::json(nullptr)
                                                                          : nlohmann::json(s.stopped_early)},
                                {"run_dir", s.run_dir}};
+              add_averaged_json(j, s);
               if (s.profile) j["profile"] = nlohmann::json::parse(profile_json(*s.profile));  // only with --profile
               print_json_line(j);
             } else {
               fmt::print("test accuracy {:.4f} (loss {:.4f}) after {}; run directory {}\n", s.test_accuracy,
                          s.test_loss, count_of(s.epochs, "epoch"), s.run_dir);
+              for (const AveragedResult& a : s.averaged)  // beside the raw weights' figures
+                fmt::print("{} weights: test accuracy {:.4f} (loss {:.4f}), {} ({} {}); {}\n",
+                           a.kind == "ema" ? "EMA" : "SWA", a.test_accuracy, a.test_loss,
+                           std::isnan(a.val_accuracy) ? "no validation split"
+                                                      : fmt::format("validation accuracy {:.4f}", a.val_accuracy),
+                           a.averaged, a.kind == "ema" ? "updates" : "epoch-end models averaged", a.path);
             }
             return 0;
           }};

@@ -48,6 +48,12 @@ struct TrainConfig {
   std::int64_t eval_batch_size = 0;  // 0: automatic, cache-sized (eval_pass_rows() in batch_schedule.h)
   std::vector<std::int64_t> batch_size_milestones;  // epochs at which the batch size changes
   std::vector<std::int64_t> batch_sizes;            // the batch size from each milestone on
+  // Parameter averaging (docs/ensembles.md): an exponential moving average of the weights after
+  // every update (0: off), and SWA's equal-weight average of the epoch-end weights from epoch
+  // swa_start on (0: off), with a constant rate swa_lr from that epoch (0: the schedule's).
+  double ema_decay = 0;
+  std::int64_t swa_start = 0;
+  double swa_lr = 0;
 };
 
 // Checkpoints: checkpoints/step-<N>.safetensors every N epochs and/or steps, written atomically
@@ -55,7 +61,7 @@ struct TrainConfig {
 struct CheckpointConfig {
   std::int64_t every_epochs = 1;     // 0: no per-epoch checkpoints
   std::int64_t every_steps = 0;      // 0: no per-step checkpoints
-  std::int64_t keep_last = 2;        // step-* files kept (>= 1)
+  std::int64_t keep_last = 2;        // step-* files kept; 0: all (snapshot ensembles)
   bool keep_best = true;             // best.safetensors: the weights at the best `monitor` value
   Metric monitor = Metric::val_loss;
   MetricMode mode = MetricMode::automatic;  // auto (acc: max, loss: min) | min | max

@@ -33,6 +33,14 @@ Problem batch_size_problem(const TrainConfig& t) {
                                                               fmt::join(t.batch_size_milestones, ", ")));
   for (std::int64_t b : t.batch_sizes)
     if (b < 1) return problem("train.batch_sizes", fmt::format("train.batch_sizes: {} is not a batch size >= 1", b));
+  if (t.swa_start > t.epochs)
+    return problem("train.swa_start", fmt::format("train.swa_start = {} is after the last epoch (train.epochs = {}): "
+                                                  "nothing to average",
+                                                  t.swa_start, t.epochs));
+  if (t.swa_lr > 0 && t.swa_start == 0)
+    return problem("train.swa_lr", fmt::format("train.swa_lr = {:g} needs train.swa_start (the epoch it starts "
+                                               "from; 0 turns SWA off)",
+                                               t.swa_lr));
   return {};
 }
 

@@ -261,6 +261,24 @@ void train_keys(Section v) {
             "rescales lr to match")
           .at_least(1)
           .rule("each at most 16777216", at_most_rule(kMaxBatch, "batch sizes of at most 16777216 examples")));
+  v.add(field("train", t, &T::ema_decay, "ema_decay", K::number,
+            "exponential moving average of the weights (and batch-norm statistics) after every update: ema = "
+            "decay·ema + (1 - decay)·w, e.g. 0.999; saved as ema.safetensors and evaluated beside the raw weights "
+            "(docs/ensembles.md); 0: off")
+          .at_least(0)
+          .rule("below 1", [](const Value& x) -> std::string {
+            const double* d = std::get_if<double>(&x);
+            const std::int64_t* i = std::get_if<std::int64_t>(&x);
+            return (d && *d >= 1.0) || (i && *i >= 1) ? "a number in [0, 1)" : "";
+          }));
+  v.add(field("train", t, &T::swa_start, "swa_start", K::integer,
+            "stochastic weight averaging: the equal-weight mean of the weights at the end of every epoch from this "
+            "one on, batch-norm statistics recomputed; saved as swa.safetensors and evaluated; 0: off")
+          .at_least(0));
+  v.add(field("train", t, &T::swa_lr, "swa_lr", K::number,
+            "with swa_start: a constant learning rate from epoch swa_start on, in place of the schedule's; "
+            "0: keep the schedule")
+          .at_least(0));
 }
 
 std::vector<ConfigKey> build_keys() {

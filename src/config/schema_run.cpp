@@ -16,8 +16,10 @@ void checkpoint_keys(Section v) {
               "write checkpoints/step-<N>.safetensors every this many epochs; 0: never").at_least(0));
   v.add(field("checkpoint", c, &C::every_steps, "every_steps", K::integer,
               "also every this many steps (updates); 0: never").at_least(0));
-  v.add(field("checkpoint", c, &C::keep_last, "keep_last", K::integer, "how many step-* checkpoints to keep")
-            .at_least(1));
+  v.add(field("checkpoint", c, &C::keep_last, "keep_last", K::integer,
+              "how many step-* checkpoints to keep; 0: every one (for a snapshot ensemble, `gradnet eval RUNDIR "
+              "--snapshots`)")
+            .at_least(0));
   v.add(field("checkpoint", c, &C::keep_best, "keep_best", K::boolean,
               "keep checkpoints/best.safetensors, the weights at the best `monitor` value (checked per epoch)"));
   v.add(field("checkpoint", c, &C::monitor, "monitor", K::string, "the metric that decides the best checkpoint (without a validation split, val_* follows train_*)"));

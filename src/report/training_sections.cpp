@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -89,6 +90,14 @@ Section summary_section(const Context& c) {
   t += row("status", status);
   t += row("test accuracy", fmt::format("<b>{}</b>{}", num(test_acc), c.test.problem.empty() ? fmt::format(" on {} examples (recomputed from model.safetensors)", c.test.metrics.examples) : ""));
   t += row("test loss", num(test_loss));
+  // Averaged weights (train.ema_decay, train.swa_start), evaluated by the run beside the raw ones.
+  for (const auto& [kind, label] : {std::pair{"ema", "EMA weights"}, std::pair{"swa", "SWA weights"}}) {
+    const double acc = number(sm, (std::string(kind) + "_test_accuracy").c_str());
+    if (std::isfinite(acc))
+      t += row(std::string(label) + " test accuracy",
+               fmt::format("<b>{}</b> (loss {}; {}.safetensors)", num(acc),
+                           num(number(sm, (std::string(kind) + "_test_loss").c_str())), kind));
+  }
   if (last) {
     t += row("validation accuracy", num(last->val_acc) + (std::isnan(last->val_acc) ? " (no validation split)" : ""));
     t += row("final training loss / accuracy", num(last->train_loss) + " / " + num(last->train_acc));

@@ -40,7 +40,9 @@ nlohmann::json to_json(const TrainState& s) {
           {"stop_has_best", s.stop_has_best},
           {"stop_wait", s.stop_wait},
           {"stop_best_epoch", s.stop_best_epoch},
-          {"explode_count", s.explode_count}};
+          {"explode_count", s.explode_count},
+          {"ema_updates", s.ema_updates},
+          {"swa_models", s.swa_models}};
 }
 
 TrainState from_json(const nlohmann::json& j) {
@@ -68,6 +70,8 @@ TrainState from_json(const nlohmann::json& j) {
   s.stop_wait = j.at("stop_wait");
   s.stop_best_epoch = j.at("stop_best_epoch");
   s.explode_count = j.at("explode_count");
+  s.ema_updates = j.value("ema_updates", Index(0));  // absent in checkpoints written before averaging
+  s.swa_models = j.value("swa_models", Index(0));
   return s;
 }
 
@@ -83,6 +87,7 @@ void write_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>
   if (!normalizer.mean.empty()) write_normalizer(file, normalizer, "normalization.", "normalization");
   for (const auto& [name, t] : net.state_tensors()) file.tensors.push_back({"model." + name, t->shape(), t->vec()});
   for (const auto& [name, t] : optimizer.state()) file.tensors.push_back({"optimizer." + name, t->shape(), t->vec()});
+  for (const NamedTensor& t : state.averages) file.tensors.push_back({"average." + t.name, t.shape, t.data});
   file.metadata["format"] = "pt";
   file.metadata["producer"] = "gradnet";
   file.metadata[kMetaKey] = to_json(state).dump();
@@ -110,6 +115,8 @@ TrainState read_checkpoint(const std::string& path, Net<float>& net, Optimizer<f
     value->vec() = t->data;
   }
   std::map<std::string, Tensor<float>> opt;
+  for (NamedTensor& t : file.tensors)
+    if (t.name.rfind("average.", 0) == 0) state.averages.push_back({t.name.substr(8), t.shape, std::move(t.data)});
   for (const NamedTensor& t : file.tensors) {
     if (t.name.rfind("optimizer.", 0) != 0) continue;
     Tensor<float> v(t.shape);
@@ -126,7 +133,7 @@ TrainState read_checkpoint(const std::string& path, Net<float>& net, Optimizer<f
 
 std::string checkpoint_name(Index step) { return fmt::format("checkpoints/step-{:08}.safetensors", step); }
 
-static std::vector<fs::path> step_checkpoints(const std::string& run_dir) {
+static std::vector<fs::path> step_checkpoint_paths(const std::string& run_dir) {
   std::vector<fs::path> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(fs::path(run_dir) / "checkpoints", ec)) {
@@ -139,17 +146,23 @@ static std::vector<fs::path> step_checkpoints(const std::string& run_dir) {
 }
 
 std::string latest_checkpoint(const std::string& run_dir) {
-  const auto all = step_checkpoints(run_dir);
+  const auto all = step_checkpoint_paths(run_dir);
   GRADNET_CHECK(!all.empty(), checkpoint, "{}: no checkpoints/step-*.safetensors to resume from", run_dir);
   return all.back().string();
 }
 
-bool has_checkpoint(const std::string& run_dir) { return !step_checkpoints(run_dir).empty(); }
+bool has_checkpoint(const std::string& run_dir) { return !step_checkpoint_paths(run_dir).empty(); }
+
+std::vector<std::string> step_checkpoints(const std::string& run_dir) {
+  std::vector<std::string> out;
+  for (const fs::path& p : step_checkpoint_paths(run_dir)) out.push_back(p.string());
+  return out;
+}
 
 void prune_checkpoints(const std::string& run_dir, Index keep) {
   std::error_code ec;
-  const auto all = step_checkpoints(run_dir);
-  for (std::size_t i = 0; i + static_cast<std::size_t>(keep) < all.size(); ++i) fs::remove(all[i], ec);
+  const auto all = step_checkpoint_paths(run_dir);
+  for (std::size_t i = 0; keep > 0 && i + static_cast<std::size_t>(keep) < all.size(); ++i) fs::remove(all[i], ec);
   for (const auto& e : fs::directory_iterator(fs::path(run_dir) / "checkpoints", ec))
     if (e.path().filename().string().find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
 }

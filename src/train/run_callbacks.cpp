@@ -8,6 +8,8 @@
 //   ProgressCallback    the caller's TrainCallbacks (on_start, on_step, on_epoch, on_warning)
 //   BestCheckpoint      checkpoints/best.safetensors by checkpoint.monitor
 //   EarlyStopping       early_stopping.*, with restore_best_weights
+//   AveragingCallback   train.ema_decay, train.swa_start (src/train/averaging.cpp); before the
+//                       checkpointer, so that an epoch-end checkpoint holds that epoch's average
 //   Checkpointer        step-0, every_epochs, every_steps and last checkpoints; signals
 #include "gradnet/train/trainer.h"
 
@@ -21,6 +23,7 @@
 #include "gradnet/data/dataset.h"
 #include "gradnet/error.h"
 #include "gradnet/plural.h"
+#include "gradnet/train/averaging.h"
 #include "gradnet/train/checkpoint.h"
 #include "gradnet/train/model_io.h"
 #include "gradnet/train/monitor.h"
@@ -117,7 +120,7 @@ class MetricsWriter final : public TrainerCallback {
     t.run_dir().append_metrics(j);
   }
   void on_run_end(Trainer& t, const Summary& s) override {
-    t.run_dir().write_json("summary.json", {{"status", "ok"},
+    nlohmann::json j = {{"status", "ok"},
                                             {"name", t.config().name},
                                             {"test_accuracy", s.test_accuracy},
                                             {"test_loss", s.test_loss},
@@ -139,7 +142,9 @@ class MetricsWriter final : public TrainerCallback {
                                             {"run_dir", s.run_dir},
                                             {"gradnet_version", kVersion},
                                             {"started_at", s.started_at},
-                                            {"finished_at", s.finished_at}});
+                                            {"finished_at", s.finished_at}};
+    add_averaged_json(j, s);
+    t.run_dir().write_json("summary.json", j);
   }
 };
 
@@ -286,6 +291,8 @@ void add_standard_callbacks(Trainer& trainer, TrainCallbacks& progress) {
   trainer.add_callback(std::make_unique<ProgressCallback>(progress));
   trainer.add_callback(std::make_unique<BestCheckpoint>(trainer));
   trainer.add_callback(std::make_unique<EarlyStopping>(trainer));
+  // Before the checkpointer: an epoch's end checkpoint holds the SWA average that includes it.
+  if (auto averaging = make_averaging_callback(trainer)) trainer.add_callback(std::move(averaging));
   trainer.add_callback(std::make_unique<Checkpointer>());
 }
 

@@ -181,13 +181,20 @@ void Trainer::Impl::begin_run() {
   each([&](TrainerCallback& c) { c.on_run_begin(self); });
 }
 
+// The schedule's rate for the next update, or SWA's constant train.swa_lr from epoch swa_start on.
+double Trainer::Impl::rate(std::int64_t epoch) {
+  const TrainConfig& tc = data.config.train;
+  if (tc.swa_lr > 0 && tc.swa_start > 0 && epoch >= tc.swa_start) return tc.swa_lr;
+  return schedule->lr(st.step, epoch - 1) * scale;
+}
+
 void Trainer::Impl::begin_epoch(std::int64_t epoch) {
   const TrainConfig& tc = data.config.train;
   const bool resuming_mid_epoch = st.position > 0;
   if (!full_batch && !resuming_mid_epoch && batch_size_at(tc, epoch - 1) != batcher->batch_size())
     *batcher = Batcher(data.splits.train, batch_size_at(tc, epoch - 1), tc.shuffle, batcher->rng());  // same stream
   scale = lr_scale(data.config, batcher->batch_size());
-  lr = schedule->lr(st.step, epoch - 1) * scale;
+  lr = rate(epoch);
   epoch_steps = batcher->batches_per_epoch();
   t0 = Clock::now();
   seconds_before = resuming_mid_epoch ? st.epoch_seconds_so_far : 0.0;
@@ -204,7 +211,7 @@ void Trainer::Impl::begin_epoch(std::int64_t epoch) {
 }
 
 void Trainer::Impl::train_batch(Batch& b, std::int64_t epoch) {
-  lr = schedule->lr(st.step, epoch - 1) * scale;
+  lr = rate(epoch);
   const auto t_augment = prof ? Clock::now() : Clock::time_point{};
   if (augmenter->enabled()) {
     std::copy(b.x.data, b.x.data + b.x.size(), aug_x.data());

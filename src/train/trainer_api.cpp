@@ -58,6 +58,7 @@ Index Trainer::epoch_position() const { return impl_->batcher->position(); }
 bool Trainer::at_epoch_end() const { return impl_->batcher->position() >= impl_->batcher->size(); }
 double Trainer::epoch_seconds() const { return impl_->seconds_before + seconds_since(impl_->t0); }
 bool Trainer::stop_requested() const { return impl_->stop; }
+Summary& Trainer::summary() { return impl_->summary; }
 
 void Trainer::request_stop(const std::string& reason) {
   impl_->stop = true;

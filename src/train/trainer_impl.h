@@ -79,6 +79,7 @@ struct Trainer::Impl : StepObserver {
   void check_resume_target() const;
   void begin_run();
   void run_epoch(std::int64_t epoch);
+  double rate(std::int64_t epoch);  // this update's learning rate
   void begin_epoch(std::int64_t epoch);
   void train_batch(Batch& b, std::int64_t epoch);
   void end_epoch(std::int64_t epoch);

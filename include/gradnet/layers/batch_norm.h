@@ -28,6 +28,10 @@ class BatchNormLayer final : public Layer<T> {
   std::span<Param<T>> params() override { return params_; }
   std::span<Buffer<T>> buffers() override { return buffers_; }
   Attributes describe() const override;
+  // The running statistics' update rate; SWA's recompute_batch_norm sets 1/(k+1) per batch (a
+  // cumulative mean, PyTorch's momentum = None).
+  double momentum() const { return momentum_; }
+  void set_momentum(double momentum) { momentum_ = momentum; }
 
  private:
   Index index_;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gradnet/data/normalize.h"
+#include "gradnet/io/safetensors.h"
 #include "gradnet/net.h"
 #include "gradnet/optim/optimizer.h"
 
@@ -42,6 +43,12 @@ struct TrainState {
   std::int64_t stop_best_epoch = 0;
   // Divergence guard.
   std::int64_t explode_count = 0;
+  // Parameter averaging (train.ema_decay, train.swa_start): how many updates / epoch-end weights
+  // are in each average, and the averages themselves, stored as tensors "average.<name>"
+  // ("average.ema.layers.0.weight").
+  Index ema_updates = 0;
+  Index swa_models = 0;
+  std::vector<NamedTensor> averages;
 };
 
 // normalizer: the statistics fitted on the training split, stored beside the weights
@@ -58,9 +65,12 @@ TrainState read_checkpoint(const std::string& path, Net<float>& net, Optimizer<f
 std::string checkpoint_name(Index step);
 // The newest checkpoints/step-*.safetensors of a run directory; Error{checkpoint} when none.
 std::string latest_checkpoint(const std::string& run_dir);
+// Every checkpoints/step-*.safetensors of a run directory, oldest first.
+std::vector<std::string> step_checkpoints(const std::string& run_dir);
 // Whether the run directory holds any checkpoints/step-*.safetensors.
 bool has_checkpoint(const std::string& run_dir);
-// Removes step-* checkpoints beyond the newest `keep`, and temp files left by a killed writer.
+// Removes step-* checkpoints beyond the newest `keep` (0: keeps every one), and temp files left by a
+// killed writer.
 void prune_checkpoints(const std::string& run_dir, Index keep);
 
 }  // namespace gradnet

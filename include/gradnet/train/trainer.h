@@ -14,6 +14,7 @@
 
 #include <csignal>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -102,6 +103,15 @@ struct Interrupted {
   std::string checkpoint;
 };
 
+// Averaged weights evaluated at the end of a run (train.ema_decay, train.swa_start).
+struct AveragedResult {
+  std::string kind;   // "ema" or "swa"
+  std::string path;   // RUNDIR/ema.safetensors, RUNDIR/swa.safetensors
+  Index averaged = 0; // updates (ema) or epoch-end models (swa) in the average
+  double test_accuracy = 0, test_loss = 0;
+  double val_accuracy = std::numeric_limits<double>::quiet_NaN(), val_loss = std::numeric_limits<double>::quiet_NaN();
+};
+
 struct Summary {
   std::string run_dir;
   double test_accuracy = 0, test_loss = 0;
@@ -117,6 +127,7 @@ struct Summary {
   std::string stopped_early;  // why early stopping ended the run ("" if it ran every epoch; null in JSON)
   std::optional<RunProfile> profile;  // with TrainOptions::profile
   std::string started_at, finished_at;  // UTC ISO-8601: this process's training (a resume starts anew)
+  std::vector<AveragedResult> averaged;  // EMA, SWA: evaluated beside the raw weights
 };
 
 Summary train(const Config& config, const TrainOptions& options, TrainCallbacks& callbacks);
@@ -124,8 +135,9 @@ Summary train(const Config& config, const TrainOptions& options, TrainCallbacks&
 class Trainer;
 // The callbacks train() adds to every Trainer, in order: divergence guard, monitors, metrics.jsonl
 // and summary.json, the caller's progress (which must outlive the run), best checkpoint, early
-// stopping, step checkpoints and signals (src/train/run_callbacks.h says why in that order). A
-// caller that wants its own callbacks too (a search trial's pruning) adds them after these.
+// stopping, parameter averaging (with train.ema_decay or train.swa_start), step checkpoints and
+// signals (src/train/run_callbacks.h says why in that order). A caller that wants its own
+// callbacks too (a search trial's pruning) adds them after these.
 void add_standard_callbacks(Trainer& trainer, TrainCallbacks& progress);
 
 struct TrainState;
@@ -179,6 +191,7 @@ class Trainer {
   bool stop_requested() const;
   void warn(const std::string& message);     // on_warning to every callback
   void mark_failed(const std::string& status, const std::string& message);  // summary.json
+  Summary& summary();                        // the run's results so far (on_train_end may add to them)
 
  private:
   struct Impl;
