@@ -18,26 +18,6 @@ namespace fs = std::filesystem;
 namespace gradnet::search {
 namespace page {
 
-const TrialRecord* best_trial(const StudyRecord& study) {
-  const TrialRecord* best = nullptr;
-  for (const TrialRecord& t : study.trials) {
-    if (t.state != TrialState::complete || !t.value || !std::isfinite(*t.value)) continue;
-    if (!best || (study.maximize ? *t.value > *best->value : *t.value < *best->value)) best = &t;
-  }
-  return best;
-}
-
-const char* state_name(TrialState state) {
-  switch (state) {
-    case TrialState::waiting: return "waiting";
-    case TrialState::running: return "running";
-    case TrialState::complete: return "complete";
-    case TrialState::pruned: return "pruned";
-    case TrialState::failed: return "failed";
-  }
-  return "?";
-}
-
 const ParamValue* find_param(const TrialRecord& trial, const std::string& key) {
   for (const ParamValue& p : trial.params)
     if (p.key == key) return &p;
@@ -165,7 +145,7 @@ RunCurves read_run_curves(const std::string& run_dir) {
 }  // namespace page
 
 std::vector<std::string> boundary_warnings(const StudyRecord& study) {
-  const TrialRecord* best = page::best_trial(study);
+  const TrialRecord* best = study.best();
   if (!best || study.stages.empty()) return {};
   const std::size_t stage = best->stage >= 0 && static_cast<std::size_t>(best->stage) < study.stages.size()
                                 ? static_cast<std::size_t>(best->stage)

@@ -63,7 +63,7 @@ Section summary_section(const View& v) {
   Section s{"summary", "Summary", ""};
   const StudyRecord& st = v.study;
   std::map<std::string, int> by_state;
-  for (const TrialRecord& t : st.trials) ++by_state[state_name(t.state)];
+  for (const TrialRecord& t : st.trials) ++by_state[to_string(t.state)];
   std::string states;
   for (const char* name : {"complete", "pruned", "failed", "running", "waiting"})
     if (by_state[name] > 0)
@@ -140,7 +140,7 @@ Section trials_section(const View& v) {
                   "<th class=\"params\">parameters</th><th>" + escape(v.study.objective) + "</th><th>attempts</th>"
                   "<th>run directory</th><th class=\"message\">message</th></tr>";
   for (const TrialRecord& tr : v.study.trials) {
-    const char* state = state_name(tr.state);
+    const char* state = to_string(tr.state);
     t += fmt::format("<tr{}><td>{}</td><td>{}</td><td class=\"state-{}\">{}</td><td class=\"params\">{}</td><td>{}</td>"
                      "<td>{}</td><td>{}</td><td class=\"message\">{}</td></tr>",
                      &tr == v.best ? " class=\"best\"" : "", tr.number, tr.stage, state, state, params_cells(tr),
@@ -160,7 +160,7 @@ namespace {
 
 std::string page_html(const StudyRecord& study, const std::string& page_dir) {
   using namespace page;
-  View v{study, page_dir, best_trial(study), searched_dims(study), boundary_warnings(study)};
+  View v{study, page_dir, study.best(), searched_dims(study), boundary_warnings(study)};
   const std::vector<Section> sections = {summary_section(v),  boundary_section(v),     params_section(v),
                                          history_section(v),  parallel_section(v),     intermediate_section(v),
                                          accuracy_section(v), trials_section(v)};

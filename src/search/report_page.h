@@ -33,9 +33,6 @@ struct View {
   std::vector<std::string> warnings;   // boundary_warnings
 };
 
-// The best complete trial with a finite value (the first of equals), or null.
-const TrialRecord* best_trial(const StudyRecord& study);
-const char* state_name(TrialState state);
 const ParamValue* find_param(const TrialRecord& trial, const std::string& key);
 // "optimizer.lr=0.1, train.batch_size=64"
 std::string params_text(const TrialRecord& trial);
