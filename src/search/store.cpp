@@ -18,22 +18,21 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* schema_sql = R"sql(
-CREATE TABLE study(id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, spec_path TEXT NOT NULL,
-  spec_text TEXT NOT NULL, base_config TEXT NOT NULL, objective TEXT NOT NULL, direction TEXT NOT NULL,
-  sampler TEXT NOT NULL, seed INTEGER NOT NULL, trials_requested INTEGER NOT NULL,
-  max_attempts INTEGER NOT NULL, created_at TEXT NOT NULL, heartbeat_timeout REAL NOT NULL,
-  deadline REAL NOT NULL DEFAULT 0, format INTEGER NOT NULL);
-CREATE TABLE space(stage INTEGER NOT NULL, position INTEGER NOT NULL, key TEXT NOT NULL,
-  distribution TEXT NOT NULL, low REAL, high REAL, choices TEXT NOT NULL, PRIMARY KEY (stage, position));
-CREATE TABLE trials(number INTEGER PRIMARY KEY, stage INTEGER NOT NULL, state TEXT NOT NULL,
-  params TEXT NOT NULL, value REAL, run_dir TEXT NOT NULL, worker TEXT NOT NULL DEFAULT '',
-  attempts INTEGER NOT NULL DEFAULT 0, heartbeat REAL, started_at TEXT, finished_at TEXT,
-  message TEXT NOT NULL DEFAULT '');
-CREATE INDEX trials_state ON trials(state);
-CREATE TABLE intermediate(trial INTEGER NOT NULL, epoch INTEGER NOT NULL, value REAL NOT NULL,
-  PRIMARY KEY (trial, epoch));
-)sql";
+constexpr const char* schema_sql =
+    "CREATE TABLE study(id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, spec_path TEXT NOT NULL,\n"
+    "  spec_text TEXT NOT NULL, base_config TEXT NOT NULL, objective TEXT NOT NULL, direction TEXT NOT NULL,\n"
+    "  sampler TEXT NOT NULL, seed INTEGER NOT NULL, trials_requested INTEGER NOT NULL,\n"
+    "  max_attempts INTEGER NOT NULL, created_at TEXT NOT NULL, heartbeat_timeout REAL NOT NULL,\n"
+    "  deadline REAL NOT NULL DEFAULT 0, format INTEGER NOT NULL);\n"
+    "CREATE TABLE space(stage INTEGER NOT NULL, position INTEGER NOT NULL, key TEXT NOT NULL,\n"
+    "  distribution TEXT NOT NULL, low REAL, high REAL, choices TEXT NOT NULL, PRIMARY KEY (stage, position));\n"
+    "CREATE TABLE trials(number INTEGER PRIMARY KEY, stage INTEGER NOT NULL, state TEXT NOT NULL,\n"
+    "  params TEXT NOT NULL, value REAL, run_dir TEXT NOT NULL, worker TEXT NOT NULL DEFAULT '',\n"
+    "  attempts INTEGER NOT NULL DEFAULT 0, heartbeat REAL, started_at TEXT, finished_at TEXT,\n"
+    "  message TEXT NOT NULL DEFAULT '');\n"
+    "CREATE INDEX trials_state ON trials(state);\n"
+    "CREATE TABLE intermediate(trial INTEGER NOT NULL, epoch INTEGER NOT NULL, value REAL NOT NULL,\n"
+    "  PRIMARY KEY (trial, epoch));\n";
 
 constexpr int store_format = 1;
 
