@@ -1,12 +1,12 @@
 // gradnet search-report DIR [--out FILE] [--json]: writes DIR/search-report.html for the study in
 // DIR (docs/search-report.md); the boundary warnings also go to stderr.
-#include <cmath>
 #include <filesystem>
 
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "gradnet/search/report.h"
+#include "gradnet/search/search.h"
 #include "gradnet/search/study.h"
 #include "options.h"
 
@@ -22,30 +22,6 @@ struct SearchReportArgs {
   bool json = false;
 };
 
-nlohmann::json params_json(const search::TrialRecord& t) {
-  nlohmann::json p = nlohmann::json::object();
-  for (const search::ParamValue& v : t.params) p[v.key] = v.number ? nlohmann::json(*v.number) : nlohmann::json(v.literal);
-  return p;
-}
-
-nlohmann::json value_json(const std::optional<double>& v) {
-  return v && std::isfinite(*v) ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-// The results object: {"best": {number, value, params, run_dir} or null, "trials": [...]}.
-nlohmann::json study_json(const search::StudyRecord& study) {
-  nlohmann::json j;
-  const search::TrialRecord* best = study.best();
-  j["best"] = best ? nlohmann::json({{"number", best->number}, {"value", value_json(best->value)},
-                                     {"params", params_json(*best)}, {"run_dir", best->run_dir}})
-                   : nlohmann::json(nullptr);
-  j["trials"] = nlohmann::json::array();
-  for (const search::TrialRecord& t : study.trials)
-    j["trials"].push_back({{"number", t.number}, {"state", search::to_string(t.state)}, {"params", params_json(t)},
-                           {"value", value_json(t.value)}, {"run_dir", t.run_dir}});
-  return j;
-}
-
 }  // namespace
 
 Command add_search_report(CLI::App& root) {
@@ -57,8 +33,8 @@ Command add_search_report(CLI::App& root) {
       ->required();
   app->add_option("--out", args->out, "Where to write the page (default: DIR/search-report.html)")->type_name("FILE.html");
   app->add_flag("--json", args->json,
-                "Print the result as one JSON object, the last line on stdout: report, sections, warnings, best, "
-                "trials");
+                "Print the result as one JSON object, the last line on stdout: `gradnet search DIR --json`'s "
+                "best and trials, and report, sections, warnings");
   set_examples(app, {"gradnet search-report runs/lr-search",
                      "gradnet search-report runs/lr-search --out /tmp/lr.html",
                      "gradnet search-report runs/lr-search --json"});
@@ -69,8 +45,9 @@ Command add_search_report(CLI::App& root) {
             const search::SearchReportResult r = search::write_search_report(study, args->out);
             for (const std::string& w : r.warnings) fmt::print(stderr, "gradnet: warning: {}\n", w);
             if (args->json) {
-              nlohmann::json j = {{"report", r.path}, {"sections", r.sections}, {"warnings", r.warnings}};
-              j.update(study_json(study));
+              // `gradnet search DIR --json`'s results, and the page.
+              nlohmann::json j = nlohmann::json::parse(search::results_json(study));
+              j.update({{"report", r.path}, {"sections", r.sections}, {"warnings", r.warnings}});
               print_json_line(j);
             } else {
               fmt::print("{}\n", r.path);

@@ -201,7 +201,7 @@ Section intermediate_section(const View& v) {
   axes.y_label = v.study.objective;
   axes.integer_x = true;
   axes.width = 760;
-  axes.height = 340;
+  axes.height = 300 + (legend ? 16 * ((shown + 5) / 6) : 0);  // legend rows of about six trials
   s.html = fmt::format("<p class=\"muted\">The value each trial reported at the end of every epoch ({} trials, {} of "
                        "them pruned: grey, dashed, with a red dot at the epoch where they were stopped){}.</p>",
                        shown, pruned, legend ? "" : "; too many trials for a legend: the table below has them all") +
@@ -221,13 +221,13 @@ std::string accuracy_chart(const std::vector<std::pair<const TrialRecord*, RunCu
   axes.y_label = test ? "test accuracy" : "validation accuracy";
   axes.integer_x = true;
   axes.width = 760;
-  axes.height = 360;
   const bool legend = runs.size() <= kMaxLegend;
+  axes.height = 300 + (legend ? 16 * static_cast<int>(runs.size()) : 0);  // the legend takes a row per run
   std::vector<SvgSeries> series;
   int i = 0;
   for (const auto& [t, r] : runs) {
     SvgSeries s;
-    s.label = legend ? params_text(*t) + (t->state == TrialState::pruned ? " (pruned)" : "") : "";
+    s.label = legend ? params_label(*t) + (t->state == TrialState::pruned ? " (pruned)" : "") : "";
     s.color = report::color(i++);
     s.dashed = t->state == TrialState::pruned;
     s.markers = r.epochs.size() <= 3;
@@ -279,7 +279,7 @@ Section accuracy_section(const View& v) {
                       "<th class=\"params\">parameters</th><th>epochs</th><th>final val accuracy</th><th>test accuracy</th></tr>";
   for (const auto& [t, r] : runs)
     table += fmt::format("<tr{}><td>{}</td><td class=\"params\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                         t == v.best ? " class=\"best\"" : "", t->number, escape(params_text(*t)), r.epochs.back(),
+                         t == v.best ? " class=\"best\"" : "", t->number, escape(params_label(*t)), r.epochs.back(),
                          report::num(std::isfinite(r.final_val_acc) ? r.final_val_acc : r.val_acc.back()),
                          report::num(r.final_test_acc));
   s.html += table + "</table></div>";

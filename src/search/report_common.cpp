@@ -30,6 +30,13 @@ std::string params_text(const TrialRecord& trial) {
   return s;
 }
 
+std::string params_label(const TrialRecord& trial) {
+  std::string s;
+  for (const ParamValue& p : trial.params)
+    s += (s.empty() ? "" : ", ") + p.key + "=" + (p.number ? fmt::format("{:.4g}", *p.number) : p.literal);
+  return s;
+}
+
 std::string run_link(const View& view, const TrialRecord& trial) {
   if (trial.run_dir.empty()) return "<span class=\"muted\">-</span>";
   const fs::path dir = fs::absolute(fs::path(trial.run_dir)).lexically_normal();

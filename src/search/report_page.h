@@ -34,8 +34,10 @@ struct View {
 };
 
 const ParamValue* find_param(const TrialRecord& trial, const std::string& key);
-// "optimizer.lr=0.1, train.batch_size=64"
+// "optimizer.lr=0.1, train.batch_size=64": the literals as --set takes them.
 std::string params_text(const TrialRecord& trial);
+// The same with numbers to 4 significant digits, for legends: "optimizer.lr=0.04956, ...".
+std::string params_label(const TrialRecord& trial);
 // An <a> to the trial's run directory (its report.html when it has one), relative to the page.
 std::string run_link(const View& view, const TrialRecord& trial);
 std::vector<SpaceDim> searched_dims(const StudyRecord& study);

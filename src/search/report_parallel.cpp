@@ -109,9 +109,9 @@ Section parallel_section(const View& v) {
     const bool best = t == v.best;
     svg += fmt::format("<polyline class=\"series trial{}\" data-label=\"trial {}\" points=\"{}\" fill=\"none\" "
                        "stroke=\"{}\" stroke-width=\"{}\" stroke-opacity=\"{}\"><title>trial {}: {} = {}; {}</title></polyline>",
-                       best ? " best" : "", t->number, points, best ? "#d62728" : viridis(goodness), best ? 3.2 : 1.5,
+                       best ? " best" : "", t->number, points, best ? "#d62728" : viridis(0.85 * goodness), best ? 3.2 : 1.5,
                        best ? 1.0 : 0.75, t->number, escape(v.study.objective), report::num(*t->value),
-                       escape(params_text(*t)));
+                       escape(params_label(*t)));
   }
   for (std::size_t i = 0; i < axes.size(); ++i) {
     const Axis& a = axes[i];
@@ -131,7 +131,7 @@ Section parallel_section(const View& v) {
   }
   svg += "</svg>";
   s.html = fmt::format("<p class=\"muted\">One line per complete trial ({}) through its value of every searched key "
-                       "and its {}; colour from dark (worse) to yellow (better), the best trial in red. Each numeric "
+                       "and its {}; colour from dark purple (worse) to green (better), the best trial in red. Each numeric "
                        "axis spans the whole searched range (log where the space is log); hover a line for its "
                        "trial.</p>",
                        complete.size(), escape(v.study.objective)) +

@@ -111,3 +111,42 @@ TEST(CliSearchReport, NotAStudyIsExitTwoWithAClearMessage) {
   EXPECT_NE(r.err.find("study.db"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
 }
+
+// End to end: a real `gradnet search` (iris, a 3-point log grid of lr x 2 seeds, 3 epochs each),
+// then its report. val_loss is minimized, and after 3 epochs the largest lr has the lowest: the
+// best sits at the top of the range.
+TEST(CliSearchReport, ReportsARealSearch) {
+  TempDir tmp;
+  write_file(tmp / "s.toml", "base = \"" + source_dir() + "/configs/iris-mlp.toml\"\n" + R"(name = "iris-lr"
+[search]
+objective = "val_loss"
+sampler = "grid"
+epochs = 3
+[search.space]
+"optimizer.lr" = { log_uniform = [1e-6, 0.2], steps = 3 }
+"train.seed" = { grid = [1, 2] }
+)");
+  const CliResult search = run_gradnet({"search", tmp / "s.toml", "--out", tmp / "study", "--json", "-q"});
+  ASSERT_EQ(search.exit_code, 0) << search.err;
+  const nlohmann::json results = last_json_line(search.out);
+  CliResult r = run_gradnet({"search-report", tmp / "study", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("gradnet: warning: optimizer.lr: the best value 0.2 lies at the top of the searched range "
+                       "[1e-06, 0.2] (log scale); widen the range upward and search again\n"),
+            std::string::npos)
+      << r.err;
+  const nlohmann::json j = last_json_line(r.out);
+  EXPECT_EQ(j["best"], results["best"]) << "the same results as `gradnet search DIR --json`";
+  EXPECT_EQ(j["trials"], results["trials"]);
+  EXPECT_EQ(j["report"], tmp / "study/search-report.html");
+  const std::string html = read_file(tmp / "study/search-report.html");
+  for (const std::string& id : gradnet::search::search_report_sections()) EXPECT_FALSE(section(html, id).empty()) << id;
+  EXPECT_NE(section(html, "summary").find("val_loss</code>, minimized"), std::string::npos);
+  EXPECT_NE(section(html, "summary").find(">6 complete<"), std::string::npos) << section(html, "summary");
+  EXPECT_EQ(count(svg_with_id(html, "chart-val-accuracy"), "<polyline class=\"series\""), 6) << "one line per run";
+  EXPECT_EQ(count(svg_with_id(html, "chart-intermediate"), "<polyline class=\"series\""), 6);
+  EXPECT_NE(svg_with_id(html, "param-optimizer.lr").find("data-x-scale=\"log\""), std::string::npos);
+  EXPECT_NE(svg_with_id(html, "param-train.seed").find("data-x-scale=\"category\""), std::string::npos);
+  EXPECT_EQ(count(section(html, "trials"), "<tr"), 7);
+  EXPECT_NE(section(html, "trials").find("href=\"trials/0000/\""), std::string::npos) << section(html, "trials");
+}
