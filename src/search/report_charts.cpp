@@ -77,8 +77,8 @@ std::string param_chart(const View& v, const SpaceDim& dim) {
     if (numeric) {
       x = p->number.value_or(kNaN);
     } else {
-      auto it = std::find(dim.choices.begin(), dim.choices.end(), p->literal);
-      if (it != dim.choices.end()) x = static_cast<double>(it - dim.choices.begin()) + jitter(t->number);
+      const int at = choice_index(dim, *p);
+      if (at >= 0) x = at + jitter(t->number);
     }
     SvgSeries& s = t->state == TrialState::pruned ? pruned : complete;
     s.x.push_back(x);

@@ -1,6 +1,7 @@
 // What the sections of search-report.html share: the best trial, the searched ranges, links to
 // run directories, the boundary warning, and the per-epoch accuracy a run directory holds.
 #include <algorithm>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -71,6 +72,19 @@ std::vector<SpaceDim> searched_dims(const StudyRecord& study) {
 bool is_numeric(const SpaceDim& dim) {
   return dim.distribution == "uniform" || dim.distribution == "log_uniform" || dim.distribution == "int" ||
          dim.distribution == "int_log";
+}
+
+int choice_index(const SpaceDim& dim, const ParamValue& param) {
+  for (std::size_t i = 0; i < dim.choices.size(); ++i)
+    if (dim.choices[i] == param.literal) return static_cast<int>(i);
+  if (!param.number) return -1;
+  for (std::size_t i = 0; i < dim.choices.size(); ++i) {
+    char* end = nullptr;
+    const double v = std::strtod(dim.choices[i].c_str(), &end);
+    if (end != dim.choices[i].c_str() && *end == '\0' && std::fabs(v - *param.number) <= 1e-12 * std::fabs(v))
+      return static_cast<int>(i);
+  }
+  return -1;
 }
 
 double range_position(const SpaceDim& dim, double v) {

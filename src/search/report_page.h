@@ -42,6 +42,8 @@ std::string params_label(const TrialRecord& trial);
 std::string run_link(const View& view, const TrialRecord& trial);
 std::vector<SpaceDim> searched_dims(const StudyRecord& study);
 bool is_numeric(const SpaceDim& dim);
+// Which of dim.choices the parameter took: by its literal, else by number ("1e-3" is 0.001); -1: none.
+int choice_index(const SpaceDim& dim, const ParamValue& param);
 // Where v lies in [low, high]: 0 at low, 1 at high, on a log scale for log dimensions; NaN when
 // the range is empty (or not positive on a log scale).
 double range_position(const SpaceDim& dim, double v);

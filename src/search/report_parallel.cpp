@@ -28,10 +28,10 @@ struct Axis {
     const ParamValue* p = find_param(t, dim->key);
     if (!p) return kNaN;
     if (!is_numeric(*dim)) {
-      auto it = std::find(dim->choices.begin(), dim->choices.end(), p->literal);
-      if (it == dim->choices.end()) return kNaN;
+      const int at = choice_index(*dim, *p);
+      if (at < 0) return kNaN;
       const double n = static_cast<double>(dim->choices.size());
-      return n > 1 ? static_cast<double>(it - dim->choices.begin()) / (n - 1) : 0.5;
+      return n > 1 ? at / (n - 1) : 0.5;
     }
     const double at = range_position(*dim, p->number.value_or(kNaN));
     return std::isfinite(at) ? at : 0.5;  // an empty range: the middle

@@ -218,3 +218,15 @@ TEST(SearchReportHtml, MissingDataIsSaidInWords) {
   choices.stages[0] = {choice_dim("model.layers[1].type", {"tanh", "relu"})};
   EXPECT_NE(section(search_report_html(choices), "boundary").find("no numeric dimension"), std::string::npos);
 }
+
+TEST(SearchReportHtml, ChoicesMatchByNumberWhenTheLiteralIsSpelledOtherwise) {
+  StudyRecord s = lr_study("/tmp/study", 0.03);
+  s.stages[0] = {choice_dim("optimizer.lr", {"1e-3", "3e-2"})};
+  for (auto& t : s.trials) t.params = {number_param("optimizer.lr", t.number == 1 ? 0.03 : 0.001)};
+  const std::string html = search_report_html(s);
+  const std::string chart = svg_with_id(html, "param-optimizer.lr");
+  EXPECT_EQ(x_tick_labels(chart), (std::vector<std::string>{"1e-3", "3e-2"}));
+  EXPECT_EQ(count(chart, "data-label=\"complete\""), 3) << "0.001 is the choice 1e-3, 0.03 is 3e-2";
+  EXPECT_EQ(count(section(html, "parallel"), "<polyline class=\"series trial"), 3);
+  EXPECT_EQ(count(section(html, "parallel"), ",nan"), 0);
+}
