@@ -21,6 +21,7 @@ class Frame {
   struct LegendEntry {
     std::string label, color;
     bool dashed = false;
+    bool dot = false;  // a scatter's entry: a dot, not a line
   };
 
   // The legend flows in rows between the title and the plot, so the plot keeps the full width.
@@ -51,12 +52,17 @@ class Frame {
     clip_id_ = fmt::format("clip{}", counter++);
   }
 
-  double px(double x) const { return left_ + (x - x0_) / (x1_ - x0_) * (right_ - left_); }
+  double px(double x) const {
+    const double v = axes_.log_x ? std::log10(x) : x;
+    return std::clamp(left_ + (v - x0_) / (x1_ - x0_) * (right_ - left_), -1e4, 1e4);
+  }
   double py(double y) const {
     const double v = axes_.log_y ? std::log10(y) : y;
     return std::clamp(bottom_ - (v - y0_) / (y1_ - y0_) * (bottom_ - top_), -1e4, 1e4);
   }
-  bool visible(double x, double y) const { return std::isfinite(x) && std::isfinite(y) && (!axes_.log_y || y > 0); }
+  bool visible(double x, double y) const {
+    return std::isfinite(x) && std::isfinite(y) && (!axes_.log_y || y > 0) && (!axes_.log_x || x > 0);
+  }
   double right() const { return right_; }
   double top() const { return top_; }
   double bottom() const { return bottom_; }
@@ -64,20 +70,22 @@ class Frame {
 
   std::string open() const {
     std::string s = fmt::format(
-        "<svg class=\"chart\" data-kind=\"{}\"{} viewBox=\"0 0 {} {}\" "
+        "<svg class=\"chart\" data-kind=\"{}\"{}{} viewBox=\"0 0 {} {}\" "
         "width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"{}\">",
-        kind_, axes_.id.empty() ? "" : " id=\"" + escape(axes_.id) + "\"", axes_.width, axes_.height, axes_.width,
+        kind_, axes_.id.empty() ? "" : " id=\"" + escape(axes_.id) + "\"",
+        axes_.log_x ? " data-x-scale=\"log\"" : !axes_.x_categories.empty() ? " data-x-scale=\"category\"" : "",
+        axes_.width, axes_.height, axes_.width,
         axes_.height, escape(axes_.title));
     s += "<title>" + escape(axes_.title) + "</title>";
     s += fmt::format("<defs><clipPath id=\"{}\"><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"/></clipPath></defs>",
                      clip_id_, f1(left_), f1(top_), f1(right_ - left_), f1(bottom_ - top_));
     s += fmt::format("<rect class=\"plot-area\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fff\"/>", f1(left_),
                      f1(top_), f1(right_ - left_), f1(bottom_ - top_));
-    for (double t : axes_.integer_x ? plot::detail::integer_ticks(x0_, x1_) : plot::detail::ticks(x0_, x1_, false)) {
+    for (double t : x_ticks()) {
       const double x = left_ + (t - x0_) / (x1_ - x0_) * (right_ - left_);
       s += fmt::format("<line class=\"grid\" x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\"/>", f1(x), f1(top_), f1(bottom_));
       // A label that would run past the chart's edge is anchored at its end (or start) instead.
-      const std::string label = plot::detail::tick_label(t);
+      const std::string label = x_tick_label(t);
       const double half = 3.3 * static_cast<double>(label.size());
       const char* anchor = x + half > axes_.width ? "end" : x - half < 0 ? "start" : "middle";
       s += fmt::format("<text class=\"tick\" x=\"{}\" y=\"{}\" text-anchor=\"{}\">{}</text>", f1(x),
@@ -105,6 +113,20 @@ class Frame {
     return s;
   }
 
+  std::vector<double> x_ticks() const {
+    const std::vector<std::string>& names = axes_.x_categories;
+    if (names.empty())
+      return axes_.integer_x ? plot::detail::integer_ticks(x0_, x1_) : plot::detail::ticks(x0_, x1_, axes_.log_x);
+    std::vector<double> t;
+    for (std::size_t i = 0; i < names.size(); ++i) t.push_back(static_cast<double>(i));
+    return t;
+  }
+  std::string x_tick_label(double t) const {
+    const std::vector<std::string>& names = axes_.x_categories;
+    if (!names.empty()) return names[static_cast<std::size_t>(std::lround(t)) % names.size()];
+    return plot::detail::tick_label(axes_.log_x ? std::pow(10.0, t) : t);
+  }
+
   // On a log axis spanning many decades, every k-th decade only (at most about 7 labels).
   std::vector<double> y_ticks() const {
     std::vector<double> t = plot::detail::ticks(y0_, y1_, axes_.log_y);
@@ -123,8 +145,11 @@ class Frame {
     std::string s = "<g class=\"legend\">";
     for (std::size_t i = 0; i < legend_.size(); ++i) {
       const auto [x, y] = legend_pos_[i];
-      s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"3\"{}/>", f1(x),
-                       f1(y), f1(x + 20), f1(y), legend_[i].color, legend_[i].dashed ? " stroke-dasharray=\"5 3\"" : "");
+      if (legend_[i].dot)
+        s += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{}\"/>", f1(x + 10), f1(y), legend_[i].color);
+      else
+        s += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"3\"{}/>", f1(x),
+                         f1(y), f1(x + 20), f1(y), legend_[i].color, legend_[i].dashed ? " stroke-dasharray=\"5 3\"" : "");
       s += fmt::format("<text class=\"legend-label\" x=\"{}\" y=\"{}\">{}</text>", f1(x + 25), f1(y + 4),
                        escape(legend_[i].label));
     }
@@ -135,7 +160,7 @@ class Frame {
 
  private:
   const SvgAxes& axes_;
-  double x0_, x1_, y0_, y1_;  // log10 of y when log_y
+  double x0_, x1_, y0_, y1_;  // log10 of x (y) when log_x (log_y)
   double left_ = 0, right_ = 0, top_ = 0, bottom_ = 0;
   std::string clip_id_;
   std::vector<LegendEntry> legend_;
@@ -201,11 +226,13 @@ std::string line_chart(const SvgAxes& axes, std::vector<SvgSeries> series) {
   for (SvgSeries& s : series) {
     s.x.resize(std::min(s.x.size(), s.y.size()));
     s.y.resize(s.x.size());
-    simplify(s.x, s.y);
+    if (s.connect) simplify(s.x, s.y);  // a scatter keeps every point
     for (std::size_t i = 0; i < s.x.size(); ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (axes.log_y && s.y[i] <= 0)) continue;
-      x0 = std::min(x0, s.x[i]);
-      x1 = std::max(x1, s.x[i]);
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (axes.log_y && s.y[i] <= 0) || (axes.log_x && s.x[i] <= 0))
+        continue;
+      const double u = axes.log_x ? std::log10(s.x[i]) : s.x[i];
+      x0 = std::min(x0, u);
+      x1 = std::max(x1, u);
       const double v = axes.log_y ? std::log10(s.y[i]) : s.y[i];
       y0 = std::min(y0, v);
       y1 = std::max(y1, v);
@@ -225,14 +252,14 @@ std::string line_chart(const SvgAxes& axes, std::vector<SvgSeries> series) {
     y0 = std::floor(y0 + pad * 0.99);
     y1 = std::ceil(y1 - pad * 0.99);
   }
-  if (!std::isnan(axes.x_min)) x0 = axes.x_min;
-  if (!std::isnan(axes.x_max)) x1 = axes.x_max;
+  if (!std::isnan(axes.x_min)) x0 = axes.log_x ? std::log10(axes.x_min) : axes.x_min;
+  if (!std::isnan(axes.x_max)) x1 = axes.log_x ? std::log10(axes.x_max) : axes.x_max;
   if (!std::isnan(axes.y_min)) y0 = axes.log_y ? std::log10(axes.y_min) : axes.y_min;
   if (!std::isnan(axes.y_max)) y1 = axes.log_y ? std::log10(axes.y_max) : axes.y_max;
 
   std::vector<Frame::LegendEntry> legend;
   for (const SvgSeries& s : series)
-    if (!s.label.empty()) legend.push_back({s.label, s.color, s.dashed});
+    if (!s.label.empty()) legend.push_back({s.label, s.color, s.dashed, !s.connect});
   Frame frame(axes, x0, x1, y0, y1, legend);
   std::string svg = frame.open();
   svg += frame.clip_open();
@@ -250,11 +277,13 @@ std::string line_chart(const SvgAxes& axes, std::vector<SvgSeries> series) {
         " fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" stroke-linejoin=\"round\"{}{}", s.color, s.width,
         s.dashed ? " stroke-dasharray=\"6 4\"" : "", s.opacity < 1 ? fmt::format(" stroke-opacity=\"{}\"", s.opacity) : "");
     std::string points;
+    const bool markers = s.markers || !s.connect;
     auto flush = [&] {
+      if (!s.connect) return points.clear();
       if (points.find(' ') != std::string::npos)
         svg += fmt::format("<polyline class=\"series\" data-label=\"{}\" points=\"{}\"{}/>", escape(s.label),
                            points, style);
-      else if (!points.empty() && !s.markers)  // a lone point: a dot, or it would not show
+      else if (!points.empty() && !markers)  // a lone point: a dot, or it would not show
         svg += fmt::format("<circle class=\"point\" cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\"/>",
                            points.substr(0, points.find(',')), points.substr(points.find(',') + 1), f1(s.width + 1.5),
                            s.color);
@@ -269,11 +298,12 @@ std::string line_chart(const SvgAxes& axes, std::vector<SvgSeries> series) {
       points += f1(frame.px(s.x[i])) + "," + f1(frame.py(s.y[i]));
     }
     flush();
-    if (s.markers)
+    if (markers)
       for (std::size_t i = 0; i < s.x.size(); ++i)
         if (frame.visible(s.x[i], s.y[i]))
-          svg += fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\"/>", f1(frame.px(s.x[i])),
-                             f1(frame.py(s.y[i])), f1(s.width + 1), s.color);
+          svg += fmt::format("<circle class=\"marker\" data-label=\"{}\" cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\"{}/>",
+                             escape(s.label), f1(frame.px(s.x[i])), f1(frame.py(s.y[i])), f1(s.width + 1), s.color,
+                             s.opacity < 1 ? fmt::format(" fill-opacity=\"{}\"", s.opacity) : "");
   }
   svg += "</g>";
   svg += frame.legend();

@@ -21,6 +21,7 @@ struct SvgSeries {
   bool dashed = false;
   double opacity = 1;
   bool markers = false;        // a dot at every point (for short series)
+  bool connect = true;         // false: the dots alone, no line (a scatter; implies markers)
 };
 
 struct GuideLine {             // a horizontal reference line across the plot
@@ -33,6 +34,9 @@ struct SvgAxes {
   std::string title, x_label, y_label;
   bool log_y = false;
   bool integer_x = false;      // x counts something (epochs, steps): whole-number ticks only
+  bool log_x = false;          // x on a log10 scale (x <= 0 is not drawn)
+  // Categorical x: one tick at each of 0, 1, ..., n-1, labelled with these names.
+  std::vector<std::string> x_categories;
   int width = 520, height = 300;
   // Fixed ranges; NaN: from the data (y gets 5% padding).
   double x_min = kAuto, x_max = kAuto, y_min = kAuto, y_max = kAuto;
