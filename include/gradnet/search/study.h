@@ -4,8 +4,11 @@
 // The store is SQLite (WAL mode, busy timeout, short transactions), one file per study:
 //
 //   study(id = 1, name, spec_path, spec_text, base_config, objective, direction, sampler, seed,
-//         trials_requested, max_attempts, created_at)
-//   space(stage, position, key, distribution, low, high, choices)  -- choices: JSON array
+//         trials_requested, max_attempts, created_at, heartbeat_timeout, deadline, format)
+//         -- direction: maximize | minimize; heartbeat_timeout: seconds; deadline: Unix seconds after
+//         -- which no trial starts (0: none; each `search`/`--resume` sets it anew); format: 1
+//   space(stage, position, key, distribution, low, high, choices)  -- choices: JSON array of
+//         -- strings (the --set literals); a numeric dim with `steps` lists its points there too
 //   trials(number PRIMARY KEY, stage, state, params, value, run_dir, worker, attempts, heartbeat,
 //          started_at, finished_at, message)                        -- params: JSON object key -> value
 //   intermediate(trial, epoch, value, PRIMARY KEY (trial, epoch))   -- the objective per epoch

@@ -1,0 +1,127 @@
+// gradnet search SEARCH.toml [--workers N] [--out DIR] [--json] [-q] | --resume DIR | DIR --json
+// gradnet worker DIR: join a study (claim its trials until none are left).
+// SIGINT/SIGTERM: the running trials checkpoint and go back to waiting; exit 128 + signal.
+#include <algorithm>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "gradnet/error.h"
+#include "gradnet/search/search.h"
+#include "options.h"
+
+namespace gradnet::cli {
+namespace fs = std::filesystem;
+
+namespace {
+volatile std::sig_atomic_t g_signal = 0;
+extern "C" void on_search_signal(int sig) { g_signal = sig; }
+
+struct SearchArgs {
+  std::string target;
+  std::string resume;
+  std::string out;
+  std::int64_t workers = 1;
+  bool json = false;
+  bool quiet = false;
+};
+
+bool is_study_dir(const std::string& path) { return fs::is_regular_file(fs::path(path) / "study.db"); }
+
+int report(const std::string& dir, bool json, int rc) {
+  const search::StudyRecord study = search::load_study(dir);
+  for (const std::string& note : search::study_notes(study)) fmt::print(stderr, "gradnet: note: {}\n", note);
+  if (rc != 0)
+    fmt::print(stderr, "gradnet: interrupted by signal {}; continue with: gradnet search --resume {}\n", rc - 128, dir);
+  if (json) print_json_line(nlohmann::json::parse(search::results_json(study)));
+  else fmt::print("{}", search::results_table(study));
+  const bool all_failed = !study.trials.empty() && std::all_of(study.trials.begin(), study.trials.end(), [](auto& t) {
+    return t.state == search::TrialState::failed;
+  });
+  if (rc == 0 && all_failed) {
+    fmt::print(stderr, "gradnet: error: every trial failed (the last: {})\n", study.trials.back().message);
+    return 1;
+  }
+  return rc;
+}
+
+search::WorkerOptions worker_options(bool quiet, std::int64_t workers) {
+  search::WorkerOptions o;
+  o.quiet = quiet;
+  o.workers_on_machine = static_cast<int>(workers);
+  o.signal_flag = &g_signal;
+  for (int sig : {SIGINT, SIGTERM}) std::signal(sig, on_search_signal);
+  return o;
+}
+
+int run_search(const SearchArgs& a) {
+  std::string dir = a.resume;
+  if (!a.resume.empty()) {
+    GRADNET_CHECK(a.target.empty(), usage, "--resume {} continues that study with its own spec; drop {}", a.resume,
+                  a.target);
+    GRADNET_CHECK(a.out.empty(), usage, "--resume {} continues the study in place; --out does not apply", a.resume);
+    GRADNET_CHECK(is_study_dir(a.resume), usage, "--resume {}: no study.db there; give a directory made by "
+                  "`gradnet search`", a.resume);
+  } else {
+    GRADNET_CHECK(!a.target.empty(), usage, "search needs a SEARCH.toml (or --resume DIR, or a study DIR)");
+    if (fs::is_directory(a.target)) {
+      GRADNET_CHECK(is_study_dir(a.target), usage, "{}: a directory without study.db; give a SEARCH.toml or a "
+                    "study directory made by `gradnet search`", a.target);
+      return report(a.target, a.json, 0);  // the results of a study as they stand: no training
+    }
+    const search::SearchSpec spec = search::load_search_spec(a.target);
+    dir = a.out.empty() ? default_out_dir(spec.name + "-search") : a.out;
+    search::create_study(spec, dir);
+    if (!a.quiet) fmt::print(stderr, "gradnet: note: study {} in {}\n", spec.name, dir);
+  }
+  search::start_budget(dir);
+  const std::string exe = fs::read_symlink("/proc/self/exe").string();
+  const int rc = search::run_study(dir, exe, static_cast<int>(a.workers), worker_options(a.quiet, a.workers));
+  return report(dir, a.json, rc);
+}
+
+}  // namespace
+
+Command add_search(CLI::App& root) {
+  auto args = std::make_shared<SearchArgs>();
+  CLI::App* app = root.add_subcommand("search", "Hyperparameter search: trials of a base config, in parallel workers");
+  app->add_option("spec", args->target,
+                  "SEARCH.toml (docs/search.md), or a study directory to print its results without training")
+      ->type_name("SEARCH.toml|DIR");
+  app->add_option("--resume", args->resume, "Continue the study in DIR (its waiting and interrupted trials, then more)")
+      ->type_name("DIR");
+  app->add_option("--workers", args->workers, "Worker processes, this one included (default 1)")
+      ->type_name("N")
+      ->check(integer_in(1, 256));
+  app->add_option("--out", args->out, "Study directory (default: runs/<name>-search-<UTC timestamp>)")
+      ->type_name("DIR");
+  app->add_flag("--json", args->json, "Print the results as one JSON object, the last line on stdout");
+  app->add_flag("-q,--quiet", args->quiet, "No per-trial notes on stderr");
+  set_examples(app, {"gradnet search configs/search/mnist-lr-random.toml --workers 2",
+                     "gradnet search --resume runs/mnist-lr-random-search-20250101T000000Z",
+                     "gradnet search runs/mnist-lr-random-search-20250101T000000Z --json"});
+  return {app, [args] { return run_search(*args); }};
+}
+
+Command add_worker(CLI::App& root) {
+  auto args = std::make_shared<SearchArgs>();
+  CLI::App* app = root.add_subcommand("worker", "Join a search study: run its trials until none are left");
+  app->add_option("dir", args->target, "The study directory (holds study.db)")->type_name("DIR")->required();
+  app->add_option("--workers", args->workers,
+                  "Workers sharing this machine: each trial gets cores / N threads unless its config sets "
+                  "train.threads (default 1)")
+      ->type_name("N")
+      ->check(integer_in(1, 256));
+  app->add_flag("-q,--quiet", args->quiet, "No per-trial notes on stderr");
+  set_examples(app, {"gradnet worker runs/mnist-lr-random-search-20250101T000000Z"});
+  return {app, [args] {
+            GRADNET_CHECK(is_study_dir(args->target), usage, "{}: no study.db there; give a directory made by "
+                          "`gradnet search`", args->target);
+            return search::run_worker(args->target, worker_options(args->quiet, args->workers));
+          }};
+}
+
+}  // namespace gradnet::cli

@@ -1,0 +1,29 @@
+// One trial: its config (base + spec `set` + the stage's epochs + the sampled params), its run
+// directory (fresh, resumed from its newest checkpoint after a dead worker, or read back when it
+// had finished), training with the pruning callback, and the outcome.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "gradnet/search/search.h"
+
+namespace gradnet::search {
+
+class TrialQueue;
+
+struct TrialOutcome {
+  TrialState state = TrialState::failed;
+  std::optional<double> value;
+  std::string message;
+  int signal = 0;  // > 0: a signal stopped it (checkpointed; the trial goes back to waiting)
+};
+
+TrialOutcome run_trial(TrialQueue& queue, const SearchSpec& spec, const TrialRecord& trial,
+                       const WorkerOptions& options);
+
+// The objective's value in a summary.json-like object (val_accuracy, test_loss, ...); none when null.
+std::optional<double> objective_of(const std::string& objective, double val_accuracy, double val_loss,
+                                   double test_accuracy, double test_loss, double train_accuracy, double train_loss);
+
+}  // namespace gradnet::search
