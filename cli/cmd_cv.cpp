@@ -1,6 +1,7 @@
 // gradnet cv CONFIG [--folds K] [--set KEY=VALUE]... [--out DIR] [--epochs N] [--json] [--quiet]
 // k-fold cross-validation: k ordinary runs DIR/fold-<i>/ on rotating validation folds of the
 // training split, the mean ± sample std of their validation metrics, DIR/cv.json.
+#include <charconv>
 #include <cmath>
 #include <csignal>
 #include <filesystem>
@@ -22,13 +23,26 @@ extern "C" void on_cv_signal(int sig) { g_cv_signal = sig; }
 
 struct CvArgs {
   std::string config;
-  std::string folds;  // a string: --set data.folds=K, so the config's check (naming data.folds) judges it
+  std::string folds;  // becomes --set data.folds=K
   std::vector<std::string> sets;
   std::string out;
   std::int64_t epochs = 0;
   bool json = false;
   bool quiet = false;
 };
+
+// --folds -1 reads as the other numeric options' errors do ("--folds must be ..."), naming the key
+// it sets; a K above the training examples is the config's check (it knows the count).
+CLI::Validator folds_check() {
+  return CLI::Validator(
+      [](std::string& s) -> std::string {
+        std::int64_t k = 0;
+        const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), k);
+        if (ec == std::errc() && end == s.data() + s.size() && k >= 2) return {};
+        return fmt::format("must be an integer >= 2 (data.folds, the number of folds), got {}", s);
+      },
+      "");
+}
 
 void print_fold(const FoldResult& r) {
   fmt::print("fold {}: val accuracy {:.4f} (loss {:.4f}), test accuracy {:.4f}, {} train / {} val examples; {}\n",
@@ -54,7 +68,8 @@ Command add_cv(CLI::App& root) {
       ->type_name("CONFIG")
       ->required();
   app->add_option("--folds", args->folds, "Shorthand for --set data.folds=K (k >= 2; default: the config's data.folds)")
-      ->type_name("K");
+      ->type_name("K")
+      ->check(folds_check());
   add_set_option(app, args->sets);
   add_threads_override(app, args->sets);
   app->add_option("--out", args->out,

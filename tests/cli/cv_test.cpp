@@ -76,6 +76,9 @@ TEST(CliCv, BadFoldsExitTwoNamingDataFolds) {
     EXPECT_NE(r.err.find("data.folds"), std::string::npos) << "--folds " << folds << ": " << r.err;
     EXPECT_FALSE(fs::exists(tmp / "bad")) << "--folds " << folds << " left a directory behind";
   }
+  CliResult set = run_gradnet({"cv", iris(), "--set", "data.folds=-1", "--out", tmp / "bad", "-q"});
+  EXPECT_EQ(set.exit_code, 2);
+  EXPECT_NE(set.err.find("data.folds = -1"), std::string::npos) << set.err;
   // A config without folds, cross-validated: the same message.
   CliResult none = run_gradnet({"cv", iris(), "--epochs", "1", "--out", tmp / "none", "-q"});
   EXPECT_EQ(none.exit_code, 2);
