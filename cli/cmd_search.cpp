@@ -91,9 +91,9 @@ Command add_search(CLI::App& root) {
   app->add_option("spec", args->target,
                   "SEARCH.toml (docs/search.md), or a study directory to print its results without training")
       ->type_name("SEARCH.toml|DIR");
-  app->add_option("--resume", args->resume, "Continue the study in DIR (its waiting and interrupted trials, then more)")
+  app->add_option("--resume", args->resume, "Continue the study in DIR: its waiting and interrupted trials, then more (default: a new study)")
       ->type_name("DIR");
-  app->add_option("--workers", args->workers, "Worker processes, this one included (default 1)")
+  app->add_option("--workers", args->workers, "Worker processes, this one included (default: 1)")
       ->type_name("N")
       ->check(integer_in(1, 256));
   app->add_option("--out", args->out, "Study directory (default: runs/<name>-search-<UTC timestamp>)")
@@ -112,7 +112,7 @@ Command add_worker(CLI::App& root) {
   app->add_option("dir", args->target, "The study directory (holds study.db)")->type_name("DIR")->required();
   app->add_option("--workers", args->workers,
                   "Workers sharing this machine: each trial gets cores / N threads unless its config sets "
-                  "train.threads (default 1)")
+                  "train.threads (default: 1)")
       ->type_name("N")
       ->check(integer_in(1, 256));
   app->add_flag("-q,--quiet", args->quiet, "No per-trial notes on stderr");
