@@ -32,7 +32,10 @@ Index known_train_size(const Config& c) {
   double n = 60000;
   if (c.data.train_limit > 0) n = std::min<double>(n, static_cast<double>(c.data.train_limit));
   const double v = c.data.validation;
-  n -= v < 1 ? std::floor(n * v) : v;
+  if (c.data.folds >= 2)  // fold i's training part (folds.h): n minus its validation fold
+    n -= std::floor((c.data.fold + 1) * n / c.data.folds) - std::floor(c.data.fold * n / c.data.folds);
+  else
+    n -= v < 1 ? std::floor(n * v) : v;
   return n >= 1 ? static_cast<Index>(n) : 0;
 }
 }  // namespace

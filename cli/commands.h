@@ -26,6 +26,7 @@ Command add_lr_find(CLI::App& root);
 Command add_report(CLI::App& root);
 Command add_search_report(CLI::App& root);
 Command add_augment_preview(CLI::App& root);
+Command add_cv(CLI::App& root);
 Command add_search(CLI::App& root);
 Command add_worker(CLI::App& root);
 

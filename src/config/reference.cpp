@@ -171,6 +171,8 @@ Rules across keys:
 - `optimizer.nesterov = true` needs `momentum > 0` and `dampening = 0` (PyTorch's rule).
 - `schedule.policy = "multistep"` needs `schedule.milestones`.
 - `data.dataset = "csv"` needs `data.path`.
+- `data.fold` must be below `data.folds` (and `data.folds >= 2` to be above 0); with `data.folds >= 2`,
+  `data.validation` is ignored and `data.folds` must not exceed the training examples.
 - `data.pca_components = k > 0` needs `data.normalize = "pca"` or `"pca_whiten"`, and `model.input = [k]`.
 - `monitor.ratio_low` must be below `monitor.ratio_high`.
 - Any `[augment]` transform needs an image input, `model.input = [C, H, W]`; `augment.saturation` needs `C = 3`.

@@ -3,6 +3,8 @@
 // optimizer_section.cpp.)
 #include "rules.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace gradnet {
@@ -87,6 +89,11 @@ Problem augment_problem(const AugmentConfig& a, const Shape& in, NormalizeMethod
 Problem data_problem(const Config& c) {
   if (c.data.dataset == DatasetKind::csv && c.data.path.empty())
     return problem("data.dataset", "data.dataset = \"csv\" needs data.path (the CSV file)");
+  if (c.data.fold > 0 && c.data.fold >= std::max<std::int64_t>(c.data.folds, 1))
+    return problem("data.fold", c.data.folds >= 2 ? fmt::format("data.fold = {}: expected a fold in 0..{} (data.folds = {})",
+                                                               c.data.fold, c.data.folds - 1, c.data.folds)
+                                                  : fmt::format("data.fold = {} needs data.folds >= 2 (it is {})",
+                                                                c.data.fold, c.data.folds));
   if (const std::int64_t k = c.data.pca_components; k > 0) {
     if (!keeps_components(c.data.normalize))
       return problem("data.pca_components",

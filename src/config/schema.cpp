@@ -74,6 +74,14 @@ void data_keys(Section v) {
     });
     v.add(b);
   }
+  v.add(field("data", d, &D::folds, "folds", K::integer,
+            "cross-validation: k >= 2 cuts the training split (after train_limit) into k folds after a seeded "
+            "shuffle (train.seed) and validates on fold data.fold, in place of data.validation, which is ignored; "
+            "gradnet cv trains all k (docs/cross-validation.md); 0 or 1: off")
+          .at_least(0));
+  v.add(field("data", d, &D::fold, "fold", K::integer,
+            "with data.folds = k: which fold (0..k-1) is the validation split; gradnet cv sets it for each run")
+          .at_least(0));
   v.add(field("data", d, &D::normalize, "normalize", K::string,
             "input preprocessing, fitted on the training split only: none, scale01 (into [0, 1]), standardize "
             "(mean 0, std 1; per channel for images), pca (rotate onto the principal axes), pca_whiten (also "

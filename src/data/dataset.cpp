@@ -77,6 +77,27 @@ Dataset slice(const Dataset& d, Index begin, Index end) {
   return out;
 }
 
+Dataset take_rows(const Dataset& d, const std::vector<Index>& rows) {
+  Dataset out = slice(d, 0, 0);
+  const Index features = d.features();
+  const Index n = static_cast<Index>(rows.size());
+  if (d.byte_rows)
+    out.bytes.resize(static_cast<std::size_t>(n * features));
+  else
+    out.x.resize({n, features});
+  out.y.resize(rows.size());
+  for (Index i = 0; i < n; ++i) {
+    const Index r = rows[static_cast<std::size_t>(i)];
+    GRADNET_ASSERT(0 <= r && r < d.size());
+    if (d.byte_rows)
+      std::memcpy(out.bytes.data() + i * features, d.bytes.data() + r * features, static_cast<std::size_t>(features));
+    else
+      std::memcpy(out.x.data() + i * features, d.x.data() + r * features, sizeof(float) * static_cast<std::size_t>(features));
+    out.y[static_cast<std::size_t>(i)] = d.y[static_cast<std::size_t>(r)];
+  }
+  return out;
+}
+
 void truncate(Dataset& d, Index end) {
   if (end >= d.size()) return;
   if (d.byte_rows) {

@@ -7,6 +7,7 @@
 
 #include "gradnet/data/cifar.h"
 #include "gradnet/data/csv.h"
+#include "gradnet/data/folds.h"
 #include "gradnet/data/idx.h"
 #include "gradnet/error.h"
 #include "gradnet/rng.h"
@@ -40,21 +41,6 @@ const std::vector<std::string>& fashion_names() {
   static const std::vector<std::string> names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                                  "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
   return names;
-}
-
-// Rows of d in the given order (a shuffled copy).
-Dataset reorder(const Dataset& d, const std::vector<Index>& order) {
-  GRADNET_ASSERT(!d.byte_rows);  // CSV rows are floats
-  Dataset out = slice(d, 0, 0);
-  const Index features = d.features();
-  out.x.resize({static_cast<Index>(order.size()), features});
-  out.y.resize(order.size());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    std::copy(d.x.data() + order[i] * features, d.x.data() + (order[i] + 1) * features,
-              out.x.data() + static_cast<Index>(i) * features);
-    out.y[i] = d.y[static_cast<std::size_t>(order[i])];
-  }
-  return out;
 }
 
 // One split of an IDX dataset: the training or the test files.
@@ -110,7 +96,7 @@ Splits load_csv_splits(const DataConfig& c, const std::string& config_dir, std::
   std::iota(order.begin(), order.end(), Index(0));
   Rng rng = Rng::stream(seed, "split");
   rng.shuffle(order);
-  all = reorder(all, order);
+  all = take_rows(all, order);
   Splits s;
   if (!c.test_path.empty()) {
     s.train = std::move(all);
@@ -202,6 +188,14 @@ Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint
                 c.dataset == DatasetKind::csv && c.test_path.empty()
                     ? fmt::format(" (data.test_fraction = {} of {} rows rounds to 0)", c.test_fraction, n)
                     : "");
+  if (c.folds >= 2) {  // cross-validation: fold c.fold of the training split is the validation split
+    GRADNET_CHECK(c.folds <= n, config, "data.folds = {} cuts the {} training examples{} into more folds than there are "
+                  "examples", c.folds, n, c.train_limit > 0 ? fmt::format(" (after train_limit = {})", c.train_limit) : "");
+    const FoldRows rows = fold_rows(n, c.folds, c.fold, seed);
+    s.val = take_rows(s.train, rows.val);
+    s.train = take_rows(s.train, rows.train);
+    return s;
+  }
   GRADNET_CHECK(c.validation >= 0 && std::isfinite(c.validation), config,
                 "data.validation = {}: expected a count (>= 1), a fraction in (0, 1), or 0", c.validation);
   // Compared as a double first: a count like 1e19 does not fit an Index.

@@ -45,6 +45,8 @@ struct Dataset {
 
 // Rows [begin, end) of d, copied (bytes stay bytes, with their pending normalization).
 Dataset slice(const Dataset& d, Index begin, Index end);
+// Rows rows[0..] of d in that order, copied (bytes stay bytes): a shuffled copy, a fold's part.
+Dataset take_rows(const Dataset& d, const std::vector<Index>& rows);
 // Keeps rows [0, end) of d in place (no second copy of a large training set).
 void truncate(Dataset& d, Index end);
 // Byte rows become float rows in place, normalized as rows() gives them; float rows stay. For

@@ -4,7 +4,8 @@
 //      held-out test_fraction; rows shuffled with Rng::stream(seed, "split"));
 //   2. train_limit / test_limit keep the first N examples;
 //   3. validation: the LAST rows of the training set (MNIST's classic 55000/5000 split);
-//      >= 1 is a count, (0, 1) a fraction, 0 none.
+//      >= 1 is a count, (0, 1) a fraction, 0 none. With data.folds = k >= 2, fold data.fold of k
+//      seeded folds instead (folds.h), and data.validation is ignored.
 // Normalization is not applied here: fit a Normalizer on splits.train (normalize.h).
 #pragma once
 

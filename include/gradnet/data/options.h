@@ -53,6 +53,10 @@ struct DataConfig {
   CsvHeader header = CsvHeader::automatic;
   std::string train_images, train_labels, test_images, test_labels;  // idx: file names in dir
   double validation = 5000;          // held out of training: a count (>= 1) or a fraction (< 1)
+  // Cross-validation (folds.h): folds = k >= 2 cuts the training split into k seeded folds and
+  // fold i (0..k-1) is the validation split, replacing `validation`; 0 or 1: off.
+  std::int64_t folds = 0;
+  std::int64_t fold = 0;
   NormalizeMethod normalize = NormalizeMethod::standardize;
   double whiten_epsilon = 0.01;      // pca_whiten, zca: added to each eigenvalue, times the mean eigenvalue
   std::int64_t pca_components = 0;   // pca, pca_whiten: keep the first k components (0: all)
