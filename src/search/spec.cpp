@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "../config/toml_reader.h"
+#include "gradnet/config.h"
 #include "gradnet/error.h"
 #include "sampler.h"
 #include "spec_reader.h"
@@ -17,8 +18,8 @@ namespace {
 
 constexpr std::int64_t kMaxInt = std::numeric_limits<std::int32_t>::max();
 
-const std::vector<std::string> objectives = {"val_accuracy", "val_loss",       "test_accuracy",
-                                             "test_loss",    "train_accuracy", "train_loss"};
+const std::vector<std::string> objectives = {"val_accuracy",   "val_loss",   "test_accuracy", "test_loss",
+                                             "train_accuracy", "train_loss", "cv_accuracy",   "cv_loss"};
 
 void read_pruner(SearchSpec& spec, const TableReader& search) {
   const toml::table* t = search.table("pruner");
@@ -71,8 +72,6 @@ void read_search(SearchSpec& spec, const toml::table& root) {
   r.only({"objective", "direction", "sampler", "trials", "time_budget", "seed", "max_attempts",
           "heartbeat_timeout", "epochs", "space", "pruner", "stage"});
   spec.objective = r.string("objective", "val_accuracy");
-  if (spec.objective == "cv_accuracy" || spec.objective == "cv_loss")
-    r.fail_at("objective", fmt::format("'{}' needs cross-validation, which this version cannot run yet", spec.objective));
   spec.objective = r.word("objective", "val_accuracy", objectives);
   const std::string direction = r.word("direction", "auto", {"auto", "maximize", "minimize"});
   spec.maximize = direction == "auto" ? spec.objective.find("accuracy") != std::string::npos : direction == "maximize";
@@ -91,6 +90,9 @@ void read_search(SearchSpec& spec, const toml::table& root) {
   spec.space = read_space(*space, spec.path);
   read_pruner(spec, r);
   read_stages(spec, r, trials_given);
+  if (is_cv_objective(spec.objective) && spec.pruner.type != "none")
+    r.fail_at("pruner", fmt::format("a {} trial reports no per-epoch values to prune on (it is k runs, one per fold): "
+                                    "use type = \"none\"", spec.objective));
   if (spec.sampler == "grid") finish_grid(spec, trials_given);
 }
 
@@ -135,6 +137,9 @@ SearchSpec load_search_spec(const std::string& path) {
   SearchSpec spec = parse_search_spec(read_text(path), path);
   GRADNET_CHECK(fs::is_regular_file(spec.base), config, "{}: base: no such config {}", path, spec.base);
   check_space_against_base(spec);
+  if (is_cv_objective(spec.objective) && load_config(spec.base, spec.set).data.folds < 2)
+    fail(ErrorKind::config, "{}: search.objective: {} is the mean over cross-validation folds: set data.folds = k "
+         "(2 or more) in the base config {} or in `set`", path, spec.objective, spec.base);
   return spec;
 }
 

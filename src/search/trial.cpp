@@ -12,6 +12,7 @@
 #include "gradnet/config.h"
 #include "gradnet/error.h"
 #include "gradnet/threads.h"
+#include "gradnet/train/cv.h"
 #include "gradnet/train/trainer.h"
 #include "pruner.h"
 #include "queue.h"
@@ -94,6 +95,59 @@ TrialOutcome from_summary(const nlohmann::json& j, const std::string& objective)
   return o;
 }
 
+// A cross-validation trial that finished before its worker could write the result: cv.json.
+std::optional<TrialOutcome> finished_cv(const fs::path& run_dir, const std::string& objective) {
+  std::ifstream in(run_dir / "cv.json");
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto j = nlohmann::json::parse(text.str(), nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  TrialOutcome o;
+  const double v = or_nan(j, objective == "cv_accuracy" ? "mean_val_accuracy" : "mean_val_loss");
+  if (std::isnan(v)) {
+    o.message = objective + " was not measured";
+  } else {
+    o.value = v;
+    o.state = TrialState::complete;
+  }
+  return o;
+}
+
+// A cut-short run directory is moved aside (trials/0007.attempt1) so the trial starts afresh.
+void set_aside(const fs::path& run_dir) {
+  std::error_code ec;
+  if (!fs::exists(run_dir, ec) || fs::is_empty(run_dir, ec)) return;
+  fs::path aside;
+  for (int k = 1; fs::exists(aside = run_dir.string() + fmt::format(".attempt{}", k), ec); ++k) {}
+  fs::rename(run_dir, aside, ec);
+}
+
+// cv_accuracy / cv_loss: the trial is data.folds runs under its directory (fold-<i>/, cv.json); a
+// cross-validation is not resumed, so a trial cut short starts again.
+TrialOutcome run_cv_trial(const SearchSpec& spec, const TrialRecord& trial, const WorkerOptions& options,
+                          const Config& config) {
+  const fs::path run_dir(trial.run_dir);
+  if (auto done = finished_cv(run_dir, spec.objective)) return *done;
+  set_aside(run_dir);
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  TrainOptions train_options;
+  train_options.signal_flag = options.signal_flag;
+  train_options.out_dir = run_dir.string();
+  QuietProgress progress(trial.number, options.quiet);
+  const CvSummary cv = cross_validate(config, train_options, progress);
+  TrialOutcome o;
+  const double v = spec.objective == "cv_accuracy" ? cv.mean_val_accuracy : cv.mean_val_loss;
+  if (std::isnan(v)) {
+    o.message = spec.objective + " was not measured";
+  } else {
+    o.value = v;
+    o.state = TrialState::complete;
+  }
+  return o;
+}
+
 Config trial_config(const SearchSpec& spec, const TrialRecord& trial, int workers) {
   std::vector<std::string> overrides = spec.set;
   const std::int64_t epochs = spec.stages[static_cast<std::size_t>(trial.stage)].epochs;
@@ -123,9 +177,12 @@ TrialOutcome run_trial(TrialQueue& queue, const SearchSpec& spec, const TrialRec
                        const WorkerOptions& options) {
   const fs::path run_dir(trial.run_dir);
   std::error_code ec;
-  if (auto done = finished_summary(run_dir)) return from_summary(*done, spec.objective);
+  const bool cv = is_cv_objective(spec.objective);
+  if (!cv)
+    if (auto done = finished_summary(run_dir)) return from_summary(*done, spec.objective);
   TrialOutcome outcome;
   try {
+    if (cv) return run_cv_trial(spec, trial, options, trial_config(spec, trial, options.workers_on_machine));
     TrainOptions train_options;
     train_options.signal_flag = options.signal_flag;
     Config config;
@@ -135,11 +192,7 @@ TrialOutcome run_trial(TrialQueue& queue, const SearchSpec& spec, const TrialRec
       config = load_config((run_dir / "config.toml").string());
       train_options.resume_dir = run_dir.string();
     } else {
-      if (fs::exists(run_dir, ec) && !fs::is_empty(run_dir, ec)) {  // cut short before its config: set aside
-        fs::path aside;
-        for (int k = 1; fs::exists(aside = run_dir.string() + fmt::format(".attempt{}", k), ec); ++k) {}
-        fs::rename(run_dir, aside, ec);
-      }
+      set_aside(run_dir);  // cut short before its config
       fs::create_directories(run_dir.parent_path(), ec);
       config = trial_config(spec, trial, options.workers_on_machine);
       train_options.out_dir = run_dir.string();

@@ -192,3 +192,51 @@ TEST(SearchCli, BadCommandLinesAndDirectories) {
 
 }  // namespace
 }  // namespace gradnet::testing
+
+namespace gradnet::testing {
+namespace {
+
+// objective = "cv_accuracy": each trial is a k-fold cross-validation under its run directory; its
+// value is cv.json's mean validation accuracy.
+TEST(SearchCli, CrossValidationObjectiveIsTheMeanOverFolds) {
+  TempDir dir;
+  write_file(dir / "s.toml", iris_spec(R"([search]
+objective = "cv_accuracy"
+sampler = "grid"
+epochs = 2
+[search.space]
+"optimizer.lr" = { grid = [0.01, 0.1] }
+)") + "");
+  // data.folds set in `set`, after the base: the spec is read again with it.
+  std::string text = read_file(dir / "s.toml");
+  text.replace(text.find("set = [\""), 8, "set = [\"data.folds=3\", \"");
+  write_file(dir / "s.toml", text);
+  const CliResult r = run_gradnet({"search", dir / "s.toml", "--out", dir / "study", "--json", "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = last_json_line(r.out);
+  EXPECT_EQ(j["direction"], "maximize");
+  ASSERT_EQ(j["trials"].size(), 2u);
+  for (const auto& t : j["trials"]) {
+    ASSERT_EQ(t["state"], "complete") << t.dump();
+    const std::string run = t["run_dir"];
+    for (int f = 0; f < 3; ++f) EXPECT_TRUE(fs::exists(run + "/fold-" + std::to_string(f) + "/summary.json")) << run;
+    const json cv = json::parse(read_file(run + "/cv.json"));
+    EXPECT_EQ(cv["folds"], 3);
+    EXPECT_DOUBLE_EQ(t["value"].get<double>(), cv["mean_val_accuracy"].get<double>());
+  }
+
+  // Without data.folds, or with a pruner, the spec is refused naming the key.
+  write_file(dir / "nofolds.toml", iris_spec("[search]\nobjective = \"cv_loss\"\n[search.space]\n"
+                                             "\"optimizer.lr\" = { log_uniform = [0.01, 0.1] }\n"));
+  CliResult bad = run_gradnet({"search", dir / "nofolds.toml", "--out", dir / "s2"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("data.folds"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(dir / "s2"));
+  write_file(dir / "pruned.toml", text + "[search.pruner]\ntype = \"median\"\n");
+  bad = run_gradnet({"search", dir / "pruned.toml", "--out", dir / "s3"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("search.pruner"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace gradnet::testing

@@ -45,6 +45,10 @@ struct SearchSpec {
   std::vector<StageSpec> stages;    // at least one (without [[search.stage]]: one of `trials`)
 };
 
+// cv_accuracy / cv_loss: each trial is a cross-validation (train/cv.h: data.folds runs), its value
+// the mean over the folds of the final validation metric.
+inline bool is_cv_objective(const std::string& objective) { return objective.rfind("cv_", 0) == 0; }
+
 // Reads and validates SEARCH.toml, including every space key against the base config (each
 // dim's low, high and first choice applied as a --set). Error{config} naming the file and key.
 SearchSpec load_search_spec(const std::string& path);
