@@ -134,10 +134,12 @@ int run_ensemble_eval(const EnsembleEvalRequest& request) {
     nlohmann::json list = nlohmann::json::array();
     for (const MemberEvaluation& m : e.members)
       list.push_back({{"model", m.model}, {"run_dir", m.run_dir}, {"accuracy", m.result.accuracy}, {"loss", m.result.loss}});
-    print_json_line({{"ensemble", ensemble},
-                     {"members", list},
-                     {"best_member_accuracy", e.best_member_accuracy},
-                     {"gain_over_best_member", gain}});
+    nlohmann::json j = {{"ensemble", ensemble},
+                        {"members", list},
+                        {"best_member_accuracy", e.best_member_accuracy},
+                        {"gain_over_best_member", gain}};
+    j.update(request.extra);
+    print_json_line(j);
     return 0;
   }
   fmt::print("{} split, ensemble of {} models ({}): {} examples, accuracy {:.4f}, loss {:.4f}\n", request.split,

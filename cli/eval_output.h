@@ -37,6 +37,7 @@ struct EnsembleEvalRequest {
   bool vote = false;
   std::int64_t threads = -1;  // -1: the first member's train.threads
   bool json = false;
+  nlohmann::json extra = nlohmann::json::object();  // more fields for --json (ensemble --top: the trials)
 };
 int run_ensemble_eval(const EnsembleEvalRequest& request);
 

@@ -240,3 +240,47 @@ epochs = 2
 
 }  // namespace
 }  // namespace gradnet::testing
+
+namespace gradnet::testing {
+namespace {
+
+// gradnet ensemble DIR --top K: the K best complete trials, evaluated as one ensemble.
+TEST(SearchCli, EnsembleOfTheTopTrials) {
+  TempDir dir;
+  write_file(dir / "s.toml", iris_spec(R"([search]
+sampler = "grid"
+epochs = 3
+[search.space]
+"optimizer.lr" = { grid = [0.001, 0.05, 0.2] }
+)"));
+  const CliResult s = run_gradnet({"search", dir / "s.toml", "--out", dir / "study", "--json", "-q"});
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  std::vector<std::pair<double, std::string>> by_value;
+  const json study = last_json_line(s.out);
+  for (const auto& t : study["trials"]) by_value.emplace_back(t["value"], t["run_dir"]);
+  std::stable_sort(by_value.begin(), by_value.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+
+  const CliResult r = run_gradnet({"ensemble", dir / "study", "--top", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = last_json_line(r.out);
+  ASSERT_EQ(j["members"].size(), 2u);
+  ASSERT_EQ(j["trials"].size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(j["trials"][i]["run_dir"], by_value[static_cast<std::size_t>(i)].second);
+    EXPECT_DOUBLE_EQ(j["trials"][i]["value"].get<double>(), by_value[static_cast<std::size_t>(i)].first);
+  }
+  EXPECT_TRUE(j["ensemble"]["accuracy"].is_number());
+  EXPECT_EQ(j["objective"], "val_accuracy");
+
+  // More than the study has: a warning and every complete trial.
+  const CliResult all = run_gradnet({"ensemble", dir / "study", "--top", "9", "--json"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(last_json_line(all.out)["members"].size(), 3u);
+  EXPECT_NE(all.err.find("only 3 complete trials"), std::string::npos) << all.err;
+
+  EXPECT_EQ(run_gradnet({"ensemble", dir / "nothing", "--top", "2"}).exit_code, 2);
+  EXPECT_EQ(run_gradnet({"ensemble", dir / "study", "--top", "0"}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace gradnet::testing
