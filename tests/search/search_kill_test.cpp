@@ -18,6 +18,7 @@
 #include <fcntl.h>
 
 #include "../../src/search/sqlite.h"
+#include "gradnet/error.h"
 #include "gradnet/search/study.h"
 #include "search_support.h"
 
@@ -68,10 +69,10 @@ int wait_exit(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-std::string kill_spec() {
+std::string kill_spec(int epochs = 40) {
   return iris_spec(R"([search]
 trials = 6
-epochs = 40
+epochs = )" + std::to_string(epochs) + R"(
 max_attempts = 6
 heartbeat_timeout = 3
 [search.space]
@@ -80,7 +81,7 @@ heartbeat_timeout = 3
 )");
 }
 
-void expect_finished_study(const std::string& study_dir, std::size_t complete_wanted) {
+void expect_finished_study(const std::string& study_dir, std::size_t complete_wanted, int epochs = 40) {
   const search::StudyRecord study = search::load_study(study_dir);
   std::set<std::int64_t> numbers;
   std::size_t complete = 0;
@@ -90,7 +91,7 @@ void expect_finished_study(const std::string& study_dir, std::size_t complete_wa
     ++complete;
     const auto summary = nlohmann::json::parse(read_file(t.run_dir + "/summary.json"));
     EXPECT_EQ(summary["status"], "ok") << t.run_dir;
-    EXPECT_EQ(summary["epochs"], 40) << t.run_dir;
+    EXPECT_EQ(summary["epochs"], epochs) << t.run_dir;
   }
   EXPECT_EQ(complete, complete_wanted);
   search::Database db(study_dir + "/study.db", search::Database::Mode::read_write);
@@ -124,12 +125,28 @@ TEST(SearchKill, KilledThreeTimesThenResumedTheStudyFinishes) {
   EXPECT_EQ(last_json_line(r.out)["trials"].size(), search::load_study(dir / "study").trials.size());
 }
 
+// Whether the study in dir has a trial running (the store may not exist yet).
+bool has_running_trial(const std::string& study_dir) {
+  if (!fs::exists(study_dir + "/study.db")) return false;
+  try {
+    for (const auto& t : search::load_study(study_dir).trials)
+      if (t.state == search::TrialState::running) return true;
+  } catch (const Error&) {  // still being created
+  }
+  return false;
+}
+
 TEST(SearchKill, InterruptPutsTrialsBackToWaitingAndResumeFinishes) {
   TempDir dir;
-  write_file(dir / "s.toml", kill_spec());
+  // Trials long enough (a few hundred ms each) that the interrupt lands inside one, on any machine.
+  constexpr int epochs = 300;
+  write_file(dir / "s.toml", kill_spec(epochs));
   const pid_t pid = start_gradnet({"search", dir / "s.toml", "--workers", "2", "--out", dir / "study", "-q"},
                                   dir / "log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!has_running_trial(dir / "study") && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   kill(-pid, SIGINT);  // as Ctrl-C: the whole process group
   EXPECT_EQ(wait_exit(pid), 130) << read_file(dir / "log");
   const search::StudyRecord stopped = search::load_study(dir / "study");
@@ -137,9 +154,9 @@ TEST(SearchKill, InterruptPutsTrialsBackToWaitingAndResumeFinishes) {
     EXPECT_NE(t.state, search::TrialState::running) << "trial " << t.number;
     EXPECT_EQ(t.attempts, 0) << "trial " << t.number << ": an interrupt is not a failed attempt";
   }
-  const CliResult r = run_gradnet({"search", "--resume", dir / "study", "--json"});
+  const CliResult r = run_gradnet({"search", "--resume", dir / "study", "--workers", "2", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  expect_finished_study(dir / "study", 6);
+  expect_finished_study(dir / "study", 6, epochs);
 }
 
 }  // namespace
