@@ -110,8 +110,8 @@ void Database::exec_retrying(const char* sql) {
 
 void Database::exec(const std::string& sql) { exec_retrying(sql.c_str()); }
 
-void Database::write(const std::function<void()>& body) {
-  exec_retrying("BEGIN IMMEDIATE");
+void Database::transaction(const char* begin, const std::function<void()>& body) {
+  exec_retrying(begin);
   try {
     body();
   } catch (...) {
@@ -121,16 +121,9 @@ void Database::write(const std::function<void()>& body) {
   exec_retrying("COMMIT");
 }
 
-void Database::read(const std::function<void()>& body) {
-  exec_retrying("BEGIN");
-  try {
-    body();
-  } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
-  exec_retrying("COMMIT");
-}
+void Database::write(const std::function<void()>& body) { transaction("BEGIN IMMEDIATE", body); }
+
+void Database::read(const std::function<void()>& body) { transaction("BEGIN", body); }
 
 std::int64_t Database::changes() const { return sqlite3_changes64(db_); }
 

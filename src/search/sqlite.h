@@ -65,6 +65,7 @@ class Database {
 
  private:
   void exec_retrying(const char* sql);
+  void transaction(const char* begin, const std::function<void()>& body);  // begin, body, commit (rollback on throw)
   sqlite3* db_ = nullptr;
   std::string path_;
 };
