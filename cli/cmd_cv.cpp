@@ -14,12 +14,11 @@
 #include "gradnet/train/cv.h"
 #include "options.h"
 #include "progress.h"
+#include "stop_signals.h"
 
 namespace gradnet::cli {
 
 namespace {
-volatile std::sig_atomic_t g_cv_signal = 0;
-extern "C" void on_cv_signal(int sig) { g_cv_signal = sig; }
 
 struct CvArgs {
   std::string config;
@@ -91,8 +90,7 @@ Command add_cv(CLI::App& root) {
             TrainOptions options;
             options.out_dir = args->out.empty() ? default_out_dir(config.name + "-cv") : args->out;
             ProgressPrinter progress(args->quiet);
-            options.signal_flag = &g_cv_signal;
-            for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_cv_signal);
+            options.signal_flag = stop_flag_for_signals();
             CvSummary cv;
             try {
               cv = cross_validate(config, options, progress, args->json ? std::function<void(const FoldResult&)>()

@@ -12,13 +12,12 @@
 #include "gradnet/error.h"
 #include "gradnet/search/search.h"
 #include "options.h"
+#include "stop_signals.h"
 
 namespace gradnet::cli {
 namespace fs = std::filesystem;
 
 namespace {
-volatile std::sig_atomic_t g_signal = 0;
-extern "C" void on_search_signal(int sig) { g_signal = sig; }
 
 struct SearchArgs {
   std::string target;
@@ -52,8 +51,7 @@ search::WorkerOptions worker_options(bool quiet, std::int64_t workers) {
   search::WorkerOptions o;
   o.quiet = quiet;
   o.workers_on_machine = static_cast<int>(workers);
-  o.signal_flag = &g_signal;
-  for (int sig : {SIGINT, SIGTERM}) std::signal(sig, on_search_signal);
+  o.signal_flag = stop_flag_for_signals();
   return o;
 }
 

@@ -16,12 +16,11 @@
 #include "gradnet/train/trainer.h"
 #include "options.h"
 #include "progress.h"
+#include "stop_signals.h"
 
 namespace gradnet::cli {
 
 namespace {
-volatile std::sig_atomic_t g_signal = 0;
-extern "C" void on_signal(int sig) { g_signal = sig; }
 
 struct TrainArgs {
   std::string resume;
@@ -96,8 +95,7 @@ Command add_train(CLI::App& root) {
             }
             const Config config = load_config(config_path, overrides);
             ProgressPrinter progress(args->quiet);
-            options.signal_flag = &g_signal;
-            for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, on_signal);
+            options.signal_flag = stop_flag_for_signals();
             Summary s;
             try {
               s = train(config, options, progress);

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "openmp_env.h"
+#include "stop_signals.h"
 #include "gradnet/error.h"
 #include "gradnet/threads.h"
 #include "gradnet/value.h"
@@ -78,6 +79,7 @@ std::string unknown_option_hint(const CLI::App& command, const std::vector<const
 int main(int argc, char** argv) {
   using namespace gradnet;
   cli::settle_openmp_wait_policy(argv);  // first: it may re-execute the program
+  cli::start_stop_signal_thread();       // before any other thread: see stop_signals.h
   // A file-size limit (ulimit -f) makes a write fail with EFBIG, reported like a full disk, instead
   // of killing the process in the middle of a write.
   std::signal(SIGXFSZ, SIG_IGN);

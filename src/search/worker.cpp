@@ -67,7 +67,7 @@ class Heartbeat {
   std::thread thread_;
 };
 
-bool interrupted(const WorkerOptions& o) { return o.signal_flag && *o.signal_flag != 0; }
+bool interrupted(const WorkerOptions& o) { return o.signal_flag && o.signal_flag->load() != 0; }
 
 std::string describe(const std::vector<ParamValue>& params) {
   std::string text;
@@ -93,7 +93,7 @@ int run_worker(const std::string& dir, const WorkerOptions& options) {
   TrialQueue queue(dir, spec);
   Heartbeat heartbeat(queue.dir(), queue.worker(), std::clamp(spec.heartbeat_timeout / 4, 0.2, 5.0));
   for (;;) {
-    if (interrupted(options)) return 128 + *options.signal_flag;
+    if (interrupted(options)) return 128 + options.signal_flag->load();
     const Claim claim = queue.next();
     if (claim.kind == Claim::finished) {
       if (!claim.why.empty() && !options.quiet) fmt::print(stderr, "gradnet: note: no new trials: {}\n", claim.why);

@@ -14,6 +14,7 @@
 #include "gradnet/train/trainer.h"
 
 #include <cmath>
+#include <csignal>
 #include <filesystem>
 #include <optional>
 
@@ -270,16 +271,16 @@ void Checkpointer::on_step_end(Trainer& t, const StepEvent& e) {
   const bool at_epoch_end = t.at_epoch_end();
   const std::int64_t every = t.config().checkpoint.every_steps;
   if (every > 0 && e.step % every == 0 && !at_epoch_end) t.write_checkpoint(t.epoch_position());
-  volatile std::sig_atomic_t* flag = t.options().signal_flag;
-  if (!flag || *flag == 0 || at_epoch_end) return;
-  const int sig = *flag;
+  std::atomic<int>* flag = t.options().signal_flag;
+  if (!flag || flag->load() == 0 || at_epoch_end) return;
+  const int sig = flag->load();
   t.state().epoch_seconds_so_far = t.epoch_seconds();
   const std::string path = t.write_checkpoint(t.epoch_position());
   if (sig != SIGHUP) {
     t.mark_failed("interrupted", fmt::format("signal {} at step {}; resume with --resume {}", sig, e.step, t.run_path()));
     throw Interrupted{sig, path};
   }
-  *flag = 0;  // SIGHUP: checkpoint and go on
+  flag->store(0);  // SIGHUP: checkpoint and go on
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 // run directories (DIR/trials/NNNN/) in one or more worker processes that share DIR/study.db.
 #pragma once
 
-#include <csignal>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -58,7 +58,7 @@ SearchSpec parse_search_spec(const std::string& text, const std::string& path, c
 struct WorkerOptions {
   bool quiet = false;
   int workers_on_machine = 1;        // trials get cores / this threads unless the base config sets them
-  volatile std::sig_atomic_t* signal_flag = nullptr;  // SIGINT/SIGTERM: checkpoint, re-queue, stop
+  std::atomic<int>* signal_flag = nullptr;  // SIGINT/SIGTERM: checkpoint, re-queue, stop
 };
 
 // Creates DIR/study.db for the spec (Error when DIR holds a study already).

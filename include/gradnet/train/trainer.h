@@ -12,7 +12,7 @@
 //   directory exists, so a bad config or dataset leaves nothing behind.
 #pragma once
 
-#include <csignal>
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -92,9 +92,9 @@ struct TrainOptions {
   std::string config_dir;   // where relative data paths are resolved ("" = the config's own dir)
   std::string resume_dir;   // continue this run directory from its newest checkpoint
   bool profile = false;     // time every part of the run: Summary::profile, run_dir/profile.json
-  // Set asynchronously by a signal handler: SIGINT/SIGTERM finish the current step, checkpoint
-  // and stop (train() throws Interrupted); SIGHUP checkpoints and goes on (the flag is reset).
-  volatile std::sig_atomic_t* signal_flag = nullptr;
+  // Set from another thread to a signal's number: SIGINT/SIGTERM finish the current step,
+  // checkpoint and stop (train() throws Interrupted); SIGHUP checkpoints and goes on (reset to 0).
+  std::atomic<int>* signal_flag = nullptr;
 };
 
 // Thrown by train() after a SIGINT/SIGTERM checkpoint; the run directory says "interrupted".
