@@ -3,7 +3,9 @@
 #include "gradnet/config.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <regex>
+#include <set>
 
 #include <gtest/gtest.h>
 
@@ -56,6 +58,31 @@ TEST(Docs, TomlExamplesParse) {
     }
   }
   EXPECT_GT(n, 0);
+}
+
+// Every docs/<name>.md that a doc, config, source file or script names exists (a config once
+// pointed to a page about CIFAR-10 that was never written).
+TEST(Docs, EveryNamedDocExists) {
+  namespace fs = std::filesystem;
+  const fs::path root = testing::source_dir();
+  const std::regex named("docs/([A-Za-z0-9_-]+\\.md)");
+  const std::set<std::string> kinds = {".md", ".toml", ".cpp", ".h", ".py", ".sh", ".txt"};
+  int files = 0;
+  for (const char* dir : {"docs", "configs", "src", "include", "cli", "scripts", "bench", "tests", "python"}) {
+    if (!fs::is_directory(root / dir)) continue;
+    for (const auto& e : fs::recursive_directory_iterator(root / dir)) {
+      if (!e.is_regular_file() || !kinds.count(e.path().extension().string())) continue;
+      ++files;
+      const std::string text = testing::read_file(e.path().string());
+      for (auto it = std::sregex_iterator(text.begin(), text.end(), named); it != std::sregex_iterator(); ++it)
+        EXPECT_TRUE(fs::exists(root / "docs" / (*it)[1].str()))
+            << fs::relative(e.path(), root).string() << " names docs/" << (*it)[1].str() << ", which does not exist";
+    }
+  }
+  const std::string readme = testing::read_file((root / "README.md").string());
+  for (auto it = std::sregex_iterator(readme.begin(), readme.end(), named); it != std::sregex_iterator(); ++it)
+    EXPECT_TRUE(fs::exists(root / "docs" / (*it)[1].str())) << "README.md names docs/" << (*it)[1].str();
+  EXPECT_GT(files, 100);
 }
 
 }  // namespace
