@@ -1,4 +1,5 @@
-// The gradnet Python module (python/*.cpp, built as build/python/gradnet.<abi>.so): the pieces
+// The gradnet Python module (python/*.cpp, built as build/python/gradnet/_gradnet.<abi>.so beside
+// python/gradnet/__init__.py, which imports it): the pieces
 // module.cpp puts together. docs/python.md describes what Python sees.
 #pragma once
 

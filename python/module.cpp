@@ -92,7 +92,7 @@ class PythonProgress final : public TrainCallbacks {
   void on_step(const StepProgress&) override { check_signals(); }
   void on_epoch(const EpochRecord& r) override {
     if (!quiet_)
-      fmt::print(stderr, "gradnet: epoch {}: train loss {:.4f} accuracy {:.4f}, validation {}, {:.1f}s\n", r.epoch,
+      fmt::print(stderr, "gradnet: epoch {}: train loss {:.4f} accuracy {:.4f}, validation {}, {:.2f}s\n", r.epoch,
                  r.train_loss, r.train_acc,
                  std::isnan(r.val_acc) ? std::string("none") : fmt::format("accuracy {:.4f}", r.val_acc), r.seconds);
     check_signals();
@@ -194,7 +194,7 @@ gradnet.Error.)");
 
 }  // namespace gradnet::python
 
-PYBIND11_MODULE(gradnet, m) {
+PYBIND11_MODULE(_gradnet, m) {
   namespace py = pybind11;
   m.doc() = "gradnet: train neural networks on the CPU from TOML configs, load run directories, predict with numpy.";
   m.attr("__version__") = gradnet::kVersion;
