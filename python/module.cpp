@@ -128,7 +128,7 @@ struct TrainResult {
 };
 
 TrainResult train_from_python(const py::object& config, std::vector<std::string> overrides,
-                              const std::optional<std::string>& out, std::optional<std::int64_t> epochs, bool quiet) {
+                              const py::object& out, std::optional<std::int64_t> epochs, bool quiet) {
   if (epochs) {
     GRADNET_CHECK(*epochs > 0, usage, "epochs must be a positive integer, got {}", *epochs);
     overrides.push_back(fmt::format("train.epochs={}", *epochs));
@@ -141,7 +141,7 @@ TrainResult train_from_python(const py::object& config, std::vector<std::string>
     c = load_config(path, overrides);
   }
   TrainOptions options;
-  options.out_dir = out.value_or("");
+  if (!out.is_none()) options.out_dir = py::module_::import("os").attr("fspath")(out).cast<std::string>();
   std::atomic<int> flag{0};
   options.signal_flag = &flag;
   PythonProgress progress(quiet, &flag);

@@ -20,7 +20,7 @@ def test_a_dict_config_trains_like_its_toml_file(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)  # a dict's relative paths resolve against the working directory
     config = seed_config_dict()
     config["data"]["dir"] = "data/mnist"
-    from_dict = gradnet.train(config, overrides=TINY, epochs=1, out=str(tmp_path / "dict"))
+    from_dict = gradnet.train(config, overrides=TINY, epochs=1, out=tmp_path / "dict")  # a path-like out too
     from_file = gradnet.train(str(SEED_CONFIG), overrides=TINY + [f"data.dir={REPO / 'data' / 'mnist'}"], epochs=1,
                               out=str(tmp_path / "file"))
     # Same config, seed and threads: bit-identical results.
