@@ -11,7 +11,6 @@
     torch_exchange_test.py GRADNET to_torch|from_torch mlp|cnn|layers|bad
 """
 import os
-import subprocess
 import sys
 import tomllib
 
@@ -21,6 +20,28 @@ from exchange_common import SOURCE, compare, fail, gradnet_outputs, need_dataset
 from onnx_export_test import BATCH_NORM, EVERY_LAYER
 
 sys.path.insert(0, os.path.join(SOURCE, "scripts"))
+
+
+def run_script(name, args, expect=0):
+    """scripts/NAME.py's main() with these arguments, in this process (one torch import for the whole
+    test); returns its stderr. Fails unless it exits with `expect`."""
+    import contextlib
+    import importlib
+    import io
+    module = importlib.import_module(name)
+    err, code = io.StringIO(), 0
+    saved = sys.argv
+    sys.argv = [name + ".py"] + [str(a) for a in args]
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            module.main()
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else 1
+    finally:
+        sys.argv = saved
+    if code != expect:
+        fail(f"scripts/{name}.py {' '.join(map(str, args))}: exit {code} (want {expect}); stderr {err.getvalue()!r}")
+    return err.getvalue()
 
 
 def case_config(case, work):
@@ -42,7 +63,7 @@ def to_torch(gradnet, case):
     need_dataset(dataset)
     run_dir = train(gradnet, config, os.path.join(work, "run"))
     scripted, state = os.path.join(work, "model.pt"), os.path.join(work, "state.pt")
-    run([sys.executable, os.path.join(SOURCE, "scripts/to_torch.py"), run_dir, "--out", scripted, "--state-dict", state])
+    run_script("to_torch", [run_dir, "--out", scripted, "--state-dict", state])
     x = raw_batch(raw_shape)
     want = gradnet_outputs(gradnet, run_dir, x, work)
     with torch.no_grad():
@@ -72,6 +93,8 @@ def randomise(model, seed):
                 t.copy_(torch.randn(t.shape, generator=g))
             elif name.endswith("weight_g"):
                 t.copy_(torch.rand(t.shape, generator=g) + 0.5)
+            elif t.dim() >= 2:  # a weight: PyTorch-like scale 1/sqrt(fan_in), so the outputs stay O(1)
+                t.copy_(torch.randn(t.shape, generator=g) / float(np.prod(t.shape[1:])) ** 0.5)
             else:
                 t.copy_(torch.randn(t.shape, generator=g) * 0.3)
 
@@ -91,7 +114,7 @@ def from_torch(gradnet, case):
     # The normalization the torch side applies by hand: x/255 for images, a fixed mean/std otherwise.
     x = raw_batch(raw_shape)
     run_dir = os.path.join(work, "run")
-    cmd = [sys.executable, os.path.join(SOURCE, "scripts/from_torch.py"), state, "--config", config, "--out", run_dir]
+    cmd = [state, "--config", config, "--out", run_dir]
     normalized = x / 255.0 if cfg["data"]["normalize"] == "scale01" else x
     if cfg["data"]["normalize"] not in ("scale01", "none"):
         mean, std = np.float32(33.3), np.float32(78.6)
@@ -99,7 +122,7 @@ def from_torch(gradnet, case):
         sd.update({"normalize.mean": torch.full(raw_shape, float(mean)), "normalize.std": torch.full(raw_shape, float(std))})
         torch.save(sd, state)
         normalized = (x - mean) / std
-    run(cmd)
+    run_script("from_torch", cmd)
     with torch.no_grad():
         want = layers(torch.from_numpy(np.ascontiguousarray(normalized, dtype=np.float32))).numpy()
     got = gradnet_outputs(gradnet, run_dir, x, work)
@@ -119,21 +142,25 @@ def bad_input(gradnet):
     sd = layers.state_dict()
     sd["2.weight"] = torch.zeros(17, 64)
     torch.save(sd, os.path.join(work, "wrong.pt"))
-    script = os.path.join(SOURCE, "scripts/from_torch.py")
-    r = subprocess.run([sys.executable, script, os.path.join(work, "wrong.pt"), "--config", config, "--out",
-                        os.path.join(work, "run")], capture_output=True, text=True)
-    if r.returncode != 2 or "layers.2.weight" not in r.stderr or "[17, 64]" not in r.stderr:
-        fail(f"a wrong shape: exit {r.returncode}, stderr {r.stderr!r}")
+    err = run_script("from_torch", [os.path.join(work, "wrong.pt"), "--config", config, "--out",
+                                    os.path.join(work, "run")], expect=2)
+    if "layers.2.weight" not in err or "[17, 64]" not in err:
+        fail(f"a wrong shape: stderr {err!r}")
     del sd["4.bias"]
     sd["2.weight"] = torch.zeros(16, 64)
     torch.save(sd, os.path.join(work, "missing.pt"))
-    r = subprocess.run([sys.executable, script, os.path.join(work, "missing.pt"), "--config", config, "--out",
-                        os.path.join(work, "run")], capture_output=True, text=True)
-    if r.returncode != 2 or "layers.4.bias" not in r.stderr:
-        fail(f"a missing tensor: exit {r.returncode}, stderr {r.stderr!r}")
-    r = subprocess.run([sys.executable, os.path.join(SOURCE, "scripts/to_torch.py"), work], capture_output=True, text=True)
-    if r.returncode != 2 or "config.toml" not in r.stderr:
-        fail(f"to_torch on a non-run directory: exit {r.returncode}, stderr {r.stderr!r}")
+    err = run_script("from_torch", [os.path.join(work, "missing.pt"), "--config", config, "--out",
+                                    os.path.join(work, "run")], expect=2)
+    if "layers.4.bias" not in err:
+        fail(f"a missing tensor: stderr {err!r}")
+    err = run_script("from_torch", [os.path.join(work, "missing.pt"), "--config", config, "--out", work], expect=2)
+    if "not empty" not in err:
+        fail(f"from_torch into a non-empty directory: stderr {err!r}")
+    err = run_script("to_torch", [work], expect=2)
+    if "config.toml" not in err:
+        fail(f"to_torch on a non-run directory: stderr {err!r}")
+    if os.path.exists(os.path.join(work, "run")):
+        fail("a refused from_torch left a run directory behind")
     print("from_torch and to_torch refuse bad input with exit 2 and the tensor's name")
 
 
