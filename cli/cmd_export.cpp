@@ -191,15 +191,15 @@ Command add_export(CLI::App& root) {
                   "A run directory made by `gradnet train` (its model.safetensors), or a model or checkpoint file in it")
       ->type_name("RUNDIR")
       ->required();
-  app->add_option("--onnx", args->onnx, "Write the model here as ONNX (opset 13, input 'input' [batch, ...])")
-      ->type_name("FILE");
+  app->add_option("--onnx", args->onnx, "Write the model here as ONNX (opset 13, input 'input' [batch, ...]) (default: none)")
+      ->type_name("FILE.onnx");
   app->add_flag("--softmax", args->softmax, "End with a softmax: probabilities instead of logits");
   app->add_option("--checkpoint", args->checkpoint,
-                  "Export this checkpoint (a path, or a file name in RUNDIR/checkpoints/) instead of the final model")
-      ->type_name("FILE");
-  app->add_option("--logits", args->logits, "Write the model's outputs for --input's examples here (float32 .npy)")
+                  "Export this checkpoint (a path, or a file name in RUNDIR/checkpoints/) (default: the final model)")
+      ->type_name("FILE.safetensors");
+  app->add_option("--logits", args->logits, "Write the model's outputs for --input's examples here, float32 (default: none)")
       ->type_name("OUT.npy");
-  app->add_option("--input", args->input, "Raw examples (N, ...input) as a .npy array (float32, float64 or uint8)")
+  app->add_option("--input", args->input, "Raw examples (N, ...input) as a .npy array: float32, float64 or uint8 (default: none)")
       ->type_name("IN.npy");
   add_threads_option(app, args->threads);
   app->add_flag("--json", args->json, "Print the result as one JSON object, the last line on stdout");
