@@ -1,6 +1,7 @@
 """What the exchange tests (ONNX export, PyTorch both ways) share: tiny training runs, gradnet's own
 outputs for a batch (gradnet export --logits), skips with an explicit reason (exit 77, which
 tests/CMakeLists.txt registers as SKIP_RETURN_CODE)."""
+import atexit
 import os
 import shutil
 import subprocess
@@ -23,7 +24,18 @@ def skip(reason):
     sys.exit(SKIP)
 
 
+_work_dirs, _failed = [], []
+
+
+@atexit.register
+def _remove_work_dirs():  # kept after a failure, to look at
+    if not _failed:
+        for d in _work_dirs:
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def fail(message):
+    _failed.append(message)
     print(f"FAILED: {message}")
     sys.exit(1)
 
@@ -39,6 +51,8 @@ def work_dir(name):
     d = os.path.join(os.environ.get("GRADNET_TEST_TMP", "/tmp"), f"gradnet-exchange-{name}-{os.getpid()}")
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
+    _work_dirs.append(d)
+    print(f"work directory: {d} (removed unless the test fails)")
     return d
 
 

@@ -210,6 +210,14 @@ def main():
         want = gradnet_outputs(gradnet, run_dir, x, work, softmax, tag)
         got = onnxruntime(ort_dir, model, x, work, tag)
         compare(f"{case}: ONNX Runtime {tag} vs gradnet", got, want)
+    if case == "mlp":  # --checkpoint: the step-0 weights, which must differ from the final model's
+        model = os.path.join(work, "step0.onnx")
+        run([gradnet, "export", run_dir, "--onnx", model, "--checkpoint", "step-00000000.safetensors"])
+        step0 = os.path.join(run_dir, "checkpoints", "step-00000000.safetensors")
+        want = gradnet_outputs(gradnet, step0, x, work, tag="step0")
+        if np.max(np.abs(want - gradnet_outputs(gradnet, run_dir, x, work, tag="final"))) < 1e-3:
+            fail("the step-0 checkpoint gives the final model's outputs: --checkpoint is not checked")
+        compare(f"{case}: ONNX Runtime --checkpoint step-0 vs gradnet", onnxruntime(ort_dir, model, x, work, "step0"), want)
 
 
 if __name__ == "__main__":
