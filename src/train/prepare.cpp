@@ -86,6 +86,9 @@ PreparedData prepare_data(const Config& given, const std::string& config_dir_in,
   std::string& init_from = p.config.train.init_from;
   if (!init_from.empty())
     init_from = std::filesystem::absolute(std::filesystem::path(config_dir) / init_from).lexically_normal().string();
+  // Before the data: a missing source fails fast.
+  std::string fitted = normalization_file;
+  if (fitted.empty() && !init_from.empty()) fitted = init_normalization_file(p.config.train, p.normalization_note);
   p.splits = load_splits(p.config.data, config_dir, p.config.train.seed);
   check_input_shape(p.config, p.splits);
   p.classes = std::max({p.splits.train.classes, p.splits.val.classes, p.splits.test.classes});
@@ -93,8 +96,6 @@ PreparedData prepare_data(const Config& given, const std::string& config_dir_in,
   p.normalizer.method = p.config.data.normalize;
   p.normalizer.whiten_epsilon = p.config.data.whiten_epsilon;
   p.normalizer.pca_components = p.config.data.pca_components;
-  std::string fitted = normalization_file;
-  if (fitted.empty() && !init_from.empty()) fitted = init_normalization_file(p.config.train, p.normalization_note);
   if (!fitted.empty()) p.normalizer = read_fitted(fitted, p.config, p.splits.train);
   else p.normalizer.fit(p.splits.train);
   p.normalizer.apply(p.splits.train);
