@@ -1,7 +1,6 @@
 #include "gradnet/layer_ranges.h"
 
 #include <cctype>
-#include <charconv>
 
 #include <fmt/format.h>
 
