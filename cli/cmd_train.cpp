@@ -64,8 +64,8 @@ Command add_train(CLI::App& root) {
       ->type_name("DIR");
   app->add_option("--init-from", args->init_from,
                   "Start from trained weights: shorthand for --set train.init_from=PATH (a run directory, its "
-                  "model.safetensors or a checkpoint; docs/transfer.md)")
-      ->type_name("PATH")
+                  "model.safetensors or a checkpoint; docs/transfer.md); default: none, the config's train.init_from")
+      ->type_name("RUNDIR|FILE")
       ->excludes(resume);
   app->add_option("--epochs", args->epochs, "Shorthand for --set train.epochs=N (default: the config's)")
       ->type_name("N")
