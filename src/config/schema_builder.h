@@ -87,6 +87,8 @@ void divergence_keys(Section v);
 void monitor_keys(Section v);
 // [augment], declared in schema_augment.cpp.
 void augment_keys(Section v);
+// [data] keys of image folders, declared in schema_data_files.cpp.
+void image_folder_keys(Section v);
 // [optimizer], declared in schema_optimizer.cpp.
 void optimizer_keys(Section v);
 

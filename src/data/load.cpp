@@ -7,8 +7,10 @@
 
 #include "gradnet/data/cifar.h"
 #include "gradnet/data/csv.h"
+#include "gradnet/data/folder.h"
 #include "gradnet/data/folds.h"
 #include "gradnet/data/idx.h"
+#include "gradnet/data/npy.h"
 #include "gradnet/error.h"
 #include "gradnet/rng.h"
 
@@ -158,7 +160,9 @@ Dataset load_test_split(const DataConfig& c, const std::string& config_dir, std:
       test.class_names = cifar_class_names(dir);
       break;
     }
-    case DatasetKind::csv: {  // which rows are the test rows depends on every row
+    case DatasetKind::folder: test = load_folder_test(c, resolve_data_dir(c, config_dir), seed); break;
+    case DatasetKind::csv:
+    case DatasetKind::npy: {  // which rows are the test rows depends on every row
       Splits s = load_splits(c, config_dir, seed);
       return std::move(s.test);
     }
@@ -176,6 +180,8 @@ Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint
     case DatasetKind::idx: s = load_idx_splits(c, config_dir); break;
     case DatasetKind::cifar10: s = load_cifar_splits(c, config_dir); break;
     case DatasetKind::csv: s = load_csv_splits(c, config_dir, seed); break;
+    case DatasetKind::folder: s = load_folder_splits(c, resolve_data_dir(c, config_dir), seed); break;
+    case DatasetKind::npy: s = load_npy_splits(c, config_dir, seed); break;
   }
   GRADNET_ASSERT(c.train_limit >= 0 && c.test_limit >= 0);  // the config's bounds
   if (c.train_limit > 0) truncate(s.train, c.train_limit);
@@ -185,7 +191,8 @@ Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint
   GRADNET_CHECK(n > 0, data, "{}: no training examples", s.train.source);
   // A run is tested at its end: without test examples its test accuracy would be a made-up 0.
   GRADNET_CHECK(s.test.size() > 0, data, "{}: no test examples{}", s.test.source.empty() ? s.train.source : s.test.source,
-                c.dataset == DatasetKind::csv && c.test_path.empty()
+                (c.dataset == DatasetKind::csv || c.dataset == DatasetKind::npy || c.dataset == DatasetKind::folder) &&
+                        c.test_path.empty()
                     ? fmt::format(" (data.test_fraction = {} of {} rows rounds to 0)", c.test_fraction, n)
                     : "");
   if (c.folds >= 2) {  // cross-validation: fold c.fold of the training split is the validation split
