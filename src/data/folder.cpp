@@ -88,8 +88,9 @@ Listing list_classes(const std::string& root, const std::vector<std::string>& tr
 
 void note_skipped(const Listing& l) {
   if (l.skipped == 0) return;
-  fmt::print(stderr, "gradnet: note: {}: skipped {} file{} that {} not .png, .jpg or .jpeg images (e.g. {})\n", l.root,
-             l.skipped, l.skipped == 1 ? "" : "s", l.skipped == 1 ? "is" : "are", l.skipped_example);
+  const bool one = l.skipped == 1;
+  fmt::print(stderr, "gradnet: note: {}: skipped {} file{} that {} not {}.png, .jpg or .jpeg image{} (e.g. {})\n", l.root,
+             l.skipped, one ? "" : "s", one ? "is" : "are", one ? "a " : "", one ? "" : "s", l.skipped_example);
 }
 
 std::string describe(Index channels, Index height, Index width) {

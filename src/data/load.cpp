@@ -71,7 +71,10 @@ Splits load_idx_splits(const DataConfig& c, const std::string& config_dir) {
 std::vector<std::string> cifar_class_names(const std::string& dir) {
   std::error_code ec;
   const std::string meta = (fs::path(dir) / "batches.meta.txt").string();
-  return fs::exists(meta, ec) ? load_cifar_class_names(meta, 10) : std::vector<std::string>{};
+  // Without the file: the names the CIFAR-10 page gives for labels 0..9.
+  return fs::exists(meta, ec) ? load_cifar_class_names(meta, 10)
+                              : std::vector<std::string>{"airplane", "automobile", "bird",  "cat",  "deer",
+                                                         "dog",      "frog",       "horse", "ship", "truck"};
 }
 
 // data_batch_1..5 and test_batch (.bin or .bin.gz); class names from batches.meta.txt when present.

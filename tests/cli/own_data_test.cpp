@@ -26,7 +26,7 @@ std::string folder_config(const std::string& dir, const std::string& input, cons
   return "name = \"own\"\n[data]\ndataset = \"folder\"\ndir = \"" + dir + "\"\nvalidation = 0.1\n"
          "test_fraction = 0.2\n" + extra +
          "[model]\ninput = " + input + "\nloss = \"softmax_cross_entropy\"\nlayers = [\n"
-         "  { type = \"linear\", out = 64, init = \"he_uniform\" },\n  { type = \"relu\" },\n"
+         "  { type = \"linear\", out = 64, init = \"kaiming_uniform\" },\n  { type = \"relu\" },\n"
          "  { type = \"linear\", out = 10, init = \"xavier_uniform\" },\n]\n"
          "[optimizer]\ntype = \"sgd\"\nlr = 0.05\nmomentum = 0.9\n"
          "[train]\nepochs = 10\nbatch_size = 32\nseed = 3\nthreads = 1\n";

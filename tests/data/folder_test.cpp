@@ -184,13 +184,15 @@ TEST(FolderData, BadFoldersAreErrorsNamingThePath) {
   msg = error_of([&] { load_splits(c, "", 1); });
   EXPECT_TRUE(has(msg, t / "dog/fake.png")) << msg;
   fs::remove(t / "dog/fake.png");
+  fs::remove(t / "dog/full.png");
+  c.image_size = {4, 4};  // the 64x64 JPEG below is resized: its only problem is the cut
+  c.channels = 1;
   rgb_jpeg(t / "dog/photo.jpg", 9, 9, 9, 64, true);
   const std::string jpeg = testing::read_file(t / "dog/photo.jpg");
   testing::write_file(t / "dog/photo.jpg", jpeg.substr(0, jpeg.size() / 2));
   msg = error_of([&] { load_splits(c, "", 1); });
   EXPECT_TRUE(has(msg, t / "dog/photo.jpg") && has(msg, "truncated")) << msg;
   fs::remove(t / "dog/photo.jpg");
-  fs::remove(t / "dog/full.png");
   gray_png(t / "dog/ok.png", 4);
   // The non-image file is skipped with one note on stderr; hidden files silently.
   testing::write_file(t / "cat/.DS_Store", "junk");

@@ -150,15 +150,21 @@ TEST(NpyData, BadArraysAreErrorsNamingFileAndArray) {
 class NpzData : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::system("python3 -c 'import numpy' >/dev/null 2>&1") != 0)
-      GTEST_SKIP() << "python3-numpy is not installed (scripts/setup installs it): the .npz files NumPy writes "
-                      "cannot be made here";
+    // The first python3 with numpy: PATH's (a pyenv or venv may lack it), then Debian's.
+    for (const char* candidate : {"python3", "/usr/bin/python3"})
+      if (std::system((std::string(candidate) + " -c 'import numpy' >/dev/null 2>&1").c_str()) == 0) {
+        python_ = candidate;
+        return;
+      }
+    GTEST_SKIP() << "python3-numpy is not installed (scripts/setup installs it): the .npz files NumPy writes "
+                    "cannot be made here";
   }
   void python(const std::string& code) {
     testing::write_file(t / "make.py", "import numpy as np\n" + code);
-    ASSERT_EQ(std::system(("python3 " + t / "make.py").c_str()), 0) << code;
+    ASSERT_EQ(std::system((python_ + " " + t / "make.py").c_str()), 0) << code;
   }
   TempDir t;
+  std::string python_;
 };
 
 TEST_F(NpzData, KerasNamedArraysInCompressedAndStoredArchives) {
