@@ -63,7 +63,7 @@ ImageBytes read_jpeg_bytes(const std::string& path) {
   GRADNET_CHECK(file.f, data, "{}: cannot open ({})", path, std::strerror(errno));
   unsigned char head[3] = {};
   const bool jpeg = std::fread(head, 1, 3, file.f) == 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF;
-  GRADNET_CHECK(jpeg, data, "{}: not a PNG or JPEG image (its first bytes are neither signature)", path);
+  GRADNET_CHECK(jpeg, data, "{}: not a readable PNG or JPEG image (its first bytes are neither signature)", path);
   std::rewind(file.f);
 
   ImageBytes img;
