@@ -1,5 +1,6 @@
 // gradnet predict MODEL... INPUT... [--vote] [--top K] [--json] [--grayscale] [--rgb] [--resize] [--invert]
-// INPUT: PNG images (one example each), directories of PNG images (every *.png, sorted by name),
+// INPUT: PNG or JPEG images (one example each), directories of them (every *.png, *.jpg, *.jpeg,
+// sorted by name),
 // IDX image files, or CSV files of feature rows (a label column, if present where the run's
 // config says, is ignored). Images must have the shape the run was trained on (1x28x28
 // grayscale for MNIST); the options convert the ones that do not, and an image whose background
@@ -46,7 +47,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && lower(s).compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-// Inputs with each directory replaced by its PNG files, sorted by name.
+// Inputs with each directory replaced by its PNG and JPEG files, sorted by name.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
   std::vector<std::string> out;
   for (const std::string& input : inputs) {
@@ -57,8 +58,9 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& inputs) {
     }
     std::vector<std::string> images;
     for (const auto& e : fs::directory_iterator(input, ec))
-      if (e.is_regular_file(ec) && ends_with(e.path().filename().string(), ".png")) images.push_back(e.path().string());
-    GRADNET_CHECK(!images.empty(), usage, "{}: a directory without .png images (predict reads every *.png in it)", input);
+      if (e.is_regular_file(ec) && is_image_file_name(e.path().filename().string())) images.push_back(e.path().string());
+    GRADNET_CHECK(!images.empty(), usage,
+                  "{}: a directory without .png or .jpg images (predict reads every *.png, *.jpg and *.jpeg in it)", input);
     std::sort(images.begin(), images.end());
     out.insert(out.end(), images.begin(), images.end());
   }
@@ -159,8 +161,8 @@ std::string background_warning(const std::string& path, const Dataset& d, const 
 Dataset read_input(const std::string& path, const LoadedModel& m, const PredictArgs& a) {
   GRADNET_CHECK(fs::exists(path), usage, "{}: no such input file", path);
   const Shape want = trained_image_shape(m);
-  if (ends_with(path, ".png")) {
-    const Shape got = png_shape(path);  // the header only: a wrong size is refused before decoding
+  if (is_image_file_name(path)) {
+    const Shape got = image_file_shape(path);  // a PNG's header only: a wrong size is refused before decoding
     GRADNET_CHECK(!want.empty(), data,
                   "{}: a {}x{} {} image; the model takes {} values per example (model.input = {}), not images: give "
                   ".csv rows",
@@ -182,7 +184,8 @@ Dataset read_input(const std::string& path, const LoadedModel& m, const PredictA
   if (ends_with(path, ".csv") || ends_with(path, ".csv.gz"))
     return load_csv_features(path, raw_features(m), m.config.data.label_column);
   fail(ErrorKind::usage,
-       "{}: unknown input kind; give .png images, a directory of them, an IDX image file (*idx3*) or .csv rows", path);
+       "{}: unknown input kind; give .png or .jpg images, a directory of them, an IDX image file (*idx3*) or .csv rows",
+       path);
 }
 
 // Whether a word names a model: a run directory (it holds config.toml) or a .safetensors file.
@@ -271,8 +274,8 @@ Command add_predict(CLI::App& root) {
                   "The model, then the inputs. MODEL: a run directory made by `gradnet train` (its model, or its "
                   "newest checkpoint when it has none), its model.safetensors (or ema/swa.safetensors), or a file "
                   "in its checkpoints/; several models first (every leading run directory or .safetensors file) make "
-                  "an ensemble that averages their probabilities. INPUT: PNG images (of the trained shape, e.g. "
-                  "1x28x28 grayscale), directories of PNG images, IDX image files or CSV files of feature rows")
+                  "an ensemble that averages their probabilities. INPUT: PNG or JPEG images (of the trained shape, e.g. "
+                  "1x28x28 grayscale), directories of them, IDX image files or CSV files of feature rows")
       ->type_name("MODEL... INPUT...")
       ->expected(1, -1)  // "no input to classify" is said by split_models_and_inputs
       ->required();

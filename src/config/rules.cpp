@@ -89,6 +89,14 @@ Problem augment_problem(const AugmentConfig& a, const Shape& in, NormalizeMethod
 Problem data_problem(const Config& c) {
   if (c.data.dataset == DatasetKind::csv && c.data.path.empty())
     return problem("data.dataset", "data.dataset = \"csv\" needs data.path (the CSV file)");
+  if (c.data.dataset == DatasetKind::npy && c.data.path.empty())
+    return problem("data.dataset", "data.dataset = \"npy\" needs data.path (an .npy of features, or an .npz archive)");
+  if (c.data.dataset == DatasetKind::folder && c.data.dir.empty())
+    return problem("data.dataset", "data.dataset = \"folder\" needs data.dir (the folder of class subfolders)");
+  if ((!c.data.image_size.empty() || c.data.channels != 0) && c.data.dataset != DatasetKind::folder)
+    return problem(c.data.image_size.empty() ? "data.channels" : "data.image_size",
+                   fmt::format("data.image_size and data.channels convert image folders; data.dataset is \"{}\"",
+                               name_of(c.data.dataset)));
   if (c.data.fold > 0 && c.data.fold >= std::max<std::int64_t>(c.data.folds, 1))
     return problem("data.fold", c.data.folds >= 2 ? fmt::format("data.fold = {}: expected a fold in 0..{} (data.folds = {})",
                                                                c.data.fold, c.data.folds - 1, c.data.folds)

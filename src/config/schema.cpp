@@ -38,16 +38,20 @@ void data_keys(Section v) {
   using D = DataConfig;
   v.add(field("data", d, &D::dataset, "dataset", K::string, "which dataset: MNIST and Fashion-MNIST read the standard IDX "
             "files, cifar10 the binary batches (data_batch_1..5, test_batch; .bin or .bin.gz), csv reads path (and "
-            "test_path), idx reads the four files named below from dir"));
+            "test_path), idx reads the four files named below from dir, folder reads the PNG/JPEG images of dir's "
+            "class subfolders (dir/<class>/..., or dir/train/<class>/... and dir/test/<class>/...), npy reads "
+            "NumPy arrays: path (.npy features, labels in train_labels) or an .npz of x_train, y_train[, x_test, "
+            "y_test]"));
   v.add(field("data", d, &D::dir, "dir", K::string, "directory holding the dataset's files (relative: to the config "
             "file's folder, or with --set to the current directory); empty: $GRADNET_DATA/<dataset>, "
             "then ./data/<dataset>, then /usr/share/datasets/<dataset>"));
-  v.add(field("data", d, &D::path, "path", K::string, "csv: the file (absolute, or relative to the config file's folder; "
-            "with --set, to the current directory)"));
+  v.add(field("data", d, &D::path, "path", K::string, "csv, npy: the file (absolute, or relative to the config file's "
+            "folder; with --set, to the current directory)"));
   v.add(field("data", d, &D::test_path, "test_path", K::string,
-            "csv: a separate test file (relative like path); empty: hold out test_fraction of path's rows"));
+            "csv, npy (.npy): a separate test file (relative like path); empty: hold out test_fraction of path's rows"));
   v.add(field("data", d, &D::test_fraction, "test_fraction", K::number,
-            "csv without test_path: the share of rows held out for test (seeded shuffle)")
+            "csv and npy without test files, folder without train/ and test/: the share of examples held out for "
+            "test (seeded shuffle)")
           .above(0).below(1));
   v.add(field("data", d, &D::label_column, "label_column", K::integer,
             "csv: the column holding the integer class label, from 0; -1: the last column")
@@ -55,9 +59,11 @@ void data_keys(Section v) {
   v.add(field("data", d, &D::header, "header", K::string,
             "csv: is the first row a header? auto (detect it), none (every row is data) or skip (drop the first row)"));
   v.add(field("data", d, &D::train_images, "train_images", K::string, "idx: the training images' file name in dir"));
-  v.add(field("data", d, &D::train_labels, "train_labels", K::string, "idx: the training labels' file name in dir"));
+  v.add(field("data", d, &D::train_labels, "train_labels", K::string, "idx: the training labels' file name in dir; "
+            "npy: the .npy of path's integer labels (relative like path)"));
   v.add(field("data", d, &D::test_images, "test_images", K::string, "idx: the test images' file name in dir"));
-  v.add(field("data", d, &D::test_labels, "test_labels", K::string, "idx: the test labels' file name in dir"));
+  v.add(field("data", d, &D::test_labels, "test_labels", K::string, "idx: the test labels' file name in dir; npy: "
+            "the .npy of test_path's labels (relative like path)"));
   {
     Builder b = field("data", d, &D::validation, "validation", K::number,
                       "examples held out of the training set for validation: a count (>= 1, whole) or a fraction "
@@ -294,6 +300,7 @@ std::vector<ConfigKey> build_keys() {
   std::vector<ConfigKey> v;
   top_level_keys(Section(v));
   data_keys(Section(v));
+  image_folder_keys(Section(v));
   augment_keys(Section(v));
   model_keys(Section(v));
   optimizer_keys(Section(v));

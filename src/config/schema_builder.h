@@ -91,6 +91,8 @@ void augment_keys(Section v);
 // [data]), and train.init_from ... train.unfreeze (appended to [train]).
 void class_subset_keys(Section v);
 void transfer_keys(Section v);
+// [data] keys of image folders, declared in schema_data_files.cpp.
+void image_folder_keys(Section v);
 // [optimizer], declared in schema_optimizer.cpp.
 void optimizer_keys(Section v);
 

@@ -2,6 +2,7 @@
 
 #include <png.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
@@ -10,12 +11,6 @@
 namespace gradnet {
 
 namespace {
-
-// The pixels of one PNG as 8-bit gray (channels 1) or RGB (channels 3), interleaved.
-struct Decoded {
-  Index width = 0, height = 0, channels = 0;
-  std::vector<std::uint8_t> pixels;
-};
 
 // Beyond this a PNG is not an example: refused before decoding (1 GB of pixels is not allocated).
 constexpr std::uint64_t kMaxPngBytes = std::uint64_t(1) << 28;
@@ -33,13 +28,13 @@ png_image open_png(const std::string& path) {
   return image;
 }
 
-Decoded read_png(const std::string& path, Index expect_values) {
+ImageBytes read_png(const std::string& path, Index expect_values) {
   png_image image = open_png(path);
   const bool color = (image.format & PNG_FORMAT_FLAG_COLOR) != 0;
   // Without an alpha flag the simplified API composites any transparency onto black (MNIST's
   // background), so an RGBA or gray+alpha file reads as what it looks like on a dark page.
   image.format = color ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
-  Decoded d;
+  ImageBytes d;
   d.width = image.width;
   d.height = image.height;
   d.channels = color ? 3 : 1;
@@ -62,15 +57,42 @@ Decoded read_png(const std::string& path, Index expect_values) {
   return d;
 }
 
+bool starts_with_png_signature(const std::string& path) {
+  unsigned char head[8] = {};
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;  // open_png names the problem
+  const std::size_t got = std::fread(head, 1, sizeof head, f);
+  std::fclose(f);
+  return got == sizeof head && png_sig_cmp(head, 0, sizeof head) == 0;
+}
+
+// A JPEG's size is known only once its header is parsed: the same refusal, after the decode.
+ImageBytes read_png_or_jpeg(const std::string& path, Index expect_values) {
+  if (starts_with_png_signature(path)) return read_png(path, expect_values);
+  ImageBytes img = read_jpeg_bytes(path);
+  const Index values = img.width * img.height * img.channels;
+  GRADNET_CHECK(expect_values <= 0 || values == expect_values, data, "{}: a {}x{} {} image is {} values; the model takes {}",
+                path, img.width, img.height, img.channels == 1 ? "grayscale" : "RGB", values, expect_values);
+  return img;
+}
+
 }  // namespace
 
+ImageBytes read_image_bytes(const std::string& path) { return read_png_or_jpeg(path, 0); }
+
+Shape image_file_shape(const std::string& path) {
+  if (starts_with_png_signature(path)) return png_shape(path);
+  const ImageBytes img = read_jpeg_bytes(path);  // small files: decoding is the simplest header read
+  return {img.channels, img.height, img.width};
+}
+
 Dataset load_png_images(const std::vector<std::string>& paths, Index expect_values) {
-  GRADNET_CHECK(!paths.empty(), usage, "no PNG files given");
+  GRADNET_CHECK(!paths.empty(), usage, "no image files given");
   Dataset d;
   d.source = paths.front();
   Index features = 0;
   for (std::size_t k = 0; k < paths.size(); ++k) {
-    const Decoded img = read_png(paths[k], expect_values);
+    const ImageBytes img = read_png_or_jpeg(paths[k], expect_values);
     if (k == 0) {
       d.shape = {img.channels, img.height, img.width};
       features = numel(d.shape);

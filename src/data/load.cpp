@@ -7,8 +7,10 @@
 
 #include "gradnet/data/cifar.h"
 #include "gradnet/data/csv.h"
+#include "gradnet/data/folder.h"
 #include "gradnet/data/folds.h"
 #include "gradnet/data/idx.h"
+#include "gradnet/data/npy.h"
 #include "gradnet/error.h"
 #include "gradnet/rng.h"
 
@@ -69,7 +71,10 @@ Splits load_idx_splits(const DataConfig& c, const std::string& config_dir) {
 std::vector<std::string> cifar_class_names(const std::string& dir) {
   std::error_code ec;
   const std::string meta = (fs::path(dir) / "batches.meta.txt").string();
-  return fs::exists(meta, ec) ? load_cifar_class_names(meta, 10) : std::vector<std::string>{};
+  // Without the file: the names the CIFAR-10 page gives for labels 0..9.
+  return fs::exists(meta, ec) ? load_cifar_class_names(meta, 10)
+                              : std::vector<std::string>{"airplane", "automobile", "bird",  "cat",  "deer",
+                                                         "dog",      "frog",       "horse", "ship", "truck"};
 }
 
 // data_batch_1..5 and test_batch (.bin or .bin.gz); class names from batches.meta.txt when present.
@@ -189,7 +194,9 @@ Dataset load_test_split(const DataConfig& c, const std::string& config_dir, std:
       test.class_names = cifar_class_names(dir);
       break;
     }
-    case DatasetKind::csv: {  // which rows are the test rows depends on every row
+    case DatasetKind::folder: test = load_folder_test(c, resolve_data_dir(c, config_dir), seed); break;
+    case DatasetKind::csv:
+    case DatasetKind::npy: {  // which rows are the test rows depends on every row
       Splits s = load_splits(c, config_dir, seed);
       return std::move(s.test);
     }
@@ -210,6 +217,8 @@ Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint
     case DatasetKind::idx: s = load_idx_splits(c, config_dir); break;
     case DatasetKind::cifar10: s = load_cifar_splits(whole, config_dir); break;
     case DatasetKind::csv: s = load_csv_splits(c, config_dir, seed); break;
+    case DatasetKind::folder: s = load_folder_splits(c, resolve_data_dir(c, config_dir), seed); break;
+    case DatasetKind::npy: s = load_npy_splits(c, config_dir, seed); break;
   }
   GRADNET_ASSERT(c.train_limit >= 0 && c.test_limit >= 0);  // the config's bounds
   keep_classes(s.train, c.classes);
@@ -222,7 +231,8 @@ Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint
   GRADNET_CHECK(n > 0, data, "{}: no training examples", s.train.source);
   // A run is tested at its end: without test examples its test accuracy would be a made-up 0.
   GRADNET_CHECK(s.test.size() > 0, data, "{}: no test examples{}", s.test.source.empty() ? s.train.source : s.test.source,
-                c.dataset == DatasetKind::csv && c.test_path.empty()
+                (c.dataset == DatasetKind::csv || c.dataset == DatasetKind::npy || c.dataset == DatasetKind::folder) &&
+                        c.test_path.empty()
                     ? fmt::format(" (data.test_fraction = {} of {} rows rounds to 0)", c.test_fraction, n)
                     : "");
   if (c.folds >= 2) {  // cross-validation: fold c.fold of the training split is the validation split

@@ -28,7 +28,8 @@ std::string raw_input(const LoadedModel& m) {
 std::string dataset_of(const LoadedModel& m) {
   const DataConfig& d = m.config.data;
   const std::string kind(name_of(d.dataset));
-  return d.dataset == DatasetKind::csv ? fmt::format("csv {}", d.path) : kind;
+  if (d.dataset == DatasetKind::csv || d.dataset == DatasetKind::npy) return fmt::format("{} {}", kind, d.path);
+  return d.dataset == DatasetKind::folder ? fmt::format("folder {}", d.dir) : kind;
 }
 
 // Whether two splits hold the same examples in the same order (raw values, before normalization).

@@ -19,13 +19,19 @@ namespace {
 void check_input_shape(const Config& c, const Splits& s) {
   const Index want = numel(c.model.input);
   const Shape given = normalized_shape(c.data.normalize, c.data.pca_components, s.train.shape);
-  GRADNET_CHECK(numel(given) == want, shape, "model.input = {} takes {} features per example, but {} gives {} (shape {}{})",
+  // An image folder's images can be converted to the model's shape: say how.
+  const std::string convert = c.data.dataset == DatasetKind::folder && c.model.input.size() == 3
+                                  ? fmt::format("; set data.image_size = [{}, {}] and data.channels = {} to convert "
+                                                "the images", c.model.input[1], c.model.input[2], c.model.input[0])
+                                  : "";
+  GRADNET_CHECK(numel(given) == want, shape, "model.input = {} takes {} features per example, but {} gives {} (shape {}{}){}",
                 shape_str(c.model.input), want, s.train.source, numel(given), shape_str(given),
-                given == s.train.shape ? "" : fmt::format(" after data.normalize = '{}'", name_of(c.data.normalize)));
+                given == s.train.shape ? "" : fmt::format(" after data.normalize = '{}'", name_of(c.data.normalize)),
+                convert);
   // Same count, other order ([28, 28, 1] for [1, 28, 28]): conv layers would read it scrambled.
   GRADNET_CHECK(c.model.input.size() != 3 || given.size() != 3 || c.model.input == given, shape,
-                "model.input = {} is not the image shape {} of {}: image layers read [C, H, W] (channels first)",
-                shape_str(c.model.input), shape_str(given), s.train.source);
+                "model.input = {} is not the image shape {} of {}: image layers read [C, H, W] (channels first){}",
+                shape_str(c.model.input), shape_str(given), s.train.source, convert);
   GRADNET_CHECK(s.train.size() > 0, data, "{}: the training split is empty", s.train.source);
 }
 
@@ -35,9 +41,13 @@ DataConfig absolute_paths(DataConfig d, const std::string& config_dir) {
   auto absolute = [&](std::string& p) {
     if (!p.empty()) p = fs::absolute(fs::path(config_dir) / p).lexically_normal().string();
   };
-  if (d.dataset == DatasetKind::csv) {
+  if (d.dataset == DatasetKind::csv || d.dataset == DatasetKind::npy) {
     absolute(d.path);
     absolute(d.test_path);
+    if (d.dataset == DatasetKind::npy) {  // the .npy label files (names in dir for idx)
+      absolute(d.train_labels);
+      absolute(d.test_labels);
+    }
   } else {
     d.dir = fs::absolute(resolve_data_dir(d, config_dir)).lexically_normal().string();
   }

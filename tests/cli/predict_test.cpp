@@ -122,7 +122,7 @@ TEST_F(PredictImages, ADirectoryPredictsEveryPngInItSortedByName) {
   fs::create_directories(path("empty"));
   const CliResult none = run_gradnet({"predict", run(), path("empty")});
   EXPECT_EQ(none.exit_code, 2);
-  EXPECT_TRUE(has(none.err, path("empty") + ": a directory without .png images")) << none.err;
+  EXPECT_TRUE(has(none.err, path("empty") + ": a directory without .png or .jpg images")) << none.err;
 }
 
 TEST_F(PredictImages, CheckpointsAndARunWithoutAFinalModel) {

@@ -1,7 +1,8 @@
 // From a [data] config section to train / validation / test splits (docs/data.md):
 //   1. read the dataset: mnist / fashion-mnist (standard IDX names, .gz or raw, in the resolved
 //      directory), cifar10 (data_batch_1..5 and test_batch, .bin or .bin.gz, cifar.h), idx (file names from the config), csv (a file, plus a test file or a seeded
-//      held-out test_fraction; rows shuffled with Rng::stream(seed, "split"));
+//      held-out test_fraction; rows shuffled with Rng::stream(seed, "split")), folder (image
+//      folders, one subfolder per class: folder.h), npy (.npy / .npz arrays: npy.h);
 //   2. train_limit / test_limit keep the first N examples;
 //   3. validation: the LAST rows of the training set (MNIST's classic 55000/5000 split);
 //      >= 1 is a count, (0, 1) a fraction, 0 none. With data.folds = k >= 2, fold data.fold of k

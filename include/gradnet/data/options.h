@@ -14,14 +14,15 @@
 
 namespace gradnet {
 
-enum class DatasetKind { mnist, fashion_mnist, cifar10, csv, idx };
+enum class DatasetKind { mnist, fashion_mnist, cifar10, csv, idx, folder, npy };
 enum class CsvHeader { automatic, none, skip };  // is the first row a header? detect / no / yes, drop it
 // pca_whiten and whiten are one method under two names (config.toml keeps the one written).
 enum class NormalizeMethod { none, scale01, standardize, pca, pca_whiten, whiten, zca };
 
 template <>
 struct EnumNames<DatasetKind> {
-  static constexpr std::array<std::string_view, 5> words = {"mnist", "fashion-mnist", "cifar10", "csv", "idx"};
+  static constexpr std::array<std::string_view, 7> words = {"mnist", "fashion-mnist", "cifar10", "csv",
+                                                            "idx",   "folder",        "npy"};
 };
 template <>
 struct EnumNames<CsvHeader> {
@@ -46,12 +47,17 @@ inline bool keeps_components(NormalizeMethod m) {
 struct DataConfig {
   DatasetKind dataset = DatasetKind::mnist;
   std::string dir;                   // empty: $GRADNET_DATA/<dataset>, ./data/<dataset>, /usr/share/datasets/<dataset>
-  std::string path;                  // csv: the file (absolute, or relative to the config file)
-  std::string test_path;             // csv: a separate test file; empty: hold out test_fraction
-  double test_fraction = 0.2;        // csv without test_path: share of rows held out for test
+  std::string path;                  // csv, npy: the file (absolute, or relative to the config file)
+  std::string test_path;             // csv, npy: a separate test file; empty: hold out test_fraction
+  double test_fraction = 0.2;        // csv, npy, folder without a test part: share held out for test
   std::int64_t label_column = -1;    // csv: the label's column (-1: last)
   CsvHeader header = CsvHeader::automatic;
   std::string train_images, train_labels, test_images, test_labels;  // idx: file names in dir
+  // (npy: train_labels / test_labels are the label arrays of path / test_path, relative like them)
+  // folder (folder.h): every image resized to [H, W] (empty: as the files are, all one size), and
+  // converted to this many channels (1 grayscale, 3 RGB; 0: as the files are, all alike).
+  std::vector<std::int64_t> image_size;
+  std::int64_t channels = 0;
   double validation = 5000;          // held out of training: a count (>= 1) or a fraction (< 1)
   // Cross-validation (folds.h): folds = k >= 2 cuts the training split into k seeded folds and
   // fold i (0..k-1) is the validation split, replacing `validation`; 0 or 1: off.
