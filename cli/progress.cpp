@@ -95,10 +95,12 @@ void ProgressPrinter::on_step(const StepProgress& p) {
 void ProgressPrinter::on_epoch(const EpochRecord& r) {
   if (quiet_) return;
   if (tty_) fmt::print(stderr, "\r\x1b[K");
+  // A reconstruction model (model.target = "input") has no accuracy: its losses alone.
+  auto acc = [](double a) { return std::isnan(a) ? std::string("") : fmt::format(" acc {:.4f}", a); };
   std::string val = std::isnan(r.val_loss) ? std::string("")
-                                           : fmt::format("  val loss {:.4f} acc {:.4f}", r.val_loss, r.val_acc);
-  fmt::print(stderr, "epoch {}/{}  lr {:.4g}  train loss {:.4f} acc {:.4f}{}  {:.2f} s ({:.0f} ex/s)\n", r.epoch,
-             epochs_, r.lr, r.train_loss, r.train_acc, val, r.seconds, r.examples_per_second);
+                                           : fmt::format("  val loss {:.4f}{}", r.val_loss, acc(r.val_acc));
+  fmt::print(stderr, "epoch {}/{}  lr {:.4g}  train loss {:.4f}{}{}  {:.2f} s ({:.0f} ex/s)\n", r.epoch,
+             epochs_, r.lr, r.train_loss, acc(r.train_acc), val, r.seconds, r.examples_per_second);
   if (!r.note.empty()) fmt::print(stderr, "  schedule: {}\n", r.note);
 }
 

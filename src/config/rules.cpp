@@ -118,7 +118,8 @@ std::pair<std::string, std::string> config_problem(const Config& c) {
   if (c.monitor.ratio_low >= c.monitor.ratio_high)
     return problem("monitor.ratio_low", fmt::format("monitor.ratio_low = {:g} must be below monitor.ratio_high = {:g}",
                                                     c.monitor.ratio_low, c.monitor.ratio_high));
-  for (const Problem& p : {augment_problem(c.augment, c.model.input, c.data.normalize), data_problem(c)})
+  for (const Problem& p : {augment_problem(c.augment, c.model.input, c.data.normalize), data_problem(c),
+                           autoencoder_problem(c)})
     if (!p.first.empty()) return p;
   return {};
 }

@@ -29,5 +29,6 @@ Problem schedule_problem(const ScheduleConfig& s, double lr);         // rules_s
 Problem batch_size_problem(const TrainConfig& t);                     // train.batch_sizes vs milestones
 Problem augment_problem(const AugmentConfig& a, const Shape& input, NormalizeMethod normalize);
 Problem data_problem(const Config& c);                                // csv path, pca_components
+Problem autoencoder_problem(const Config& c);                         // rules_autoencoder.cpp: target, noise, [pretrain]
 
 }  // namespace gradnet::config_rules

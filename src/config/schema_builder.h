@@ -87,6 +87,9 @@ void divergence_keys(Section v);
 void monitor_keys(Section v);
 // [augment], declared in schema_augment.cpp.
 void augment_keys(Section v);
+// train.input_noise* and [pretrain], declared in schema_autoencoder.cpp.
+void denoising_keys(Section v);
+void pretrain_keys(Section v);
 // [optimizer], declared in schema_optimizer.cpp.
 void optimizer_keys(Section v);
 
