@@ -27,6 +27,7 @@ struct TrainArgs {
   std::string config;
   std::vector<std::string> sets;
   std::string out;
+  std::string init_from;
   std::int64_t epochs = 0;
   bool json = false;
   bool quiet = false;
@@ -61,6 +62,11 @@ Command add_train(CLI::App& root) {
   add_threads_override(app, args->sets)->excludes(resume);  // a resumed run keeps its threads: same result
   app->add_option("--out", args->out, "Run directory (default: runs/<name>-<UTC timestamp>); must be new or empty")
       ->type_name("DIR");
+  app->add_option("--init-from", args->init_from,
+                  "Start from trained weights: shorthand for --set train.init_from=PATH (a run directory, its "
+                  "model.safetensors or a checkpoint; docs/transfer.md)")
+      ->type_name("PATH")
+      ->excludes(resume);
   app->add_option("--epochs", args->epochs, "Shorthand for --set train.epochs=N (default: the config's)")
       ->type_name("N")
       ->check(positive_integer());
@@ -72,10 +78,12 @@ Command add_train(CLI::App& root) {
                 "evaluation): a table on stderr, RUNDIR/profile.json, \"profile\" in --json");
   set_examples(app, {"gradnet train configs/iris-mlp.toml",
                      "gradnet train configs/mnist-mlp.toml --set optimizer.lr=0.05 --epochs 3 --out runs/try1 --json",
-                     "gradnet train --resume runs/try1 --epochs 6"});
+                     "gradnet train --resume runs/try1 --epochs 6",
+                     "gradnet train configs/mnist-mlp.toml --init-from runs/try1 --set train.freeze=layers.0-2"});
   return {app, [args] {
             std::vector<std::string> overrides = args->sets;
             if (args->epochs > 0) overrides.push_back(fmt::format("train.epochs={}", args->epochs));
+            if (!args->init_from.empty()) overrides.push_back("train.init_from=" + args->init_from);
             TrainOptions options;
             options.out_dir = args->out;
             options.profile = args->profile;
@@ -127,6 +135,7 @@ Command add_train(CLI::App& root) {
                                                                          : nlohmann::json(s.stopped_early)},
                                {"run_dir", s.run_dir}};
               add_averaged_json(j, s);
+              if (s.init_from) j["init_from"] = to_json(*s.init_from);
               if (s.profile) j["profile"] = nlohmann::json::parse(profile_json(*s.profile));  // only with --profile
               print_json_line(j);
             } else if (config.model.target == TargetKind::input) {  // an autoencoder: no accuracy

@@ -46,6 +46,7 @@ static std::string wrapped(const std::vector<std::string>& items) {
 
 void ProgressPrinter::on_start(const TrainStart& s) {
   start_ = std::chrono::steady_clock::now();
+  for (const std::string& note : s.notes) fmt::print(stderr, "gradnet: note: {}\n", note);  // even with --quiet
   if (quiet_) return;
   std::string h;
   if (!s.resumed_from.empty()) {

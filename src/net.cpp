@@ -37,8 +37,8 @@ Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch, NetUse use)
       p.name = "layers." + std::to_string(ls.index) + "." + p.name;
       if (ls.has("lr_mult")) p.lr_mult = static_cast<float>(ls.get_number("lr_mult"));
       if (ls.has("decay_mult")) p.decay_mult = static_cast<float>(ls.get_number("decay_mult"));
-      if (ls.has("frozen")) p.frozen = ls.get_bool("frozen");
     }
+    if (ls.has("frozen")) layers_.back()->set_frozen(ls.get_bool("frozen"));
     for (Buffer<T>& b : layers_.back()->buffers()) b.name = "layers." + std::to_string(ls.index) + "." + b.name;
   }
   loss_ = make_loss<T>(spec.loss);

@@ -40,6 +40,13 @@ struct OptimizerConfig {
 // The type with every default it implies (lr, weight_decay, its options' eps, ...).
 OptimizerConfig default_optimizer(OptimizerType type);
 
+// train.init_normalization: the input statistics of a run that starts from another's weights.
+enum class InitNormalization { source, refit };
+template <>
+struct EnumNames<InitNormalization> {
+  static constexpr std::array<std::string_view, 2> words = {"source", "refit"};
+};
+
 struct TrainConfig {
   std::int64_t epochs = 10;
   std::int64_t batch_size = 128;
@@ -55,6 +62,15 @@ struct TrainConfig {
   double ema_decay = 0;
   std::int64_t swa_start = 0;
   double swa_lr = 0;
+  // Transfer learning (docs/transfer.md; layer ranges: layer_ranges.h). init_from: a run directory,
+  // its model.safetensors or a checkpoint file whose matching tensors start this run ("": a fresh
+  // init); init_layers: only these layers, each required to match; freeze: layers without updates;
+  // unfreeze: "EPOCH: RANGES; ..." frozen layers that train from that epoch on.
+  std::string init_from;
+  std::string init_layers;
+  InitNormalization init_normalization = InitNormalization::source;
+  std::string freeze;
+  std::string unfreeze;
   // Denoising (model.target = "input" only; data/input_noise.h): the corruption of the net's input,
   // and its level (gaussian: the std; mask: the probability of zeroing a value).
   InputNoise input_noise = InputNoise::none;

@@ -57,6 +57,17 @@ class Layer {
   // Max pooling overrides it with the argmax of each window.
   virtual std::vector<std::int32_t> kink_state(ConstView<T> x) const;
   virtual Attributes describe() const { return {}; }  // for the report, checkpoints, export
+  // Fine-tuning (per-layer frozen, train.freeze, train.unfreeze): no updates for this layer's
+  // params. Batch norm also normalizes with its running statistics and stops updating them
+  // while frozen (Keras's trainable = False): a frozen feature extractor computes what it learned.
+  void set_frozen(bool frozen) {
+    frozen_ = frozen;
+    for (Param<T>& p : params()) p.frozen = frozen;
+  }
+  bool frozen() const { return frozen_; }
+
+ protected:
+  bool frozen_ = false;
 };
 
 extern template class Layer<float>;

@@ -103,7 +103,9 @@ Target layer_target(toml::table& root, const std::vector<std::string>& parts, co
 // relative to where it was typed: --set data.dir=data/x is made absolute against the current
 // directory here, so that the config's folder is never put in front of it.
 void absolute_path_key(const std::string& canonical, toml::table& value) {
-  if (canonical != "data.dir" && canonical != "data.path" && canonical != "data.test_path") return;
+  if (canonical != "data.dir" && canonical != "data.path" && canonical != "data.test_path" &&
+      canonical != "train.init_from")
+    return;
   const auto* path = value.get_as<std::string>("x");
   if (!path || path->get().empty() || std::filesystem::path(path->get()).is_absolute()) return;
   value.insert_or_assign("x", std::filesystem::absolute(path->get()).lexically_normal().string());

@@ -108,6 +108,17 @@ Problem data_problem(const Config& c) {
   return {};
 }
 
+// Keys that only mean something beside another (docs/transfer.md).
+Problem transfer_problem(const Config& c) {
+  const TrainConfig& t = c.train;
+  if (!t.init_layers.empty() && t.init_from.empty())
+    return problem("train.init_layers", "train.init_layers needs train.init_from (the run or file to load them from)");
+  if (!t.unfreeze.empty() && c.optimizer.type() == OptimizerType::lbfgs)
+    return problem("train.unfreeze", "train.unfreeze: L-BFGS fixes its parameter vector at the start; unfreezing "
+                                     "on a schedule needs another optimizer");
+  return {};
+}
+
 }  // namespace config_rules
 
 std::pair<std::string, std::string> config_problem(const Config& c) {
@@ -119,7 +130,7 @@ std::pair<std::string, std::string> config_problem(const Config& c) {
     return problem("monitor.ratio_low", fmt::format("monitor.ratio_low = {:g} must be below monitor.ratio_high = {:g}",
                                                     c.monitor.ratio_low, c.monitor.ratio_high));
   for (const Problem& p : {augment_problem(c.augment, c.model.input, c.data.normalize), data_problem(c),
-                           autoencoder_problem(c)})
+                           autoencoder_problem(c), transfer_problem(c)})
     if (!p.first.empty()) return p;
   return {};
 }

@@ -28,6 +28,7 @@ Problem optimizer_problem(const OptimizerConfig& o);                  // nestero
 Problem schedule_problem(const ScheduleConfig& s, double lr);         // rules_schedule.cpp
 Problem batch_size_problem(const TrainConfig& t);                     // train.batch_sizes vs milestones
 Problem augment_problem(const AugmentConfig& a, const Shape& input, NormalizeMethod normalize);
+Problem transfer_problem(const Config& c);                            // init_layers, unfreeze
 Problem data_problem(const Config& c);                                // csv path, pca_components
 Problem autoencoder_problem(const Config& c);                         // rules_autoencoder.cpp: target, noise, [pretrain]
 

@@ -99,6 +99,7 @@ void data_keys(Section v) {
           .at_least(0));
   v.add(field("data", d, &D::test_limit, "test_limit", K::integer, "use only the first N test examples; 0: all")
           .at_least(0));
+  class_subset_keys(v);
 
 }
 
@@ -307,6 +308,7 @@ std::vector<ConfigKey> build_keys() {
   optimizer_keys(Section(v));
   schedule_keys(Section(v));
   train_keys(Section(v));
+  transfer_keys(Section(v));
   pretrain_keys(Section(v));
   checkpoint_keys(Section(v));
   early_stopping_keys(Section(v));

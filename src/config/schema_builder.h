@@ -87,6 +87,10 @@ void divergence_keys(Section v);
 void monitor_keys(Section v);
 // [augment], declared in schema_augment.cpp.
 void augment_keys(Section v);
+// Transfer learning (schema_transfer.cpp): data.classes and data.train_per_class (appended to
+// [data]), and train.init_from ... train.unfreeze (appended to [train]).
+void class_subset_keys(Section v);
+void transfer_keys(Section v);
 // train.input_noise* and [pretrain], declared in schema_autoencoder.cpp.
 void denoising_keys(Section v);
 void pretrain_keys(Section v);

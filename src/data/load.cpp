@@ -117,6 +117,37 @@ Splits load_csv_splits(const DataConfig& c, const std::string& config_dir, std::
   return s;
 }
 
+// data.classes: the rows of those labels only, relabelled 0..k-1 in the order given (class names too).
+void keep_classes(Dataset& d, const std::vector<std::int64_t>& classes) {
+  if (classes.empty()) return;
+  for (std::int64_t c : classes)
+    GRADNET_CHECK(c < d.classes, data, "data.classes: {} has classes 0..{}; there is no class {}", d.source,
+                  d.classes - 1, c);
+  std::vector<std::int32_t> relabel(static_cast<std::size_t>(d.classes), -1);
+  for (std::size_t k = 0; k < classes.size(); ++k) relabel[static_cast<std::size_t>(classes[k])] = static_cast<std::int32_t>(k);
+  std::vector<Index> rows;
+  for (Index i = 0; i < d.size(); ++i)
+    if (relabel[static_cast<std::size_t>(d.y[i])] >= 0) rows.push_back(i);
+  std::vector<std::string> names;
+  if (d.class_names.size() == static_cast<std::size_t>(d.classes))
+    for (std::int64_t c : classes) names.push_back(d.class_names[static_cast<std::size_t>(c)]);
+  d = take_rows(d, rows);
+  for (std::int32_t& y : d.y) y = relabel[static_cast<std::size_t>(y)];
+  d.classes = static_cast<Index>(classes.size());
+  d.class_names = std::move(names);
+  GRADNET_CHECK(d.size() > 0, data, "data.classes: {} has no example of classes [{}]", d.source, fmt::join(classes, ", "));
+}
+
+// data.train_per_class: the first n rows of each class, in their order.
+void keep_per_class(Dataset& d, std::int64_t n) {
+  if (n <= 0) return;
+  std::vector<std::int64_t> seen(static_cast<std::size_t>(d.classes), 0);
+  std::vector<Index> rows;
+  for (Index i = 0; i < d.size(); ++i)
+    if (seen[static_cast<std::size_t>(d.y[i])]++ < n) rows.push_back(i);
+  d = take_rows(d, rows);
+}
+
 }  // namespace
 
 std::string resolve_data_dir(const DataConfig& c, const std::string& config_dir) {
@@ -154,7 +185,7 @@ Dataset load_test_split(const DataConfig& c, const std::string& config_dir, std:
     case DatasetKind::idx: test = load_idx_split(c, resolve_data_dir(c, config_dir), false); break;
     case DatasetKind::cifar10: {
       const std::string dir = resolve_data_dir(c, config_dir);
-      test = load_cifar_batches({find_cifar_file(dir, "test_batch")}, c.test_limit);
+      test = load_cifar_batches({find_cifar_file(dir, "test_batch")}, c.classes.empty() ? c.test_limit : 0);
       test.class_names = cifar_class_names(dir);
       break;
     }
@@ -164,22 +195,28 @@ Dataset load_test_split(const DataConfig& c, const std::string& config_dir, std:
     }
   }
   GRADNET_ASSERT(c.test_limit >= 0);  // the config's bounds
+  keep_classes(test, c.classes);
   if (c.test_limit > 0) truncate(test, c.test_limit);
   return test;
 }
 
 Splits load_splits(const DataConfig& c, const std::string& config_dir, std::uint64_t seed) {
   Splits s;
+  DataConfig whole = c;  // a class subset is taken before the limits: CIFAR-10 must decode every batch
+  if (!c.classes.empty()) whole.train_limit = whole.test_limit = 0;
   switch (c.dataset) {
     case DatasetKind::mnist:
     case DatasetKind::fashion_mnist:
     case DatasetKind::idx: s = load_idx_splits(c, config_dir); break;
-    case DatasetKind::cifar10: s = load_cifar_splits(c, config_dir); break;
+    case DatasetKind::cifar10: s = load_cifar_splits(whole, config_dir); break;
     case DatasetKind::csv: s = load_csv_splits(c, config_dir, seed); break;
   }
   GRADNET_ASSERT(c.train_limit >= 0 && c.test_limit >= 0);  // the config's bounds
+  keep_classes(s.train, c.classes);
+  keep_classes(s.test, c.classes);
   if (c.train_limit > 0) truncate(s.train, c.train_limit);
   if (c.test_limit > 0) truncate(s.test, c.test_limit);
+  keep_per_class(s.train, c.train_per_class);
 
   const Index n = s.train.size();
   GRADNET_CHECK(n > 0, data, "{}: no training examples", s.train.source);

@@ -81,10 +81,12 @@ void BatchNormLayer<T>::init(Rng& /*rng*/) {
 template <typename T>
 void BatchNormLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& ctx) {
   const kernels::ChannelShape s{x.rows, c_, hw_};
-  used_batch_stats_ = ctx.mode == Mode::train || !track_;
+  // Frozen (fine-tuning): the running statistics, as in eval, and left as they are.
+  const bool training = ctx.mode == Mode::train && !this->frozen_;
+  used_batch_stats_ = training || !track_;
   if (used_batch_stats_) {
     kernels::batch_norm_statistics(s, x.data, batch_mean_.data(), batch_var_.data());
-    if (ctx.mode == Mode::train && track_)
+    if (training && track_)
       kernels::batch_norm_update_running(c_, static_cast<double>(s.n * s.hw), momentum_, batch_mean_.data(),
                                          batch_var_.data(), buffers_[0].value.data(), buffers_[1].value.data());
   } else {  // eval with running statistics

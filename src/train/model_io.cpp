@@ -106,8 +106,8 @@ Index classes_of(const SafetensorsFile& weights, const std::string& path) {
   return classes;
 }
 
-// A training checkpoint's weights ("model.layers.0.weight") as a model file's ("layers.0.weight");
-// its optimizer state and normalization copy are dropped.
+}  // namespace
+
 void keep_checkpoint_weights(SafetensorsFile& file) {
   if (file.metadata.count("gradnet_checkpoint") == 0) return;
   std::vector<NamedTensor> weights;
@@ -118,8 +118,6 @@ void keep_checkpoint_weights(SafetensorsFile& file) {
     }
   file.tensors = std::move(weights);
 }
-
-}  // namespace
 
 ModelLocation locate_model(const std::string& target, bool final_model_only) {
   std::error_code ec;

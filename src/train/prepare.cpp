@@ -6,6 +6,8 @@
 
 #include "gradnet/data/load.h"
 #include "gradnet/error.h"
+#include "gradnet/train/init_from.h"
+#include "gradnet/train/model_io.h"
 
 namespace gradnet {
 
@@ -58,15 +60,32 @@ void check_finite(const Dataset& d, const char* split, const DataConfig& c) {
        "float holds)", d.source, split, i / f, i % f, x[i], name_of(c.normalize));
 }
 
+// A normalizer read from a file (the source run's, or a resumed run's own) must be the method
+// the config names and fit the data's features.
+Normalizer read_fitted(const std::string& file, const Config& c, const Dataset& train) {
+  Normalizer n = load_normalizer(file);
+  GRADNET_CHECK(n.method == c.data.normalize, config,
+                "train.init_from: the source run normalized its inputs with '{}' ({}), this config with data.normalize "
+                "= '{}': set data.normalize = \"{}\", or train.init_normalization = \"refit\" to fit new statistics",
+                name_of(n.method), file, name_of(c.data.normalize), name_of(n.method), name_of(n.method));
+  GRADNET_CHECK(n.method == NormalizeMethod::none || n.input_features() == train.features(), shape,
+                "train.init_from: {} normalizes {} features per example, but {} has {}", file, n.input_features(),
+                train.source, train.features());
+  return n;
+}
+
 }  // namespace
 
-PreparedData prepare_data(const Config& given, const std::string& config_dir_in) {
+PreparedData prepare_data(const Config& given, const std::string& config_dir_in, const std::string& normalization_file) {
   std::string config_dir =
       !config_dir_in.empty() ? config_dir_in : std::filesystem::path(given.source).parent_path().string();
   if (config_dir.empty()) config_dir = ".";
   PreparedData p;
   p.config = given;
   p.config.data = absolute_paths(given.data, config_dir);
+  std::string& init_from = p.config.train.init_from;
+  if (!init_from.empty())
+    init_from = std::filesystem::absolute(std::filesystem::path(config_dir) / init_from).lexically_normal().string();
   p.splits = load_splits(p.config.data, config_dir, p.config.train.seed);
   check_input_shape(p.config, p.splits);
   p.classes = std::max({p.splits.train.classes, p.splits.val.classes, p.splits.test.classes});
@@ -74,7 +93,10 @@ PreparedData prepare_data(const Config& given, const std::string& config_dir_in)
   p.normalizer.method = p.config.data.normalize;
   p.normalizer.whiten_epsilon = p.config.data.whiten_epsilon;
   p.normalizer.pca_components = p.config.data.pca_components;
-  p.normalizer.fit(p.splits.train);
+  std::string fitted = normalization_file;
+  if (fitted.empty() && !init_from.empty()) fitted = init_normalization_file(p.config.train, p.normalization_note);
+  if (!fitted.empty()) p.normalizer = read_fitted(fitted, p.config, p.splits.train);
+  else p.normalizer.fit(p.splits.train);
   p.normalizer.apply(p.splits.train);
   p.normalizer.apply(p.splits.val);
   p.normalizer.apply(p.splits.test);

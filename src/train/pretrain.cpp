@@ -70,6 +70,11 @@ std::vector<PretrainStage> pretrain_stages(const Config& c) {
     sc.model = stage_model(c, probe, s.first_layer, linear[k], s.end_layer, k);
     sc.data.train_limit = c.pretrain.train_limit;
     sc.train.epochs = c.pretrain.epochs;
+    // The stages start from the seed (and stage k - 1's blocks), not from the classifier's transfer keys.
+    sc.train.init_from.clear();
+    sc.train.init_layers.clear();
+    sc.train.freeze.clear();
+    sc.train.unfreeze.clear();
     if (c.pretrain.lr > 0) sc.optimizer.lr = c.pretrain.lr;
     // Noise corrupts the net's input: a denoising first stage (deeper stages reconstruct clean codes).
     sc.train.input_noise = k == 0 ? c.pretrain.input_noise : InputNoise::none;

@@ -145,6 +145,7 @@ class MetricsWriter final : public TrainerCallback {
                                             {"started_at", s.started_at},
                                             {"finished_at", s.finished_at}};
     add_averaged_json(j, s);
+    if (s.init_from) j["init_from"] = to_json(*s.init_from);
     t.run_dir().write_json("summary.json", j);
   }
 };

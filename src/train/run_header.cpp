@@ -63,6 +63,7 @@ TrainStart describe_run_start(Trainer& t) {
   start.start_step = st.step;
   start.mid_epoch = t.resumed() && st.position > 0;
   start.epochs = t.config().train.epochs;
+  if (t.summary().init_from && !t.resumed()) start.notes = init_report_notes(*t.summary().init_from);
   return start;
 }
 

@@ -14,6 +14,7 @@
 #include "gradnet/plural.h"
 #include "gradnet/threads.h"
 #include "gradnet/train/batch_schedule.h"
+#include "gradnet/train/checkpoint.h"
 #include "gradnet/train/model_io.h"
 #include "trainer_impl.h"
 
@@ -30,7 +31,10 @@ double nan() { return std::numeric_limits<double>::quiet_NaN(); }
 
 void Trainer::Impl::prepare(const Config& given) {
   threads = set_threads(given.train.threads);
-  data = prepare_data(given, options.config_dir);
+  resuming = !options.resume_dir.empty() && has_checkpoint(options.resume_dir);
+  // A resumed transfer run normalizes with its own copy of the source's statistics (the source may be gone).
+  const bool own_statistics = resuming && !given.train.init_from.empty();
+  data = prepare_data(given, options.config_dir, own_statistics ? options.resume_dir + "/normalization.safetensors" : "");
   const Config& config = data.config;
   has_val = data.splits.val.size() > 0;
   GRADNET_CHECK(has_val || !config.early_stopping.enabled || !is_validation(config.early_stopping.monitor), config,
@@ -52,6 +56,8 @@ void Trainer::Impl::prepare(const Config& given) {
   write_file_atomic(run->file("config.toml"), resolved);  // on resume too: --epochs may have extended it
   if (resumed_from.empty()) save_normalizer(run->file("normalization.safetensors"), data.normalizer);
   if (resumed_from.empty()) save_dataset_info(run->file("dataset.json"), data.info);  // class names for eval, predict
+  if (summary.init_from && resumed_from.empty()) run->write_json("init_from.json", to_json(*summary.init_from));
+  if (!resumed_from.empty()) summary.init_from = read_init_report(run->file("init_from.json"));
 }
 
 // The net, optimizer, schedule, batcher and random streams a fresh run starts from.
@@ -75,6 +81,12 @@ void Trainer::Impl::build_model() {
   }
   Rng init_rng = Rng::stream(tc.seed, "init");
   net->init(init_rng);
+  if (!tc.init_from.empty() && !resuming) {  // a resumed run's weights come from its checkpoint
+    summary.init_from = load_init_weights(*net, tc);
+    summary.init_from->normalization = data.normalization_note;
+  }
+  frozen_layers(config, net->num_layers(), std::numeric_limits<std::int64_t>::max());  // every range checked now
+  apply_frozen_layers(*net, config, 1);  // before the optimizer: L-BFGS takes the trainable params once
   optimizer = make_optimizer(config.optimizer.options, net->params());
   steps_per_epoch = full_batch ? 1 : (n_train + tc.batch_size - 1) / tc.batch_size;
   const std::vector<Index> run_steps = full_batch ? std::vector<Index>(static_cast<std::size_t>(tc.epochs), 1)
@@ -207,6 +219,9 @@ void Trainer::Impl::begin_epoch(std::int64_t epoch) {
     st.correct = st.seen = 0;
   }
   st.position = 0;
+  unfrozen.clear();
+  for (Index i : apply_frozen_layers(*net, data.config, epoch))
+    unfrozen += fmt::format("{}layers.{}", unfrozen.empty() ? "" : ", ", i);
   step_in_epoch = batcher->position() / batcher->batch_size();
   each([&](TrainerCallback& c) { c.on_epoch_begin(self, epoch, st.step - step_in_epoch, epoch_steps); });
 }
@@ -282,6 +297,8 @@ void Trainer::Impl::end_epoch(std::int64_t epoch) {
   metrics.train_acc = rec.train_acc;
   if (has_val) metrics.val_loss = rec.val_loss, metrics.val_acc = rec.val_acc;
   rec.note = schedule->observe(epoch - 1, metrics);  // plateau's decision, logged with the epoch
+  if (!unfrozen.empty())
+    rec.note += fmt::format("{}train.unfreeze: {} trained from this epoch on", rec.note.empty() ? "" : "; ", unfrozen);
   record(rec);
   st.epoch = epoch;
   summary.epochs = epoch;

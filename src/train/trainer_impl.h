@@ -40,6 +40,7 @@ struct Trainer::Impl : StepObserver {
   int threads = 1;
   PreparedData data;
   bool has_val = false, full_batch = false;
+  bool resuming = false;  // continues a checkpoint of options.resume_dir
   Index max_batch = 0, steps_per_epoch = 0;
   std::unique_ptr<Net<float>> net;
   std::unique_ptr<Optimizer<float>> optimizer;
@@ -61,6 +62,7 @@ struct Trainer::Impl : StepObserver {
   Summary summary;
   std::optional<RunProfile> prof;  // with options.profile
   std::string stop_reason;
+  std::string unfrozen;  // layers train.unfreeze released at the start of this epoch, for its record
   bool stop = false;
   // The epoch under way.
   double scale = 1, lr = 0;

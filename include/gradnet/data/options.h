@@ -62,6 +62,10 @@ struct DataConfig {
   std::int64_t pca_components = 0;   // pca, pca_whiten: keep the first k components (0: all)
   std::int64_t train_limit = 0;      // use only the first N training examples (0: all)
   std::int64_t test_limit = 0;       // use only the first N test examples (0: all)
+  // A class subset (transfer learning): keep only these labels, relabelled 0..k-1 in this order,
+  // in every split (empty: all); train_per_class: then only the first N training examples of each.
+  std::vector<std::int64_t> classes;
+  std::int64_t train_per_class = 0;
 };
 
 // On-the-fly augmentation of image training batches (docs/augmentation.md, data/augment.h). Every

@@ -19,6 +19,10 @@ SafetensorsFile net_to_safetensors(Net<float>& net, Index classes);
 // missing tensor, an extra one, or a shape that differs.
 void load_net_weights(Net<float>& net, const SafetensorsFile& file, const std::string& path);
 
+// A training checkpoint's weights ("model.layers.0.weight") as a model file's ("layers.0.weight");
+// its optimizer state and normalization copy are dropped. Other files are left as they are.
+void keep_checkpoint_weights(SafetensorsFile& file);
+
 void save_normalizer(const std::string& path, const Normalizer& normalizer);
 Normalizer load_normalizer(const std::string& path);
 

@@ -23,6 +23,7 @@
 #include "gradnet/config.h"
 #include "gradnet/net.h"
 #include "gradnet/train/callback.h"
+#include "gradnet/train/init_from.h"
 #include "gradnet/train/profile.h"
 
 namespace gradnet {
@@ -57,6 +58,7 @@ struct TrainStart {
   Index start_step = 0;
   bool mid_epoch = false;             // the checkpoint was written inside epoch start_epoch + 1
   std::int64_t epochs = 0;            // train.epochs: where this run ends
+  std::vector<std::string> notes;     // `gradnet: note:` lines (train.init_from's report)
 };
 
 struct StepProgress {
@@ -128,6 +130,7 @@ struct Summary {
   std::optional<RunProfile> profile;  // with TrainOptions::profile
   std::string started_at, finished_at;  // UTC ISO-8601: this process's training (a resume starts anew)
   std::vector<AveragedResult> averaged;  // EMA, SWA: evaluated beside the raw weights
+  std::optional<InitReport> init_from;   // with train.init_from: what was loaded (init_from.h)
 };
 
 Summary train(const Config& config, const TrainOptions& options, TrainCallbacks& callbacks);
