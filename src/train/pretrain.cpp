@@ -116,7 +116,7 @@ void write_outputs(const Config& c, const PretrainResult& r, SafetensorsFile& mo
                       {"reconstructs", s.config.model.target_layer < 0
                                            ? std::string("input")
                                            : fmt::format("layers.{}", s.config.model.target_layer)},
-                      {"loss", name_of(s.config.model.loss)},
+                      {"loss", std::string(name_of(s.config.model.loss))},
                       {"initial_loss", s.summary.initial_loss},
                       {"train_loss", s.summary.train_loss},
                       {"test_loss", s.summary.test_loss},

@@ -2,6 +2,7 @@
 // metrics.jsonl, summary.json or --json; eval gives the reconstruction loss; the report shows
 // reconstructions; predict refuses), denoising is deterministic from the seed, gradnet pretrain
 // writes the classifier's tensor names, and the bad inputs of reconstruction configs exit 2.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
