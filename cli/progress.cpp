@@ -69,7 +69,11 @@ void ProgressPrinter::on_start(const TrainStart& s) {
   if (!s.changed.empty()) h += "  set (differs from the defaults):\n" + wrapped(s.changed);
   h += fmt::format("  full config: {}/config.toml\n", s.run_dir);
   // A resumed run's step 0 was logged when it started; only a fresh run measures it now.
-  if (s.resumed_from.empty())
+  // An autoencoder (model.target = "input" in the resolved config) has no classes to compare with.
+  const bool reconstruction = s.resolved_config.find("\ntarget = \"input\"") != std::string::npos;
+  if (s.resumed_from.empty() && reconstruction)
+    h += fmt::format("  step 0: train loss {:.4f} (reconstruction)\n", s.initial_train_loss);
+  else if (s.resumed_from.empty())
     h += fmt::format("  step 0: train loss {:.4f} (ln {} = {:.4f})\n", s.initial_train_loss, s.classes,
                      std::log(double(s.classes)));
   fmt::print(stderr, "{}", h);
