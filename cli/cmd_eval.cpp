@@ -32,6 +32,21 @@ struct EvalArgs {
   std::int64_t last = 0;      // --snapshots: the newest this many (0: all)
 };
 
+// An autoencoder (model.target = "input"): its reconstruction loss; accuracy does not apply.
+int print_reconstruction_eval(const EvalArgs& args, const LoadedModel& m, const EvalResult& r) {
+  const std::string loss(name_of(m.config.model.loss));
+  if (args.json) {
+    print_json_line(nlohmann::json{{"split", args.split},       {"examples", r.examples}, {"loss", r.loss},
+                                   {"loss_type", loss},         {"target", "input"},      {"accuracy", nullptr},
+                                   {"model", m.model_path},     {"run_dir", m.run_dir}});
+  } else {
+    fmt::print("{} split of {}: {} examples, reconstruction loss {:.6f} ({}); accuracy: not applicable "
+               "(model.target = \"input\")\n",
+               args.split, m.run_dir, r.examples, r.loss, loss);
+  }
+  return 0;
+}
+
 // One model, as `gradnet eval` always did.
 int eval_one(const EvalArgs& args) {
   // Forward only, in eval mode, through a net planned for the run's evaluation passes (the
@@ -53,6 +68,7 @@ int eval_one(const EvalArgs& args) {
   if (labels.names.empty() && static_cast<Index>(data.class_names.size()) == m.classes) labels.names = data.class_names;
   Tensor<float> probs;  // one pass gives the loss, the confusion matrix and the probabilities
   const EvalResult r = evaluate(*m.net, data, eval_pass_rows(m.config.train, *m.net), &probs);
+  if (m.net->reconstructs()) return print_reconstruction_eval(args, m, r);
   if (args.json) {
     nlohmann::json j = eval_json(args.split, r, probs.view(), data.y.data(), labels);
     j["model"] = m.model_path;

@@ -120,7 +120,8 @@ Command add_gradcheck(CLI::App& root) {
             // The loss on its own first, then the whole net: every param of every layer and the input.
             GradcheckReport report = gradcheck_loss(*make_loss<double>(config.model.loss), classes, args->batch, options);
             const GradcheckReport net_report =
-                gradcheck_net(net, ConstView<double>(x.data(), args->batch, features), labels.data(), options);
+                gradcheck_net(net, ConstView<double>(x.data(), args->batch, features),
+                              net.reconstructs() ? net.reconstruction_targets(x.data()) : Targets<double>(labels.data()), options);
             report.tensors.insert(report.tensors.end(), net_report.tensors.begin(), net_report.tensors.end());
             const bool passed = report.passed(args->tolerance);
             if (args->json) {

@@ -118,12 +118,12 @@ Command add_train(CLI::App& root) {
               if (!args->quiet) fmt::print(stderr, "gradnet: report {}\n", r.path);
             }
             if (args->json) {
-              nlohmann::json j = {{"test_accuracy", s.test_accuracy},
+              nlohmann::json j = {{"test_accuracy", nullable(s.test_accuracy)},
                                {"test_loss", s.test_loss},
                                {"val_accuracy", nullable(s.val_accuracy)},
                                {"val_loss", nullable(s.val_loss)},
                                {"train_loss", s.train_loss},
-                               {"train_accuracy", s.train_accuracy},
+                               {"train_accuracy", nullable(s.train_accuracy)},
                                {"initial_loss", s.initial_loss},
                                {"epochs", s.epochs},
                                {"steps", s.steps},
@@ -138,6 +138,9 @@ Command add_train(CLI::App& root) {
               if (s.init_from) j["init_from"] = to_json(*s.init_from);
               if (s.profile) j["profile"] = nlohmann::json::parse(profile_json(*s.profile));  // only with --profile
               print_json_line(j);
+            } else if (config.model.target == TargetKind::input) {  // an autoencoder: no accuracy
+              fmt::print("test reconstruction loss {:.6f} ({}) after {}; run directory {}\n", s.test_loss,
+                         name_of(config.model.loss), count_of(s.epochs, "epoch"), s.run_dir);
             } else {
               fmt::print("test accuracy {:.4f} (loss {:.4f}) after {}; run directory {}\n", s.test_accuracy,
                          s.test_loss, count_of(s.epochs, "epoch"), s.run_dir);

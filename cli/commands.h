@@ -31,6 +31,7 @@ Command add_search(CLI::App& root);
 Command add_worker(CLI::App& root);
 Command add_ensemble(CLI::App& root);
 Command add_export(CLI::App& root);
+Command add_pretrain(CLI::App& root);
 
 // --json: the last stdout line is one JSON object (NaN written as null).
 void print_json_line(const nlohmann::json& value);

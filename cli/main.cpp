@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
                                         cli::add_report(app), cli::add_augment_preview(app),
                                         cli::add_cv(app), cli::add_search(app), cli::add_worker(app),
                                         cli::add_search_report(app), cli::add_ensemble(app),
-                                        cli::add_export(app)};
+                                        cli::add_export(app), cli::add_pretrain(app)};
   // Before CLI11 sees them: no command, `help [COMMAND]` and a word that names no command, which
   // CLI11 would all answer with "A subcommand is required".
   std::vector<const char*> args(argv, argv + argc);

@@ -69,7 +69,11 @@ void ProgressPrinter::on_start(const TrainStart& s) {
   if (!s.changed.empty()) h += "  set (differs from the defaults):\n" + wrapped(s.changed);
   h += fmt::format("  full config: {}/config.toml\n", s.run_dir);
   // A resumed run's step 0 was logged when it started; only a fresh run measures it now.
-  if (s.resumed_from.empty())
+  // An autoencoder (model.target = "input" in the resolved config) has no classes to compare with.
+  const bool reconstruction = s.resolved_config.find("\ntarget = \"input\"") != std::string::npos;
+  if (s.resumed_from.empty() && reconstruction)
+    h += fmt::format("  step 0: train loss {:.4f} (reconstruction)\n", s.initial_train_loss);
+  else if (s.resumed_from.empty())
     h += fmt::format("  step 0: train loss {:.4f} (ln {} = {:.4f})\n", s.initial_train_loss, s.classes,
                      std::log(double(s.classes)));
   fmt::print(stderr, "{}", h);
@@ -96,10 +100,12 @@ void ProgressPrinter::on_step(const StepProgress& p) {
 void ProgressPrinter::on_epoch(const EpochRecord& r) {
   if (quiet_) return;
   if (tty_) fmt::print(stderr, "\r\x1b[K");
+  // A reconstruction model (model.target = "input") has no accuracy: its losses alone.
+  auto acc = [](double a) { return std::isnan(a) ? std::string("") : fmt::format(" acc {:.4f}", a); };
   std::string val = std::isnan(r.val_loss) ? std::string("")
-                                           : fmt::format("  val loss {:.4f} acc {:.4f}", r.val_loss, r.val_acc);
-  fmt::print(stderr, "epoch {}/{}  lr {:.4g}  train loss {:.4f} acc {:.4f}{}  {:.2f} s ({:.0f} ex/s)\n", r.epoch,
-             epochs_, r.lr, r.train_loss, r.train_acc, val, r.seconds, r.examples_per_second);
+                                           : fmt::format("  val loss {:.4f}{}", r.val_loss, acc(r.val_acc));
+  fmt::print(stderr, "epoch {}/{}  lr {:.4g}  train loss {:.4f}{}{}  {:.2f} s ({:.0f} ex/s)\n", r.epoch,
+             epochs_, r.lr, r.train_loss, acc(r.train_acc), val, r.seconds, r.examples_per_second);
   if (!r.note.empty()) fmt::print(stderr, "  schedule: {}\n", r.note);
 }
 

@@ -189,7 +189,7 @@ GradcheckReport gradcheck_layer(Layer<double>& layer, const Shape& in, Index bat
   return report;
 }
 
-GradcheckReport gradcheck_net(Net<double>& net, ConstView<double> x_in, const std::int32_t* labels,
+GradcheckReport gradcheck_net(Net<double>& net, ConstView<double> x_in, Targets<double> labels,
                               const GradcheckOptions& o) {
   // A private copy of x: perturbed in place, and alive for every forward/backward below.
   std::vector<double> x(x_in.data, x_in.data + x_in.size());

@@ -1,7 +1,9 @@
-// Losses over the net's output z (N, K) and integer labels, mean over the batch.
+// Losses over the net's output z (N, K) and integer labels or dense targets, mean over the batch.
 //   softmax_cross_entropy: L = (1/N) Σ_n [logsumexp(z_n) - z_n,label]     dz = (p - onehot) / N
-//   mse (one-hot targets): L = (1/(N·K)) Σ_n,k (z_nk - t_nk)²             dz = 2 (z - t) / (N·K)
-// The arithmetic is in kernels (src/kernels/softmax.h); a loss checks shapes and labels.
+//   mse (one-hot or dense t): L = (1/(N·K)) Σ_n,k (z_nk - t_nk)²          dz = 2 (z - t) / (N·K)
+//   bce_with_logits: L = (1/(N·K)) Σ max(z, 0) - z t + log1p(e^-|z|)      dz = (σ(z) - t) / (N·K)
+// The arithmetic is in kernels (src/kernels/softmax.h, loss_targets.h); a loss checks shapes,
+// labels and the kind of targets it was set up for.
 #include "gradnet/loss.h"
 
 #include <algorithm>
@@ -11,9 +13,16 @@
 
 #include "gradnet/error.h"
 #include "gradnet/value.h"
+#include "kernels/loss_targets.h"
 #include "kernels/softmax.h"
 
 namespace gradnet {
+
+template <typename T>
+void Loss<T>::setup_dense(const Shape& /*in*/, Index /*max_batch*/) {
+  fail(ErrorKind::config, "model.loss = \"{}\" needs class labels; a reconstruction model (model.target = "
+       "\"input\") takes mse or bce_with_logits", type());
+}
 
 template class Loss<float>;
 template class Loss<double>;
@@ -44,15 +53,15 @@ class SoftmaxCrossEntropyLoss final : public Loss<T> {
   }
 
   // z: (N, K)  labels: (N)  -> mean NLL; caches p (N, K) for backward
-  double forward(ConstView<T> z, const std::int32_t* labels) override {
-    GRADNET_ASSERT(z.cols == k_ && z.size() <= static_cast<Index>(probs_.size()));
-    check_labels(labels, z.rows, k_);
-    return kernels::softmax_cross_entropy_forward(z.data, labels, probs_.data(), z.rows, k_);
+  double forward(ConstView<T> z, Targets<T> t) override {
+    GRADNET_ASSERT(z.cols == k_ && z.size() <= static_cast<Index>(probs_.size()) && t.labels);
+    check_labels(t.labels, z.rows, k_);
+    return kernels::softmax_cross_entropy_forward(z.data, t.labels, probs_.data(), z.rows, k_);
   }
 
   // dz: (N, K) = (p - onehot) / N, from the p cached by forward()
-  void backward(ConstView<T> z, const std::int32_t* labels, View<T> dz) override {
-    kernels::softmax_cross_entropy_backward(probs_.data(), labels, dz.data, z.rows, k_);
+  void backward(ConstView<T> z, Targets<T> t, View<T> dz) override {
+    kernels::softmax_cross_entropy_backward(probs_.data(), t.labels, dz.data, z.rows, k_);
   }
 
   void predict(ConstView<T> z, View<T> out) const override { kernels::softmax_rows(z.data, out.data, z.rows, k_); }
@@ -70,18 +79,25 @@ class MseLoss final : public Loss<T> {
   void setup(const Shape& in, Index classes, Index /*max_batch*/) override {
     check_output(type(), in, classes);
     k_ = classes;
+    dense_ = false;
+  }
+  void setup_dense(const Shape& in, Index /*max_batch*/) override {
+    k_ = numel(in);
+    dense_ = true;
   }
 
-  // z: (N, K)  t = onehot(labels)  -> Σ (z - t)² / (N·K)
-  double forward(ConstView<T> z, const std::int32_t* labels) override {
-    GRADNET_ASSERT(z.cols == k_);
-    check_labels(labels, z.rows, k_);
-    return kernels::mse_forward(z.data, labels, z.rows, k_);
+  // z: (N, K)  t = onehot(labels) or the dense rows  -> Σ (z - t)² / (N·K)
+  double forward(ConstView<T> z, Targets<T> t) override {
+    GRADNET_ASSERT(z.cols == k_ && dense_ == (t.values != nullptr));
+    if (dense_) return kernels::mse_targets_forward(z.data, kernels::LossTargets<T>{t.values, nullptr}, z.rows, k_);
+    check_labels(t.labels, z.rows, k_);
+    return kernels::mse_forward(z.data, t.labels, z.rows, k_);
   }
 
   // dz: (N, K) = 2 (z - t) / (N·K)
-  void backward(ConstView<T> z, const std::int32_t* labels, View<T> dz) override {
-    kernels::mse_backward(z.data, labels, dz.data, z.rows, k_);
+  void backward(ConstView<T> z, Targets<T> t, View<T> dz) override {
+    if (dense_) return kernels::mse_targets_backward(z.data, kernels::LossTargets<T>{t.values, nullptr}, dz.data, z.rows, k_);
+    kernels::mse_backward(z.data, t.labels, dz.data, z.rows, k_);
   }
 
   void predict(ConstView<T> z, View<T> out) const override {
@@ -90,6 +106,40 @@ class MseLoss final : public Loss<T> {
 
  private:
   Index k_ = 0;
+  bool dense_ = false;
+};
+
+template <typename T>
+class BceWithLogitsLoss final : public Loss<T> {
+ public:
+  std::string_view type() const override { return "bce_with_logits"; }
+
+  void setup(const Shape& in, Index classes, Index /*max_batch*/) override {
+    check_output(type(), in, classes);
+    k_ = classes;
+    dense_ = false;
+  }
+  void setup_dense(const Shape& in, Index /*max_batch*/) override {
+    k_ = numel(in);
+    dense_ = true;
+  }
+
+  double forward(ConstView<T> z, Targets<T> t) override {
+    GRADNET_ASSERT(z.cols == k_ && dense_ == (t.values != nullptr));
+    if (!dense_) check_labels(t.labels, z.rows, k_);  // dense targets: [0, 1] by the config's rule
+    return kernels::bce_logits_forward(z.data, kernels::LossTargets<T>{t.values, t.labels}, z.rows, k_);
+  }
+
+  // dz: (N, K) = (σ(z) - t) / (N·K)
+  void backward(ConstView<T> z, Targets<T> t, View<T> dz) override {
+    kernels::bce_logits_backward(z.data, kernels::LossTargets<T>{t.values, t.labels}, dz.data, z.rows, k_);
+  }
+
+  void predict(ConstView<T> z, View<T> out) const override { kernels::sigmoid_rows(z.data, out.data, z.rows, k_); }
+
+ private:
+  Index k_ = 0;
+  bool dense_ = false;
 };
 
 }  // namespace
@@ -101,6 +151,7 @@ std::unique_ptr<Loss<T>> make_loss(LossType type) {
   switch (type) {
     case LossType::softmax_cross_entropy: return std::make_unique<SoftmaxCrossEntropyLoss<T>>();
     case LossType::mse: return std::make_unique<MseLoss<T>>();
+    case LossType::bce_with_logits: return std::make_unique<BceWithLogitsLoss<T>>();
   }
   GRADNET_ASSERT(false);
   return nullptr;

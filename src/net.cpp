@@ -42,7 +42,24 @@ Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch, NetUse use)
     for (Buffer<T>& b : layers_.back()->buffers()) b.name = "layers." + std::to_string(ls.index) + "." + b.name;
   }
   loss_ = make_loss<T>(spec.loss);
-  loss_->setup(shapes_.back(), classes > 0 ? classes : numel(shapes_.back()), max_batch);
+  reconstructs_ = spec.target == TargetKind::input;
+  if (reconstructs_) {
+    const LayerSpec& last = spec.layers.back();
+    target_layer_ = spec.target_layer;
+    GRADNET_CHECK(target_layer_ >= -1 && target_layer_ < num_layers() - 1, config,
+                  "model.target_layer = {}: expected -1 (the input) or a layer before the last, 0..{}", target_layer_,
+                  num_layers() - 2);
+    const Shape& target = shapes_[static_cast<std::size_t>(target_layer_ + 1)];
+    const std::string what = target_layer_ < 0 ? "the input" : "the output of layers." + std::to_string(target_layer_);
+    GRADNET_CHECK(numel(shapes_.back()) == numel(target), shape,
+                  "model.target = \"input\": the last layer, layers.{} ({}), gives {} ({} values) but {} {} has {}: "
+                  "a reconstruction must have as many values as what it reconstructs",
+                  last.index, last.type, shape_str(shapes_.back()), numel(shapes_.back()), what, shape_str(target),
+                  numel(target));
+    loss_->setup_dense(shapes_.back(), max_batch);
+  } else {
+    loss_->setup(shapes_.back(), classes > 0 ? classes : numel(shapes_.back()), max_batch);
+  }
   if (inference_) {
     for (Param<T>* p : params()) p->grad = Tensor<T>();
     return;
@@ -81,7 +98,7 @@ ConstView<T> Net<T>::activation(Index i) const {
 }
 
 template <typename T>
-double Net<T>::loss(const std::int32_t* labels) {
+double Net<T>::loss(Targets<T> labels) {
   const auto t0 = times_ ? Clock::now() : Clock::time_point{};
   const double l = loss_->forward(activation(num_layers() - 1), labels);
   if (times_) times_->loss_forward += since(t0);
@@ -89,7 +106,7 @@ double Net<T>::loss(const std::int32_t* labels) {
 }
 
 template <typename T>
-void Net<T>::backward(const std::int32_t* labels, bool input_grad) {
+void Net<T>::backward(Targets<T> labels, bool input_grad) {
   GRADNET_ASSERT(!inference_);
   const Index last = num_layers() - 1;
   View<T> dy{grad_a_.data(), n_, numel(shapes_.back())};

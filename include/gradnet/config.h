@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "gradnet/data/input_noise.h"
 #include "gradnet/data/options.h"
 #include "gradnet/enum_names.h"
 #include "gradnet/metric.h"
@@ -70,6 +71,21 @@ struct TrainConfig {
   InitNormalization init_normalization = InitNormalization::source;
   std::string freeze;
   std::string unfreeze;
+  // Denoising (model.target = "input" only; data/input_noise.h): the corruption of the net's input,
+  // and its level (gaussian: the std; mask: the probability of zeroing a value).
+  InputNoise input_noise = InputNoise::none;
+  double input_noise_level = 0;
+};
+
+// [pretrain]: gradnet pretrain's greedy layer-wise autoencoder pretraining of the classifier's
+// hidden layers (docs/autoencoders.md). Everything not here comes from the classifier's config.
+struct PretrainConfig {
+  std::int64_t epochs = 5;        // per stage (one stage per hidden linear layer)
+  std::int64_t train_limit = 0;   // training examples of each stage (unlabelled); 0: all, whatever data.train_limit says
+  double lr = 0;                  // 0: optimizer.lr
+  LossType loss = LossType::mse;  // mse or bce_with_logits (the first stage's target is the input)
+  InputNoise input_noise = InputNoise::none;
+  double input_noise_level = 0;
 };
 
 // Checkpoints: checkpoints/step-<N>.safetensors every N epochs and/or steps, written atomically
@@ -134,6 +150,7 @@ struct Config {
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
   TrainConfig train;
+  PretrainConfig pretrain;
   CheckpointConfig checkpoint;
   EarlyStoppingConfig early_stopping;
   DivergenceConfig divergence;

@@ -90,7 +90,7 @@ GradcheckReport gradcheck_layer(Layer<double>& layer, const Shape& in, Index bat
 
 // Checks the net's real loss for input x (N rows) and labels: every param of every layer (named as
 // in the net) and the input gradient ("input"). The net must be built and initialised.
-GradcheckReport gradcheck_net(Net<double>& net, ConstView<double> x, const std::int32_t* labels,
+GradcheckReport gradcheck_net(Net<double>& net, ConstView<double> x, Targets<double> targets,
                               const GradcheckOptions& options);
 
 // Checks a loss alone: dL/dlogits for random logits (N(0, 2²)) and labels, batch x classes.

@@ -3,6 +3,7 @@
 // (net.h) is built from it.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "gradnet/loss.h"
@@ -14,6 +15,10 @@ namespace gradnet {
 struct ModelSpec {
   Shape input;                     // per-example input shape, e.g. {784} or {1, 28, 28}
   LossType loss = LossType::softmax_cross_entropy;
+  TargetKind target = TargetKind::labels;  // input: an autoencoder, the output reconstructs the input
+  // With target = input: -1 reconstructs the net's input; k >= 0 the output of layers.k instead (a
+  // stage of greedy layer-wise pretraining, the layers up to k frozen: gradnet pretrain).
+  std::int64_t target_layer = -1;
   std::vector<LayerSpec> layers;
 };
 

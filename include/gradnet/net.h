@@ -1,6 +1,7 @@
 // Net<T>: a runtime list of layers built from [model], with shapes inferred once from
 // model.input and every activation/gradient buffer allocated once for max_batch rows.
-//   forward(x) -> output; loss(labels); backward(labels) -> every Param::grad (+=).
+//   forward(x) -> output; loss(targets); backward(targets) -> every Param::grad (+=). The targets
+//   are labels, or (model.target = "input") the clean input rows the output must reconstruct.
 // An inference net (NetUse::inference: gradnet eval, predict, report) holds no gradients: no
 // dL/d(activation) buffers, and every Param::grad is released right after the layers' setup.
 #pragma once
@@ -47,12 +48,19 @@ class Net {
   Index num_layers() const { return static_cast<Index>(layers_.size()); }
   Layer<T>& layer(Index i) { return *layers_[i]; }
   Loss<T>& loss_fn() { return *loss_; }
+  // model.target = "input": the loss compares the output with the input (no classes, no accuracy).
+  bool reconstructs() const { return reconstructs_; }
+  // A reconstruction net's targets for input rows x: x itself, or (model.target_layer = k) the
+  // output of layers.k, which the next forward() fills (the pointer is stable).
+  Targets<T> reconstruction_targets(const T* x) const {
+    return Targets<T>::dense(target_layer_ < 0 ? x : acts_[static_cast<std::size_t>(target_layer_)].data());
+  }
 
   // x: (N, numel(input)) with N <= max_batch; x must stay alive until backward().
   ConstView<T> forward(ConstView<T> x, const StepContext& ctx);
-  double loss(const std::int32_t* labels);  // mean loss of the last forward's output
+  double loss(Targets<T> targets);  // mean loss of the last forward's output
   // dL/d(every param) accumulated into the grads; with input_grad, dL/dx too. Not for inference.
-  void backward(const std::int32_t* labels, bool input_grad = false);
+  void backward(Targets<T> targets, bool input_grad = false);
   ConstView<T> input_grad() const;
   ConstView<T> activation(Index i) const;  // output of layer i after the last forward
 
@@ -74,6 +82,8 @@ class Net {
   std::unique_ptr<Loss<T>> loss_;
   Index max_batch_;
   bool inference_ = false;
+  bool reconstructs_ = false;
+  Index target_layer_ = -1;
   std::vector<std::vector<T>> acts_;  // acts_[i] = output of layer i
   std::vector<T> grad_a_, grad_b_;    // ping-pong dL/d(activation)
   std::vector<T> dx_;                 // dL/dx of the input, when asked for

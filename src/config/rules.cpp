@@ -138,7 +138,7 @@ std::pair<std::string, std::string> config_problem(const Config& c) {
     return problem("monitor.ratio_low", fmt::format("monitor.ratio_low = {:g} must be below monitor.ratio_high = {:g}",
                                                     c.monitor.ratio_low, c.monitor.ratio_high));
   for (const Problem& p : {augment_problem(c.augment, c.model.input, c.data.normalize), data_problem(c),
-                           transfer_problem(c)})
+                           autoencoder_problem(c), transfer_problem(c)})
     if (!p.first.empty()) return p;
   return {};
 }

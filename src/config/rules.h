@@ -30,5 +30,6 @@ Problem batch_size_problem(const TrainConfig& t);                     // train.b
 Problem augment_problem(const AugmentConfig& a, const Shape& input, NormalizeMethod normalize);
 Problem transfer_problem(const Config& c);                            // init_layers, unfreeze
 Problem data_problem(const Config& c);                                // csv path, pca_components
+Problem autoencoder_problem(const Config& c);                         // rules_autoencoder.cpp: target, noise, [pretrain]
 
 }  // namespace gradnet::config_rules

@@ -124,7 +124,15 @@ void model_keys(Section v) {
                        : "";
           }));
   v.add(field("model", m, &ModelSpec::loss, "loss", K::string,
-            "softmax_cross_entropy (fused log-softmax + NLL) or mse (against one-hot targets)"));
+            "softmax_cross_entropy (fused log-softmax + NLL), mse or bce_with_logits (PyTorch's "
+            "BCEWithLogitsLoss; against one-hot labels, or the input with target = \"input\")"));
+  v.add(field("model", m, &ModelSpec::target, "target", K::string,
+            "what the output is compared with: labels (a classifier), or input (an autoencoder: the output "
+            "reconstructs the clean input and needs as many values; no accuracy; docs/autoencoders.md)"));
+  v.add(field("model", m, &ModelSpec::target_layer, "target_layer", K::integer,
+            "with target = \"input\": -1 reconstructs the net's input; k reconstructs the output of layers.k "
+            "(gradnet pretrain's deeper stages, the layers up to k frozen)")
+          .at_least(-1));
   {
     ConfigKey k;
     k.section = "model";
@@ -294,6 +302,7 @@ void train_keys(Section v) {
             "with swa_start: a constant learning rate from epoch swa_start on, in place of the schedule's; "
             "0: keep the schedule")
           .at_least(0));
+  denoising_keys(Section(v.keys()));
 }
 
 std::vector<ConfigKey> build_keys() {
@@ -307,6 +316,7 @@ std::vector<ConfigKey> build_keys() {
   schedule_keys(Section(v));
   train_keys(Section(v));
   transfer_keys(Section(v));
+  pretrain_keys(Section(v));
   checkpoint_keys(Section(v));
   early_stopping_keys(Section(v));
   divergence_keys(Section(v));
@@ -318,7 +328,7 @@ std::vector<ConfigKey> build_keys() {
 
 const std::vector<std::string>& sections() {
   static const std::vector<std::string> names = {"data",       "augment",        "model",     "optimizer", "schedule",
-                                                 "train",      "checkpoint",     "early_stopping",
+                                                 "train",      "pretrain",       "checkpoint",     "early_stopping",
                                                  "divergence", "monitor"};
   return names;
 }

@@ -93,6 +93,9 @@ void class_subset_keys(Section v);
 void transfer_keys(Section v);
 // [data] keys of image folders, declared in schema_data_files.cpp.
 void image_folder_keys(Section v);
+// train.input_noise* and [pretrain], declared in schema_autoencoder.cpp.
+void denoising_keys(Section v);
+void pretrain_keys(Section v);
 // [optimizer], declared in schema_optimizer.cpp.
 void optimizer_keys(Section v);
 

@@ -108,16 +108,23 @@ const char* const kLosses = R"(
 
 The net's output z is (N, K) with K = the number of classes; `setup()` throws `Error{shape}` when
 it is not K values per example: `loss softmax_cross_entropy: the last layer gives 16 outputs, the
-data has 10 classes`. Labels are integers in [0, K). Each loss is gradient-checked through
-`gradcheck_net` (as the identity net's input gradient and through a small MLP, batches 1, 3 and 8;
-`tests/layers/loss_test.cpp`) and compared with PyTorch from the `LOSSES` section of the case table.
+data has 10 classes`. Labels are integers in [0, K); t below is their one-hot rows. With
+`model.target = "input"` (an autoencoder, [autoencoders.md](autoencoders.md)) t is instead the
+clean input itself, K = its number of values, and the net refuses an output of another size
+(`Error{shape}` naming the last layer); mse and bce_with_logits take such dense targets,
+softmax_cross_entropy does not. Each loss is gradient-checked through `gradcheck_net` (as the
+identity net's input gradient and through a small MLP, batches 1, 3 and 8, and mse and
+bce_with_logits as the loss of a 6-3-6 autoencoder; `tests/layers/loss_test.cpp`) and compared with
+PyTorch from the `LOSSES` section of the case table.
 
 | loss | value | dL/dz | predict() |
 |---|---|---|---|
 | softmax_cross_entropy | `(1/N) Σ_n [log Σ_k e^(z_nk − m_n) − (z_n,y − m_n)]`, m_n = row max | `(p − onehot)/N` (p cached by forward, buffer sized at setup) | softmax probabilities |
-| mse | `(1/(N·K)) Σ_n,k (z_nk − onehot_nk)²` (PyTorch `MSELoss`, mean) | `2(z − onehot)/(N·K)` | z as is |
+| mse | `(1/(N·K)) Σ_n,k (z_nk − t_nk)²` (PyTorch `MSELoss`, mean) | `2(z − t)/(N·K)` | z as is |
+| bce_with_logits | `(1/(N·K)) Σ_n,k [max(z, 0) − z·t + log(1 + e^−abs(z))]` (PyTorch `BCEWithLogitsLoss`, mean; t in [0, 1]) | `(σ(z) − t)/(N·K)` | σ(z) |
 
 Softmax CE with equal logits is exactly ln K; logits of ±1e4 give finite loss and gradients.
+bce_with_logits never takes e^z of a positive z: logits of ±200 in float give the exact 200.
 )";
 
 const char* const kInitialisers = R"(

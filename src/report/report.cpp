@@ -1,6 +1,7 @@
 // write_report: gather what a run directory holds, recompute the test-split numbers from
 // model.safetensors (the same data, split, seed and stored normalization as `gradnet eval`), and
 // write report.html as one self-contained page.
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 
@@ -47,6 +48,22 @@ std::string describe_net(Net<float>& net) {
   return s + " · loss " + std::string(net.loss_fn().type());
 }
 
+// An autoencoder: no classes; the first test examples and their reconstructions for the page.
+void keep_reconstructions(Context& c, const LoadedModel& m, const Dataset& test) {
+  const Index shown = std::min<Index>(test.size(), 16), d = test.features();
+  const Index outputs = c.test.probs.shape()[1];
+  std::vector<float> scratch;
+  const ConstView<float> x = test.rows(0, shown, scratch);
+  c.test.reconstruction = true;
+  c.test.reconstructs_input = m.config.model.target_layer < 0;
+  c.test.inputs = Tensor<float>({shown, d});
+  std::copy(x.data, x.data + shown * d, c.test.inputs.data());
+  c.test.outputs = Tensor<float>({shown, outputs});
+  std::copy(c.test.probs.data(), c.test.probs.data() + shown * outputs, c.test.outputs.data());
+  c.test.problem = "a reconstruction model (model.target = \"input\") has no classes; its test figure is the "
+                   "reconstruction loss";
+}
+
 void load_test_split(Context& c, LoadedModel& m) {
   Dataset test = load_test_split(m.config.data, m.run_dir, m.config.train.seed);  // only the test split is needed
   if (c.image_shape.empty() && test.shape.size() == 3) c.image_shape = test.shape;
@@ -60,6 +77,7 @@ void load_test_split(Context& c, LoadedModel& m) {
                 numel(m.net->input_shape()));
   const Index batch = eval_pass_rows(m.config.train, *m.net);
   c.test.loss = evaluate(*m.net, test, batch, &c.test.probs).loss;
+  if (m.net->reconstructs()) return keep_reconstructions(c, m, test);
   c.test.metrics = classification_metrics(c.test.probs.view(), test.y.data());
   c.test.probabilities = m.config.model.loss == LossType::softmax_cross_entropy;
 }
@@ -117,10 +135,11 @@ Context load_context(const std::string& dir, const ReportOptions& options) {
 ReportResult write_report(const std::string& run_dir, const ReportOptions& options) {
   using namespace report;
   const Context c = load_context(run_dir, options);
-  const std::vector<Section> all = {
+  std::vector<Section> all = {
       summary_section(c),        curves_section(c),    lr_section(c),        update_ratio_section(c),
       histograms_section(c),     weights_section(c),   confusion_section(c), per_class_section(c),
       roc_pr_section(c),         gallery_section(c),   config_section(c)};
+  if (c.test.reconstruction) all.insert(all.begin() + 6, reconstruction_section(c));  // after the weights
   // A run that failed or stopped before its model was written has no test figures: those sections
   // are left out of the page and its navigation, and the summary says once which and why.
   std::vector<Section> sections;

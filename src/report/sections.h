@@ -35,6 +35,11 @@ struct TestSet {
   ClassificationMetrics metrics;
   double loss = 0;
   bool probabilities = true;         // false for mse: the outputs are scores, not probabilities
+  // A reconstruction model (model.target = "input"): the first test examples as the net sees them
+  // (normalized) and what it made of them (loss_fn().predict: mse's outputs, bce's sigmoids).
+  bool reconstruction = false;
+  bool reconstructs_input = false;   // false: model.target_layer reconstructs a hidden layer
+  Tensor<float> inputs, outputs;     // (shown, D)
 };
 
 struct Context {
@@ -69,6 +74,7 @@ Section per_class_section(const Context& c);
 Section roc_pr_section(const Context& c);
 Section gallery_section(const Context& c);
 Section config_section(const Context& c);
+Section reconstruction_section(const Context& c);  // reconstruction_section.cpp
 
 // Epoch rows of metrics.jsonl as the fit diagnosis reads them.
 std::vector<FitPoint> fit_points(const RunFiles& files);

@@ -88,8 +88,13 @@ Section summary_section(const Context& c) {
   std::string t = "<table class=\"kv\">";
   t += row("name", escape(name));
   t += row("status", status);
-  t += row("test accuracy", fmt::format("<b>{}</b>{}", num(test_acc), c.test.problem.empty() ? fmt::format(" on {} examples (recomputed from model.safetensors)", c.test.metrics.examples) : ""));
-  t += row("test loss", num(test_loss));
+  if (c.test.reconstruction) {  // an autoencoder: the loss is the figure (see Reconstructions)
+    t += row("test accuracy", "not applicable (model.target = \"input\")");
+    t += row("test reconstruction loss", fmt::format("<b>{}</b> (recomputed from model.safetensors)", num(c.test.loss, 6)));
+  } else {
+    t += row("test accuracy", fmt::format("<b>{}</b>{}", num(test_acc), c.test.problem.empty() ? fmt::format(" on {} examples (recomputed from model.safetensors)", c.test.metrics.examples) : ""));
+    t += row("test loss", num(test_loss));
+  }
   // Averaged weights (train.ema_decay, train.swa_start), evaluated by the run beside the raw ones.
   for (const auto& [kind, label] : {std::pair{"ema", "EMA weights"}, std::pair{"swa", "SWA weights"}}) {
     const double acc = number(sm, (std::string(kind) + "_test_accuracy").c_str());

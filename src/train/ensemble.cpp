@@ -66,6 +66,10 @@ std::vector<LoadedModel> load_ensemble(const std::vector<std::string>& targets) 
   std::vector<LoadedModel> members;
   for (const std::string& target : targets) {
     members.push_back(load_model(target));
+    GRADNET_CHECK(!members.back().net->reconstructs(), usage,
+                  "{}: a reconstruction model (model.target = \"input\") has no classes to predict or combine; "
+                  "gradnet eval gives its reconstruction loss, gradnet report shows its reconstructions",
+                  target);
     check_compatible(members.front(), members.back());
   }
   return members;

@@ -1,6 +1,7 @@
 #include "gradnet/train/evaluate.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace gradnet {
 
@@ -14,7 +15,7 @@ void argmax_rows(ConstView<float> rows, std::int32_t* out) {
 EvalResult evaluate(Net<float>& net, const Dataset& data, Index batch_size, Tensor<float>* probs) {
   EvalResult result;
   result.examples = data.size();
-  const Index classes = std::max<Index>(data.classes, numel(net.output_shape()));
+  const Index classes = net.reconstructs() ? 0 : std::max<Index>(data.classes, numel(net.output_shape()));
   result.confusion.assign(static_cast<std::size_t>(classes), std::vector<Index>(static_cast<std::size_t>(classes), 0));
   const Index outputs = numel(net.output_shape());
   if (probs) probs->resize({data.size(), outputs});
@@ -28,9 +29,12 @@ EvalResult evaluate(Net<float>& net, const Dataset& data, Index batch_size, Tens
   for (Index begin = 0; begin < data.size(); begin += batch) {
     const Index n = std::min(batch, data.size() - begin);
     const std::int32_t* labels = data.y.data() + begin;
-    ConstView<float> out = net.forward(data.rows(begin, n, scratch), ctx);
-    loss_sum += net.loss(labels) * static_cast<double>(n);
+    const ConstView<float> x = data.rows(begin, n, scratch);
+    ConstView<float> out = net.forward(x, ctx);
+    loss_sum += net.loss(net.reconstructs() ? net.reconstruction_targets(x.data) : Targets<float>(labels)) *
+                static_cast<double>(n);
     if (probs) net.loss_fn().predict(out, View<float>{probs->data() + begin * outputs, n, outputs});
+    if (net.reconstructs()) continue;  // no classes: the loss is the result
     argmax_rows(out, predicted.data());
     for (Index i = 0; i < n; ++i) {
       correct += predicted[i] == labels[i] ? 1 : 0;
@@ -38,7 +42,8 @@ EvalResult evaluate(Net<float>& net, const Dataset& data, Index batch_size, Tens
     }
   }
   result.loss = loss_sum / static_cast<double>(data.size());
-  result.accuracy = static_cast<double>(correct) / static_cast<double>(data.size());
+  result.accuracy = net.reconstructs() ? std::numeric_limits<double>::quiet_NaN()
+                                       : static_cast<double>(correct) / static_cast<double>(data.size());
   return result;
 }
 

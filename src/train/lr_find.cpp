@@ -185,7 +185,8 @@ void sweep(const Config& c, const Dataset& train, Index classes, const std::vect
       batcher.next(b);
     }
     observer.i = i;
-    if (!step.run(b.x, b.y, lrs[i], observer).updated) break;
+    const Targets<float> t = net.reconstructs() ? net.reconstruction_targets(b.x.data) : Targets<float>(b.y);
+    if (!step.run(b.x, t, lrs[i], observer).updated) break;
   }
 }
 

@@ -369,6 +369,10 @@ SanityReport run_sanity(const Config& given, const SanityOptions& o) {
   report.threads = set_threads(given.train.threads);
   const PreparedData data = prepare_data(given, o.config_dir);
   const Config& c = data.config;
+  GRADNET_CHECK(c.model.target == TargetKind::labels, config,
+                "{}: model.target = \"input\": sanity's checks are a classifier's (initial loss ≈ ln(classes), "
+                "overfitting labelled examples); check a reconstruction model with gradnet gradcheck instead",
+                c.source.empty() ? std::string("sanity") : c.source);
   const Dataset& train = data.splits.train;
   report.loss = std::string(name_of(c.model.loss));
   report.classes = data.classes;

@@ -6,7 +6,7 @@ namespace gradnet {
 TrainStep::TrainStep(Net<float>& net, Optimizer<float>& optimizer, Rng dropout)
     : net_(net), optimizer_(optimizer), dropout_(dropout) {}
 
-StepResult TrainStep::run(ConstView<float> x, const std::int32_t* labels, double lr, StepObserver& observer) {
+StepResult TrainStep::run(ConstView<float> x, Targets<float> labels, double lr, StepObserver& observer) {
   StepResult result;
   if (optimizer_.needs_closure()) {
     // The closure L-BFGS re-runs: the same dropout mask at every evaluation of the step.
@@ -39,7 +39,7 @@ StepResult TrainStep::run(ConstView<float> x, const std::int32_t* labels, double
   return result;
 }
 
-StepResult TrainStep::run(ConstView<float> x, const std::int32_t* labels, double lr) {
+StepResult TrainStep::run(ConstView<float> x, Targets<float> labels, double lr) {
   StepObserver none;
   return run(x, labels, lr, none);
 }

@@ -100,6 +100,7 @@ void Trainer::Impl::build_model() {
   augmenter = std::make_unique<Augmenter>(config.augment, config.model.input, data.normalizer);
   augment_rng = Rng::stream(tc.seed, "augment");
   aug_x.resize(augmenter->enabled() ? static_cast<std::size_t>(max_batch * train.features()) : 0);
+  noisy_x.resize(tc.input_noise != InputNoise::none ? static_cast<std::size_t>(max_batch * train.features()) : 0);
   predicted.resize(static_cast<std::size_t>(max_batch));
 }
 
@@ -241,7 +242,9 @@ void Trainer::Impl::train_batch(Batch& b, std::int64_t epoch) {
   current_labels = b.y;
   const auto t_step = prof ? Clock::now() : Clock::time_point{};
   const double timed_before = prof ? profiled_seconds() : 0.0;
-  const StepResult r = step->run(b.x, b.y, lr, *this);
+  // An autoencoder's target is the clean (augmented) batch; its input the corrupted copy.
+  const StepResult r = net->reconstructs() ? step->run(corrupt(b.x), net->reconstruction_targets(b.x.data), lr, *this)
+                                           : step->run(b.x, b.y, lr, *this);
   if (prof) {  // what the step took besides the net and the callbacks: the optimizer's update
     prof->optimizer_update += seconds_since(t_step) - (profiled_seconds() - timed_before);
     ++prof->steps;
@@ -252,6 +255,18 @@ void Trainer::Impl::train_batch(Batch& b, std::int64_t epoch) {
   st.seen += b.rows;
   each([&](TrainerCallback& c) { c.on_step_end(self, event); });
   stepping = false;
+}
+
+// Each step's noise comes from a generator seeded by the seed and the step alone, so a resumed run
+// draws what it would have drawn without a checkpoint field of its own.
+ConstView<float> Trainer::Impl::corrupt(ConstView<float> x) {
+  const TrainConfig& tc = data.config.train;
+  if (tc.input_noise == InputNoise::none) return x;
+  std::copy(x.data, x.data + x.size(), noisy_x.data());
+  Rng rng(Rng::stream(tc.seed, "input_noise").next_u64() ^ (static_cast<std::uint64_t>(st.step) * 0x9E3779B97F4A7C15ull));
+  View<float> noisy{noisy_x.data(), x.rows, x.cols};
+  apply_input_noise(tc.input_noise, tc.input_noise_level, noisy, rng);
+  return ConstView<float>(noisy_x.data(), x.rows, x.cols);
 }
 
 void Trainer::Impl::run_epoch(std::int64_t epoch) {
@@ -271,8 +286,8 @@ void Trainer::Impl::end_epoch(std::int64_t epoch) {
   const double seconds = seconds_before + seconds_since(t0);
   st.epoch_seconds.push_back(seconds);
   if (prof) prof->epochs_seconds += seconds;
-  double train_acc = static_cast<double>(st.correct) / st.seen;
-  if (full_batch) train_acc = evaluate_split(data.splits.train).accuracy;  // after the step
+  double train_acc = net->reconstructs() ? nan() : static_cast<double>(st.correct) / st.seen;
+  if (full_batch) train_acc = evaluate_split(data.splits.train).accuracy;  // after the step (NaN: no accuracy)
   EvalResult val;
   if (has_val) val = evaluate_split(data.splits.val);
   EpochRecord rec{epoch, st.step, lr, st.loss_sum / st.seen, train_acc, has_val ? val.loss : nan(),
@@ -301,7 +316,7 @@ Summary Trainer::Impl::finish() {
   summary.val_accuracy = has_val ? val.accuracy : nan();
   // The last epoch's running means, as its metrics.jsonl record has them.
   summary.train_loss = st.seen ? st.loss_sum / st.seen : nan();
-  summary.train_accuracy = st.seen ? static_cast<double>(st.correct) / st.seen : nan();
+  summary.train_accuracy = st.seen && !net->reconstructs() ? static_cast<double>(st.correct) / st.seen : nan();
   const EvalResult test = evaluate_split(splits.test);
   summary.test_accuracy = test.accuracy;
   summary.test_loss = test.loss;

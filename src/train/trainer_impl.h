@@ -50,6 +50,7 @@ struct Trainer::Impl : StepObserver {
   std::unique_ptr<Augmenter> augmenter;
   Rng augment_rng;
   std::vector<float> aug_x;  // a copy of the batch that augmentation changes (the dataset never)
+  std::vector<float> noisy_x;  // train.input_noise: the corrupted copy the net reads (the target stays clean)
   TrainState st;
   std::string resumed_from;
   Index start_step = 0;
@@ -84,6 +85,7 @@ struct Trainer::Impl : StepObserver {
   double rate(std::int64_t epoch);  // this update's learning rate
   void begin_epoch(std::int64_t epoch);
   void train_batch(Batch& b, std::int64_t epoch);
+  ConstView<float> corrupt(ConstView<float> x);  // train.input_noise on a copy of x
   void end_epoch(std::int64_t epoch);
   Summary finish();
   void record(const EpochRecord& r);
@@ -119,7 +121,7 @@ struct Trainer::Impl : StepObserver {
     each([&](TrainerCallback& c) { c.after_backward(self, event); });
   }
   void grads_ready() override {
-    if (!full_batch) {  // L-BFGS's epoch accuracy is measured after its step instead
+    if (!full_batch && !net->reconstructs()) {  // L-BFGS's epoch accuracy is measured after its step instead
       argmax_rows(net->activation(net->num_layers() - 1), predicted.data());
       for (Index i = 0; i < event.rows; ++i) st.correct += predicted[i] == current_labels[i] ? 1 : 0;
     }

@@ -22,7 +22,8 @@ The C++ test checks |got - want| <= rel·max(|got|, |want|) + abs_of_max·max_i 
 
 Every golden case draws its random values from its own seed (SEED and a hash of its name), so
 adding or changing one case leaves every other case's values as they were.
-The losses (softmax_cross_entropy, mse) keep their own section, LOSSES.
+The losses (softmax_cross_entropy, mse, bce_with_logits) keep their own section, LOSSES; a case
+with "targets" (dense rows, an autoencoder's) instead of "labels" sets the loss up for dense targets.
 """
 import json
 import os
@@ -418,18 +419,43 @@ def loss_case(kind, n, k, scale):
     if kind == "softmax_cross_entropy":
         loss = F.cross_entropy(z, labels)  # mean over the batch
         predict = torch.softmax(z, dim=1)
-    else:
+    elif kind == "mse":
         loss = F.mse_loss(z, F.one_hot(labels, k).to(z.dtype))  # mean over N·K
         predict = z
+    else:
+        loss = F.binary_cross_entropy_with_logits(z, F.one_hot(labels, k).to(z.dtype))  # mean over N·K
+        predict = torch.sigmoid(z)
     loss.backward()
     return {"name": name, "note": f"logits = {scale}·randn", "classes": k, "logits": lst(z), "labels": labels.tolist(),
             "loss": loss.item(), "dlogits": lst(z.grad), "predict": lst(predict), "tolerance": LOOSE}
 
 
+def dense_case(kind, n, k, scale):
+    """An autoencoder's loss (model.target = "input"): dense targets in [0, 1] instead of labels."""
+    name = f"{kind} dense targets n={n} k={k} logits×{scale}"
+    seed_for(name)
+    z = leaf(torch.randn(n, k) * scale)
+    t = torch.rand(n, k)
+    t[0, 0], t[-1, -1] = 0.0, 1.0  # the ends of the range
+    if kind == "mse":
+        loss = F.mse_loss(z, t)
+        predict = z
+    else:
+        loss = F.binary_cross_entropy_with_logits(z, t)  # BCEWithLogitsLoss, reduction="mean"
+        predict = torch.sigmoid(z)
+    loss.backward()
+    return {"name": name, "note": f"logits = {scale}·randn, targets uniform [0, 1)", "classes": k, "logits": lst(z),
+            "targets": lst(t), "loss": loss.item(), "dlogits": lst(z.grad), "predict": lst(predict),
+            "tolerance": LOOSE}
+
+
 LOSSES = {
     "softmax_cross_entropy": [loss_case("softmax_cross_entropy", 4, 5, 3.0),
                               loss_case("softmax_cross_entropy", 1, 10, 1.0)],
-    "mse": [loss_case("mse", 4, 5, 1.0), loss_case("mse", 3, 2, 1.0)],
+    "mse": [loss_case("mse", 4, 5, 1.0), loss_case("mse", 3, 2, 1.0), dense_case("mse", 3, 6, 1.0)],
+    # 30·randn reaches |z| ~ 60: e^z overflows a naive log(1 + e^z) in float, not the stable form.
+    "bce_with_logits": [loss_case("bce_with_logits", 4, 5, 3.0), dense_case("bce_with_logits", 3, 6, 2.0),
+                        dense_case("bce_with_logits", 2, 4, 30.0)],
 }
 
 

@@ -1,5 +1,5 @@
 // Golden values from PyTorch 1.13 (tests/golden/layer_cases.py -> layer_cases.json, float64) for
-// every registered layer type and both losses. Each layer case builds the layer from its TOML keys,
+// every registered layer type and every loss (with labels and, for mse and bce_with_logits, dense targets). Each layer case builds the layer from its TOML keys,
 // loads PyTorch's params (PyTorch's layout: linear weight (out, in), conv weight (out, in/groups,
 // k, k)), runs its steps in order on that one layer, and compares y, dx, every param gradient and
 // every buffer (batch norm's running_mean / running_var) after every step, as
@@ -189,14 +189,20 @@ TEST(GoldenLayers, LossesMatchPyTorch) {
       const json& tol = c.at("tolerance");
       const Index k = c.at("classes");
       std::vector<double> z = flat(c.at("logits"));
-      const std::vector<std::int32_t> labels = c.at("labels").get<std::vector<std::int32_t>>();
-      const Index n = static_cast<Index>(labels.size());
+      // Labels, or dense target rows (an autoencoder's: model.target = "input").
+      const bool dense = c.contains("targets");
+      const std::vector<std::int32_t> labels =
+          dense ? std::vector<std::int32_t>{} : c.at("labels").get<std::vector<std::int32_t>>();
+      const std::vector<double> targets = dense ? flat(c.at("targets")) : std::vector<double>{};
+      const Index n = static_cast<Index>(z.size()) / k;
       auto loss = make_loss<double>(type);
-      loss->setup({k}, k, n);
+      if (dense) loss->setup_dense({k}, n);
+      else loss->setup({k}, k, n);
+      const Targets<double> t = dense ? Targets<double>::dense(targets.data()) : Targets<double>(labels.data());
       const ConstView<double> zv(z.data(), n, k);
-      const double value = loss->forward(zv, labels.data());
+      const double value = loss->forward(zv, t);
       std::vector<double> dz(z.size()), pred(z.size());
-      loss->backward(zv, labels.data(), View<double>{dz.data(), n, k});
+      loss->backward(zv, t, View<double>{dz.data(), n, k});
       loss->predict(zv, View<double>{pred.data(), n, k});
       double worst = expect_close({value}, {c.at("loss").get<double>()}, tol, name + " loss");
       worst = std::max(worst, expect_close(dz, flat(c.at("dlogits")), tol, name + " dlogits"));

@@ -46,8 +46,13 @@ std::map<std::string, LayerChecks> checks_from_the_case_table() {
     c.golden_tolerance = tolerances(cases);
     for (const json& g : cases) {
       const std::string note = g.at("note");
-      c.golden.push_back(fmt::format("batch {}, {} classes ({}); compares the loss, dL/dlogits and predict()",
-                                     g.at("labels").size(), g.at("classes").get<Index>(), note));
+      const Index k = g.at("classes").get<Index>();
+      if (g.contains("targets"))  // an autoencoder's dense targets (model.target = "input")
+        c.golden.push_back(fmt::format("batch {}, {} dense targets per example ({}); compares the loss, "
+                                       "dL/dlogits and predict()", g.at("targets").size(), k, note));
+      else
+        c.golden.push_back(fmt::format("batch {}, {} classes ({}); compares the loss, dL/dlogits and predict()",
+                                       g.at("labels").size(), k, note));
     }
   }
   return out;

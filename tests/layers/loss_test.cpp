@@ -149,5 +149,78 @@ TEST(Loss, GradcheckThroughNet) {
   }
 }
 
+// An autoencoder (model.target = "input"): the loss against the net's own input, double precision,
+// every param and the input gradient (the target is held fixed: it is the clean input, a copy).
+TEST(Loss, GradcheckReconstructionThroughNet) {
+  for (const std::string loss : {"mse", "bce_with_logits"}) {
+    for (Index batch : {1, 4}) {
+      const Index d = 6;
+      std::vector<LayerSpec> layers = {
+          layer_spec("linear", {{"out", std::int64_t{3}}, {"bias_init", std::string("fan_in_uniform")}}),
+          layer_spec("sigmoid"), layer_spec("linear", {{"out", d}, {"bias_init", std::string("fan_in_uniform")}})};
+      ModelSpec spec = model_spec({d}, loss, layers);
+      spec.target = TargetKind::input;
+      Net<double> net(spec, 0, batch);
+      ASSERT_TRUE(net.reconstructs());
+      Rng rng(5);
+      net.init(rng);
+      std::vector<double> x(static_cast<std::size_t>(batch * d));
+      for (double& v : x) v = rng.uniform();  // in [0, 1]: BCE's targets
+      const GradcheckReport r = gradcheck_net(net, cview(x, batch), Targets<double>::dense(x.data()), GradcheckOptions{});
+      ASSERT_EQ(r.tensors.back().name, "input");
+      EXPECT_EQ(r.tensors.size(), 5u);  // 2 weights, 2 biases, the input
+      EXPECT_TRUE(r.passed(1e-7)) << loss << " batch " << batch << ": " << r.max_rel_error();
+      EXPECT_LT(r.max_rel_error(), 1e-7) << loss;
+    }
+  }
+}
+
+TEST(Loss, BceWithLogitsHandValuesAndStability) {
+  // z = [0, 100, -100], t = [0.5, 1, 0]: ln 2, ~e^-100, ~e^-100 -> mean ln(2) / 3
+  auto l = make_loss<double>("bce_with_logits");
+  l->setup_dense({3}, 1);
+  const std::vector<double> z = {0.0, 100.0, -100.0}, t = {0.5, 1.0, 0.0};
+  EXPECT_NEAR(l->forward(cview(z, 1), Targets<double>::dense(t.data())), std::log(2.0) / 3, 1e-15);
+  std::vector<double> dz(3);
+  l->backward(cview(z, 1), Targets<double>::dense(t.data()), mview(dz, 1));  // (σ(z) - t) / 3
+  EXPECT_NEAR(dz[0], 0.0, 1e-16);
+  EXPECT_NEAR(dz[1], 0.0, 1e-16);
+  EXPECT_NEAR(dz[2], 0.0, 1e-16);
+  // float at |z| = 200: exp(200) overflows a naive log(1 + e^z); the stable form gives 200 per element
+  auto lf = make_loss<float>("bce_with_logits");
+  lf->setup_dense({2}, 1);
+  const std::vector<float> zf = {200.0f, -200.0f}, tf = {0.0f, 1.0f};
+  EXPECT_NEAR(lf->forward(cview(zf, 1), Targets<float>::dense(tf.data())), 200.0, 1e-3);
+  std::vector<float> p(2);
+  lf->predict(cview(zf, 1), mview(p, 1));
+  EXPECT_EQ(p[0], 1.0f);
+  EXPECT_EQ(p[1], 0.0f);
+}
+
+TEST(Loss, SoftmaxCrossEntropyRefusesDenseTargets) {
+  auto l = make_loss<float>("softmax_cross_entropy");
+  try {
+    l->setup_dense({4}, 2);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::config);
+    EXPECT_NE(std::string(e.what()).find("needs class labels"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Loss, ReconstructionOutputMustMatchTheInput) {
+  ModelSpec spec = model_spec({6}, "mse", {layer_spec("linear", {{"out", std::int64_t{3}}}), layer_spec("tanh"),
+                                            layer_spec("linear", {{"out", std::int64_t{5}}})});
+  spec.target = TargetKind::input;
+  try {
+    Net<float> net(spec, 0, 2);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::shape);
+    EXPECT_NE(std::string(e.what()).find("layers.2 (linear), gives [5]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("the input [6] has 6"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace gradnet

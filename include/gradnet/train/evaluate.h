@@ -1,4 +1,6 @@
-// Evaluation of a net on a (normalized) dataset: mean loss, accuracy, confusion matrix.
+// Evaluation of a net on a (normalized) dataset: mean loss, accuracy, confusion matrix. A
+// reconstruction net (Net::reconstructs) is scored against its own input: the loss only, accuracy
+// NaN and no confusion matrix.
 #pragma once
 
 #include <vector>

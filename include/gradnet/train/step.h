@@ -50,8 +50,8 @@ class TrainStep {
   TrainStep(Net<float>& net, Optimizer<float>& optimizer, Rng dropout);
 
   // One step on x (N rows) with labels at learning rate lr.
-  StepResult run(ConstView<float> x, const std::int32_t* labels, double lr, StepObserver& observer);
-  StepResult run(ConstView<float> x, const std::int32_t* labels, double lr);  // no observer
+  StepResult run(ConstView<float> x, Targets<float> targets, double lr, StepObserver& observer);
+  StepResult run(ConstView<float> x, Targets<float> targets, double lr);  // no observer
 
   // The stream the next step's dropout masks come from (checkpoints save and restore it).
   const Rng& dropout() const { return dropout_; }
