@@ -168,7 +168,7 @@ TEST(Config, Choices) {
              "cosine_restarts, cyclic, one_cycle, plateau (did you mean 'step'?)");
   EXPECT_HAS(config_error(with("optimizer", "type = \"adamm\"")), "optimizer.type = \"adamm\": expected one of sgd, adagrad, rmsprop, adam, adamw, adadelta, lbfgs");
   EXPECT_HAS(config_error("[model]\ninput = [4]\nloss = \"mes\"\nlayers = [{ type = \"relu\" }]\n"),
-             "model.loss = \"mes\": expected one of softmax_cross_entropy, mse (did you mean 'mse'?)");
+             "model.loss = \"mes\": expected one of softmax_cross_entropy, mse, bce_with_logits (did you mean 'mse'?)");
 }
 
 TEST(Config, RulesAcrossKeys) {
