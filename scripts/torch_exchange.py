@@ -21,7 +21,7 @@ from torch import nn
 
 # gradnet's defaults for the keys this mapping reads (src/layers/*.cpp: the registry's key tables).
 DEFAULTS = {
-    "linear": {"bias": True, "weight_norm": False},
+    "linear": {"bias": True, "weight_norm": False, "tied_to": ""},
     "conv2d": {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "bias": True, "weight_norm": False},
     "max_pool2d": {"stride": 0, "padding": 0},
     "avg_pool2d": {"stride": 0, "padding": 0, "count_include_pad": True},
@@ -97,6 +97,8 @@ def torch_layer(spec, in_shape):
     if t in simple:
         return simple[t]()
     if t == "linear":
+        if g("tied_to"):  # nn.Linear owns its weight; a shared transpose would need a custom module
+            raise ValueError(f"tied_to = \"{g('tied_to')}\": a tied weight has no PyTorch mapping here")
         m = Linear(int(np.prod(in_shape)), spec["out"], bias=g("bias"))
         return nn.utils.weight_norm(m, dim=0) if g("weight_norm") else m
     if t == "conv2d":

@@ -5,6 +5,7 @@
 
 #include "gradnet/error.h"
 #include "gradnet/layer_registry.h"
+#include "gradnet/layers/linear.h"
 
 namespace gradnet {
 
@@ -13,6 +14,29 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// A linear layer with tied_to = "layers.j" borrows the transpose of layer j's weight: layer j must be
+// a plain linear layer (no weight_norm, not tied itself) of the transposed shape.
+template <typename T>
+void tie_layer(std::vector<std::unique_ptr<Layer<T>>>& layers, const LayerSpec& ls) {
+  auto* tied = dynamic_cast<LinearLayer<T>*>(layers.back().get());
+  if (!tied || tied->tied_to() < 0) return;
+  const Index j = tied->tied_to();
+  const std::string key = fmt::format("layers.{} (linear): tied_to = \"layers.{}\"", ls.index, j);
+  auto* source = dynamic_cast<LinearLayer<T>*>(layers[static_cast<std::size_t>(j)].get());
+  GRADNET_CHECK(source, config, "{}: layers.{} is a {} layer; only a linear layer's weight can be tied", key, j,
+                layers[static_cast<std::size_t>(j)]->type());
+  GRADNET_CHECK(source->tied_to() < 0 && !source->weight_normed(), config,
+                "{}: layers.{} has no weight of its own to tie to ({})", key, j,
+                source->weight_normed() ? "weight_norm = true" : "it is tied itself");
+  GRADNET_CHECK(source->in_features() == tied->out_features() && source->out_features() == tied->in_features(),
+                config,
+                "{}: the transpose of layers.{}'s weight ({} x {}) maps {} inputs to {} outputs, but this layer has "
+                "{} inputs and out = {}",
+                key, j, source->out_features(), source->in_features(), source->out_features(),
+                source->in_features(), tied->in_features(), tied->out_features());
+  tied->tie(source->params()[0]);
+}
 
 }  // namespace
 
@@ -28,6 +52,7 @@ Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch, NetUse use)
   for (const LayerSpec& ls : spec.layers) {
     layers_.push_back(make_layer<T>(ls));
     Shape out = layers_.back()->setup(shapes_.back(), max_batch);
+    tie_layer(layers_, ls);
     GRADNET_CHECK(numel(out) > 0, shape, "layers.{} ({}): output shape {} has no elements", ls.index, ls.type,
                   shape_str(out));
     shapes_.push_back(out);

@@ -70,6 +70,13 @@ Shape weight_shape(const LayerContext& c) {
 
 std::string linear(const LayerContext& c, std::string x) {
   if (c.in.size() > 1) x = c.g.node("Flatten", {x}, c.prefix, {}, {}, {{"axis", 1}});
+  if (c.spec.has("tied_to") && !c.spec.get_string("tied_to").empty()) {
+    // A tied decoder multiplies by the transpose of layer j's weight (in, out): Gemm without transB,
+    // reading the initializer layer j already wrote, so the weight is stored once in the file too.
+    std::vector<std::string> inputs = {x, c.spec.get_string("tied_to") + ".weight"};
+    if (c.has("bias")) inputs.push_back(c.param("bias", dims_of(c.tensor("bias").shape())));
+    return c.g.node("Gemm", inputs, c.prefix);
+  }
   std::vector<std::string> inputs = {x, c.g.constant(c.prefix + ".weight", dims_of(weight_shape(c)), weight_values(c))};
   if (c.has("bias")) inputs.push_back(c.param("bias", dims_of(c.tensor("bias").shape())));
   return c.g.node("Gemm", inputs, c.prefix, {}, {}, {{"transB", 1}});

@@ -5,6 +5,8 @@
 //             dx (N, in)    = dy (N, out) · W (out, in)      (beta 0: dx is overwritten)
 // weight_norm: W = g·v/‖v‖ is computed by forward into a planned buffer; backward writes dW there
 // (beta 0) and WeightNorm::backward accumulates dg, dv from it (weight_norm.h).
+// tied_to = "layers.j": W = W_jᵀ with W_j (in, out) owned by layer j, so
+//   forward:  y  = x · W_j + b;   backward: dW_j (in, out) += xᵀ · dy,  dx = dy · W_jᵀ.
 #include "gradnet/layers/linear.h"
 
 #include <algorithm>
@@ -32,8 +34,35 @@ std::vector<KeySpec> linear_keys() {
                   "learn W = g·v/‖v‖ per output row (Salimans & Kingma; params weight_g (out, 1), weight_v (out, in)); "
                   "init fills v and sets g = ‖v‖ (default false)",
                   {}, {}, {}});
+  keys.push_back({"tied_to", ValueKind::string, Value(std::string()),
+                  "\"layers.j\": use the transpose of linear layer j's weight (an earlier layer with out = this "
+                  "layer's input size) instead of a weight of its own, as a tied autoencoder decoder; the bias "
+                  "stays this layer's (default \"\": untied)",
+                  {}, {}, {}});
   return keys;
 }
+
+namespace {
+
+// "layers.12" -> 12; -1 for "" (untied). Error{config} naming the layer and key otherwise.
+Index parse_tied_to(const LayerSpec& spec) {
+  if (!spec.has("tied_to")) return -1;
+  const std::string& v = spec.get_string("tied_to");
+  if (v.empty()) return -1;
+  const std::string prefix = "layers.";
+  const std::string digits = v.rfind(prefix, 0) == 0 ? v.substr(prefix.size()) : std::string();
+  const bool ok = !digits.empty() && digits.size() <= 9 &&
+                  std::all_of(digits.begin(), digits.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+  GRADNET_CHECK(ok, config, "layers.{} (linear): tied_to = \"{}\": expected \"layers.<index>\" of an earlier linear layer",
+                spec.index, v);
+  const Index j = static_cast<Index>(std::stoll(digits));
+  GRADNET_CHECK(j < spec.index, config,
+                "layers.{} (linear): tied_to = \"{}\": expected an earlier layer, layers.0 to layers.{}", spec.index, v,
+                spec.index - 1);
+  return j;
+}
+
+}  // namespace
 
 template <typename T>
 LinearLayer<T>::LinearLayer(const LayerSpec& spec)
@@ -43,7 +72,8 @@ LinearLayer<T>::LinearLayer(const LayerSpec& spec)
       init_(init_spec_from(spec)),
       bias_init_(BiasInit::zeros),
       bias_value_(spec.has("bias_value") ? spec.get_number("bias_value") : 0.0),
-      weight_norm_(spec.has("weight_norm") && spec.get_bool("weight_norm")) {
+      weight_norm_(spec.has("weight_norm") && spec.get_bool("weight_norm")),
+      tied_to_(parse_tied_to(spec)) {
   GRADNET_CHECK(out_ >= 1, config, "layers.{} (linear): out = {}: expected an integer >= 1", index_, out_);
   const std::string bias_init = spec.has("bias_init") ? spec.get_string("bias_init") : "zeros";
   const std::optional<BiasInit> parsed = parse_enum<BiasInit>(bias_init);
@@ -51,6 +81,9 @@ LinearLayer<T>::LinearLayer(const LayerSpec& spec)
                 "layers.{} (linear): bias_init = \"{}\": expected zeros, constant or fan_in_uniform", index_,
                 bias_init);
   bias_init_ = *parsed;
+  GRADNET_CHECK(tied_to_ < 0 || !weight_norm_, config,
+                "layers.{} (linear): tied_to and weight_norm = true exclude each other: a tied layer has no weight "
+                "of its own to normalise", index_);
 }
 
 template <typename T>
@@ -65,6 +98,8 @@ Shape LinearLayer<T>::setup(const Shape& in, Index max_batch) {
     params_[1].name = "weight_v";
     params_[1].resize({out_, in_});
     wn_.setup(out_, in_);
+  } else if (tied_to_ >= 0) {
+    params_.resize(has_bias_ ? 1 : 0);
   } else {
     params_.resize(has_bias_ ? 2 : 1);
     params_[0].name = "weight";
@@ -84,7 +119,7 @@ void LinearLayer<T>::init(Rng& rng) {
   if (weight_norm_) {
     init_tensor(params_[1].value, init_, in_, out_, rng);
     wn_.init_g(params_[1].value.data(), params_[0].value.data());
-  } else {
+  } else if (tied_to_ < 0) {  // a tied weight is its source's, initialised there
     init_tensor(params_[0].value, init_, in_, out_, rng);
   }
   if (!has_bias_) return;
@@ -104,7 +139,8 @@ void LinearLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx
   // x: (N, in)  y: (N, out)
   const Index n = x.rows;
   if (n == 0) return;
-  const T* w = params_[0].value.data();
+  GRADNET_ASSERT(tied_to_ < 0 || tied_);
+  const T* w = tied_ ? nullptr : params_[0].value.data();
   if (weight_norm_) {  // W = g·v/‖v‖ from this step's params; backward reuses it
     wn_.forward(params_[0].value.data(), params_[1].value.data());
     w = wn_.w();
@@ -114,6 +150,10 @@ void LinearLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx
     kernels::bias_broadcast(params_.back().value.data(), y.data, n, out_);
     beta = T(1);
   }
+  if (tied_) {  // y += x · W_j, W_j (in, out)
+    kernels::gemm<T>(false, false, n, out_, in_, T(1), x.data, in_, tied_->value.data(), out_, beta, y.data, out_);
+    return;
+  }
   kernels::gemm<T>(false, true, n, out_, in_, T(1), x.data, in_, w, in_, beta, y.data, out_);
 }
 
@@ -122,6 +162,13 @@ void LinearLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
   // x: (N, in)  dy: (N, out)  dW: (out, in)  db: (out)  dx: (N, in)
   const Index n = x.rows;
   if (n == 0) return;
+  if (tied_) {  // dW_j (in, out) += xᵀ · dy;  dx = dy · W_jᵀ
+    kernels::gemm<T>(true, false, in_, out_, n, T(1), x.data, in_, dy.data, out_, T(1), tied_->grad.data(), out_);
+    if (has_bias_) kernels::bias_grad(dy.data, params_.back().grad.data(), n, out_);
+    if (dx)
+      kernels::gemm<T>(false, true, n, in_, out_, T(1), dy.data, out_, tied_->value.data(), out_, T(0), dx->data, in_);
+    return;
+  }
   if (weight_norm_) {  // dW (scratch) = dyᵀ·x, then dg, dv += from it
     kernels::gemm<T>(true, false, out_, in_, n, T(1), dy.data, out_, x.data, in_, T(0), wn_.dw(), in_);
     wn_.backward(params_[0].value.data(), params_[1].value.data(), params_[0].grad.data(), params_[1].grad.data());
@@ -141,6 +188,7 @@ Attributes LinearLayer<T>::describe() const {
                   {"init", std::string(name_of(init_.method))},
                   {"bias_init", std::string(name_of(bias_init_))}};
   if (weight_norm_) a.push_back({"weight_norm", "true"});
+  if (tied_to_ >= 0) a.push_back({"tied_to", "layers." + std::to_string(tied_to_)});
   return a;
 }
 

@@ -3,7 +3,7 @@
 inference, then ONNX Runtime (onnxruntime-node's CPU build, run by node) on a batch of raw inputs,
 whose outputs must equal gradnet's (gradnet export --logits) within 1e-5.
 
-    onnx_export_test.py GRADNET ORT_DIR CASE     CASE: mlp | cnn | cifar | batchnorm | layers | pca | bad
+    onnx_export_test.py GRADNET ORT_DIR CASE     CASE: mlp | cnn | cifar | batchnorm | layers | tied | pca | bad
 """
 import json
 import os
@@ -82,6 +82,27 @@ lr = 0.1
 momentum = 0.9
 """
 
+# A linear layer tied to an earlier one (tied_to): Gemm on the transpose of layers.0's initializer,
+# which the file holds once.
+TIED = """
+name = "tied"
+[data]
+dataset = "mnist"
+normalize = "scale01"
+[model]
+input = [784]
+layers = [
+  { type = "linear", out = 32 },
+  { type = "tanh" },
+  { type = "linear", out = 784, tied_to = "layers.0" },
+  { type = "sigmoid" },
+  { type = "linear", out = 10 },
+]
+[optimizer]
+type = "adam"
+lr = 0.01
+"""
+
 
 def config_for(case, work):
     """(config path, dataset, extra --set, per-example raw input shape)."""
@@ -97,10 +118,10 @@ def config_for(case, work):
     if case == "pca":  # a rotation as the normalization: Sub + MatMul
         return (os.path.join(SOURCE, "configs/mnist-mlp.toml"), "mnist",
                 ["data.normalize=pca_whiten", "data.pca_components=32", "model.input=[32]"], (784,))
-    text = {"batchnorm": BATCH_NORM, "layers": EVERY_LAYER}[case]
+    text = {"batchnorm": BATCH_NORM, "layers": EVERY_LAYER, "tied": TIED}[case]
     path = os.path.join(work, f"{case}.toml")
     open(path, "w").write(text)
-    return path, "mnist", [], (1, 28, 28)
+    return path, "mnist", [], (784,) if case == "tied" else (1, 28, 28)
 
 
 def cifar_test_images(n=64):
@@ -142,6 +163,14 @@ def onnxruntime(ort_dir, model, x, work, tag):
              ",".join(map(str, x.shape)), out])
     info = json.loads(r.stdout.strip().splitlines()[-1])
     return np.fromfile(out, dtype="<f4").reshape(info["dims"])
+
+
+def check_tied_once(path):
+    import onnx
+    names = [t.name for t in onnx.load(path).graph.initializer]
+    if names.count("layers.0.weight") != 1 or any(n.startswith("layers.2.weight") for n in names):
+        fail(f"the tied weight should be stored once, as layers.0.weight: initializers {names}")
+    print("tied: layers.0.weight stored once, layers.2 has only its bias")
 
 
 def expect_refusal(cmd, code, *words):
@@ -207,6 +236,8 @@ def main():
         if summary["input"] != "input" or summary["input_shape"] != list(raw_shape):
             fail(f"unexpected input in {summary}")
         onnx_check(model)
+        if case == "tied":
+            check_tied_once(model)
         want = gradnet_outputs(gradnet, run_dir, x, work, softmax, tag)
         got = onnxruntime(ort_dir, model, x, work, tag)
         compare(f"{case}: ONNX Runtime {tag} vs gradnet", got, want)

@@ -2,6 +2,9 @@
 // Any input shape is flattened: in = numel(input shape).
 // weight_norm = true learns W = g · v/‖v‖ per output row instead (weight_norm.h): params
 // weight_g (out, 1), weight_v (out, in), bias (out), as in PyTorch's state_dict.
+// tied_to = "layers.j" (an autoencoder's decoder) uses the transpose of linear layer j's weight
+// instead of a weight of its own: Net::Net ties it (tie()); its only param is its bias, the grad
+// of W_jᵀ is accumulated into layer j's weight grad, so the weight is trained and saved once.
 #pragma once
 
 #include <vector>
@@ -13,7 +16,7 @@
 namespace gradnet {
 
 // out (required, >= 1), bias (default true), init_* (init.h), bias_init, bias_value,
-// weight_norm (default false).
+// weight_norm (default false), tied_to (default "": a weight of its own).
 std::vector<KeySpec> linear_keys();
 
 // bias_init: zeros, constant (bias_value) or fan_in_uniform (nn.Linear's U(-1/sqrt(in), 1/sqrt(in))).
@@ -35,8 +38,13 @@ class LinearLayer final : public Layer<T> {
   std::span<Param<T>> params() override { return params_; }
   Attributes describe() const override;
 
-  Param<T>& weight() { return params_[0]; }  // weight_g with weight_norm
-  Param<T>* bias() { return has_bias_ ? &params_[weight_norm_ ? 2 : 1] : nullptr; }
+  Param<T>* bias() { return has_bias_ ? &params_.back() : nullptr; }
+  Index in_features() const { return in_; }
+  Index out_features() const { return out_; }
+  bool weight_normed() const { return weight_norm_; }
+  // tied_to: the layer index it borrows the weight of (-1: none), and the tie Net makes.
+  Index tied_to() const { return tied_to_; }
+  void tie(Param<T>& source_weight) { tied_ = &source_weight; }
 
  private:
   Index index_;            // position in model.layers, for error messages
@@ -47,8 +55,10 @@ class LinearLayer final : public Layer<T> {
   BiasInit bias_init_;
   double bias_value_;
   bool weight_norm_;
+  Index tied_to_ = -1;
+  Param<T>* tied_ = nullptr;      // tied_to: layer tied_to_'s weight (in, out), owned by that layer
   WeightNorm<T> wn_;              // with weight_norm: W and dW buffers (out, in)
-  std::vector<Param<T>> params_;  // [weight (out, in) | weight_g (out, 1), weight_v (out, in)], bias (out)?
+  std::vector<Param<T>> params_;  // [weight (out, in) | weight_g, weight_v | none when tied], bias (out)?
 };
 
 }  // namespace gradnet
