@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "gradnet/config.h"
+#include "gradnet/dist.h"
 #include "gradnet/error.h"
 #include "gradnet/plural.h"
 #include "gradnet/report.h"
@@ -102,16 +103,20 @@ Command add_train(CLI::App& root) {
               GRADNET_CHECK(!config_path.empty(), usage, "train needs a CONFIG (or --resume RUNDIR)");
             }
             const Config config = load_config(config_path, overrides);
-            ProgressPrinter progress(args->quiet);
+            // One rank of `mpirun -np N gradnet train`: rank 0 reports and writes the run directory.
+            options.comm = &world();
+            const bool root = options.comm->is_root();
+            ProgressPrinter progress(args->quiet || !root);
             options.signal_flag = stop_flag_for_signals();
             Summary s;
             try {
               s = train(config, options, progress);
             } catch (const Interrupted& i) {
-              fmt::print(stderr, "gradnet: interrupted by signal {}; checkpoint {}; continue with: gradnet train --resume {}\n",
+              if (root) fmt::print(stderr, "gradnet: interrupted by signal {}; checkpoint {}; continue with: gradnet train --resume {}\n",
                          i.signal, i.checkpoint, std::filesystem::path(i.checkpoint).parent_path().parent_path().string());
               return 128 + i.signal;
             }
+            if (!root) return 0;
             if (s.profile) fmt::print(stderr, "{}", profile_table(*s.profile));
             if (args->report) {
               const ReportResult r = write_report(s.run_dir);

@@ -92,6 +92,8 @@ void Trainer::mark_failed(const std::string& status, const std::string& message)
 // The state a checkpoint captures; position > 0 means in the middle of an epoch.
 std::string Trainer::write_checkpoint(Index position) {
   Impl& m = *impl_;
+  m.sync_correct();
+  m.sync_buffers();
   TrainState& st = m.st;
   st.batch = m.batcher->batch_size();
   st.position = position;
