@@ -34,6 +34,7 @@ struct TrainArgs {
   bool quiet = false;
   bool report = false;
   bool profile = false;
+  bool reshard = false;
 };
 
 nlohmann::json nullable(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
@@ -71,6 +72,11 @@ Command add_train(CLI::App& root) {
   app->add_option("--epochs", args->epochs, "Shorthand for --set train.epochs=N (default: the config's)")
       ->type_name("N")
       ->check(positive_integer());
+  app->add_flag("--reshard", args->reshard,
+                "With --resume under mpirun: continue a checkpoint written by another number of ranks (the "
+                "global batch stays; dropout masks and local batch-norm statistics then differ from an "
+                "uninterrupted run)")
+      ->needs(resume);
   app->add_flag("--json", args->json, "Print the summary as one JSON object, the last line on stdout");
   app->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
   app->add_flag("--report", args->report, "Write RUNDIR/report.html at the end (as `gradnet report RUNDIR` does)");
@@ -88,6 +94,7 @@ Command add_train(CLI::App& root) {
             TrainOptions options;
             options.out_dir = args->out;
             options.profile = args->profile;
+            options.reshard = args->reshard;
             std::string config_path = args->config;
             if (!args->resume.empty()) {
               GRADNET_CHECK(args->out.empty(), usage, "--resume continues {} in place; --out does not apply", args->resume);

@@ -7,9 +7,17 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 namespace gradnet {
+
+// One point-to-point message: who sent it, its tag, its bytes.
+struct Message {
+  int source = -1;
+  int tag = 0;
+  std::string body;
+};
 
 class Communicator {
  public:
@@ -29,6 +37,11 @@ class Communicator {
   // Whether every rank reached this call within timeout_seconds (a barrier that gives up): at the
   // end of a command, false means another rank is stuck or gone, and abort_all ends the job.
   virtual bool all_arrive(double timeout_seconds) = 0;
+  // Point to point (the search's master and workers): send returns once body is on its way; receive
+  // waits for a message from source (any rank: -1) with tag (any tag: -1), none after
+  // timeout_seconds. A world of one has no one to talk to: both throw Error(runtime).
+  virtual void send(int dest, int tag, const std::string& body) = 0;
+  virtual std::optional<Message> receive(int source, int tag, double timeout_seconds) = 0;
   bool is_root() const { return rank() == 0; }
 };
 

@@ -64,6 +64,29 @@ class MpiWorld final : public Communicator {
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
   }
+  void send(int dest, int tag, const std::string& body) override {
+    check(MPI_Send(body.data(), static_cast<int>(body.size()), MPI_CHAR, dest, tag, MPI_COMM_WORLD), "Send");
+  }
+  // A polling probe rather than a blocking MPI_Recv: the wait can give up, and a rank waiting for
+  // work does not spin a core at 100% (Open MPI's blocking calls busy-poll).
+  std::optional<Message> receive(int source, int tag, double timeout_seconds) override {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_seconds);
+    for (;;) {
+      int ready = 0;
+      MPI_Status status;
+      check(MPI_Iprobe(source < 0 ? MPI_ANY_SOURCE : source, tag < 0 ? MPI_ANY_TAG : tag, MPI_COMM_WORLD, &ready,
+                       &status), "Iprobe");
+      if (ready) {
+        int count = 0;
+        check(MPI_Get_count(&status, MPI_CHAR, &count), "Get_count");
+        Message m{status.MPI_SOURCE, status.MPI_TAG, std::string(static_cast<std::size_t>(count), '\0')};
+        check(MPI_Recv(m.body.data(), count, MPI_CHAR, m.source, m.tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "Recv");
+        return m;
+      }
+      if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
 
  private:
   // Segment r of a vector of n: [start(r), start(r + 1)).
@@ -103,6 +126,8 @@ MpiWorld* g_world = nullptr;
 void init_mpi(int* argc, char*** argv) {
   int provided = 0;
   check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "Init_thread");
+  // A failed call (a peer gone) becomes an Error naming the call, not the library's own abort.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   g_world = new MpiWorld();
 }
 

@@ -172,6 +172,11 @@ void Trainer::Impl::resume() {
   const TrainConfig& tc = data.config.train;
   resumed_from = latest_checkpoint(options.resume_dir);
   st = read_checkpoint(resumed_from, *net, *optimizer);
+  const int ranks = distributed() ? options.comm->size() : 1;
+  GRADNET_CHECK(st.ranks == ranks || options.reshard, usage,
+                "--resume {}: {} was written by {} process{} (mpirun -np {}), this run has {}; resume with "
+                "mpirun -np {}, or pass --reshard to go on with {} (the global batch stays the same)",
+                options.resume_dir, resumed_from, st.ranks, st.ranks == 1 ? "" : "es", st.ranks, ranks, st.ranks, ranks);
   schedule->load_state(st.schedule);
   Rng dropout;
   dropout.set_state(st.dropout);

@@ -96,6 +96,7 @@ std::string Trainer::write_checkpoint(Index position) {
   m.sync_buffers();
   TrainState& st = m.st;
   st.batch = m.batcher->batch_size();
+  st.ranks = m.distributed() ? m.options.comm->size() : 1;
   st.position = position;
   st.shuffle_epoch_start = position > 0 ? m.batcher->epoch_start_state() : m.batcher->rng().state();
   st.dropout = m.step->dropout().state();

@@ -103,6 +103,8 @@ struct TrainOptions {
   // shard of every batch, and only rank 0 writes out_dir (the others write into a private
   // temporary directory, removed at the end). nullptr: a single process.
   Communicator* comm = nullptr;
+  // --reshard: resume a checkpoint written by another number of ranks (refused otherwise).
+  bool reshard = false;
 };
 
 // Thrown by train() after a SIGINT/SIGTERM checkpoint; the run directory says "interrupted".
