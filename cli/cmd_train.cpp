@@ -47,6 +47,24 @@ void check_no_other_config(const std::string& given, const std::string& run_conf
   fail(ErrorKind::usage, "--resume {} continues the run with its own config ({}); CONFIG {} does not apply: drop it, "
        "or start a new run from it (gradnet train {} --out DIR)", run, run_config, given, given);
 }
+// mpirun -np N: how each global batch is split, and where the learning-rate rules for large
+// batches stop holding (linear scaling up to ~8k examples, Goyal et al. 2017; sqrt beyond; past
+// ~32k none is known to hold for nets like these: docs/scaling.md).
+void note_data_parallel(const Config& config, int ranks, bool quiet) {
+  std::int64_t batch = config.train.batch_size;
+  for (std::int64_t b : config.train.batch_sizes) batch = std::max(batch, b);
+  if (!quiet)
+    fmt::print(stderr, "gradnet: note: data parallel over {} ranks: each takes {} rows of every global batch of {}\n",
+               ranks, batch % ranks ? fmt::format("{}-{}", batch / ranks, batch / ranks + 1) : fmt::format("{}", batch / ranks),
+               batch);
+  if (batch > 32768)
+    fmt::print(stderr, "gradnet: warning: a global batch of {} is past ~32k examples, where no learning-rate rule "
+               "is known to keep accuracy for nets like this; expect a worse result than smaller batches\n", batch);
+  else if (batch > 8192 && config.optimizer.lr_scaling == LrScaling::linear)
+    fmt::print(stderr, "gradnet: warning: a global batch of {} is past ~8k examples, where linear lr scaling stops "
+               "holding; optimizer.lr_scaling = \"sqrt\" (or a warm-up) is safer\n", batch);
+}
+
 }  // namespace
 
 Command add_train(CLI::App& root) {
@@ -113,11 +131,13 @@ Command add_train(CLI::App& root) {
             // One rank of `mpirun -np N gradnet train`: rank 0 reports and writes the run directory.
             options.comm = &world();
             const bool root = options.comm->is_root();
-            ProgressPrinter progress(args->quiet || !root);
+            if (root && options.comm->size() > 1) note_data_parallel(config, options.comm->size(), args->quiet);
+            ProgressPrinter progress(args->quiet);
             options.signal_flag = stop_flag_for_signals();
             Summary s;
             try {
-              s = train(config, options, progress);
+              TrainCallbacks silent;  // ranks > 0: rank 0 alone reports, warnings included
+              s = train(config, options, root ? static_cast<TrainCallbacks&>(progress) : silent);
             } catch (const Interrupted& i) {
               if (root) fmt::print(stderr, "gradnet: interrupted by signal {}; checkpoint {}; continue with: gradnet train --resume {}\n",
                          i.signal, i.checkpoint, std::filesystem::path(i.checkpoint).parent_path().parent_path().string());

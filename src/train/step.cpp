@@ -16,6 +16,11 @@ Rng TrainStep::step_stream() const {
   return Rng(peek.next_u64() ^ (0x9E3779B97F4A7C15ULL * static_cast<std::uint64_t>(dp_.comm->rank())));
 }
 
+// Batch norm's statistics span every rank's rows with train.sync_batch_norm.
+Communicator* TrainStep::sync_ranks() const {
+  return distributed() && dp_.sync_batch_norm ? dp_.comm : nullptr;
+}
+
 // The global batch's mean loss, and the stop request every rank then sees: SIGINT/SIGTERM on any
 // rank beats SIGHUP on any rank beats none.
 double TrainStep::agree_on_loss(double local_loss, Index rows, Index global_rows) {
@@ -56,7 +61,7 @@ StepResult TrainStep::run(ConstView<float> x, Targets<float> labels, double lr, 
     auto closure = [&] {
       Rng step_rng = step_stream();
       net_.zero_grad();
-      net_.forward(x, StepContext{Mode::train, &step_rng});
+      net_.forward(x, StepContext{Mode::train, &step_rng, sync_ranks()});
       const double loss = agree_on_loss(net_.loss(labels), x.rows, global_rows);
       observer.after_loss(loss);  // a closure optimizer cannot stop mid-step
       net_.backward(labels);
@@ -78,7 +83,7 @@ StepResult TrainStep::run(ConstView<float> x, Targets<float> labels, double lr, 
   } else {
     Rng step_rng = step_stream();
     net_.zero_grad();
-    net_.forward(x, StepContext{Mode::train, &step_rng});
+    net_.forward(x, StepContext{Mode::train, &step_rng, sync_ranks()});
     result.loss = agree_on_loss(net_.loss(labels), x.rows, global_rows);
     if (!observer.after_loss(result.loss)) return result;
     net_.backward(labels);

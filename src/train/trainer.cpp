@@ -103,7 +103,7 @@ void Trainer::Impl::build_model() {
   batcher = std::make_unique<Batcher>(train, full_batch ? n_train : batch_size_at(tc, 0), tc.shuffle && !full_batch,
                                       Rng::stream(tc.seed, "shuffle"));
   step = std::make_unique<TrainStep>(*net, *optimizer, Rng::stream(tc.seed, "dropout"));
-  step->set_data_parallel(DataParallel{options.comm, options.signal_flag});
+  step->set_data_parallel(DataParallel{options.comm, options.signal_flag, config.train.sync_batch_norm});
   // Augmentation (docs/augmentation.md): each training batch is copied into aug_x and augmented
   // there, from its own stream, advanced per step like dropout's.
   augmenter = std::make_unique<Augmenter>(config.augment, config.model.input, data.normalizer);

@@ -1,8 +1,14 @@
 // Data-parallel training under `mpirun -np 2` (built only with GRADNET_MPI): the result of one
 // process up to summation order, the same bytes on every run at the same N, rank 0 alone writing.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -18,13 +24,17 @@ namespace {
 
 std::string quote(const std::string& s) { return "'" + s + "'"; }
 
-// `mpirun -np N gradnet ARGS` (as root and with more ranks than cores where the machine needs it).
-CliResult run_ranks(int n, const std::vector<std::string>& args) {
-  TempDir tmp;
+// The shell command `mpirun -np N gradnet ARGS` (as root and with more ranks than cores where the
+// machine needs it), its output into DIR/out and DIR/err.
+std::string ranks_command(int n, const std::vector<std::string>& args, const TempDir& tmp) {
   std::string cmd = "mpirun --oversubscribe --allow-run-as-root -np " + std::to_string(n) + " " + quote(GRADNET_BINARY);
   for (const auto& a : args) cmd += " " + quote(a);
-  cmd += " >" + quote(tmp / "out") + " 2>" + quote(tmp / "err") + " </dev/null";
-  const int status = std::system(cmd.c_str());
+  return cmd + " >" + quote(tmp / "out") + " 2>" + quote(tmp / "err") + " </dev/null";
+}
+
+CliResult run_ranks(int n, const std::vector<std::string>& args) {
+  TempDir tmp;
+  const int status = std::system(ranks_command(n, args, tmp).c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(tmp / "out");
@@ -83,4 +93,108 @@ TEST(DataParallel, TwoRanksRepeatByteIdentically) {
   const auto b = nlohmann::json::parse(read_file(tmp / "b/summary.json"));
   EXPECT_EQ(a["train_loss"], b["train_loss"]);
   EXPECT_EQ(a["test_accuracy"], b["test_accuracy"]);
+}
+
+namespace {
+
+// A small net with batch norm: 784-64, batch norm, relu, 10; 10 SGD steps of 128 as ten_steps.
+std::vector<std::string> batch_norm_steps(const std::string& out, bool sync) {
+  std::vector<std::string> a = ten_steps(out);
+  for (const std::string& s : {std::string("model.layers=[{type=\"linear\", out=64}, {type=\"batch_norm\"}, "
+                                           "{type=\"relu\"}, {type=\"linear\", out=10}]"),
+                               std::string("train.sync_batch_norm=") + (sync ? "true" : "false")}) {
+    a.push_back("--set");
+    a.push_back(s);
+  }
+  return a;
+}
+
+}  // namespace
+
+// Synchronised batch norm normalises with the global batch's statistics on every rank: the
+// single process's result up to summation order. Local statistics (each rank its 64 rows) differ.
+TEST(DataParallel, SyncBatchNormMatchesOneProcessWhereLocalStatisticsDoNot) {
+  TempDir tmp;
+  ASSERT_EQ(run_gradnet(batch_norm_steps(tmp / "one", true)).exit_code, 0);
+  CliResult sync = run_ranks(2, batch_norm_steps(tmp / "sync", true));
+  ASSERT_EQ(sync.exit_code, 0) << sync.err;
+  CliResult local = run_ranks(2, batch_norm_steps(tmp / "local", false));
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  // model.safetensors holds the running statistics too (their variance from the global count).
+  EXPECT_LT(max_relative_difference(tmp / "one/model.safetensors", tmp / "sync/model.safetensors"), 1e-5);
+  EXPECT_GT(max_relative_difference(tmp / "one/model.safetensors", tmp / "local/model.safetensors"), 1e-3);
+}
+
+// A checkpoint records how many ranks wrote it: --resume with another number is refused (exit 2,
+// nothing written) unless --reshard says to go on.
+TEST(DataParallel, ResumeWithAnotherNumberOfRanksNeedsReshard) {
+  TempDir tmp;
+  std::vector<std::string> args = ten_steps(tmp / "run");
+  args.insert(args.end(), {"--set", "checkpoint.every_steps=5"});
+  ASSERT_EQ(run_ranks(2, args).exit_code, 0);
+  const std::string run = tmp / "run";
+  const std::string summary_before = read_file(run + "/summary.json");
+  CliResult one = run_gradnet({"train", "--resume", run, "--epochs", "2", "-q"});
+  EXPECT_EQ(one.exit_code, 2) << one.err;
+  EXPECT_NE(one.err.find("2 processes (mpirun -np 2)"), std::string::npos) << one.err;
+  EXPECT_NE(one.err.find("--reshard"), std::string::npos) << one.err;
+  EXPECT_EQ(read_file(run + "/summary.json"), summary_before);
+  CliResult reshard = run_gradnet({"train", "--resume", run, "--epochs", "2", "--reshard", "-q"});
+  EXPECT_EQ(reshard.exit_code, 0) << reshard.err;
+  CliResult two = run_ranks(2, {"train", "--resume", run, "--epochs", "3", "-q"});
+  EXPECT_EQ(two.exit_code, 2) << two.err;  // the newest checkpoint is now one process's
+  EXPECT_NE(two.err.find("1 process (mpirun -np 1)"), std::string::npos) << two.err;
+}
+
+// SIGKILL of rank 1 in the middle of training: the job ends within 60 s, not zero, naming the rank,
+// and --resume (at the same N) continues from the last checkpoint.
+TEST(DataParallel, KilledRankEndsTheJobAndResumeContinues) {
+  TempDir tmp, ranks_tmp, io;
+  const std::string run = tmp / "run";
+  std::vector<std::string> args = {"train", source_dir() + "/configs/mnist-mlp.toml", "--out", run, "-q",
+                                   "--epochs", "40", "--set", "data.dir=" + mnist_dir(), "--set",
+                                   "data.train_limit=6000", "--set", "data.validation=0", "--set",
+                                   "data.test_limit=500", "--set", "train.batch_size=16", "--set", "train.threads=1",
+                                   "--set", "checkpoint.every_steps=50"};
+  // Rank 1's private directory is named after its pid: TMPDIR puts it where this test looks.
+  const std::string cmd = "TMPDIR=" + quote(ranks_tmp.path().string()) + " " + ranks_command(2, args, io);
+  const pid_t shell = fork();
+  ASSERT_GE(shell, 0);
+  if (shell == 0) {
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  pid_t rank1 = 0;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (rank1 == 0 && std::chrono::steady_clock::now() < give_up) {
+    std::error_code ec;
+    const bool checkpointed = fs::exists(fs::path(run) / "checkpoints", ec) && !fs::is_empty(fs::path(run) / "checkpoints", ec);
+    for (const auto& e : fs::directory_iterator(ranks_tmp.path(), ec)) {
+      const std::string name = e.path().filename().string();
+      if (checkpointed && name.rfind("gradnet-rank1-", 0) == 0) rank1 = std::atoi(name.c_str() + 14);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_GT(rank1, 0) << "rank 1 never started or no checkpoint was written: " << read_file(io / "err");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(kill(rank1, SIGKILL), 0);
+  const auto killed_at = std::chrono::steady_clock::now();
+  int status = 0;
+  while (waitpid(shell, &status, WNOHANG) == 0 && std::chrono::steady_clock::now() - killed_at < std::chrono::seconds(90))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  if (seconds >= 90) {  // a hang: end the job (its process group is the shell's child tree)
+    kill(shell, SIGKILL);
+    waitpid(shell, &status, 0);
+  }
+  EXPECT_LT(seconds, 60.0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << status;
+  const std::string err = read_file(io / "err");
+  EXPECT_NE(err.find("rank 1"), std::string::npos) << err;
+  CliResult resumed = run_ranks(2, {"train", "--resume", run, "--epochs", "1", "-q"});
+  // --epochs 1 is already reached or not: both resume from the checkpoint; ask for the run's own 40
+  // only if the first epoch was still going.
+  if (resumed.exit_code == 2) resumed = run_ranks(2, {"train", "--resume", run, "--epochs", "2", "-q"});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_TRUE(fs::exists(fs::path(run) / "model.safetensors"));
 }

@@ -57,6 +57,7 @@ struct StepResult {
 struct DataParallel {
   Communicator* comm = nullptr;            // nullptr or a world of one: a single process
   std::atomic<int>* stop_flag = nullptr;   // a signal on any rank stops every rank at the same step
+  bool sync_batch_norm = false;            // batch norm over the global batch (StepContext::sync_ranks)
 };
 
 class TrainStep {
@@ -84,6 +85,7 @@ class TrainStep {
 
   bool distributed() const { return dp_.comm && dp_.comm->size() > 1; }
   Rng step_stream() const;
+  Communicator* sync_ranks() const;
   double agree_on_loss(double local_loss, Index rows, Index global_rows);
   void sum_grads(Index rows, Index global_rows);
 };
