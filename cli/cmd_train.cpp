@@ -139,8 +139,10 @@ Command add_train(CLI::App& root) {
               TrainCallbacks silent;  // ranks > 0: rank 0 alone reports, warnings included
               s = train(config, options, root ? static_cast<TrainCallbacks&>(progress) : silent);
             } catch (const Interrupted& i) {
-              if (root) fmt::print(stderr, "gradnet: interrupted by signal {}; checkpoint {}; continue with: gradnet train --resume {}\n",
-                         i.signal, i.checkpoint, std::filesystem::path(i.checkpoint).parent_path().parent_path().string());
+              const int n = options.comm->size();
+              if (root) fmt::print(stderr, "gradnet: interrupted by signal {}; checkpoint {}; continue with: {}gradnet train --resume {}\n",
+                         i.signal, i.checkpoint, n > 1 ? fmt::format("mpirun -np {} ", n) : std::string(),
+                         std::filesystem::path(i.checkpoint).parent_path().parent_path().string());
               return 128 + i.signal;
             }
             if (!root) return 0;

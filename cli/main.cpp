@@ -140,7 +140,14 @@ int run_command_line(int argc, char** argv) {
   }
   try {
     for (auto& c : commands)
-      if (c.app->parsed()) return c.run();
+      if (c.app->parsed()) {
+        const std::string name = c.app->get_name();
+        GRADNET_CHECK(world().size() == 1 || name == "train" || name == "search", usage,
+                      "gradnet {} runs as one process; under mpirun -np {} only train (data parallel) and search "
+                      "(a master and workers) spread over the ranks: run it without mpirun",
+                      name, world().size());
+        return c.run();
+      }
     return 2;
   } catch (const Error& e) {
     fmt::print(stderr, "gradnet: error: {}\n", e.what());

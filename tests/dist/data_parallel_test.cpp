@@ -198,3 +198,13 @@ TEST(DataParallel, KilledRankEndsTheJobAndResumeContinues) {
   EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_TRUE(fs::exists(fs::path(run) / "model.safetensors"));
 }
+
+// Only train and search spread over ranks; another command under mpirun -np 2 says so (exit 2)
+// instead of running twice side by side.
+TEST(DataParallel, OtherCommandsRefuseToRunAsSeveralRanks) {
+  CliResult r = run_ranks(2, {"schedule-plot", "--help"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // --help is answered before any command runs
+  r = run_ranks(2, {"gradcheck", source_dir() + "/configs/mnist-mlp.toml"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("gradnet gradcheck runs as one process; under mpirun -np 2"), std::string::npos) << r.err;
+}
