@@ -8,9 +8,13 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "gradnet/error.h"
 #include "world_impl.h"
@@ -24,6 +28,44 @@ namespace {
 
 void check(int rc, const char* what) {
   GRADNET_CHECK(rc == MPI_SUCCESS, runtime, "MPI {} failed (error {})", what, rc);
+}
+
+// The timeout on a blocking call: a launcher that does not end the job when a rank dies (or a
+// rank that hangs) would leave the others waiting in a collective for ever. A watchdog thread
+// ends this rank when one call has waited longer than GRADNET_MPI_TIMEOUT seconds (default 600;
+// 0: never); the launcher then ends the job, as for any rank that exits with an error.
+std::atomic<long long> g_blocked_since{0};  // steady-clock nanoseconds; 0: not in a blocking call
+std::atomic<const char*> g_blocked_in{""};
+
+long long steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+class Blocking {
+ public:
+  explicit Blocking(const char* call) {
+    g_blocked_in = call;
+    g_blocked_since = steady_ns();
+  }
+  ~Blocking() { g_blocked_since = 0; }
+};
+
+void start_watchdog(int rank) {
+  const char* env = std::getenv("GRADNET_MPI_TIMEOUT");
+  const double limit = env && *env ? std::atof(env) : 600.0;
+  if (limit <= 0) return;
+  std::thread([rank, limit] {
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      const long long since = g_blocked_since;
+      if (since == 0 || (steady_ns() - since) * 1e-9 < limit) continue;
+      fmt::print(stderr, "gradnet: error: rank {} waited {:g} s in MPI_{} for the other ranks: one of them has died "
+                 "or hangs (GRADNET_MPI_TIMEOUT sets the limit); stopping\n", rank, limit, g_blocked_in.load());
+      std::fflush(stderr);
+      std::_Exit(1);
+    }
+  }).detach();
 }
 
 template <typename T>
@@ -44,15 +86,20 @@ class MpiWorld final : public Communicator {
   void allreduce_sum(float* x, std::size_t n) override { ordered_sum(x, n); }
   void allreduce_sum(double* x, std::size_t n) override { ordered_sum(x, n); }
   void allreduce_max(int* x, std::size_t n) override {
+    Blocking b("Allreduce");
     check(MPI_Allreduce(MPI_IN_PLACE, x, static_cast<int>(n), MPI_INT, MPI_MAX, MPI_COMM_WORLD), "Allreduce");
   }
   void broadcast(std::string& s, int root) override {
+    Blocking b("Bcast");
     unsigned long long n = s.size();
     check(MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, root, MPI_COMM_WORLD), "Bcast");
     s.resize(n);
     check(MPI_Bcast(s.data(), static_cast<int>(n), MPI_CHAR, root, MPI_COMM_WORLD), "Bcast");
   }
-  void barrier() override { check(MPI_Barrier(MPI_COMM_WORLD), "Barrier"); }
+  void barrier() override {
+    Blocking b("Barrier");
+    check(MPI_Barrier(MPI_COMM_WORLD), "Barrier");
+  }
   void abort_all(int code) override { MPI_Abort(MPI_COMM_WORLD, code); }
   bool all_arrive(double timeout_seconds) override {
     MPI_Request request;
@@ -67,6 +114,7 @@ class MpiWorld final : public Communicator {
     }
   }
   void send(int dest, int tag, const std::string& body) override {
+    Blocking b("Send");
     check(MPI_Send(body.data(), static_cast<int>(body.size()), MPI_CHAR, dest, tag, MPI_COMM_WORLD), "Send");
   }
   // A polling probe rather than a blocking MPI_Recv: the wait can give up, and a rank waiting for
@@ -97,6 +145,7 @@ class MpiWorld final : public Communicator {
   template <typename T>
   void ordered_sum(T* x, std::size_t n) {
     if (size_ == 1 || n == 0) return;
+    Blocking b("Alltoallv");
     const int mine_n = static_cast<int>(start(n, rank_ + 1) - start(n, rank_));
     std::vector<int> send_counts(size_), send_displs(size_), recv_counts(size_), recv_displs(size_);
     for (int r = 0; r < size_; ++r) {
@@ -135,6 +184,7 @@ void init_mpi(int* argc, char*** argv) {
   // A failed call (a peer gone) becomes an Error naming the call, not the library's own abort.
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   g_world = new MpiWorld();
+  start_watchdog(g_world->rank());
 }
 
 void finalize_mpi() {

@@ -146,57 +146,94 @@ TEST(DataParallel, ResumeWithAnotherNumberOfRanksNeedsReshard) {
   EXPECT_NE(two.err.find("1 process (mpirun -np 1)"), std::string::npos) << two.err;
 }
 
+namespace {
+
+// `mpirun -np 2 gradnet train` of a long run (40 epochs of batch 16), started in the background.
+struct BackgroundRun {
+  TempDir tmp, ranks_tmp, io;
+  std::string run = tmp / "run";
+  pid_t shell = -1;
+
+  explicit BackgroundRun(const std::string& env = "") {
+    std::vector<std::string> args = {"train", source_dir() + "/configs/mnist-mlp.toml", "--out", run, "-q",
+                                     "--epochs", "40", "--set", "data.dir=" + mnist_dir(), "--set",
+                                     "data.train_limit=6000", "--set", "data.validation=0", "--set",
+                                     "data.test_limit=500", "--set", "train.batch_size=16", "--set",
+                                     "train.threads=1", "--set", "checkpoint.every_steps=50"};
+    // Rank 1's private directory is named after its pid: TMPDIR puts it where rank1() looks.
+    const std::string cmd = env + " TMPDIR=" + quote(ranks_tmp.path().string()) + " " + ranks_command(2, args, io);
+    shell = fork();
+    if (shell == 0) {
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  // Rank 1's pid once the run has written a checkpoint; 0 when that does not happen within 60 s.
+  pid_t rank1() const {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < give_up) {
+      std::error_code ec;
+      const fs::path checkpoints = fs::path(run) / "checkpoints";
+      const bool checkpointed = fs::exists(checkpoints, ec) && !fs::is_empty(checkpoints, ec);
+      for (const auto& e : fs::directory_iterator(ranks_tmp.path(), ec)) {
+        const std::string name = e.path().filename().string();
+        if (checkpointed && name.rfind("gradnet-rank1-", 0) == 0) return std::atoi(name.c_str() + 14);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return 0;
+  }
+  // Waits for mpirun (at most 90 s, then kills it): its wait status and the seconds it took.
+  std::pair<int, double> wait() {
+    const auto from = std::chrono::steady_clock::now();
+    int status = 0;
+    while (waitpid(shell, &status, WNOHANG) == 0 && std::chrono::steady_clock::now() - from < std::chrono::seconds(90))
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - from).count();
+    if (seconds >= 90) {  // a hang: end the job
+      kill(shell, SIGKILL);
+      waitpid(shell, &status, 0);
+    }
+    return {status, seconds};
+  }
+  std::string err() const { return read_file(io / "err"); }
+};
+
+}  // namespace
+
 // SIGKILL of rank 1 in the middle of training: the job ends within 60 s, not zero, naming the rank,
 // and --resume (at the same N) continues from the last checkpoint.
 TEST(DataParallel, KilledRankEndsTheJobAndResumeContinues) {
-  TempDir tmp, ranks_tmp, io;
-  const std::string run = tmp / "run";
-  std::vector<std::string> args = {"train", source_dir() + "/configs/mnist-mlp.toml", "--out", run, "-q",
-                                   "--epochs", "40", "--set", "data.dir=" + mnist_dir(), "--set",
-                                   "data.train_limit=6000", "--set", "data.validation=0", "--set",
-                                   "data.test_limit=500", "--set", "train.batch_size=16", "--set", "train.threads=1",
-                                   "--set", "checkpoint.every_steps=50"};
-  // Rank 1's private directory is named after its pid: TMPDIR puts it where this test looks.
-  const std::string cmd = "TMPDIR=" + quote(ranks_tmp.path().string()) + " " + ranks_command(2, args, io);
-  const pid_t shell = fork();
-  ASSERT_GE(shell, 0);
-  if (shell == 0) {
-    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  pid_t rank1 = 0;
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (rank1 == 0 && std::chrono::steady_clock::now() < give_up) {
-    std::error_code ec;
-    const bool checkpointed = fs::exists(fs::path(run) / "checkpoints", ec) && !fs::is_empty(fs::path(run) / "checkpoints", ec);
-    for (const auto& e : fs::directory_iterator(ranks_tmp.path(), ec)) {
-      const std::string name = e.path().filename().string();
-      if (checkpointed && name.rfind("gradnet-rank1-", 0) == 0) rank1 = std::atoi(name.c_str() + 14);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ASSERT_GT(rank1, 0) << "rank 1 never started or no checkpoint was written: " << read_file(io / "err");
+  BackgroundRun job;
+  ASSERT_GT(job.shell, 0);
+  const pid_t rank1 = job.rank1();
+  ASSERT_GT(rank1, 0) << "rank 1 never started or no checkpoint was written: " << job.err();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ASSERT_EQ(kill(rank1, SIGKILL), 0);
-  const auto killed_at = std::chrono::steady_clock::now();
-  int status = 0;
-  while (waitpid(shell, &status, WNOHANG) == 0 && std::chrono::steady_clock::now() - killed_at < std::chrono::seconds(90))
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
-  if (seconds >= 90) {  // a hang: end the job (its process group is the shell's child tree)
-    kill(shell, SIGKILL);
-    waitpid(shell, &status, 0);
-  }
+  const auto [status, seconds] = job.wait();
   EXPECT_LT(seconds, 60.0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << status;
-  const std::string err = read_file(io / "err");
-  EXPECT_NE(err.find("rank 1"), std::string::npos) << err;
-  CliResult resumed = run_ranks(2, {"train", "--resume", run, "--epochs", "1", "-q"});
-  // --epochs 1 is already reached or not: both resume from the checkpoint; ask for the run's own 40
-  // only if the first epoch was still going.
-  if (resumed.exit_code == 2) resumed = run_ranks(2, {"train", "--resume", run, "--epochs", "2", "-q"});
+  EXPECT_NE(job.err().find("rank 1"), std::string::npos) << job.err();
+  CliResult resumed = run_ranks(2, {"train", "--resume", job.run, "--epochs", "1", "-q"});
+  // Killed in epoch 1 (the usual case) or, on a slow machine, later: resume to the next epoch end.
+  if (resumed.exit_code == 2) resumed = run_ranks(2, {"train", "--resume", job.run, "--epochs", "2", "-q"});
   EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
-  EXPECT_TRUE(fs::exists(fs::path(run) / "model.safetensors"));
+  EXPECT_TRUE(fs::exists(fs::path(job.run) / "model.safetensors"));
+}
+
+// A rank that hangs (SIGSTOP) rather than dies: the others' watchdog ends the job after
+// GRADNET_MPI_TIMEOUT seconds in one MPI call, naming the call, instead of waiting for ever.
+TEST(DataParallel, HungRankEndsTheJobAfterTheTimeout) {
+  BackgroundRun job("GRADNET_MPI_TIMEOUT=3");
+  ASSERT_GT(job.shell, 0);
+  const pid_t rank1 = job.rank1();
+  ASSERT_GT(rank1, 0) << "rank 1 never started or no checkpoint was written: " << job.err();
+  ASSERT_EQ(kill(rank1, SIGSTOP), 0);
+  const auto [status, seconds] = job.wait();
+  kill(rank1, SIGKILL);  // in case the launcher left it stopped
+  EXPECT_LT(seconds, 30.0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << status;
+  EXPECT_NE(job.err().find("rank 0 waited 3 s in MPI_"), std::string::npos) << job.err();
 }
 
 // Only train and search spread over ranks; another command under mpirun -np 2 says so (exit 2)
