@@ -93,7 +93,7 @@ Command add_train(CLI::App& root) {
   app->add_flag("--reshard", args->reshard,
                 "With --resume under mpirun: continue a checkpoint written by another number of ranks (the "
                 "global batch stays; dropout masks and local batch-norm statistics then differ from an "
-                "uninterrupted run)")
+                "uninterrupted run); default: refuse another number of ranks")
       ->needs(resume);
   app->add_flag("--json", args->json, "Print the summary as one JSON object, the last line on stdout");
   app->add_flag("-q,--quiet", args->quiet, "No progress on stderr");

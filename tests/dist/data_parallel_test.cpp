@@ -32,9 +32,10 @@ std::string ranks_command(int n, const std::vector<std::string>& args, const Tem
   return cmd + " >" + quote(tmp / "out") + " 2>" + quote(tmp / "err") + " </dev/null";
 }
 
-CliResult run_ranks(int n, const std::vector<std::string>& args) {
+// env: assignments put before mpirun ("TMPDIR=/x").
+CliResult run_ranks(int n, const std::vector<std::string>& args, const std::string& env = "") {
   TempDir tmp;
-  const int status = std::system(ranks_command(n, args, tmp).c_str());
+  const int status = std::system((env + " " + ranks_command(n, args, tmp)).c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(tmp / "out");
@@ -71,7 +72,8 @@ double max_relative_difference(const std::string& a_path, const std::string& b_p
 TEST(DataParallel, TwoRanksMatchOneProcessAfterTenSgdSteps) {
   TempDir tmp;
   ASSERT_EQ(run_gradnet(ten_steps(tmp / "one")).exit_code, 0);
-  CliResult two = run_ranks(2, ten_steps(tmp / "two"));
+  TempDir ranks_tmp;  // where rank 1's private directory goes (TMPDIR), and must be gone from
+  CliResult two = run_ranks(2, ten_steps(tmp / "two"), "TMPDIR=" + quote(ranks_tmp.path().string()));
   ASSERT_EQ(two.exit_code, 0) << two.err;
   EXPECT_LT(max_relative_difference(tmp / "one/model.safetensors", tmp / "two/model.safetensors"), 1e-5);
   const auto one = nlohmann::json::parse(read_file(tmp / "one/summary.json"));
@@ -79,8 +81,8 @@ TEST(DataParallel, TwoRanksMatchOneProcessAfterTenSgdSteps) {
   EXPECT_NEAR(one["train_loss"].get<double>(), two_summary["train_loss"].get<double>(), 1e-5);
   EXPECT_NEAR(one["train_accuracy"].get<double>(), two_summary["train_accuracy"].get<double>(), 1.5 / 1280);  // an argmax may flip
   // Rank 1 wrote nothing beside rank 0's directory, and left no private directory behind.
-  for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
-    EXPECT_EQ(e.path().filename().string().rfind("gradnet-rank1-", 0), std::string::npos) << e.path();
+  for (const auto& e : fs::directory_iterator(ranks_tmp.path()))
+    EXPECT_EQ(e.path().filename().string().rfind("gradnet-rank", 0), std::string::npos) << e.path();
 }
 
 TEST(DataParallel, TwoRanksRepeatByteIdentically) {
