@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "gradnet/config.h"
+#include "gradnet/dist.h"
 #include "gradnet/error.h"
 #include "gradnet/plural.h"
 #include "gradnet/report.h"
@@ -33,6 +34,7 @@ struct TrainArgs {
   bool quiet = false;
   bool report = false;
   bool profile = false;
+  bool reshard = false;
 };
 
 nlohmann::json nullable(double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); }
@@ -45,6 +47,24 @@ void check_no_other_config(const std::string& given, const std::string& run_conf
   fail(ErrorKind::usage, "--resume {} continues the run with its own config ({}); CONFIG {} does not apply: drop it, "
        "or start a new run from it (gradnet train {} --out DIR)", run, run_config, given, given);
 }
+// mpirun -np N: how each global batch is split, and where the learning-rate rules for large
+// batches stop holding (linear scaling up to ~8k examples, Goyal et al. 2017; sqrt beyond; past
+// ~32k none is known to hold for nets like these: docs/scaling.md).
+void note_data_parallel(const Config& config, int ranks, bool quiet) {
+  std::int64_t batch = config.train.batch_size;
+  for (std::int64_t b : config.train.batch_sizes) batch = std::max(batch, b);
+  if (!quiet)
+    fmt::print(stderr, "gradnet: note: data parallel over {} ranks: each takes {} rows of every global batch of {}\n",
+               ranks, batch % ranks ? fmt::format("{}-{}", batch / ranks, batch / ranks + 1) : fmt::format("{}", batch / ranks),
+               batch);
+  if (batch > 32768)
+    fmt::print(stderr, "gradnet: warning: a global batch of {} is past ~32k examples, where no learning-rate rule "
+               "is known to keep accuracy for nets like this; expect a worse result than smaller batches\n", batch);
+  else if (batch > 8192 && config.optimizer.lr_scaling == LrScaling::linear)
+    fmt::print(stderr, "gradnet: warning: a global batch of {} is past ~8k examples, where linear lr scaling stops "
+               "holding; optimizer.lr_scaling = \"sqrt\" (or a warm-up) is safer\n", batch);
+}
+
 }  // namespace
 
 Command add_train(CLI::App& root) {
@@ -70,6 +90,11 @@ Command add_train(CLI::App& root) {
   app->add_option("--epochs", args->epochs, "Shorthand for --set train.epochs=N (default: the config's)")
       ->type_name("N")
       ->check(positive_integer());
+  app->add_flag("--reshard", args->reshard,
+                "With --resume under mpirun: continue a checkpoint written by another number of ranks (the "
+                "global batch stays; dropout masks and local batch-norm statistics then differ from an "
+                "uninterrupted run); default: refuse another number of ranks")
+      ->needs(resume);
   app->add_flag("--json", args->json, "Print the summary as one JSON object, the last line on stdout");
   app->add_flag("-q,--quiet", args->quiet, "No progress on stderr");
   app->add_flag("--report", args->report, "Write RUNDIR/report.html at the end (as `gradnet report RUNDIR` does)");
@@ -87,6 +112,7 @@ Command add_train(CLI::App& root) {
             TrainOptions options;
             options.out_dir = args->out;
             options.profile = args->profile;
+            options.reshard = args->reshard;
             std::string config_path = args->config;
             if (!args->resume.empty()) {
               GRADNET_CHECK(args->out.empty(), usage, "--resume continues {} in place; --out does not apply", args->resume);
@@ -102,16 +128,24 @@ Command add_train(CLI::App& root) {
               GRADNET_CHECK(!config_path.empty(), usage, "train needs a CONFIG (or --resume RUNDIR)");
             }
             const Config config = load_config(config_path, overrides);
+            // One rank of `mpirun -np N gradnet train`: rank 0 reports and writes the run directory.
+            options.comm = &world();
+            const bool root = options.comm->is_root();
+            if (root && options.comm->size() > 1) note_data_parallel(config, options.comm->size(), args->quiet);
             ProgressPrinter progress(args->quiet);
             options.signal_flag = stop_flag_for_signals();
             Summary s;
             try {
-              s = train(config, options, progress);
+              TrainCallbacks silent;  // ranks > 0: rank 0 alone reports, warnings included
+              s = train(config, options, root ? static_cast<TrainCallbacks&>(progress) : silent);
             } catch (const Interrupted& i) {
-              fmt::print(stderr, "gradnet: interrupted by signal {}; checkpoint {}; continue with: gradnet train --resume {}\n",
-                         i.signal, i.checkpoint, std::filesystem::path(i.checkpoint).parent_path().parent_path().string());
+              const int n = options.comm->size();
+              if (root) fmt::print(stderr, "gradnet: interrupted by signal {}; checkpoint {}; continue with: {}gradnet train --resume {}\n",
+                         i.signal, i.checkpoint, n > 1 ? fmt::format("mpirun -np {} ", n) : std::string(),
+                         std::filesystem::path(i.checkpoint).parent_path().parent_path().string());
               return 128 + i.signal;
             }
+            if (!root) return 0;
             if (s.profile) fmt::print(stderr, "{}", profile_table(*s.profile));
             if (args->report) {
               const ReportResult r = write_report(s.run_dir);

@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "openmp_env.h"
 #include "stop_signals.h"
+#include "gradnet/dist.h"
 #include "gradnet/error.h"
 #include "gradnet/threads.h"
 #include "gradnet/value.h"
@@ -76,10 +77,10 @@ std::string unknown_option_hint(const CLI::App& command, const std::vector<const
 }  // namespace
 }  // namespace gradnet::cli
 
-int main(int argc, char** argv) {
-  using namespace gradnet;
-  cli::settle_openmp_wait_policy(argv);  // first: it may re-execute the program
-  cli::start_stop_signal_thread();       // before any other thread: see stop_signals.h
+namespace gradnet::cli {
+namespace {
+
+int run_command_line(int argc, char** argv) {
   // A file-size limit (ulimit -f) makes a write fail with EFBIG, reported like a full disk, instead
   // of killing the process in the middle of a write.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -139,7 +140,14 @@ int main(int argc, char** argv) {
   }
   try {
     for (auto& c : commands)
-      if (c.app->parsed()) return c.run();
+      if (c.app->parsed()) {
+        const std::string name = c.app->get_name();
+        GRADNET_CHECK(world().size() == 1 || name == "train" || name == "search", usage,
+                      "gradnet {} runs as one process; under mpirun -np {} only train (data parallel) and search "
+                      "(a master and workers) spread over the ranks: run it without mpirun",
+                      name, world().size());
+        return c.run();
+      }
     return 2;
   } catch (const Error& e) {
     fmt::print(stderr, "gradnet: error: {}\n", e.what());
@@ -151,4 +159,29 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "gradnet: error: internal error: {} (please report)\n", e.what());
     return 1;
   }
+}
+
+}  // namespace
+}  // namespace gradnet::cli
+
+int main(int argc, char** argv) {
+  using namespace gradnet;
+  cli::settle_openmp_wait_policy(argv);  // first: it may re-execute the program
+  cli::start_stop_signal_thread();       // before any other thread: see stop_signals.h
+  try {
+    init_world(&argc, &argv);  // one rank of `mpirun -np N gradnet ...`, or a world of one
+  } catch (const Error& e) {
+    fmt::print(stderr, "gradnet: error: {}\n", e.what());
+    return e.exit_code();
+  }
+  const int code = cli::run_command_line(argc, argv);
+  // A rank that failed on its own would leave the others waiting in a collective: when they do not
+  // all arrive here within 60 s, the job ends (MPI_Abort); an error every rank met ends normally.
+  if (world().size() > 1 && !world().all_arrive(60.0)) {
+    fmt::print(stderr, "gradnet: error: rank {} of {} ended (exit {}) while another rank did not; stopping all\n",
+               world().rank(), world().size(), code);
+    world().abort_all(code != 0 ? code : 1);
+  }
+  finalize_world();
+  return code;
 }

@@ -75,6 +75,8 @@ struct TrainConfig {
   // and its level (gaussian: the std; mask: the probability of zeroing a value).
   InputNoise input_noise = InputNoise::none;
   double input_noise_level = 0;
+  // Data parallelism (mpirun -np N): batch-norm statistics over every rank's rows, not just this one's.
+  bool sync_batch_norm = false;
 };
 
 // [pretrain]: gradnet pretrain's greedy layer-wise autoencoder pretraining of the classifier's

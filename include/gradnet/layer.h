@@ -32,9 +32,14 @@ namespace gradnet {
 
 enum class Mode { train, eval };
 
+class Communicator;
+
 struct StepContext {
   Mode mode = Mode::train;
   Rng* rng = nullptr;  // this step's stream for stochastic layers (dropout); null in eval
+  // Data-parallel training with train.sync_batch_norm: batch norm's statistics and its backward
+  // sums span every rank's rows (null: this process's rows only).
+  Communicator* sync_ranks = nullptr;
 };
 
 using Attributes = std::vector<std::pair<std::string, std::string>>;

@@ -303,6 +303,7 @@ void train_keys(Section v) {
             "0: keep the schedule")
           .at_least(0));
   denoising_keys(Section(v.keys()));
+  data_parallel_keys(Section(v.keys()));
 }
 
 std::vector<ConfigKey> build_keys() {

@@ -85,6 +85,8 @@ void checkpoint_keys(Section v);
 void early_stopping_keys(Section v);
 void divergence_keys(Section v);
 void monitor_keys(Section v);
+// train.sync_batch_norm (data-parallel training under mpirun), also in schema_run.cpp.
+void data_parallel_keys(Section v);
 // [augment], declared in schema_augment.cpp.
 void augment_keys(Section v);
 // Transfer learning (schema_transfer.cpp): data.classes and data.train_per_class (appended to

@@ -9,6 +9,15 @@ namespace gradnet::config_schema {
 namespace {
 }  // namespace
 
+void data_parallel_keys(Section v) {
+  const auto t = &Config::train;
+  using T = TrainConfig;
+  v.add(field("train", t, &T::sync_batch_norm, "sync_batch_norm", K::boolean,
+              "mpirun -np N gradnet train: batch norm's batch statistics over the whole global batch (every rank's "
+              "rows, two small all-reduces per layer and step; the result of one process) instead of each rank's "
+              "own rows (false); no effect in a single process (docs/scaling.md)"));
+}
+
 void checkpoint_keys(Section v) {
   const auto c = &Config::checkpoint;
   using C = CheckpointConfig;

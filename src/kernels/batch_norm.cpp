@@ -63,6 +63,44 @@ void batch_norm_apply(const ChannelShape& sh, const T* x, const double* mean_in,
   }
 }
 
+namespace {
+
+// Σ dy and Σ dy·x̂ over channel c.
+template <typename T>
+void channel_backward_sums(const ChannelShape& sh, Index c, const T* x, const T* dy, double mean, double rstd,
+                           double& sum_dy, double& sum_dy_xhat) {
+  const Index n = sh.n, hw = sh.hw, row = sh.c * sh.hw;
+  sum_dy = 0.0;
+  sum_dy_xhat = 0.0;
+  for (Index i = 0; i < n; ++i) {
+    const T* xc = x + i * row + c * hw;
+    const T* dyc = dy + i * row + c * hw;
+    for (Index p = 0; p < hw; ++p) {
+      sum_dy += dyc[p];
+      sum_dy_xhat += dyc[p] * (xc[p] - mean) * rstd;
+    }
+  }
+}
+
+// dx over channel c with batch statistics, from the means of dy and dy·x̂ over the batch.
+template <typename T>
+void channel_dx(const ChannelShape& sh, Index c, const T* x, const T* dy, double mean, double rstd, double gamma,
+                double mean_dy, double mean_dy_xhat, T* dx) {
+  const Index n = sh.n, hw = sh.hw, row = sh.c * sh.hw;
+  // dx = γ·r·dy - γ·r/M·Σdy - x̂·γ·r/M·Σdy·x̂, written as dx = a·dy + b·x + k
+  const double a = gamma * rstd;
+  const T ta = static_cast<T>(a), tb = static_cast<T>(-a * mean_dy_xhat * rstd),
+          tk = static_cast<T>(-a * mean_dy + a * mean_dy_xhat * rstd * mean);
+  for (Index i = 0; i < n; ++i) {
+    const T* xc = x + i * row + c * hw;
+    const T* dyc = dy + i * row + c * hw;
+    T* dxc = dx + i * row + c * hw;
+    for (Index p = 0; p < hw; ++p) dxc[p] = ta * dyc[p] + tb * xc[p] + tk;
+  }
+}
+
+}  // namespace
+
 template <typename T>
 void batch_norm_backward(const ChannelShape& sh, const T* x, const T* dy, const T* saved_mean, const T* saved_rstd,
                          const T* gamma_in, bool batch_stats, T* dgamma, T* dbeta, T* dx) {
@@ -72,14 +110,7 @@ void batch_norm_backward(const ChannelShape& sh, const T* x, const T* dy, const 
   for (Index c = 0; c < sh.c; ++c) {
     const double mean = saved_mean[c], rstd = saved_rstd[c];
     double sum_dy = 0.0, sum_dy_xhat = 0.0;
-    for (Index i = 0; i < n; ++i) {
-      const T* xc = x + i * row + c * hw;
-      const T* dyc = dy + i * row + c * hw;
-      for (Index p = 0; p < hw; ++p) {
-        sum_dy += dyc[p];
-        sum_dy_xhat += dyc[p] * (xc[p] - mean) * rstd;
-      }
-    }
+    channel_backward_sums(sh, c, x, dy, mean, rstd, sum_dy, sum_dy_xhat);
     const double gamma = gamma_in ? static_cast<double>(gamma_in[c]) : 1.0;
     if (dgamma) {
       dgamma[c] += static_cast<T>(sum_dy_xhat);
@@ -87,16 +118,7 @@ void batch_norm_backward(const ChannelShape& sh, const T* x, const T* dy, const 
     }
     if (!dx) continue;
     if (batch_stats) {
-      // dx = γ·r·dy - γ·r/M·Σdy - x̂·γ·r/M·Σdy·x̂, written as dx = a·dy + b·x + k
-      const double a = gamma * rstd, mean_dy = sum_dy / m, mean_dy_xhat = sum_dy_xhat / m;
-      const T ta = static_cast<T>(a), tb = static_cast<T>(-a * mean_dy_xhat * rstd),
-              tk = static_cast<T>(-a * mean_dy + a * mean_dy_xhat * rstd * mean);
-      for (Index i = 0; i < n; ++i) {
-        const T* xc = x + i * row + c * hw;
-        const T* dyc = dy + i * row + c * hw;
-        T* dxc = dx + i * row + c * hw;
-        for (Index p = 0; p < hw; ++p) dxc[p] = ta * dyc[p] + tb * xc[p] + tk;
-      }
+      channel_dx(sh, c, x, dy, mean, rstd, gamma, sum_dy / m, sum_dy_xhat / m, dx);
     } else {
       const T a = static_cast<T>(gamma * rstd);
       for (Index i = 0; i < n; ++i) {
@@ -108,13 +130,35 @@ void batch_norm_backward(const ChannelShape& sh, const T* x, const T* dy, const 
   }
 }
 
+template <typename T>
+void batch_norm_backward_sums(const ChannelShape& sh, const T* x, const T* dy, const T* saved_mean,
+                              const T* saved_rstd, double* sum_dy, double* sum_dy_xhat) {
+#pragma omp parallel for schedule(static)
+  for (Index c = 0; c < sh.c; ++c)
+    channel_backward_sums(sh, c, x, dy, static_cast<double>(saved_mean[c]), static_cast<double>(saved_rstd[c]),
+                          sum_dy[c], sum_dy_xhat[c]);
+}
+
+template <typename T>
+void batch_norm_backward_dx(const ChannelShape& sh, const T* x, const T* dy, const T* saved_mean, const T* saved_rstd,
+                            const T* gamma, const double* mean_dy, const double* mean_dy_xhat, T* dx) {
+#pragma omp parallel for schedule(static)
+  for (Index c = 0; c < sh.c; ++c)
+    channel_dx(sh, c, x, dy, static_cast<double>(saved_mean[c]), static_cast<double>(saved_rstd[c]),
+               gamma ? static_cast<double>(gamma[c]) : 1.0, mean_dy[c], mean_dy_xhat[c], dx);
+}
+
 #define GRADNET_INSTANTIATE_BATCH_NORM(T)                                                                         \
   template void batch_norm_statistics<T>(const ChannelShape&, const T*, double*, double*);                       \
   template void batch_norm_update_running<T>(Index, double, double, const double*, const double*, T*, T*);       \
   template void batch_norm_apply<T>(const ChannelShape&, const T*, const double*, const double*, double, const T*, \
                                     const T*, T*, T*, T*);                                                        \
   template void batch_norm_backward<T>(const ChannelShape&, const T*, const T*, const T*, const T*, const T*,    \
-                                       bool, T*, T*, T*)
+                                       bool, T*, T*, T*);                                                  \
+  template void batch_norm_backward_sums<T>(const ChannelShape&, const T*, const T*, const T*, const T*, double*, \
+                                            double*);                                                            \
+  template void batch_norm_backward_dx<T>(const ChannelShape&, const T*, const T*, const T*, const T*, const T*,  \
+                                          const double*, const double*, T*)
 GRADNET_INSTANTIATE_BATCH_NORM(float);
 GRADNET_INSTANTIATE_BATCH_NORM(double);
 

@@ -47,6 +47,15 @@ void batch_norm_apply(const ChannelShape& s, const T* x, const double* mean, con
 template <typename T>
 void batch_norm_backward(const ChannelShape& s, const T* x, const T* dy, const T* saved_mean, const T* saved_rstd,
                          const T* gamma, bool batch_stats, T* dgamma, T* dbeta, T* dx);
+// The two halves of the batch-statistics backward, for synchronised batch norm (the sums are
+// all-reduced in between): Σ dy and Σ dy·x̂ per channel (OVERWRITTEN), then dx from their means
+// over the global batch (dx OVERWRITTEN; gamma may be null).
+template <typename T>
+void batch_norm_backward_sums(const ChannelShape& s, const T* x, const T* dy, const T* saved_mean,
+                              const T* saved_rstd, double* sum_dy, double* sum_dy_xhat);
+template <typename T>
+void batch_norm_backward_dx(const ChannelShape& s, const T* x, const T* dy, const T* saved_mean, const T* saved_rstd,
+                            const T* gamma, const double* mean_dy, const double* mean_dy_xhat, T* dx);
 
 // An example of groups·group_size features; `inner` consecutive features share an affine weight.
 struct GroupLayout {

@@ -17,7 +17,7 @@ namespace gradnet {
 namespace {
 
 nlohmann::json to_json(const TrainState& s) {
-  return {{"version", 1},
+  nlohmann::json j = {{"version", 1},
           {"epoch", s.epoch},
           {"step", s.step},
           {"batch", s.batch},
@@ -43,6 +43,8 @@ nlohmann::json to_json(const TrainState& s) {
           {"explode_count", s.explode_count},
           {"ema_updates", s.ema_updates},
           {"swa_models", s.swa_models}};
+  if (s.ranks != 1) j["ranks"] = s.ranks;  // a single process's checkpoints keep their bytes
+  return j;
 }
 
 TrainState from_json(const nlohmann::json& j) {
@@ -72,6 +74,7 @@ TrainState from_json(const nlohmann::json& j) {
   s.explode_count = j.at("explode_count");
   s.ema_updates = j.value("ema_updates", Index(0));  // absent in checkpoints written before averaging
   s.swa_models = j.value("swa_models", Index(0));
+  s.ranks = j.value("ranks", 1);
   return s;
 }
 

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <limits>
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -50,8 +52,14 @@ void Trainer::Impl::prepare(const Config& given) {
   }
   start_step = st.step;
   seconds_before_start = st.run_seconds;
-  run = options.resume_dir.empty() ? RunDir(options.out_dir, config.name)
-                                   : RunDir::reopen(options.resume_dir, restart ? -1 : st.epoch);
+  if (!writer()) {  // a rank > 0 of a data-parallel run: rank 0 writes the run directory
+    private_dir = (std::filesystem::temp_directory_path() /
+                   fmt::format("gradnet-rank{}-{}", options.comm->rank(), static_cast<long>(getpid()))).string();
+    run = RunDir(private_dir, config.name);
+  } else {
+    run = options.resume_dir.empty() ? RunDir(options.out_dir, config.name)
+                                     : RunDir::reopen(options.resume_dir, restart ? -1 : st.epoch);
+  }
   resolved = to_toml(config);
   write_file_atomic(run->file("config.toml"), resolved);  // on resume too: --epochs may have extended it
   if (resumed_from.empty()) save_normalizer(run->file("normalization.safetensors"), data.normalizer);
@@ -95,6 +103,7 @@ void Trainer::Impl::build_model() {
   batcher = std::make_unique<Batcher>(train, full_batch ? n_train : batch_size_at(tc, 0), tc.shuffle && !full_batch,
                                       Rng::stream(tc.seed, "shuffle"));
   step = std::make_unique<TrainStep>(*net, *optimizer, Rng::stream(tc.seed, "dropout"));
+  step->set_data_parallel(DataParallel{options.comm, options.signal_flag, config.train.sync_batch_norm});
   // Augmentation (docs/augmentation.md): each training batch is copied into aug_x and augmented
   // there, from its own stream, advanced per step like dropout's.
   augmenter = std::make_unique<Augmenter>(config.augment, config.model.input, data.normalizer);
@@ -112,7 +121,35 @@ void Trainer::Impl::start_profile() {
   net->set_times(&prof->net);
 }
 
+Trainer::Impl::~Impl() {
+  if (private_dir.empty()) return;
+  run.reset();  // its lock file first
+  std::error_code ec;
+  std::filesystem::remove_all(private_dir, ec);
+}
+
+// Each rank has counted the correct predictions of its own shards since the last sum.
+void Trainer::Impl::sync_correct() {
+  if (!distributed()) return;
+  double n = static_cast<double>(unsynced_correct);
+  options.comm->allreduce_sum(&n, 1);
+  st.correct += static_cast<Index>(n);
+  unsynced_correct = 0;
+}
+
+// Batch norm's running statistics follow each rank's own shards: their mean over the ranks is
+// what evaluation, checkpoints and the model use (local batch statistics, docs/scaling.md).
+void Trainer::Impl::sync_buffers() {
+  if (!distributed()) return;
+  const float inv = 1.0f / static_cast<float>(options.comm->size());
+  for (Buffer<float>* b : net->buffers()) {
+    options.comm->allreduce_sum(b->value.data(), static_cast<std::size_t>(b->value.size()));
+    for (Index i = 0; i < b->value.size(); ++i) b->value.data()[i] *= inv;
+  }
+}
+
 EvalResult Trainer::Impl::evaluate_split(const Dataset& d) {
+  sync_buffers();
   if (!prof) return evaluate(*net, d, eval_pass_rows(data.config.train, *net));
   const auto t0 = Clock::now();
   net->set_times(nullptr);
@@ -135,6 +172,11 @@ void Trainer::Impl::resume() {
   const TrainConfig& tc = data.config.train;
   resumed_from = latest_checkpoint(options.resume_dir);
   st = read_checkpoint(resumed_from, *net, *optimizer);
+  const int ranks = distributed() ? options.comm->size() : 1;
+  GRADNET_CHECK(st.ranks == ranks || options.reshard, usage,
+                "--resume {}: {} was written by {} process{} (mpirun -np {}), this run has {}; resume with "
+                "mpirun -np {}, or pass --reshard to go on with {} (the global batch stays the same)",
+                options.resume_dir, resumed_from, st.ranks, st.ranks == 1 ? "" : "es", st.ranks, ranks, st.ranks, ranks);
   schedule->load_state(st.schedule);
   Rng dropout;
   dropout.set_state(st.dropout);
@@ -239,12 +281,21 @@ void Trainer::Impl::train_batch(Batch& b, std::int64_t epoch) {
   if (prof && augmenter->enabled()) prof->augment += seconds_since(t_augment);
   event = StepEvent{st.step + 1, epoch, lr, 0.0, b.rows};
   stepping = true;
-  current_labels = b.y;
+  // Data parallelism: every rank gathers and augments the whole batch (the same values as one
+  // process) and steps on its rows [B r / N, B (r + 1) / N).
+  const Index ranks = distributed() ? options.comm->size() : 1, rank = distributed() ? options.comm->rank() : 0;
+  shard_first = b.rows * rank / ranks;
+  shard_rows = b.rows * (rank + 1) / ranks - shard_first;
+  current_labels = b.y + shard_first;
   const auto t_step = prof ? Clock::now() : Clock::time_point{};
   const double timed_before = prof ? profiled_seconds() : 0.0;
   // An autoencoder's target is the clean (augmented) batch; its input the corrupted copy.
-  const StepResult r = net->reconstructs() ? step->run(corrupt(b.x), net->reconstruction_targets(b.x.data), lr, *this)
-                                           : step->run(b.x, b.y, lr, *this);
+  const ConstView<float> input = net->reconstructs() ? corrupt(b.x) : ConstView<float>(b.x);
+  const ConstView<float> x(input.data + shard_first * b.x.cols, shard_rows, b.x.cols);
+  const Targets<float> targets = net->reconstructs()
+                                     ? net->reconstruction_targets(b.x.data + shard_first * b.x.cols)
+                                     : Targets<float>(current_labels);
+  const StepResult r = step->run(x, targets, lr, *this, b.rows);
   if (prof) {  // what the step took besides the net and the callbacks: the optimizer's update
     prof->optimizer_update += seconds_since(t_step) - (profiled_seconds() - timed_before);
     ++prof->steps;
@@ -286,6 +337,7 @@ void Trainer::Impl::end_epoch(std::int64_t epoch) {
   const double seconds = seconds_before + seconds_since(t0);
   st.epoch_seconds.push_back(seconds);
   if (prof) prof->epochs_seconds += seconds;
+  sync_correct();
   double train_acc = net->reconstructs() ? nan() : static_cast<double>(st.correct) / st.seen;
   if (full_batch) train_acc = evaluate_split(data.splits.train).accuracy;  // after the step (NaN: no accuracy)
   EvalResult val;

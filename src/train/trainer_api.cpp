@@ -92,8 +92,11 @@ void Trainer::mark_failed(const std::string& status, const std::string& message)
 // The state a checkpoint captures; position > 0 means in the middle of an epoch.
 std::string Trainer::write_checkpoint(Index position) {
   Impl& m = *impl_;
+  m.sync_correct();
+  m.sync_buffers();
   TrainState& st = m.st;
   st.batch = m.batcher->batch_size();
+  st.ranks = m.distributed() ? m.options.comm->size() : 1;
   st.position = position;
   st.shuffle_epoch_start = position > 0 ? m.batcher->epoch_start_state() : m.batcher->rng().state();
   st.dropout = m.step->dropout().state();

@@ -74,7 +74,18 @@ struct Trainer::Impl : StepObserver {
   StepEvent event;  // the step under way
   bool stepping = false;  // inside train_batch: an error there is event.step's (summary.json's "step")
 
+  // Data parallelism: this rank's rows of the batch under way, and the correct predictions counted
+  // on them since the ranks last summed their counts (sync_correct).
+  Index shard_first = 0, shard_rows = 0;
+  Index unsynced_correct = 0;
+  std::string private_dir;  // a rank > 0's run directory, removed with the Trainer
+
   explicit Impl(Trainer& t) : self(t) {}
+  ~Impl();
+  bool distributed() const { return options.comm && options.comm->size() > 1; }
+  bool writer() const { return !options.comm || options.comm->is_root(); }
+  void sync_correct();
+  void sync_buffers();
 
   void prepare(const Config& given);
   void build_model();
@@ -123,7 +134,9 @@ struct Trainer::Impl : StepObserver {
   void grads_ready() override {
     if (!full_batch && !net->reconstructs()) {  // L-BFGS's epoch accuracy is measured after its step instead
       argmax_rows(net->activation(net->num_layers() - 1), predicted.data());
-      for (Index i = 0; i < event.rows; ++i) st.correct += predicted[i] == current_labels[i] ? 1 : 0;
+      Index correct = 0;
+      for (Index i = 0; i < shard_rows; ++i) correct += predicted[i] == current_labels[i] ? 1 : 0;
+      (distributed() ? unsynced_correct : st.correct) += correct;
     }
     each([&](TrainerCallback& c) { c.on_grads_ready(self, event); });
   }

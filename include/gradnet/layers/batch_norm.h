@@ -44,6 +44,13 @@ class BatchNormLayer final : public Layer<T> {
   std::vector<T> mean_, rstd_;      // (C) the statistics the last forward normalised with
   std::vector<double> batch_mean_, batch_var_;  // (C) this forward's μ, σ² in double (batch or running)
   bool used_batch_stats_ = true;    // the last forward normalised with batch statistics
+  // Synchronised batch norm (StepContext::sync_ranks): the ranks of the last forward, and this
+  // rank's share of the global batch's values per channel.
+  Communicator* sync_ = nullptr;
+  double sync_share_ = 1.0, sync_count_ = 0.0;
+  std::vector<double> sync_sums_;   // (3·C) the all-reduced sums
+  void sync_statistics(double local_count);
+  void sync_backward(ConstView<T> x, ConstView<T> dy, View<T>* dx);
 };
 
 }  // namespace gradnet

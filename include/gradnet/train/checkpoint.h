@@ -20,6 +20,7 @@ namespace gradnet {
 
 struct TrainState {
   std::int64_t epoch = 0;          // epochs completed (the next one is epoch + 1)
+  int ranks = 1;                   // the processes of a data-parallel run (mpirun -np N) that wrote it
   Index step = 0;                  // updates done
   Index batch = 0;                 // the batch size in use
   Index position = 0;              // rows of the current epoch already trained on (0: at a boundary)

@@ -11,14 +11,24 @@
 // been changed by them yet: where they may be read whole, checked, or combined across processes
 // (the all-reduce of data-parallel training goes there).
 //
+// Data parallelism (set_data_parallel): the rows given to run() are this rank's shard of a global
+// batch spread over a Communicator's ranks. After the forward pass the ranks agree on the global
+// mean loss and on a stop request (one small all-reduce, so every rank takes the same path through
+// the step); before grads_ready every grad is scaled by shard/global rows and summed over the ranks
+// (one all-reduce of all grads). The update is then the one the whole batch gives, up to the order
+// of the sums, identical on every rank. Each rank draws its dropout masks from its own stream.
+//
 // Closure optimizers (L-BFGS, Optimizer::needs_closure()) re-evaluate the loss inside their step:
 // for them one run() calls forward/backward several times, and after_loss, after_backward and
 // grads_ready fire for every evaluation (after_update once, at the end). Such a step cannot be
 // ended early: after_loss's return value is ignored there.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <vector>
 
+#include "gradnet/dist.h"
 #include "gradnet/net.h"
 #include "gradnet/optim/optimizer.h"
 #include "gradnet/rng.h"
@@ -44,23 +54,40 @@ struct StepResult {
   bool updated = false;  // false when after_loss ended the step
 };
 
+struct DataParallel {
+  Communicator* comm = nullptr;            // nullptr or a world of one: a single process
+  std::atomic<int>* stop_flag = nullptr;   // a signal on any rank stops every rank at the same step
+  bool sync_batch_norm = false;            // batch norm over the global batch (StepContext::sync_ranks)
+};
+
 class TrainStep {
  public:
   // net and optimizer must outlive the step; dropout: the first step's stream.
   TrainStep(Net<float>& net, Optimizer<float>& optimizer, Rng dropout);
 
   // One step on x (N rows) with labels at learning rate lr.
-  StepResult run(ConstView<float> x, Targets<float> targets, double lr, StepObserver& observer);
+  // global_rows: the rows of the whole batch over every rank (0: x.rows, a single process).
+  StepResult run(ConstView<float> x, Targets<float> targets, double lr, StepObserver& observer,
+                 Index global_rows = 0);
   StepResult run(ConstView<float> x, Targets<float> targets, double lr);  // no observer
 
   // The stream the next step's dropout masks come from (checkpoints save and restore it).
   const Rng& dropout() const { return dropout_; }
   void set_dropout(const Rng& rng) { dropout_ = rng; }
+  void set_data_parallel(const DataParallel& dp) { dp_ = dp; }
 
  private:
   Net<float>& net_;
   Optimizer<float>& optimizer_;
   Rng dropout_;
+  DataParallel dp_;
+  std::vector<float> flat_grads_;  // every grad, packed for one all-reduce
+
+  bool distributed() const { return dp_.comm && dp_.comm->size() > 1; }
+  Rng step_stream() const;
+  Communicator* sync_ranks() const;
+  double agree_on_loss(double local_loss, Index rows, Index global_rows);
+  void sum_grads(Index rows, Index global_rows);
 };
 
 }  // namespace gradnet

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <atomic>
+
+#include "gradnet/dist.h"
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -97,6 +99,12 @@ struct TrainOptions {
   // Set from another thread to a signal's number: SIGINT/SIGTERM finish the current step,
   // checkpoint and stop (train() throws Interrupted); SIGHUP checkpoints and goes on (reset to 0).
   std::atomic<int>* signal_flag = nullptr;
+  // Data-parallel training (docs/scaling.md): this process is one rank of comm; each takes its
+  // shard of every batch, and only rank 0 writes out_dir (the others write into a private
+  // temporary directory, removed at the end). nullptr: a single process.
+  Communicator* comm = nullptr;
+  // --reshard: resume a checkpoint written by another number of ranks (refused otherwise).
+  bool reshard = false;
 };
 
 // Thrown by train() after a SIGINT/SIGTERM checkpoint; the run directory says "interrupted".
