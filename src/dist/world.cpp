@@ -65,6 +65,13 @@ void finalize_world() {
   if (built_with_mpi()) dist_detail::finalize_mpi();
 }
 
+namespace {
+bool g_skip_final_rendezvous = false;
+}  // namespace
+
+void skip_final_rendezvous() { g_skip_final_rendezvous = true; }
+bool final_rendezvous_skipped() { return g_skip_final_rendezvous; }
+
 Communicator& world() {
   Communicator* mpi = built_with_mpi() ? dist_detail::mpi_world() : nullptr;
   return mpi ? *mpi : single_process_world();

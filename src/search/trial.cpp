@@ -15,7 +15,7 @@
 #include "gradnet/train/cv.h"
 #include "gradnet/train/trainer.h"
 #include "pruner.h"
-#include "queue.h"
+#include "trial_source.h"
 
 namespace gradnet::search {
 namespace fs = std::filesystem;
@@ -24,7 +24,7 @@ namespace {
 // At each epoch's end: the objective to the store, then the pruner's verdict.
 class PruningCallback : public TrainerCallback {
  public:
-  PruningCallback(TrialQueue& queue, const SearchSpec& spec, const TrialRecord& trial)
+  PruningCallback(TrialSource& queue, const SearchSpec& spec, const TrialRecord& trial)
       : queue_(queue), spec_(spec), trial_(trial), metric_(epoch_metric(spec.objective)) {}
   std::string_view name() const override { return "search pruner"; }
 
@@ -49,11 +49,24 @@ class PruningCallback : public TrainerCallback {
   std::optional<double> last;
 
  private:
-  TrialQueue& queue_;
+  TrialSource& queue_;
   const SearchSpec& spec_;
   const TrialRecord& trial_;
   std::string metric_;
   double best_ = std::nan("");
+};
+
+// Every step: the source's chance to send a heartbeat and hear a stop (a remote source).
+class KeepAlive : public TrainerCallback {
+ public:
+  KeepAlive(TrialSource& source, std::int64_t number) : source_(source), number_(number) {}
+  std::string_view name() const override { return "search heartbeat"; }
+  void on_step_end(Trainer&, const StepEvent&) override { source_.keep_alive(number_); }
+  void on_epoch_end(Trainer&, const EpochRecord&) override { source_.keep_alive(number_); }
+
+ private:
+  TrialSource& source_;
+  std::int64_t number_;
 };
 
 class QuietProgress : public TrainCallbacks {
@@ -173,7 +186,7 @@ std::optional<double> objective_of(const std::string& objective, double val_accu
   return v;
 }
 
-TrialOutcome run_trial(TrialQueue& queue, const SearchSpec& spec, const TrialRecord& trial,
+TrialOutcome run_trial(TrialSource& queue, const SearchSpec& spec, const TrialRecord& trial,
                        const WorkerOptions& options) {
   const fs::path run_dir(trial.run_dir);
   std::error_code ec;
@@ -202,6 +215,8 @@ TrialOutcome run_trial(TrialQueue& queue, const SearchSpec& spec, const TrialRec
     add_standard_callbacks(trainer, progress);
     PruningCallback pruning(queue, spec, trial);
     trainer.add_callback(pruning);
+    KeepAlive keep_alive(queue, trial.number);
+    trainer.add_callback(keep_alive);
     const Summary s = trainer.run();
     outcome.value = objective_of(spec.objective, s.val_accuracy, s.val_loss, s.test_accuracy, s.test_loss,
                                  s.train_accuracy, s.train_loss);
