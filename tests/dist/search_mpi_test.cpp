@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../../src/search/sqlite.h"
+#include "gradnet/error.h"
 #include "gradnet/search/study.h"
 #include "test_support.h"
 
