@@ -234,3 +234,28 @@ TEST(MpiSearch, KilledWorkerRankEndsPlainMpirunAndResumeFinishesTheStudy) {
   expect_each_trial_once(dir / "study", 6, true);
   EXPECT_EQ(last_json_line(r.out)["trials"].size(), 6u);
 }
+
+// SIGTERM to mpirun (what Ctrl-C and a batch system's stop do): the job ends without hanging, no
+// trial is counted failed, and --resume finishes the study. Whether a trial was given back in
+// time or is re-queued from its dead process depends on mpirun's SIGKILL a second later.
+TEST(MpiSearch, SigtermToMpirunStopsTheJobAndResumeFinishesTheStudy) {
+  TempDir dir;
+  write_file(dir / "s.toml", long_trials_spec());
+  const pid_t job = start(mpirun(3, {}, {"search", dir / "s.toml", "--out", dir / "study", "-q"}), dir / "out",
+                          dir / "err");
+  std::string running;
+  for (int i = 0; i < 1200 && running.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    running = worker_mid_trial(dir / "study");
+  }
+  ASSERT_FALSE(running.empty()) << read_file(dir / "err");
+  ASSERT_EQ(kill(job, SIGTERM), 0);
+  const int rc = wait_for(job, 60);
+  EXPECT_NE(rc, -1) << "the job did not end within 60 s of SIGTERM";
+  EXPECT_NE(rc, 0) << read_file(dir / "err");
+  for (const auto& t : search::load_study(dir / "study").trials)
+    EXPECT_NE(t.state, search::TrialState::failed) << t.number << ": " << t.message;
+  const CliResult r = run_gradnet({"search", "--resume", dir / "study", "--workers", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_each_trial_once(dir / "study", 6, true);
+}
