@@ -116,14 +116,20 @@ std::set<std::string> expect_each_trial_once(const std::string& study_dir, std::
   return workers;
 }
 
-// The "host:pid" of a worker rank training a trial whose run directory has begun, or "".
+// The "host:pid" of a worker rank training a trial that has written its config and a checkpoint
+// (so a re-run continues it rather than setting its directory aside), or "".
 std::string worker_mid_trial(const std::string& study_dir) {
   if (!fs::exists(study_dir + "/study.db")) return "";
   try {
     search::Database db(study_dir + "/study.db", search::Database::Mode::read_write);
     auto rows = db.prepare("SELECT worker, run_dir FROM trials WHERE state = 'running'");
-    while (rows.step())
-      if (fs::exists(fs::path(rows.text(1)) / "metrics.jsonl")) return rows.text(0);
+    while (rows.step()) {
+      const fs::path run_dir = rows.text(1);
+      std::error_code ec;
+      if (fs::exists(run_dir / "config.toml", ec) && fs::exists(run_dir / "checkpoints", ec) &&
+          !fs::is_empty(run_dir / "checkpoints", ec))
+        return rows.text(0);
+    }
   } catch (const Error&) {  // the store is still being created
   }
   return "";
