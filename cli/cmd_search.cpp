@@ -38,7 +38,7 @@ bool is_study_dir(const std::string& path) { return fs::is_regular_file(fs::path
 int report(const std::string& dir, bool json, int rc) {
   const search::StudyRecord study = search::load_study(dir);
   for (const std::string& note : search::study_notes(study)) fmt::print(stderr, "gradnet: note: {}\n", note);
-  if (rc != 0)
+  if (rc > 128)
     fmt::print(stderr, "gradnet: interrupted by signal {}; continue with: gradnet search --resume {}\n", rc - 128, dir);
   if (json) print_json_line(nlohmann::json::parse(search::results_json(study)));
   else fmt::print("{}", search::results_table(study));

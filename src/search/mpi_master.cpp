@@ -58,14 +58,21 @@ class Master {
   int run() {
     double checked = seconds_now();
     while (!all_done()) {
-      if (!stopping_ && options_.signal_flag && options_.signal_flag->load() != 0) stop_all(options_.signal_flag->load());
+      const int signal = options_.signal_flag ? options_.signal_flag->load() : 0;
+      if (signal != 0 && !stopping_) stop_all(signal);
       if (auto m = comm_.receive(-1, mpi::tag_request, 0.25)) serve(*m);
       if (seconds_now() - checked >= 1.0) {
         give_up_silent_ranks();
         checked = seconds_now();
       }
     }
-    return stopping_ ? 128 + stopping_ : 0;
+    if (stopping_) return 128 + stopping_;
+    if (given_up_ == comm_.size() - 1) {
+      fmt::print(stderr, "gradnet: error: every worker rank is gone; gradnet search --resume {} continues the study\n",
+                 dir_);
+      return 1;
+    }
+    return 0;
   }
 
  private:
@@ -164,6 +171,7 @@ class Master {
         why = fmt::format("it sent nothing for {:.0f} s", now - r.heard);
       if (why.empty()) continue;
       r.done = true;
+      ++given_up_;
       fmt::print(stderr, "gradnet: warning: worker rank {} is gone ({}){}\n", k, why,
                  r.trial >= 0 ? fmt::format("; trial {} goes back to the queue", r.trial) : std::string());
     }
@@ -175,6 +183,7 @@ class Master {
   SearchSpec spec_;
   std::vector<WorkerRank> ranks_;
   int stopping_ = 0;  // the signal that interrupted the master
+  int given_up_ = 0;  // worker ranks found dead or silent
 };
 
 }  // namespace

@@ -56,27 +56,21 @@ class PruningCallback : public TrainerCallback {
   double best_ = std::nan("");
 };
 
-// Every step: the source's chance to send a heartbeat and hear a stop (a remote source).
-class KeepAlive : public TrainerCallback {
- public:
-  KeepAlive(TrialSource& source, std::int64_t number) : source_(source), number_(number) {}
-  std::string_view name() const override { return "search heartbeat"; }
-  void on_step_end(Trainer&, const StepEvent&) override { source_.keep_alive(number_); }
-  void on_epoch_end(Trainer&, const EpochRecord&) override { source_.keep_alive(number_); }
-
- private:
-  TrialSource& source_;
-  std::int64_t number_;
-};
-
+// A trial's progress: warnings as notes, and every step the source's chance to send a heartbeat and
+// hear a stop (a remote source), for plain and cross-validation trials alike.
 class QuietProgress : public TrainCallbacks {
  public:
-  QuietProgress(std::int64_t number, bool quiet) : number_(number), quiet_(quiet) {}
+  QuietProgress(TrialSource& source, std::int64_t number, bool quiet)
+      : source_(source), number_(number), quiet_(quiet) {}
   void on_warning(const std::string& message) override {
     if (!quiet_) fmt::print(stderr, "gradnet: warning: trial {}: {}\n", number_, message);
   }
+  void on_start(const TrainStart&) override { source_.keep_alive(number_); }
+  void on_step(const StepProgress&) override { source_.keep_alive(number_); }
+  void on_epoch(const EpochRecord&) override { source_.keep_alive(number_); }
 
  private:
+  TrialSource& source_;
   std::int64_t number_;
   bool quiet_;
 };
@@ -138,8 +132,8 @@ void set_aside(const fs::path& run_dir) {
 
 // cv_accuracy / cv_loss: the trial is data.folds runs under its directory (fold-<i>/, cv.json); a
 // cross-validation is not resumed, so a trial cut short starts again.
-TrialOutcome run_cv_trial(const SearchSpec& spec, const TrialRecord& trial, const WorkerOptions& options,
-                          const Config& config) {
+TrialOutcome run_cv_trial(TrialSource& source, const SearchSpec& spec, const TrialRecord& trial,
+                          const WorkerOptions& options, const Config& config) {
   const fs::path run_dir(trial.run_dir);
   if (auto done = finished_cv(run_dir, spec.objective)) return *done;
   set_aside(run_dir);
@@ -148,7 +142,7 @@ TrialOutcome run_cv_trial(const SearchSpec& spec, const TrialRecord& trial, cons
   TrainOptions train_options;
   train_options.signal_flag = options.signal_flag;
   train_options.out_dir = run_dir.string();
-  QuietProgress progress(trial.number, options.quiet);
+  QuietProgress progress(source, trial.number, options.quiet);
   const CvSummary cv = cross_validate(config, train_options, progress);
   TrialOutcome o;
   const double v = spec.objective == "cv_accuracy" ? cv.mean_val_accuracy : cv.mean_val_loss;
@@ -195,7 +189,7 @@ TrialOutcome run_trial(TrialSource& queue, const SearchSpec& spec, const TrialRe
     if (auto done = finished_summary(run_dir)) return from_summary(*done, spec.objective);
   TrialOutcome outcome;
   try {
-    if (cv) return run_cv_trial(spec, trial, options, trial_config(spec, trial, options.workers_on_machine));
+    if (cv) return run_cv_trial(queue, spec, trial, options, trial_config(spec, trial, options.workers_on_machine));
     TrainOptions train_options;
     train_options.signal_flag = options.signal_flag;
     Config config;
@@ -211,12 +205,10 @@ TrialOutcome run_trial(TrialSource& queue, const SearchSpec& spec, const TrialRe
       train_options.out_dir = run_dir.string();
     }
     Trainer trainer(config, train_options);
-    QuietProgress progress(trial.number, options.quiet);
+    QuietProgress progress(queue, trial.number, options.quiet);
     add_standard_callbacks(trainer, progress);
     PruningCallback pruning(queue, spec, trial);
     trainer.add_callback(pruning);
-    KeepAlive keep_alive(queue, trial.number);
-    trainer.add_callback(keep_alive);
     const Summary s = trainer.run();
     outcome.value = objective_of(spec.objective, s.val_accuracy, s.val_loss, s.test_accuracy, s.test_loss,
                                  s.train_accuracy, s.train_loss);

@@ -265,3 +265,27 @@ TEST(MpiSearch, SigtermToMpirunStopsTheJobAndResumeFinishesTheStudy) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   expect_each_trial_once(dir / "study", 6, true);
 }
+
+// --enable-recovery with one worker rank, killed: the master has no one left, says so and exits 1;
+// --resume finishes the study.
+TEST(MpiSearch, LastWorkerRankKilledEndsTheSearchWithAResumeHint) {
+  TempDir dir;
+  write_file(dir / "s.toml", long_trials_spec());
+  const pid_t job = start(mpirun(2, {"--enable-recovery"}, {"search", dir / "s.toml", "--out", dir / "study", "-q"}),
+                          dir / "out", dir / "err");
+  std::string victim;
+  for (int i = 0; i < 1200 && victim.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    victim = worker_mid_trial(dir / "study");
+  }
+  ASSERT_FALSE(victim.empty()) << read_file(dir / "err");
+  ASSERT_EQ(kill(pid_of(victim), SIGKILL), 0) << victim;
+  const int rc = wait_for(job, 60);
+  const std::string err = read_file(dir / "err");
+  EXPECT_NE(rc, -1) << "the master did not end within 60 s";
+  EXPECT_NE(rc, 0) << err;
+  EXPECT_NE(err.find("every worker rank is gone; gradnet search --resume"), std::string::npos) << err;
+  const CliResult r = run_gradnet({"search", "--resume", dir / "study", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_each_trial_once(dir / "study", 6);
+}
