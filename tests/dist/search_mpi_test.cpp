@@ -193,6 +193,18 @@ TEST(MpiSearch, WorkersOptionUnderMpirunIsRefused) {
   EXPECT_FALSE(fs::exists(dir / "study"));
 }
 
+// A spec rank 0 cannot read: rank 0 says so once, every rank exits 2 (the workers hear it from rank
+// 0 instead of waiting for trials).
+TEST(MpiSearch, MissingSpecUnderMpirunIsOneErrorAndExit2) {
+  TempDir dir;
+  const CliResult r = run_ranks(3, {"search", dir / "nothere.toml", "--out", dir / "study"}, 60);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  const std::string message = "no such search spec";
+  const auto first = r.err.find(message);
+  ASSERT_NE(first, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(message, first + 1), std::string::npos) << "one message, from rank 0: " << r.err;
+}
+
 // mpirun --enable-recovery: the job outlives a dead rank; the master gives the rank up and its trial
 // is re-queued and finished by the other worker.
 TEST(MpiSearch, KilledWorkerRankLosesOnlyItsTrialUnderEnableRecovery) {
