@@ -64,5 +64,8 @@ Communicator& world();
 // would turn into a 60 s wait and an abort.
 void skip_final_rendezvous();
 bool final_rendezvous_skipped();
+// A rank of this world has died and the others went on (mpirun --enable-recovery): finalize_world
+// then leaves MPI_Finalize out, which was seen to hang waiting for the dead rank.
+void note_lost_rank();
 
 }  // namespace gradnet

@@ -61,8 +61,14 @@ void init_world(int* argc, char*** argv) {
                 announced, announced);
 }
 
+namespace {
+bool g_lost_rank = false;
+}  // namespace
+
+void note_lost_rank() { g_lost_rank = true; }
+
 void finalize_world() {
-  if (built_with_mpi()) dist_detail::finalize_mpi();
+  if (built_with_mpi() && !g_lost_rank) dist_detail::finalize_mpi();
 }
 
 namespace {

@@ -121,13 +121,17 @@ class Master {
     }
     if (op == "beat") return json::object();
     if (op == "next") {
-      if (stopping_) return {{"kind", "finished"}, {"why", fmt::format("interrupted by signal {}", stopping_)}};
+      if (stopping_)
+        return {{"kind", "finished"}, {"why", fmt::format("interrupted by signal {}", stopping_)},
+                {"lost_rank", given_up_ > 0}};
       const Claim c = r.queue->next();
       if (c.kind == Claim::trial) {
         r.trial = c.record.number;
         r.beaten = r.heard;
       }
-      return claim_json(c);
+      json reply = claim_json(c);
+      if (c.kind == Claim::finished && given_up_ > 0) reply["lost_rank"] = true;  // see note_lost_rank
+      return reply;
     }
     if (op == "report") {
       r.queue->report(q.at("number"), q.at("epoch"), q.at("value"));
@@ -172,6 +176,7 @@ class Master {
       if (why.empty()) continue;
       r.done = true;
       ++given_up_;
+      note_lost_rank();
       fmt::print(stderr, "gradnet: warning: worker rank {} is gone ({}){}\n", k, why,
                  r.trial >= 0 ? fmt::format("; trial {} goes back to the queue", r.trial) : std::string());
     }

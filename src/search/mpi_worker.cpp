@@ -37,7 +37,10 @@ class RemoteTrialSource final : public TrialSource {
     const json r = call({{"op", "next"}});
     const std::string kind = r.at("kind");
     if (kind == "wait") return {Claim::wait, {}, ""};
-    if (kind == "finished") return {Claim::finished, {}, r.value("why", "")};
+    if (kind == "finished") {
+      if (r.value("lost_rank", false)) note_lost_rank();  // a rank died: MPI_Finalize could wait for it
+      return {Claim::finished, {}, r.value("why", "")};
+    }
     Claim c{Claim::trial, {}, ""};
     c.record.number = r.at("number");
     c.record.stage = r.at("stage");
