@@ -58,5 +58,14 @@ void init_world(int* argc, char*** argv);
 void finalize_world();
 // The world init_world joined, or a world of one.
 Communicator& world();
+// A command whose ranks agree how they end by messages of their own (the distributed search: its
+// master waits for every worker's goodbye, and goes on without a rank that died under
+// `mpirun --enable-recovery`) calls this: main then skips its final all_arrive, which a dead rank
+// would turn into a 60 s wait and an abort.
+void skip_final_rendezvous();
+bool final_rendezvous_skipped();
+// A rank of this world has died and the others went on (mpirun --enable-recovery): finalize_world
+// then leaves MPI_Finalize out, which was seen to hang waiting for the dead rank.
+void note_lost_rank();
 
 }  // namespace gradnet

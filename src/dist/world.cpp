@@ -61,9 +61,22 @@ void init_world(int* argc, char*** argv) {
                 announced, announced);
 }
 
+namespace {
+bool g_lost_rank = false;
+}  // namespace
+
+void note_lost_rank() { g_lost_rank = true; }
+
 void finalize_world() {
-  if (built_with_mpi()) dist_detail::finalize_mpi();
+  if (built_with_mpi() && !g_lost_rank) dist_detail::finalize_mpi();
 }
+
+namespace {
+bool g_skip_final_rendezvous = false;
+}  // namespace
+
+void skip_final_rendezvous() { g_skip_final_rendezvous = true; }
+bool final_rendezvous_skipped() { return g_skip_final_rendezvous; }
 
 Communicator& world() {
   Communicator* mpi = built_with_mpi() ? dist_detail::mpi_world() : nullptr;

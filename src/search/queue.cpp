@@ -54,9 +54,9 @@ bool worker_is_gone(const std::string& worker) {
   return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';  // a zombie
 }
 
-TrialQueue::TrialQueue(const std::string& dir, const SearchSpec& spec)
-    : dir_(fs::absolute(dir).lexically_normal().string()), spec_(spec), worker_(this_worker_id()),
-      db_(open_store(dir)) {}
+TrialQueue::TrialQueue(const std::string& dir, const SearchSpec& spec, const std::string& worker)
+    : dir_(fs::absolute(dir).lexically_normal().string()), spec_(spec),
+      worker_(worker.empty() ? this_worker_id() : worker), db_(open_store(dir)) {}
 
 void TrialQueue::requeue_dead(double now) {
   struct Dead {
@@ -234,6 +234,10 @@ void TrialQueue::release(std::int64_t number, const std::string& message) {
                 "WHERE number = ? AND worker = ? AND state = 'running'")
         .bind(1, message).bind(2, number).bind(3, worker_).run();
   });
+}
+
+void TrialQueue::beat(std::int64_t number) {
+  db_.write([&] { search::beat(db_, number, worker_); });
 }
 
 void beat(Database& db, std::int64_t number, const std::string& worker) {

@@ -10,31 +10,28 @@
 
 #include "gradnet/search/search.h"
 #include "store.h"
+#include "trial_source.h"
 
 namespace gradnet::search {
-
-struct Claim {
-  enum Kind { trial, wait, finished } kind = finished;
-  TrialRecord record;          // kind == trial: number, stage, params, run_dir, attempts
-  std::string why;             // kind == finished: why no more trials start ("" when all are done)
-};
 
 // "host:pid", what trials.worker holds.
 std::string this_worker_id();
 // Whether a worker id names a process of this host that has gone (dead or a zombie).
 bool worker_is_gone(const std::string& worker);
 
-class TrialQueue {
+class TrialQueue final : public TrialSource {
  public:
-  TrialQueue(const std::string& dir, const SearchSpec& spec);
-  Claim next();
-  void report(std::int64_t number, std::int64_t epoch, double value);
-  // Other trials' values at an epoch, in the same stage (the pruners' evidence).
-  std::vector<double> values_at(int stage, std::int64_t epoch, std::int64_t except);
-  // The trial's final state, written only while this worker still owns it; false when it does not.
-  bool finish(std::int64_t number, TrialState state, std::optional<double> value, const std::string& message);
-  // A signal stopped the trial: back to waiting, the attempt not counted.
-  void release(std::int64_t number, const std::string& message);
+  // worker: the id the claimed trials record (default: this process's, this_worker_id()); the MPI
+  // master keeps one queue per worker rank, each with that rank's process id.
+  TrialQueue(const std::string& dir, const SearchSpec& spec, const std::string& worker = "");
+  Claim next() override;
+  void report(std::int64_t number, std::int64_t epoch, double value) override;
+  std::vector<double> values_at(int stage, std::int64_t epoch, std::int64_t except) override;
+  bool finish(std::int64_t number, TrialState state, std::optional<double> value,
+              const std::string& message) override;
+  void release(std::int64_t number, const std::string& message) override;
+  // Refreshes the trial's heartbeat (while this worker still owns it).
+  void beat(std::int64_t number);
   const std::string& dir() const { return dir_; }
   const std::string& worker() const { return worker_; }
 

@@ -15,7 +15,7 @@
 #include "gradnet/train/cv.h"
 #include "gradnet/train/trainer.h"
 #include "pruner.h"
-#include "queue.h"
+#include "trial_source.h"
 
 namespace gradnet::search {
 namespace fs = std::filesystem;
@@ -24,7 +24,7 @@ namespace {
 // At each epoch's end: the objective to the store, then the pruner's verdict.
 class PruningCallback : public TrainerCallback {
  public:
-  PruningCallback(TrialQueue& queue, const SearchSpec& spec, const TrialRecord& trial)
+  PruningCallback(TrialSource& queue, const SearchSpec& spec, const TrialRecord& trial)
       : queue_(queue), spec_(spec), trial_(trial), metric_(epoch_metric(spec.objective)) {}
   std::string_view name() const override { return "search pruner"; }
 
@@ -49,21 +49,28 @@ class PruningCallback : public TrainerCallback {
   std::optional<double> last;
 
  private:
-  TrialQueue& queue_;
+  TrialSource& queue_;
   const SearchSpec& spec_;
   const TrialRecord& trial_;
   std::string metric_;
   double best_ = std::nan("");
 };
 
+// A trial's progress: warnings as notes, and every step the source's chance to send a heartbeat and
+// hear a stop (a remote source), for plain and cross-validation trials alike.
 class QuietProgress : public TrainCallbacks {
  public:
-  QuietProgress(std::int64_t number, bool quiet) : number_(number), quiet_(quiet) {}
+  QuietProgress(TrialSource& source, std::int64_t number, bool quiet)
+      : source_(source), number_(number), quiet_(quiet) {}
   void on_warning(const std::string& message) override {
     if (!quiet_) fmt::print(stderr, "gradnet: warning: trial {}: {}\n", number_, message);
   }
+  void on_start(const TrainStart&) override { source_.keep_alive(number_); }
+  void on_step(const StepProgress&) override { source_.keep_alive(number_); }
+  void on_epoch(const EpochRecord&) override { source_.keep_alive(number_); }
 
  private:
+  TrialSource& source_;
   std::int64_t number_;
   bool quiet_;
 };
@@ -125,8 +132,8 @@ void set_aside(const fs::path& run_dir) {
 
 // cv_accuracy / cv_loss: the trial is data.folds runs under its directory (fold-<i>/, cv.json); a
 // cross-validation is not resumed, so a trial cut short starts again.
-TrialOutcome run_cv_trial(const SearchSpec& spec, const TrialRecord& trial, const WorkerOptions& options,
-                          const Config& config) {
+TrialOutcome run_cv_trial(TrialSource& source, const SearchSpec& spec, const TrialRecord& trial,
+                          const WorkerOptions& options, const Config& config) {
   const fs::path run_dir(trial.run_dir);
   if (auto done = finished_cv(run_dir, spec.objective)) return *done;
   set_aside(run_dir);
@@ -135,7 +142,7 @@ TrialOutcome run_cv_trial(const SearchSpec& spec, const TrialRecord& trial, cons
   TrainOptions train_options;
   train_options.signal_flag = options.signal_flag;
   train_options.out_dir = run_dir.string();
-  QuietProgress progress(trial.number, options.quiet);
+  QuietProgress progress(source, trial.number, options.quiet);
   const CvSummary cv = cross_validate(config, train_options, progress);
   TrialOutcome o;
   const double v = spec.objective == "cv_accuracy" ? cv.mean_val_accuracy : cv.mean_val_loss;
@@ -173,7 +180,7 @@ std::optional<double> objective_of(const std::string& objective, double val_accu
   return v;
 }
 
-TrialOutcome run_trial(TrialQueue& queue, const SearchSpec& spec, const TrialRecord& trial,
+TrialOutcome run_trial(TrialSource& queue, const SearchSpec& spec, const TrialRecord& trial,
                        const WorkerOptions& options) {
   const fs::path run_dir(trial.run_dir);
   std::error_code ec;
@@ -182,7 +189,7 @@ TrialOutcome run_trial(TrialQueue& queue, const SearchSpec& spec, const TrialRec
     if (auto done = finished_summary(run_dir)) return from_summary(*done, spec.objective);
   TrialOutcome outcome;
   try {
-    if (cv) return run_cv_trial(spec, trial, options, trial_config(spec, trial, options.workers_on_machine));
+    if (cv) return run_cv_trial(queue, spec, trial, options, trial_config(spec, trial, options.workers_on_machine));
     TrainOptions train_options;
     train_options.signal_flag = options.signal_flag;
     Config config;
@@ -198,7 +205,7 @@ TrialOutcome run_trial(TrialQueue& queue, const SearchSpec& spec, const TrialRec
       train_options.out_dir = run_dir.string();
     }
     Trainer trainer(config, train_options);
-    QuietProgress progress(trial.number, options.quiet);
+    QuietProgress progress(queue, trial.number, options.quiet);
     add_standard_callbacks(trainer, progress);
     PruningCallback pruning(queue, spec, trial);
     trainer.add_callback(pruning);

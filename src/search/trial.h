@@ -6,11 +6,14 @@
 #include <optional>
 #include <string>
 
+#include <cstdint>
+#include <functional>
+
 #include "gradnet/search/search.h"
 
 namespace gradnet::search {
 
-class TrialQueue;
+class TrialSource;
 
 struct TrialOutcome {
   TrialState state = TrialState::failed;
@@ -19,8 +22,13 @@ struct TrialOutcome {
   int signal = 0;  // > 0: a signal stopped it (checkpointed; the trial goes back to waiting)
 };
 
-TrialOutcome run_trial(TrialQueue& queue, const SearchSpec& spec, const TrialRecord& trial,
+TrialOutcome run_trial(TrialSource& source, const SearchSpec& spec, const TrialRecord& trial,
                        const WorkerOptions& options);
+
+// Claims and runs trials from source until none are left: 0, or 128 + signal when interrupted.
+// on_trial(number) before each trial and on_trial(-1) after it (the local worker's heartbeat).
+int run_trials(TrialSource& source, const SearchSpec& spec, const WorkerOptions& options,
+               const std::function<void(std::int64_t)>& on_trial);
 
 // The objective's value in a summary.json-like object (val_accuracy, test_loss, ...); none when null.
 std::optional<double> objective_of(const std::string& objective, double val_accuracy, double val_loss,

@@ -84,17 +84,12 @@ void note_outcome(const TrialRecord& t, const TrialOutcome& o, const std::string
 
 }  // namespace
 
-int run_worker(const std::string& dir, const WorkerOptions& options) {
-  const SearchSpec spec = [&] {
-    Database db = open_store(dir);
-    const StudySettings s = read_settings(db);
-    return parse_search_spec(s.spec_text, s.spec_path, s.base_config);
-  }();
-  TrialQueue queue(dir, spec);
-  Heartbeat heartbeat(queue.dir(), queue.worker(), std::clamp(spec.heartbeat_timeout / 4, 0.2, 5.0));
+int run_trials(TrialSource& source, const SearchSpec& spec, const WorkerOptions& options,
+               const std::function<void(std::int64_t)>& on_trial) {
   for (;;) {
+    source.keep_alive(-1);
     if (interrupted(options)) return 128 + options.signal_flag->load();
-    const Claim claim = queue.next();
+    const Claim claim = source.next();
     if (claim.kind == Claim::finished) {
       if (!claim.why.empty() && !options.quiet) fmt::print(stderr, "gradnet: note: no new trials: {}\n", claim.why);
       return 0;
@@ -103,20 +98,31 @@ int run_worker(const std::string& dir, const WorkerOptions& options) {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
       continue;
     }
-    heartbeat.set(claim.record.number);
-    const TrialOutcome outcome = run_trial(queue, spec, claim.record, options);
-    heartbeat.set(-1);
+    on_trial(claim.record.number);
+    const TrialOutcome outcome = run_trial(source, spec, claim.record, options);
+    on_trial(-1);
     if (outcome.signal) {
-      queue.release(claim.record.number, fmt::format("interrupted by signal {}; continues from its checkpoint",
-                                                     outcome.signal));
+      source.release(claim.record.number, fmt::format("interrupted by signal {}; continues from its checkpoint",
+                                                      outcome.signal));
       return 128 + outcome.signal;
     }
-    if (queue.finish(claim.record.number, outcome.state, outcome.value, outcome.message))
+    if (source.finish(claim.record.number, outcome.state, outcome.value, outcome.message))
       note_outcome(claim.record, outcome, spec.objective, options.quiet);
     else if (!options.quiet)
       fmt::print(stderr, "gradnet: warning: trial {} was re-queued while this worker ran it; its result is dropped\n",
                  claim.record.number);
   }
+}
+
+int run_worker(const std::string& dir, const WorkerOptions& options) {
+  const SearchSpec spec = [&] {
+    Database db = open_store(dir);
+    const StudySettings s = read_settings(db);
+    return parse_search_spec(s.spec_text, s.spec_path, s.base_config);
+  }();
+  TrialQueue queue(dir, spec);
+  Heartbeat heartbeat(queue.dir(), queue.worker(), std::clamp(spec.heartbeat_timeout / 4, 0.2, 5.0));
+  return run_trials(queue, spec, options, [&](std::int64_t number) { heartbeat.set(number); });
 }
 
 }  // namespace gradnet::search

@@ -71,6 +71,20 @@ int run_worker(const std::string& dir, const WorkerOptions& options);
 // N-th, waits for them; notes a worker that died. 0, or 128 + signal when interrupted.
 int run_study(const std::string& dir, const std::string& exe, int workers, const WorkerOptions& options);
 
+// `mpirun -np N gradnet search` (docs/search.md, "Across nodes"): rank 0 is the master, the only
+// process that opens DIR/study.db; ranks 1..N-1 are workers that get trials from it by MPI messages
+// and train them into their run directories (a file system every node shares).
+struct MpiStudy {
+  std::string dir;            // absolute
+  std::string spec_text, spec_path, base_config;  // the study's spec, as its store holds it
+};
+MpiStudy mpi_study(const std::string& dir);  // read from the store (rank 0)
+// Rank 0: serves the workers' requests until each has said goodbye (or is gone: a rank whose
+// process died, or that sent nothing for heartbeat_timeout). 0, or 128 + signal when interrupted.
+int run_mpi_master(const std::string& dir, const WorkerOptions& options);
+// Ranks 1..N-1: trials from the master until it says there are none. 0, or 128 + signal.
+int run_mpi_worker(const MpiStudy& study, const WorkerOptions& options);
+
 // The results: {"best": {...} | null, "trials": [...], "objective", "direction"} and a table.
 std::string results_json(const StudyRecord& study);
 std::string results_table(const StudyRecord& study);
