@@ -135,6 +135,16 @@ std::string worker_mid_trial(const std::string& study_dir) {
   return "";
 }
 
+// worker_mid_trial, polled every 50 ms for up to 60 s ("" if no worker gets that far).
+std::string wait_for_worker_mid_trial(const std::string& study) {
+  std::string worker;
+  for (int i = 0; i < 1200 && worker.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    worker = worker_mid_trial(study);
+  }
+  return worker;
+}
+
 pid_t pid_of(const std::string& worker) { return static_cast<pid_t>(std::atol(worker.c_str() + worker.rfind(':') + 1)); }
 
 std::string long_trials_spec() {
@@ -212,11 +222,7 @@ TEST(MpiSearch, KilledWorkerRankLosesOnlyItsTrialUnderEnableRecovery) {
   write_file(dir / "s.toml", long_trials_spec());
   const pid_t job = start(mpirun(3, {"--enable-recovery"}, {"search", dir / "s.toml", "--out", dir / "study", "--json"}),
                           dir / "out", dir / "err");
-  std::string victim;
-  for (int i = 0; i < 1200 && victim.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    victim = worker_mid_trial(dir / "study");
-  }
+  const std::string victim = wait_for_worker_mid_trial(dir / "study");
   ASSERT_FALSE(victim.empty()) << read_file(dir / "err");
   ASSERT_EQ(kill(pid_of(victim), SIGKILL), 0) << victim;
   const int rc = wait_for(job, 120);
@@ -237,11 +243,7 @@ TEST(MpiSearch, KilledWorkerRankEndsPlainMpirunAndResumeFinishesTheStudy) {
   write_file(dir / "s.toml", long_trials_spec());
   const pid_t job = start(mpirun(3, {}, {"search", dir / "s.toml", "--out", dir / "study", "-q"}), dir / "out",
                           dir / "err");
-  std::string victim;
-  for (int i = 0; i < 1200 && victim.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    victim = worker_mid_trial(dir / "study");
-  }
+  const std::string victim = wait_for_worker_mid_trial(dir / "study");
   ASSERT_FALSE(victim.empty()) << read_file(dir / "err");
   ASSERT_EQ(kill(pid_of(victim), SIGKILL), 0) << victim;
   const int rc = wait_for(job, 60);
@@ -261,11 +263,7 @@ TEST(MpiSearch, SigtermToMpirunStopsTheJobAndResumeFinishesTheStudy) {
   write_file(dir / "s.toml", long_trials_spec());
   const pid_t job = start(mpirun(3, {}, {"search", dir / "s.toml", "--out", dir / "study", "-q"}), dir / "out",
                           dir / "err");
-  std::string running;
-  for (int i = 0; i < 1200 && running.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    running = worker_mid_trial(dir / "study");
-  }
+  const std::string running = wait_for_worker_mid_trial(dir / "study");
   ASSERT_FALSE(running.empty()) << read_file(dir / "err");
   ASSERT_EQ(kill(job, SIGTERM), 0);
   const int rc = wait_for(job, 60);
@@ -285,11 +283,7 @@ TEST(MpiSearch, LastWorkerRankKilledEndsTheSearchWithAResumeHint) {
   write_file(dir / "s.toml", long_trials_spec());
   const pid_t job = start(mpirun(2, {"--enable-recovery"}, {"search", dir / "s.toml", "--out", dir / "study", "-q"}),
                           dir / "out", dir / "err");
-  std::string victim;
-  for (int i = 0; i < 1200 && victim.empty(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    victim = worker_mid_trial(dir / "study");
-  }
+  const std::string victim = wait_for_worker_mid_trial(dir / "study");
   ASSERT_FALSE(victim.empty()) << read_file(dir / "err");
   ASSERT_EQ(kill(pid_of(victim), SIGKILL), 0) << victim;
   const int rc = wait_for(job, 60);
