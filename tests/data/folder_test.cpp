@@ -13,6 +13,7 @@
 #include "gradnet/data/image.h"
 #include "gradnet/data/load.h"
 #include "gradnet/error.h"
+#include "error_of.h"
 #include "test_support.h"
 
 namespace gradnet {
@@ -20,6 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::TempDir;
+using testing::error_of;
 
 // A side x side grey PNG whose every pixel is v.
 void gray_png(const std::string& path, std::uint8_t v, int side = 4) {
@@ -47,19 +49,6 @@ DataConfig folder_config(const std::string& dir) {
   c.dir = dir;
   c.validation = 0;
   return c;
-}
-
-// The error's message, or "" when f does not throw Error{kind}.
-template <typename F>
-std::string error_of(F f, ErrorKind kind = ErrorKind::data) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(static_cast<int>(e.kind()), static_cast<int>(kind)) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error";
-  return "";
 }
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }

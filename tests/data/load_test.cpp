@@ -12,12 +12,14 @@
 
 #include "gradnet/data/idx.h"
 #include "gradnet/error.h"
+#include "error_of.h"
 #include "test_support.h"
 
 namespace gradnet {
 namespace {
 
 using testing::TempDir;
+using testing::error_of;
 
 std::string dataset_dir(const std::string& name) {
   const std::string dir = testing::find_dataset_dir(name);
@@ -38,18 +40,6 @@ DataConfig iris_config() {
   c.path = dataset_dir("small") + "/iris.csv";
   c.validation = 0.25;
   return c;
-}
-
-template <typename F>
-std::string error_of(F f, ErrorKind kind) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.kind(), kind) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error";
-  return "";
 }
 
 TEST(Load, MnistClassicSplit) {

@@ -1,5 +1,5 @@
 // NumPy datasets (data.dataset = "npy"): .npy pairs written here, .npz archives written by NumPy
-// itself (np.savez and np.savez_compressed; skipped, saying so, without python3-numpy), example
+// itself (np.savez and np.savez_compressed; python3-numpy, which scripts/setup installs), example
 // shapes (flat, [1, H, W], channels-last to [C, H, W]), and the errors naming file and array.
 #include "gradnet/data/npy.h"
 
@@ -12,6 +12,7 @@
 
 #include "gradnet/data/load.h"
 #include "gradnet/error.h"
+#include "error_of.h"
 #include "test_support.h"
 
 namespace gradnet {
@@ -19,20 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::TempDir;
+using testing::error_of;
 
 bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
-template <typename F>
-std::string error_of(F f, ErrorKind kind = ErrorKind::data) {
-  try {
-    f();
-  } catch (const Error& e) {
-    EXPECT_EQ(static_cast<int>(e.kind()), static_cast<int>(kind)) << e.what();
-    return e.what();
-  }
-  ADD_FAILURE() << "no error";
-  return "";
-}
 
 DataConfig npy_config(const std::string& path, const std::string& labels) {
   DataConfig c;
@@ -156,8 +146,9 @@ class NpzData : public ::testing::Test {
         python_ = candidate;
         return;
       }
-    GTEST_SKIP() << "python3-numpy is not installed (scripts/setup installs it): the .npz files NumPy writes "
-                    "cannot be made here";
+    // scripts/setup installs python3-numpy: without it the setup is broken, not the feature optional.
+    FAIL() << "python3-numpy is not installed (scripts/setup installs it): the .npz files NumPy writes "
+              "cannot be made here";
   }
   void python(const std::string& code) {
     testing::write_file(t / "make.py", "import numpy as np\n" + code);
