@@ -71,13 +71,13 @@ class SoftmaxCrossEntropyLoss final : public Loss<T> {
   std::vector<T> probs_;  // (max_batch, K), sized once in setup()
 };
 
+// A loss over each of an example's K outputs: K = the classes (labels, one-hot targets) or, for
+// a reconstruction, the output's size (dense targets).
 template <typename T>
-class MseLoss final : public Loss<T> {
+class ElementwiseLoss : public Loss<T> {
  public:
-  std::string_view type() const override { return "mse"; }
-
   void setup(const Shape& in, Index classes, Index /*max_batch*/) override {
-    check_output(type(), in, classes);
+    check_output(this->type(), in, classes);
     k_ = classes;
     dense_ = false;
   }
@@ -85,6 +85,19 @@ class MseLoss final : public Loss<T> {
     k_ = numel(in);
     dense_ = true;
   }
+
+ protected:
+  Index k_ = 0;
+  bool dense_ = false;
+};
+
+template <typename T>
+class MseLoss final : public ElementwiseLoss<T> {
+  using ElementwiseLoss<T>::k_;
+  using ElementwiseLoss<T>::dense_;
+
+ public:
+  std::string_view type() const override { return "mse"; }
 
   // z: (N, K)  t = onehot(labels) or the dense rows  -> Σ (z - t)² / (N·K)
   double forward(ConstView<T> z, Targets<T> t) override {
@@ -103,26 +116,15 @@ class MseLoss final : public Loss<T> {
   void predict(ConstView<T> z, View<T> out) const override {
     std::copy(z.data, z.data + z.size(), out.data);
   }
-
- private:
-  Index k_ = 0;
-  bool dense_ = false;
 };
 
 template <typename T>
-class BceWithLogitsLoss final : public Loss<T> {
+class BceWithLogitsLoss final : public ElementwiseLoss<T> {
+  using ElementwiseLoss<T>::k_;
+  using ElementwiseLoss<T>::dense_;
+
  public:
   std::string_view type() const override { return "bce_with_logits"; }
-
-  void setup(const Shape& in, Index classes, Index /*max_batch*/) override {
-    check_output(type(), in, classes);
-    k_ = classes;
-    dense_ = false;
-  }
-  void setup_dense(const Shape& in, Index /*max_batch*/) override {
-    k_ = numel(in);
-    dense_ = true;
-  }
 
   double forward(ConstView<T> z, Targets<T> t) override {
     GRADNET_ASSERT(z.cols == k_ && dense_ == (t.values != nullptr));
@@ -137,9 +139,6 @@ class BceWithLogitsLoss final : public Loss<T> {
 
   void predict(ConstView<T> z, View<T> out) const override { kernels::sigmoid_rows(z.data, out.data, z.rows, k_); }
 
- private:
-  Index k_ = 0;
-  bool dense_ = false;
 };
 
 }  // namespace
