@@ -42,7 +42,8 @@ void tie_layer(std::vector<std::unique_ptr<Layer<T>>>& layers, const LayerSpec& 
 
 template <typename T>
 Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch, NetUse use)
-    : input_shape_(spec.input), max_batch_(max_batch), inference_(use == NetUse::inference) {
+    : input_shape_(spec.input), max_batch_(max_batch), inference_(use == NetUse::inference), spec_(spec),
+      classes_(classes) {
   GRADNET_CHECK(!spec.input.empty() && numel(spec.input) > 0, config, "model.input {} has no elements",
                 shape_str(spec.input));
   GRADNET_CHECK(!spec.layers.empty(), config, "model.layers is empty: a net needs at least one layer");
@@ -204,6 +205,28 @@ void Net<T>::set_times(NetTimes* times) {
   if (!times_) return;
   times_->forward.resize(layers_.size(), 0.0);
   times_->backward.resize(layers_.size(), 0.0);
+}
+
+template <typename T>
+std::vector<Net<T>*> Net<T>::eval_replicas(int count, Index rows) {
+  GRADNET_ASSERT(count >= 1 && rows >= 1);
+  if (static_cast<int>(replicas_.size()) != count || replicas_[0]->max_batch() != rows) {
+    replicas_.clear();
+    for (int k = 0; k < count; ++k)
+      replicas_.push_back(std::make_unique<Net<T>>(spec_, classes_, rows, NetUse::inference));
+  }
+  const std::vector<std::pair<std::string, Tensor<T>*>> from = state_tensors();
+  std::vector<Net<T>*> out;
+  for (auto& r : replicas_) {
+    const std::vector<std::pair<std::string, Tensor<T>*>> to = r->state_tensors();
+    GRADNET_ASSERT(to.size() == from.size());
+    for (std::size_t i = 0; i < from.size(); ++i) {
+      GRADNET_ASSERT(to[i].second->size() == from[i].second->size());
+      std::copy(from[i].second->data(), from[i].second->data() + from[i].second->size(), to[i].second->data());
+    }
+    out.push_back(r.get());
+  }
+  return out;
 }
 
 template <typename T>

@@ -75,6 +75,11 @@ class Net {
   // nullptr (the default) times nothing.
   void set_times(NetTimes* times);
 
+  // `count` inference copies of this net for passes of at most `rows` rows, run side by side by
+  // evaluate() (one per thread). Built on the first call (again when count or rows change); every
+  // call gives them this net's current weights and running statistics.
+  std::vector<Net<T>*> eval_replicas(int count, Index rows);
+
  private:
   Shape input_shape_;
   std::vector<Shape> shapes_;  // shapes_[0] = input, shapes_[i + 1] = output of layer i
@@ -90,6 +95,9 @@ class Net {
   ConstView<T> x_;                    // input of the last forward
   Index n_ = 0;                       // rows of the last forward
   NetTimes* times_ = nullptr;
+  ModelSpec spec_;  // what the net was built from, for eval_replicas
+  Index classes_ = 0;
+  std::vector<std::unique_ptr<Net<T>>> replicas_;
 };
 
 extern template class Net<float>;

@@ -25,6 +25,17 @@ void convert_row(const Dataset& d, const std::uint8_t* b, float* out) {
   }
 }
 
+// Asks the memory system for a row a few rows ahead of its use: a shuffled batch reads rows
+// scattered over the whole split (47 MB of Fashion-MNIST bytes), and the hardware prefetcher only
+// follows a row once its first lines have missed (a row-by-row gather spent 80% of its time on
+// those misses). Only a hint: no value read or written changes.
+void prefetch_row(const void* row, std::size_t bytes) {
+  const char* p = static_cast<const char*>(row);
+  for (std::size_t at = 0; at < bytes; at += 64) __builtin_prefetch(p + at, 0, 0);
+}
+
+constexpr Index kPrefetchRows = 8;
+
 }  // namespace
 
 ConstView<float> Dataset::rows(Index begin, Index n, std::vector<float>& scratch) const {
@@ -38,8 +49,17 @@ ConstView<float> Dataset::rows(Index begin, Index n, std::vector<float>& scratch
 
 void Dataset::gather(const Index* order, Index n, float* out) const {
   const Index f = features();
+  const std::size_t row_bytes = static_cast<std::size_t>(f) * (byte_rows ? 1 : sizeof(float));
+  const auto row_at = [&](Index r) -> const void* {
+    return byte_rows ? static_cast<const void*>(bytes.data() + r * f) : static_cast<const void*>(x.data() + r * f);
+  };
+  for (Index i = 0; i < std::min(n, kPrefetchRows); ++i) prefetch_row(row_at(order[i]), row_bytes);
   for (Index i = 0; i < n; ++i) {
     GRADNET_ASSERT(0 <= order[i] && order[i] < size());
+    if (i + kPrefetchRows < n) {
+      GRADNET_ASSERT(0 <= order[i + kPrefetchRows] && order[i + kPrefetchRows] < size());
+      prefetch_row(row_at(order[i + kPrefetchRows]), row_bytes);
+    }
     if (byte_rows)
       convert_row(*this, bytes.data() + order[i] * f, out + i * f);
     else

@@ -1,6 +1,7 @@
 // Conversions of raw planar images for `gradnet predict` (image.h): channel count, size, and the
 // background level predict compares with the training data's.
 #include <algorithm>
+#include <cstdint>
 
 #include "gradnet/data/image.h"
 #include "gradnet/error.h"
@@ -85,6 +86,20 @@ std::vector<float> resize_image(const float* pixels, const Shape& shape, Index h
 }
 
 double border_mean(const float* pixels, const Shape& shape) { return border_mean_of(pixels, shape); }
-double border_mean(const std::uint8_t* pixels, const Shape& shape) { return border_mean_of(pixels, shape); }
+// Bytes: an integer sum over the border alone (exact, so the same value as the float walk above,
+// without visiting the interior; describe_dataset runs it on every training image).
+double border_mean(const std::uint8_t* pixels, const Shape& shape) {
+  GRADNET_ASSERT(shape.size() == 3);
+  const Index channels = shape[0], h = shape[1], w = shape[2];
+  if (h <= 2 || w <= 2) return border_mean_of(pixels, shape);  // every pixel is on the border
+  std::uint64_t sum = 0;
+  for (Index c = 0; c < channels; ++c) {
+    const std::uint8_t* plane = pixels + c * h * w;
+    for (Index x = 0; x < w; ++x) sum += plane[x] + plane[(h - 1) * w + x];
+    for (Index y = 1; y < h - 1; ++y) sum += plane[y * w] + plane[y * w + w - 1];
+  }
+  const Index count = channels * (2 * w + 2 * (h - 2));
+  return static_cast<double>(sum) / static_cast<double>(count);
+}
 
 }  // namespace gradnet

@@ -1,6 +1,7 @@
 #include "gradnet/train/dataset_info.h"
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -24,7 +25,9 @@ void image_statistics(const Dataset& d, DatasetInfo& info) {
     double row = 0;  // per row, then summed: the total of 10^8 bytes stays exact in a double
     if (d.byte_rows) {
       const std::uint8_t* px = d.bytes.data() + i * features;
-      for (Index j = 0; j < features; ++j) row += px[j];
+      std::uint64_t bytes = 0;  // an integer sum: exact, as the double one was, and vectorised
+      for (Index j = 0; j < features; ++j) bytes += px[j];
+      row = static_cast<double>(bytes);
       border += border_mean(px, d.shape);
     } else {
       const float* px = d.x.data() + i * features;

@@ -1,6 +1,8 @@
 #include "guard.h"
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -11,10 +13,18 @@ namespace gradnet {
 
 namespace {
 
+// A float is inf or NaN exactly when its exponent bits are all ones. Checked on the bits with an
+// integer OR, which the compiler vectorises (a float sum would have to keep its order: scalar,
+// 3% of W2's step).
 bool all_finite(const float* p, Index n) {
-  float acc = 0.0f;  // x * 0 is 0 for finite x and NaN for inf/NaN: one vectorisable pass
-  for (Index i = 0; i < n; ++i) acc += p[i] * 0.0f;
-  return acc == 0.0f;
+  constexpr std::uint32_t kExponent = 0x7f800000u;
+  std::uint32_t any_special = 0;
+  for (Index i = 0; i < n; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, p + i, sizeof bits);
+    any_special |= (bits & kExponent) == kExponent ? 1u : 0u;
+  }
+  return any_special == 0;
 }
 
 std::string hint(double lr) {
