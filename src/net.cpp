@@ -208,12 +208,16 @@ void Net<T>::set_times(NetTimes* times) {
 }
 
 template <typename T>
+std::unique_ptr<Net<T>> Net<T>::sibling(Index max_batch, NetUse use) const {
+  return std::make_unique<Net<T>>(spec_, classes_, max_batch, use);
+}
+
+template <typename T>
 std::vector<Net<T>*> Net<T>::eval_replicas(int count, Index rows) {
   GRADNET_ASSERT(count >= 1 && rows >= 1);
   if (static_cast<int>(replicas_.size()) != count || replicas_[0]->max_batch() != rows) {
     replicas_.clear();
-    for (int k = 0; k < count; ++k)
-      replicas_.push_back(std::make_unique<Net<T>>(spec_, classes_, rows, NetUse::inference));
+    for (int k = 0; k < count; ++k) replicas_.push_back(sibling(rows, NetUse::inference));
   }
   const std::vector<std::pair<std::string, Tensor<T>*>> from = state_tensors();
   std::vector<Net<T>*> out;

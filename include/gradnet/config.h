@@ -52,6 +52,7 @@ struct TrainConfig {
   std::int64_t batch_size = 128;
   std::uint64_t seed = 1;
   std::int64_t threads = 0;          // 0: all cores
+  bool thread_shards = true;         // threads > 1: each thread steps on its own rows (train/step.h)
   bool shuffle = true;
   std::int64_t eval_batch_size = 0;  // 0: automatic, cache-sized (eval_pass_rows() in batch_schedule.h)
   std::vector<std::int64_t> batch_size_milestones;  // epochs at which the batch size changes

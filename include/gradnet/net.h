@@ -75,6 +75,9 @@ class Net {
   // nullptr (the default) times nothing.
   void set_times(NetTimes* times);
 
+  // A net of the same model for at most max_batch rows, its weights as setup left them (not
+  // initialised): the shards of a batch split over threads (train/step.h), evaluation copies.
+  std::unique_ptr<Net<T>> sibling(Index max_batch, NetUse use) const;
   // `count` inference copies of this net for passes of at most `rows` rows, run side by side by
   // evaluate() (one per thread). Built on the first call (again when count or rows change); every
   // call gives them this net's current weights and running statistics.

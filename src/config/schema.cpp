@@ -263,6 +263,11 @@ void train_keys(Section v) {
             "(ulimit -v) leaves room for")
           .at_least(0)
           .rule("at most 4096", at_most_rule(4096, "at most 4096 threads")));
+  v.add(field("train", t, &T::thread_shards, "thread_shards", K::boolean,
+            "with threads > 1, each thread runs the forward and backward pass of its own share of the batch's rows "
+            "and their gradients are summed (nets without batch norm, L-BFGS or a reconstruction target); false: "
+            "the threads split each layer's work instead. Either way a run repeats itself bit for bit at the "
+            "same threads; the two give different last bits"));
   v.add(field("train", t, &T::shuffle, "shuffle", K::boolean, "reshuffle the training set every epoch"));
   v.add(field("train", t, &T::eval_batch_size, "eval_batch_size", K::integer,
             "examples per forward pass when evaluating (validation, test; gradnet eval); 0: automatic, as "

@@ -1,6 +1,8 @@
 // oneDNN convolution primitives behind conv_onednn.h; the only file that includes dnnl.hpp.
 #include "conv_onednn.h"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <map>
 #include <unordered_map>
@@ -49,7 +51,12 @@ struct OnednnConv::Impl {
   WindowGeometry g;
   Index out, groups;
   bool bias;
-  std::map<Index, Prims> prims;   // by batch size
+  // By batch size and the threads a primitive was made for: oneDNN fixes a primitive's thread
+  // count when it is made, and some kernels (the weights' gradient) meet at barriers of that many
+  // threads. Inside a parallel region of gradnet's own (evaluation passes, thread shards) each
+  // thread asks for one (omp_set_num_threads(1)); a primitive made outside for two would wait there
+  // for a second thread forever.
+  std::map<std::pair<Index, int>, Prims> prims;
   std::vector<float> dw_scratch, db_scratch;
 
   memory::desc plain_src(Index n) const { return {{n, g.c, g.h, g.w}, memory::data_type::f32, tag::nchw}; }
@@ -61,7 +68,8 @@ struct OnednnConv::Impl {
   memory::desc any(const memory::desc& d) const { return {d.dims(), memory::data_type::f32, tag::any}; }
 
   Prims& for_batch(Index n) {
-    auto it = prims.find(n);
+    const std::pair<Index, int> key{n, omp_in_parallel() ? 1 : omp_get_max_threads()};
+    auto it = prims.find(key);
     if (it != prims.end()) return it->second;
     if (prims.size() >= kKeptSizes) prims.clear();
     const memory::dims strides{g.stride, g.stride}, dilates{g.dilation - 1, g.dilation - 1}, pad{g.pad, g.pad};
@@ -77,7 +85,7 @@ struct OnednnConv::Impl {
     dnnl::convolution_backward_weights::primitive_desc bwpd(bwd, engine, fpd);
     Prims p{fpd, bdpd, bwpd, dnnl::convolution_forward(fpd), dnnl::convolution_backward_data(bdpd),
             dnnl::convolution_backward_weights(bwpd), {}};
-    return prims.emplace(n, std::move(p)).first->second;
+    return prims.emplace(key, std::move(p)).first->second;
   }
 
   memory& slot(memory& m, const memory::desc& d) {

@@ -89,6 +89,7 @@ EvalResult evaluate(Net<float>& net, const Dataset& data, Index batch_size, Tens
 #pragma omp parallel num_threads(threads)
     {
       const int t = omp_get_thread_num();
+      omp_set_num_threads(1);  // what this thread calls runs on it alone (oneDNN sizes its primitives by this)
 #pragma omp for schedule(dynamic, 1)
       for (Index p = 0; p < passes; ++p) {
         try {

@@ -55,6 +55,8 @@ void TrainStep::sum_grads(Index rows, Index global_rows) {
 StepResult TrainStep::run(ConstView<float> x, Targets<float> labels, double lr, StepObserver& observer,
                           Index global_rows) {
   StepResult result;
+  last_shards_ = 1;
+  last_rows_ = x.rows;
   if (global_rows == 0) global_rows = x.rows;
   if (optimizer_.needs_closure()) {
     // The closure L-BFGS re-runs: the same dropout mask at every evaluation of the step.
@@ -71,6 +73,8 @@ StepResult TrainStep::run(ConstView<float> x, Targets<float> labels, double lr, 
       return loss;
     };
     result.loss = optimizer_.step_closure(lr, closure);
+  } else if (const int shards = shards_for(x, labels); shards > 1) {
+    return run_sharded(x, labels, lr, observer, shards);
   } else if (x.rows == 0) {
     // A shard with no rows (a last batch smaller than the ranks): it still joins the all-reduces.
     net_.zero_grad();

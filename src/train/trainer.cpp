@@ -104,6 +104,7 @@ void Trainer::Impl::build_model() {
                                       Rng::stream(tc.seed, "shuffle"));
   step = std::make_unique<TrainStep>(*net, *optimizer, Rng::stream(tc.seed, "dropout"));
   step->set_data_parallel(DataParallel{options.comm, options.signal_flag, config.train.sync_batch_norm});
+  step->set_thread_shards(config.train.thread_shards);
   // Augmentation (docs/augmentation.md): each training batch is copied into aug_x and augmented
   // there, from its own stream, advanced per step like dropout's.
   augmenter = std::make_unique<Augmenter>(config.augment, config.model.input, data.normalizer);

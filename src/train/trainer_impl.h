@@ -133,9 +133,13 @@ struct Trainer::Impl : StepObserver {
   }
   void grads_ready() override {
     if (!full_batch && !net->reconstructs()) {  // L-BFGS's epoch accuracy is measured after its step instead
-      argmax_rows(net->activation(net->num_layers() - 1), predicted.data());
-      Index correct = 0;
-      for (Index i = 0; i < shard_rows; ++i) correct += predicted[i] == current_labels[i] ? 1 : 0;
+      Index correct = 0, row = 0;
+      for (int shard = 0; shard < step->output_shards(); ++shard) {  // thread shards: in row order
+        const ConstView<float> out = step->output(shard);
+        argmax_rows(out, predicted.data());
+        for (Index i = 0; i < out.rows; ++i, ++row) correct += predicted[i] == current_labels[row] ? 1 : 0;
+      }
+      GRADNET_ASSERT(row == shard_rows);
       (distributed() ? unsynced_correct : st.correct) += correct;
     }
     each([&](TrainerCallback& c) { c.on_grads_ready(self, event); });

@@ -11,6 +11,7 @@
 #include "gradnet/layer_registry.h"
 #include "gradnet/net.h"
 #include "gradnet/optim/optimizer.h"
+#include "gradnet/threads.h"
 #include "gradnet/train/step.h"
 
 namespace {
@@ -66,6 +67,32 @@ TEST(NoAllocation, TrainingStepsOfTheSeedMlpAllocateNothing) {
   const long before = g_allocations.load();
   for (int i = 0; i < 20; ++i) step();  // crosses an epoch boundary (8 batches per epoch)
   EXPECT_EQ(g_allocations.load() - before, 0) << "allocations during 20 training steps";
+}
+
+// Thread shards (train/step.h): after the first step planned the shards' nets, a step split over
+// two threads allocates nothing either. W2's MLP at batch 128 is large enough to be split.
+TEST(NoAllocation, TrainingStepsSplitOverThreadsAllocateNothing) {
+  if (set_threads(2) < 2) GTEST_SKIP() << "one core: no threads to split a step over";
+  ModelSpec m;
+  m.input = {784};
+  m.layers = {spec("linear", 0, {{"out", std::int64_t(512)}}), spec("relu", 1),
+              spec("linear", 2, {{"out", std::int64_t(256)}}), spec("relu", 3),
+              spec("linear", 4, {{"out", std::int64_t(10)}})};
+  Net<float> net(m, 10, 128);
+  Rng rng(1);
+  net.init(rng);
+  auto opt = make_optimizer(OptimizerOptions::of(OptimizerType::adam), net.params());
+  Tensor<float> x({128, 784});
+  for (Index i = 0; i < x.size(); ++i) x[i] = static_cast<float>(rng.normal());
+  std::vector<std::int32_t> y(128);
+  for (Index i = 0; i < 128; ++i) y[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i % 10);
+  TrainStep train_step(net, *opt, Rng(3));
+  train_step.set_thread_shards(true);
+  train_step.run(ConstView<float>(x.data(), 128, 784), y.data(), 1e-3);
+  ASSERT_EQ(train_step.last_shards(), 2) << "the step was not split: the test checks nothing";
+  const long before = g_allocations.load();
+  for (int i = 0; i < 10; ++i) train_step.run(ConstView<float>(x.data(), 128, 784), y.data(), 1e-3);
+  EXPECT_EQ(g_allocations.load() - before, 0) << "allocations during 10 steps split over 2 threads";
 }
 
 }  // namespace

@@ -18,6 +18,15 @@
 // (one all-reduce of all grads). The update is then the one the whole batch gives, up to the order
 // of the sums, identical on every rank. Each rank draws its dropout masks from its own stream.
 //
+// Thread shards (set_thread_shards, train.thread_shards): within one process, with more than one
+// OpenMP thread, a batch whose rows x parameters pay for waking the threads (step_shards.cpp) and a
+// net without batch statistics (no batch norm), no closure optimizer and label targets, run()
+// splits the rows over the threads as the ranks above split a global batch: thread t steps its
+// own copy of the net (thread 0 the net itself) on rows [N t/k, N (t+1)/k), the losses and the
+// grads are combined weighted by the shares, in shard order, and the net itself is updated. Two
+// parallel regions a step instead of one or more per layer. The net's activations (what the
+// monitor reads after the loss) are then those of the first shard's rows.
+//
 // Closure optimizers (L-BFGS, Optimizer::needs_closure()) re-evaluate the loss inside their step:
 // for them one run() calls forward/backward several times, and after_loss, after_backward and
 // grads_ready fire for every evaluation (after_update once, at the end). Such a step cannot be
@@ -26,6 +35,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "gradnet/dist.h"
@@ -75,6 +85,13 @@ class TrainStep {
   const Rng& dropout() const { return dropout_; }
   void set_dropout(const Rng& rng) { dropout_ = rng; }
   void set_data_parallel(const DataParallel& dp) { dp_ = dp; }
+  void set_thread_shards(bool on) { thread_shards_ = on; }
+  // The threads the last run() split its rows over (1: none).
+  int last_shards() const { return last_shards_; }
+  // The net's outputs of the last forward pass, shard by shard in row order (one shard without
+  // thread shards, none after an empty shard of a rank): what the step's rows were predicted to be.
+  int output_shards() const { return last_rows_ == 0 ? 0 : last_shards_; }
+  ConstView<float> output(int shard) const;
 
  private:
   Net<float>& net_;
@@ -82,12 +99,22 @@ class TrainStep {
   Rng dropout_;
   DataParallel dp_;
   std::vector<float> flat_grads_;  // every grad, packed for one all-reduce
+  bool thread_shards_ = false;
+  int last_shards_ = 1;
+  Index last_rows_ = 0;
+  std::vector<std::unique_ptr<Net<float>>> shard_nets_;  // the nets of shards 1..k-1
+  std::vector<std::vector<Param<float>*>> shard_params_;  // [shard][param]; shard 0: the net's
+  std::vector<double> shard_loss_;
+  std::vector<Rng> shard_streams_;  // this step's dropout stream of each shard
 
   bool distributed() const { return dp_.comm && dp_.comm->size() > 1; }
   Rng step_stream() const;
   Communicator* sync_ranks() const;
   double agree_on_loss(double local_loss, Index rows, Index global_rows);
   void sum_grads(Index rows, Index global_rows);
+  int shards_for(ConstView<float> x, Targets<float> targets) const;
+  void plan_shards(int shards, Index rows);
+  StepResult run_sharded(ConstView<float> x, Targets<float> targets, double lr, StepObserver& observer, int shards);
 };
 
 }  // namespace gradnet

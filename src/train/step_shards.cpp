@@ -1,0 +1,159 @@
+// TrainStep's thread shards (step.h): the rows of a batch split over the OpenMP threads, each
+// thread running forward and backward on its own copy of the net, the grads summed in shard order.
+//
+// Why: on a small net every layer's kernel is too short to split over threads (waking a sleeping
+// thread costs tens of microseconds here, about what W1's whole forward GEMM takes), so each layer
+// ran on one thread. Split by rows, each thread stays busy through the whole pass: two meetings a
+// step (after the loss, after the grads) instead of one per layer.
+#include <omp.h>
+
+#include <algorithm>
+#include <exception>
+
+#include "gradnet/error.h"
+#include "gradnet/train/step.h"
+
+namespace gradnet {
+
+namespace {
+
+constexpr Index kMinShardRows = 8;
+// Rows x parameters (about the multiply-adds of a dense forward pass) below which one thread is
+// faster (measured, 2 cores): W1 (128 x 51k = 6.5M) lost 40% split in two, W2 (128 x 536k = 69M)
+// gained 10-20% and W3 (54M, convolutions) 22%.
+constexpr double kMinShardWork = 2.0e7;
+
+// Part t of k of n things: [n t / k, n (t + 1) / k).
+Index part_begin(Index n, int t, int k) { return n * t / k; }
+
+// Batch norm's statistics (any layer with running buffers) are over the whole batch: not split.
+bool shardable(Net<float>& net) {
+  if (net.reconstructs()) return false;
+  for (Index i = 0; i < net.num_layers(); ++i)
+    if (!net.layer(i).buffers().empty()) return false;
+  return true;
+}
+
+// Runs f, keeping the first exception any thread throws (an exception may not leave an OpenMP
+// region; every thread must still reach the region's barriers).
+template <typename F>
+void guarded(std::exception_ptr& error, F&& f) {
+  try {
+    f();
+  } catch (...) {
+#pragma omp critical(gradnet_step_shards_error)
+    if (!error) error = std::current_exception();
+  }
+}
+
+}  // namespace
+
+ConstView<float> TrainStep::output(int shard) const {
+  GRADNET_ASSERT(0 <= shard && shard < output_shards());
+  const Net<float>& net = shard == 0 ? net_ : *shard_nets_[static_cast<std::size_t>(shard - 1)];
+  return net.activation(net.num_layers() - 1);
+}
+
+int TrainStep::shards_for(ConstView<float> x, Targets<float> targets) const {
+  if (!thread_shards_ || distributed() || optimizer_.needs_closure() || targets.labels == nullptr) return 1;
+  if (omp_in_parallel() || x.rows < 2 * kMinShardRows) return 1;
+  const int threads = omp_get_max_threads();
+  if (threads < 2) return 1;
+  if (static_cast<double>(x.rows) * static_cast<double>(net_.parameter_count()) < kMinShardWork) return 1;
+  if (!shardable(net_)) return 1;
+  return static_cast<int>(std::min<Index>(threads, x.rows / kMinShardRows));
+}
+
+void TrainStep::plan_shards(int shards, Index rows) {
+  const Index most = (rows + shards - 1) / shards;  // the largest shard
+  const bool fits = static_cast<int>(shard_nets_.size()) == shards - 1 &&
+                    std::all_of(shard_nets_.begin(), shard_nets_.end(), [&](auto& n) { return n->max_batch() >= most; });
+  if (!fits) {  // the first sharded step (or a larger shard than planned): allocations here only
+    shard_nets_.clear();
+    shard_params_.assign(1, net_.params());
+    const Index planned = std::max(most, (net_.max_batch() + shards - 1) / shards);
+    for (int t = 1; t < shards; ++t) {
+      shard_nets_.push_back(net_.sibling(planned, NetUse::train));
+      shard_params_.push_back(shard_nets_.back()->params());
+    }
+    shard_loss_.assign(static_cast<std::size_t>(shards), 0.0);
+    shard_streams_.assign(static_cast<std::size_t>(shards), dropout_);
+  }
+  for (auto& n : shard_nets_)  // a frozen layer computes what it learned (batch-free here) and takes no grads
+    for (Index i = 0; i < net_.num_layers(); ++i) n->layer(i).set_frozen(net_.layer(i).frozen());
+}
+
+StepResult TrainStep::run_sharded(ConstView<float> x, Targets<float> targets, double lr, StepObserver& observer,
+                                  int k) {
+  plan_shards(k, x.rows);
+  last_shards_ = k;
+  const Index n = x.rows;
+  const std::vector<Param<float>*>& params = shard_params_[0];
+  const auto net_of = [&](int t) -> Net<float>& { return t == 0 ? net_ : *shard_nets_[static_cast<std::size_t>(t - 1)]; };
+  const auto rows_of = [&](int t) { return part_begin(n, t + 1, k) - part_begin(n, t, k); };
+  // Shard 0 draws the run's dropout masks; the others streams of their own (as ranks do).
+  std::vector<Rng>& streams = shard_streams_;
+  streams[0] = dropout_;
+  for (int t = 1; t < k; ++t) {
+    Rng peek = dropout_;
+    streams[static_cast<std::size_t>(t)] = Rng(peek.next_u64() ^ (0xD1B54A32D192ED03ULL * static_cast<std::uint64_t>(t)));
+  }
+  std::exception_ptr error;
+#pragma omp parallel num_threads(k)
+  {
+    const int t = omp_get_thread_num();
+    omp_set_num_threads(1);  // what this thread calls runs on it alone (oneDNN sizes its primitives by this)
+    guarded(error, [&] {  // this thread's slice of every weight into every copy
+      for (std::size_t j = 0; j < params.size(); ++j) {
+        const Index size = params[j]->value.size(), b = part_begin(size, t, k), e = part_begin(size, t + 1, k);
+        const float* from = params[j]->value.data();
+        for (int r = 1; r < k; ++r) std::copy(from + b, from + e, shard_params_[static_cast<std::size_t>(r)][j]->value.data() + b);
+      }
+    });
+#pragma omp barrier
+    guarded(error, [&] {
+      const Index first = part_begin(n, t, k);
+      Net<float>& net = net_of(t);
+      net.zero_grad();
+      net.forward(ConstView<float>(x.data + first * x.cols, rows_of(t), x.cols),
+                  StepContext{Mode::train, &streams[static_cast<std::size_t>(t)], nullptr});
+      shard_loss_[static_cast<std::size_t>(t)] = net.loss(Targets<float>(targets.labels + first));
+    });
+  }
+  if (error) std::rethrow_exception(error);
+  StepResult result;
+  for (int t = 0; t < k; ++t)  // the batch's mean loss, summed in shard order
+    result.loss += shard_loss_[static_cast<std::size_t>(t)] * static_cast<double>(rows_of(t)) / static_cast<double>(n);
+  if (!observer.after_loss(result.loss)) return result;
+#pragma omp parallel num_threads(k)
+  {
+    const int t = omp_get_thread_num();
+    omp_set_num_threads(1);
+    guarded(error, [&] { net_of(t).backward(Targets<float>(targets.labels + part_begin(n, t, k))); });
+#pragma omp barrier
+    guarded(error, [&] {  // this thread's slice of every grad: Σ over shards of share · grad, in shard order
+      for (std::size_t j = 0; j < params.size(); ++j) {
+        if (params[j]->frozen) continue;
+        const Index size = params[j]->grad.size(), b = part_begin(size, t, k), e = part_begin(size, t + 1, k);
+        float* g = params[j]->grad.data();
+        const float s0 = static_cast<float>(static_cast<double>(rows_of(0)) / static_cast<double>(n));
+        for (Index i = b; i < e; ++i) g[i] *= s0;
+        for (int r = 1; r < k; ++r) {
+          const float s = static_cast<float>(static_cast<double>(rows_of(r)) / static_cast<double>(n));
+          const float* gr = shard_params_[static_cast<std::size_t>(r)][j]->grad.data();
+          for (Index i = b; i < e; ++i) g[i] += s * gr[i];
+        }
+      }
+    });
+  }
+  if (error) std::rethrow_exception(error);
+  observer.after_backward();
+  observer.grads_ready();
+  optimizer_.step(lr);
+  result.updated = true;
+  observer.after_update(result.loss);
+  dropout_ = Rng(dropout_.next_u64());  // a fresh dropout stream for the next step
+  return result;
+}
+
+}  // namespace gradnet

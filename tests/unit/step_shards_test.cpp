@@ -1,0 +1,144 @@
+// Thread shards (include/gradnet/train/step.h): a batch's rows split over two threads, each
+// stepping its own copy of the net, give the update one thread gives (up to the order of the
+// sums), repeat themselves bit for bit, leave nets with batch statistics alone, and evaluation
+// passes run side by side give the figures of one thread.
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "gradnet/layer_registry.h"
+#include "gradnet/net.h"
+#include "gradnet/optim/optimizer.h"
+#include "gradnet/threads.h"
+#include "gradnet/train/evaluate.h"
+#include "gradnet/train/step.h"
+
+namespace gradnet {
+namespace {
+
+LayerSpec spec(const std::string& type, Index index, std::map<std::string, Value> attrs = {}) {
+  return LayerSpec{type, index, std::move(attrs)};
+}
+
+ModelSpec mlp(bool dropout = false, bool batch_norm = false) {
+  ModelSpec m;
+  m.input = {784};
+  m.layers.push_back(spec("linear", 0, {{"out", std::int64_t(256)}}));
+  m.layers.push_back(spec("relu", 1));
+  if (dropout) m.layers.push_back(spec("dropout", 2, {{"rate", 0.5}}));
+  if (batch_norm) m.layers.push_back(spec("batch_norm", 2));
+  m.layers.push_back(spec("linear", static_cast<Index>(m.layers.size()), {{"out", std::int64_t(10)}}));
+  return m;
+}
+
+ModelSpec convnet() {  // conv2d's oneDNN primitives inside the threads' region (a hang once)
+  ModelSpec m;
+  m.input = {1, 28, 28};
+  m.layers = {spec("conv2d", 0, {{"out", std::int64_t(16)}, {"kernel", std::int64_t(3)}, {"padding", std::int64_t(1)}}),
+              spec("relu", 1), spec("max_pool2d", 2, {{"kernel", std::int64_t(2)}}), spec("flatten", 3),
+              spec("linear", 4, {{"out", std::int64_t(64)}}), spec("relu", 5), spec("linear", 6, {{"out", std::int64_t(10)}})};
+  return m;
+}
+
+struct Batch128 {
+  Tensor<float> x;
+  std::vector<std::int32_t> y;
+  explicit Batch128(Index features) : x({128, features}) {
+    Rng rng(7);
+    for (Index i = 0; i < x.size(); ++i) x[i] = static_cast<float>(rng.uniform());
+    for (Index i = 0; i < 128; ++i) y.push_back(static_cast<std::int32_t>((i * 7) % 10));
+  }
+};
+
+struct Trained {
+  std::vector<float> weights;
+  std::vector<double> losses;
+  int shards = 0;
+};
+
+// steps Adam steps on the same batch from the same init; shards on or off.
+Trained train(const ModelSpec& m, bool shards, int steps = 10) {
+  Net<float> net(m, 10, 128);
+  Rng rng(1);
+  net.init(rng);
+  auto opt = make_optimizer(OptimizerOptions::of(OptimizerType::adam), net.params());
+  const Batch128 b(numel(m.input));
+  TrainStep step(net, *opt, Rng(3));
+  step.set_thread_shards(shards);
+  Trained r;
+  for (int i = 0; i < steps; ++i) {
+    r.losses.push_back(step.run(ConstView<float>(b.x.data(), 128, numel(m.input)), b.y.data(), 1e-3).loss);
+    r.shards = std::max(r.shards, step.last_shards());
+  }
+  for (Param<float>* p : net.params()) r.weights.insert(r.weights.end(), p->value.data(), p->value.data() + p->value.size());
+  return r;
+}
+
+class StepShards : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (set_threads(2) < 2) GTEST_SKIP() << "one core: no threads to split a step over";
+  }
+  void TearDown() override { set_threads(1); }
+};
+
+void expect_close(const Trained& a, const Trained& b, double tol) {
+  ASSERT_EQ(a.weights.size(), b.weights.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < a.weights.size(); ++i) worst = std::max(worst, std::abs(double(a.weights[i]) - b.weights[i]));
+  EXPECT_LT(worst, tol) << "largest weight difference after the steps";
+  for (std::size_t i = 0; i < a.losses.size(); ++i) EXPECT_NEAR(a.losses[i], b.losses[i], 1e-5) << "step " << i + 1;
+}
+
+TEST_F(StepShards, TwoThreadsGiveOneThreadsUpdate) {
+  const Trained split = train(mlp(), true), whole = train(mlp(), false);
+  EXPECT_EQ(split.shards, 2);
+  EXPECT_EQ(whole.shards, 1);
+  expect_close(split, whole, 1e-5);
+}
+
+TEST_F(StepShards, RepeatBitForBit) {
+  const Trained a = train(mlp(true), true), b = train(mlp(true), true);
+  EXPECT_EQ(a.shards, 2);
+  EXPECT_EQ(a.weights, b.weights);
+  EXPECT_EQ(a.losses, b.losses);
+}
+
+TEST_F(StepShards, ConvolutionsSplitAndAgree) {
+  const Trained split = train(convnet(), true, 4), whole = train(convnet(), false, 4);
+  EXPECT_EQ(split.shards, 2);
+  expect_close(split, whole, 1e-5);
+}
+
+TEST_F(StepShards, BatchNormIsNotSplit) {
+  EXPECT_EQ(train(mlp(false, true), true, 2).shards, 1) << "batch statistics span the whole batch";
+}
+
+TEST_F(StepShards, SmallNetsAreNotSplit) {  // waking a thread costs more than it saves (W1)
+  ModelSpec m;
+  m.input = {784};
+  m.layers = {spec("linear", 0, {{"out", std::int64_t(64)}}), spec("sigmoid", 1), spec("linear", 2, {{"out", std::int64_t(10)}})};
+  EXPECT_EQ(train(m, true, 1).shards, 1);
+}
+
+TEST_F(StepShards, EvaluationSideBySideGivesOneThreadsFigures) {
+  Net<float> net(convnet(), 10, 128);
+  Rng rng(1);
+  net.init(rng);
+  Dataset d;
+  d.shape = {1, 28, 28};
+  d.classes = 10;
+  d.x = Tensor<float>({300, 784});
+  for (Index i = 0; i < d.x.size(); ++i) d.x[i] = static_cast<float>(rng.uniform());
+  for (Index i = 0; i < 300; ++i) d.y.push_back(static_cast<std::int32_t>(i % 10));
+  const EvalResult two = evaluate(net, d, 20), again = evaluate(net, d, 20);
+  set_threads(1);
+  const EvalResult one = evaluate(net, d, 20);
+  EXPECT_EQ(two.loss, again.loss);
+  EXPECT_NEAR(two.loss, one.loss, 1e-6 * std::abs(one.loss));
+  EXPECT_EQ(two.accuracy, one.accuracy);
+  EXPECT_EQ(two.confusion, one.confusion);
+}
+
+}  // namespace
+}  // namespace gradnet
