@@ -96,6 +96,11 @@ StepResult TrainStep::run(ConstView<float> x, Targets<float> labels, double lr, 
     observer.grads_ready();
     optimizer_.step(lr);
   }
+  return updated(result, observer);
+}
+
+// The end of every step that updated the params.
+StepResult TrainStep::updated(StepResult result, StepObserver& observer) {
   result.updated = true;
   observer.after_update(result.loss);
   dropout_ = Rng(dropout_.next_u64());  // a fresh dropout stream for the next step

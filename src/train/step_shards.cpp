@@ -150,10 +150,7 @@ StepResult TrainStep::run_sharded(ConstView<float> x, Targets<float> targets, do
   observer.after_backward();
   observer.grads_ready();
   optimizer_.step(lr);
-  result.updated = true;
-  observer.after_update(result.loss);
-  dropout_ = Rng(dropout_.next_u64());  // a fresh dropout stream for the next step
-  return result;
+  return updated(result, observer);
 }
 
 }  // namespace gradnet

@@ -114,6 +114,7 @@ class TrainStep {
   void sum_grads(Index rows, Index global_rows);
   int shards_for(ConstView<float> x, Targets<float> targets) const;
   void plan_shards(int shards, Index rows);
+  StepResult updated(StepResult result, StepObserver& observer);
   StepResult run_sharded(ConstView<float> x, Targets<float> targets, double lr, StepObserver& observer, int shards);
 };
 
