@@ -56,18 +56,19 @@ struct Trained {
   int shards = 0;
 };
 
-// steps Adam steps on the same batch from the same init; shards on or off.
-Trained train(const ModelSpec& m, bool shards, int steps = 10) {
+// steps steps (Adam, or SGD: its update scales with the gradient, so a wrong share shows) on the
+// same batch from the same init; shards on or off.
+Trained train(const ModelSpec& m, bool shards, int steps = 10, OptimizerType type = OptimizerType::adam) {
   Net<float> net(m, 10, 128);
   Rng rng(1);
   net.init(rng);
-  auto opt = make_optimizer(OptimizerOptions::of(OptimizerType::adam), net.params());
+  auto opt = make_optimizer(OptimizerOptions::of(type), net.params());
   const Batch128 b(numel(m.input));
   TrainStep step(net, *opt, Rng(3));
   step.set_thread_shards(shards);
   Trained r;
   for (int i = 0; i < steps; ++i) {
-    r.losses.push_back(step.run(ConstView<float>(b.x.data(), 128, numel(m.input)), b.y.data(), 1e-3).loss);
+    r.losses.push_back(step.run(ConstView<float>(b.x.data(), 128, numel(m.input)), b.y.data(), type == OptimizerType::sgd ? 0.1 : 1e-3).loss);
     r.shards = std::max(r.shards, step.last_shards());
   }
   for (Param<float>* p : net.params()) r.weights.insert(r.weights.end(), p->value.data(), p->value.data() + p->value.size());
@@ -91,10 +92,12 @@ void expect_close(const Trained& a, const Trained& b, double tol) {
 }
 
 TEST_F(StepShards, TwoThreadsGiveOneThreadsUpdate) {
-  const Trained split = train(mlp(), true), whole = train(mlp(), false);
-  EXPECT_EQ(split.shards, 2);
-  EXPECT_EQ(whole.shards, 1);
-  expect_close(split, whole, 1e-5);
+  for (const OptimizerType type : {OptimizerType::sgd, OptimizerType::adam}) {
+    const Trained split = train(mlp(), true, 10, type), whole = train(mlp(), false, 10, type);
+    EXPECT_EQ(split.shards, 2);
+    EXPECT_EQ(whole.shards, 1);
+    expect_close(split, whole, 1e-5);
+  }
 }
 
 TEST_F(StepShards, RepeatBitForBit) {
