@@ -79,6 +79,40 @@ TYPED_TEST(PoolKernels, MaxPoolMatchesReferenceExactly) {
     }
 }
 
+// The fast paths write whole vectors past a row's end where that stays inside the example (the
+// rows after overwrite it): called one example at a time, last example first, into buffers with a
+// guard zone after them, nothing may leak into another example or past the end.
+TYPED_TEST(PoolKernels, MaxPoolWritesOnlyItsOwnExamples) {
+  using T = TypeParam;
+  const T guard = T(-7.25);
+  for (const k::WindowGeometry& g : geometries()) {
+    const Index n = 3, in = g.c * g.h * g.w, per = g.c * g.ho * g.wo, tail = 40;
+    const std::vector<T> x = pool_inputs<T>(n * in, 83, false);
+    std::vector<T> y_ref(n * per), dx_ref(n * in);
+    std::vector<std::int32_t> arg_ref(n * per);
+    ref::max_pool_forward(g, x.data(), y_ref.data(), arg_ref.data(), n);
+    const std::vector<T> dy = uniform_values<T>(n * per, -1.0, 1.0, 84);
+    ref::max_pool_backward(g, dy.data(), arg_ref.data(), dx_ref.data(), n);
+
+    std::vector<T> y(n * per + tail, guard), dx(n * in + tail, guard);
+    std::vector<std::int32_t> arg(n * per + tail, -9);
+    for (Index i = n - 1; i >= 0; --i) {
+      k::max_pool_forward(g, x.data() + i * in, y.data() + i * per, arg.data() + i * per, 1);
+      k::max_pool_backward(g, dy.data() + i * per, arg.data() + i * per, dx.data() + i * in, 1);
+    }
+    const std::string what = name(g) + " one example at a time, last first";
+    expect_equal(std::vector<T>(y.begin(), y.begin() + n * per), y_ref, "max_pool y " + what);
+    EXPECT_EQ(std::vector<std::int32_t>(arg.begin(), arg.begin() + n * per), arg_ref) << "argmax " << what;
+    expect_close(std::vector<T>(dx.begin(), dx.begin() + n * in), dx_ref, Tol<T>::exact_math, 0.0,
+                 "max_pool dx " + what);
+    for (Index i = 0; i < tail; ++i) {
+      EXPECT_EQ(y[n * per + i], guard) << "y written past the end at +" << i << ", " << what;
+      EXPECT_EQ(arg[n * per + i], -9) << "argmax written past the end at +" << i << ", " << what;
+      EXPECT_EQ(dx[n * in + i], guard) << "dx written past the end at +" << i << ", " << what;
+    }
+  }
+}
+
 TYPED_TEST(PoolKernels, AvgPoolMatchesReference) {
   using T = TypeParam;
   const double tol = Tol<T>::exact_math;
