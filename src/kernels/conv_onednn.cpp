@@ -51,6 +51,7 @@ struct OnednnConv::Impl {
   WindowGeometry g;
   Index out, groups;
   bool bias;
+  ConvAlgorithm algorithm;
   // By batch size and the threads a primitive was made for: oneDNN fixes a primitive's thread
   // count when it is made, and some kernels (the weights' gradient) meet at barriers of that many
   // threads. Inside a parallel region of gradnet's own (evaluation passes, thread shards) each
@@ -72,10 +73,24 @@ struct OnednnConv::Impl {
     auto it = prims.find(key);
     if (it != prims.end()) return it->second;
     if (prims.size() >= kKeptSizes) prims.clear();
+    if (algorithm == ConvAlgorithm::winograd ||
+        (algorithm == ConvAlgorithm::automatic && OnednnConv::winograd_fits(g, out, groups))) {
+      try {
+        return prims.emplace(key, make(n, dnnl::algorithm::convolution_winograd)).first->second;
+      } catch (const dnnl::error& e) {  // no Winograd for this CPU: automatic falls back to direct
+        GRADNET_CHECK(algorithm != ConvAlgorithm::winograd, runtime,
+                      "conv2d: algorithm = \"winograd\" is not available on this CPU (oneDNN: {}); use \"auto\"",
+                      e.what());
+        algorithm = ConvAlgorithm::direct;
+      }
+    }
+    return prims.emplace(key, make(n, dnnl::algorithm::convolution_direct)).first->second;
+  }
+
+  Prims make(Index n, dnnl::algorithm algo) const {
     const memory::dims strides{g.stride, g.stride}, dilates{g.dilation - 1, g.dilation - 1}, pad{g.pad, g.pad};
     const memory::desc src = any(plain_src(n)), dst = any(plain_dst(n)), wei = any(plain_weights());
     const memory::desc b = bias ? memory::desc({out}, memory::data_type::f32, tag::x) : memory::desc();
-    const auto algo = dnnl::algorithm::convolution_direct;
     dnnl::convolution_forward::desc fd(dnnl::prop_kind::forward_training, algo, src, wei, b, dst, strides, dilates,
                                        pad, pad);
     dnnl::convolution_forward::primitive_desc fpd(fd, engine);
@@ -83,9 +98,8 @@ struct OnednnConv::Impl {
     dnnl::convolution_backward_data::primitive_desc bdpd(bdd, engine, fpd);
     dnnl::convolution_backward_weights::desc bwd(algo, src, wei, b, dst, strides, dilates, pad, pad);
     dnnl::convolution_backward_weights::primitive_desc bwpd(bwd, engine, fpd);
-    Prims p{fpd, bdpd, bwpd, dnnl::convolution_forward(fpd), dnnl::convolution_backward_data(bdpd),
-            dnnl::convolution_backward_weights(bwpd), {}};
-    return prims.emplace(key, std::move(p)).first->second;
+    return Prims{fpd, bdpd, bwpd, dnnl::convolution_forward(fpd), dnnl::convolution_backward_data(bdpd),
+                 dnnl::convolution_backward_weights(bwpd), {}};
   }
 
   memory& slot(memory& m, const memory::desc& d) {
@@ -113,8 +127,10 @@ struct OnednnConv::Impl {
   }
 };
 
-OnednnConv::OnednnConv(const WindowGeometry& g, Index out, Index groups, bool bias) : impl_(std::make_unique<Impl>()) {
+OnednnConv::OnednnConv(const WindowGeometry& g, Index out, Index groups, bool bias, ConvAlgorithm algorithm)
+    : impl_(std::make_unique<Impl>()) {
   impl_->g = g;
+  impl_->algorithm = algorithm;
   impl_->out = out;
   impl_->groups = groups;
   impl_->bias = bias;
@@ -192,7 +208,7 @@ void OnednnConv::backward_chunk(const float* x, const float* dy, const float* w,
 #else  // built without oneDNN: conv2d never constructs one
 
 struct OnednnConv::Impl {};
-OnednnConv::OnednnConv(const WindowGeometry&, Index, Index, bool) {}
+OnednnConv::OnednnConv(const WindowGeometry&, Index, Index, bool, ConvAlgorithm) {}
 OnednnConv::~OnednnConv() = default;
 bool OnednnConv::available() { return false; }
 void OnednnConv::forward_chunk(const float*, const float*, const float*, float*, Index) {}
@@ -205,5 +221,9 @@ void OnednnConv::backward(const float*, const float*, const float*, float*, floa
 }
 
 #endif
+
+bool OnednnConv::winograd_fits(const WindowGeometry& g, Index out, Index groups) {
+  return g.k == 3 && g.stride == 1 && g.dilation == 1 && groups == 1 && g.c % 16 == 0 && out % 16 == 0;
+}
 
 }  // namespace gradnet::kernels

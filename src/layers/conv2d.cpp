@@ -17,7 +17,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <type_traits>
 
 #include "../kernels/conv.h"
@@ -41,6 +40,12 @@ std::vector<KeySpec> conv2d_keys() {
                   1.0, {}});
   keys.push_back({"bias", ValueKind::boolean, Value(true), "add a learned bias per output channel (default true)", {},
                   {}, {}});
+  keys.push_back({"algorithm", ValueKind::string, Value(std::string("auto")),
+                  "how float convolutions are computed: \"auto\" (oneDNN's Winograd for 3x3, stride 1, one group, "
+                  "channels in and out multiples of 16, else oneDNN's direct), \"direct\", \"winograd\" (an error "
+                  "where it does not fit), \"im2col\" (gradnet's own im2col + GEMM); double always uses im2col "
+                  "(default \"auto\")",
+                  {"auto", "direct", "winograd", "im2col"}, {}, {}});
   for (KeySpec& k : init_keys("kaiming_normal")) keys.push_back(std::move(k));
   keys.push_back({"weight_norm", ValueKind::boolean, Value(false),
                   "learn W = g·v/‖v‖ per output channel (Salimans & Kingma; params weight_g (out, 1, 1, 1), "
@@ -83,6 +88,7 @@ Conv2dLayer<T>::Conv2dLayer(const LayerSpec& spec)
       groups_(spec.has("groups") ? spec.get_int("groups") : 1),
       has_bias_(spec.has("bias") ? spec.get_bool("bias") : true),
       weight_norm_(spec.has("weight_norm") && spec.get_bool("weight_norm")),
+      algorithm_(spec.has("algorithm") ? spec.get_string("algorithm") : "auto"),
       init_(init_spec_from(spec)) {
   GRADNET_CHECK(out_ >= 1 && k_ >= 1 && stride_ >= 1 && pad_ >= 0 && dilation_ >= 1 && groups_ >= 1, config,
                 "layers.{} (conv2d): out {}, kernel {}, stride {}, dilation {}, groups {} must be >= 1 and padding "
@@ -125,8 +131,20 @@ Shape Conv2dLayer<T>::setup(const Shape& in, Index max_batch) {
   col_.clear();
   t_.clear();
   if constexpr (std::is_same_v<T, float>) {
-    if (kernels::OnednnConv::available() && !std::getenv("GRADNET_CONV_IM2COL")) {
-      direct_ = std::make_unique<kernels::OnednnConv>(windows(g_), out_, groups_, has_bias_);
+    GRADNET_CHECK(algorithm_ != "winograd" || kernels::OnednnConv::winograd_fits(windows(g_), out_, groups_), config,
+                  "layers.{} (conv2d): algorithm = \"winograd\" needs kernel 3, stride 1, dilation 1, groups 1 and "
+                  "in and out channels that divide by 16 (here kernel {}, stride {}, dilation {}, groups {}, {} -> {} "
+                  "channels); use \"auto\"",
+                  index_, k_, stride_, dilation_, groups_, g_.c, out_);
+    GRADNET_CHECK(algorithm_ == "auto" || algorithm_ == "im2col" || kernels::OnednnConv::available(), config,
+                  "layers.{} (conv2d): algorithm = \"{}\" needs oneDNN, which this build of gradnet lacks (built "
+                  "with -DGRADNET_ONEDNN=OFF); use \"auto\" or \"im2col\"",
+                  index_, algorithm_);
+    if (kernels::OnednnConv::available() && algorithm_ != "im2col") {
+      const auto algorithm = algorithm_ == "direct"     ? kernels::ConvAlgorithm::direct
+                             : algorithm_ == "winograd" ? kernels::ConvAlgorithm::winograd
+                                                        : kernels::ConvAlgorithm::automatic;
+      direct_ = std::make_unique<kernels::OnednnConv>(windows(g_), out_, groups_, has_bias_, algorithm);
       return {out_, g_.ho, g_.wo};
     }
   }

@@ -323,6 +323,17 @@ TEST(BadInput, KernelLargerThanItsInput) {
   expect_mentions(pool, {"layers.1 (max_pool2d)", "kernel 16", "[2, 13, 13]"});
 }
 
+TEST(BadInput, ConvAlgorithmThatDoesNotFit) {
+  FakeMnist data;  // Winograd needs channels in and out that divide by 16: one input channel does not
+  auto r = train_fails(
+      conv_config(data.path(), "[1, 28, 28]", "{ type = \"conv2d\", out = 16, kernel = 3, algorithm = \"winograd\" }"),
+      2);
+  expect_mentions(r, {"layers.0 (conv2d)", "algorithm = \"winograd\"", "1 -> 16 channels", "\"auto\""});
+  auto unknown = train_fails(
+      conv_config(data.path(), "[1, 28, 28]", "{ type = \"conv2d\", out = 2, kernel = 3, algorithm = \"fft\" }"), 2);
+  expect_mentions(unknown, {"algorithm", "fft", "winograd"});
+}
+
 TEST(BadInput, ImageShapeThatIsNotTheDatas) {
   FakeMnist data;  // 28x28 images: 784 values each
   auto r = train_fails(conv_config(data.path(), "[3, 28, 28]", "{ type = \"conv2d\", out = 2, kernel = 3 }"), 2);

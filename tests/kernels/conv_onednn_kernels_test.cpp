@@ -79,7 +79,7 @@ void expect_near_sum(const std::vector<float>& got, const std::vector<double>& w
   }
 }
 
-void check(const Case& t) {
+void check(const Case& t, kernels::ConvAlgorithm algorithm = kernels::ConvAlgorithm::automatic) {
   SCOPED_TRACE(::testing::Message() << "n " << t.n << " c " << t.c << " " << t.h << "x" << t.w << " out " << t.out
                                     << " k " << t.k << " stride " << t.stride << " pad " << t.pad << " dilation "
                                     << t.dilation << " groups " << t.groups << " bias " << t.bias);
@@ -93,7 +93,7 @@ void check(const Case& t) {
   const auto dy = uniform_values<float>(t.n * t.out * g.ho * g.wo, -1, 1, 4);
   const Result want = reference(t, g, x, w, b, dy);
 
-  kernels::OnednnConv conv(g, t.out, t.groups, t.bias);
+  kernels::OnednnConv conv(g, t.out, t.groups, t.bias, algorithm);
   std::vector<float> y(want.y.size(), 7.0f), dx(x.size(), 7.0f), dw(w.size(), 0.5f), db(t.out, 0.5f);
   conv.forward(x.data(), w.data(), t.bias ? b.data() : nullptr, y.data(), t.n);
   expect_near_sum(y, want.y, want.y_abs, 0.0, "y");
@@ -121,6 +121,30 @@ TEST(OnednnConvKernel, MatchesTheDefinition) {
   check({2, 4, 8, 8, 6, 3, 1, 1, 1, 2, true});        // groups 2
   check({2, 6, 7, 7, 6, 5, 1, 2, 1, 3, true});        // 5x5, groups 3
   check({130, 2, 6, 6, 4, 3, 1, 1, 1, 1, true});      // more than one 128-example chunk
+  check({6, 32, 14, 14, 64, 3, 1, 1, 1, 1, true});    // W3's second layer: Winograd under automatic
+  check({6, 32, 14, 14, 64, 3, 1, 1, 1, 1, true}, kernels::ConvAlgorithm::direct);
+  check({3, 16, 8, 8, 32, 3, 1, 1, 1, 1, false}, kernels::ConvAlgorithm::winograd);
+}
+
+// automatic takes Winograd where it fits (its bits, not the direct sums') and direct elsewhere.
+TEST(OnednnConvKernel, AutomaticPicksWinogradWhereItFits) {
+  const kernels::WindowGeometry fits{32, 14, 14, 3, 1, 1, 1, 14, 14}, first_layer{1, 28, 28, 3, 1, 1, 1, 28, 28};
+  EXPECT_TRUE(kernels::OnednnConv::winograd_fits(fits, 64, 1));
+  EXPECT_FALSE(kernels::OnednnConv::winograd_fits(first_layer, 32, 1));
+  EXPECT_FALSE(kernels::OnednnConv::winograd_fits(fits, 64, 2));
+  EXPECT_FALSE(kernels::OnednnConv::winograd_fits({32, 14, 14, 3, 2, 1, 1, 7, 7}, 64, 1));
+  auto forward = [](const kernels::WindowGeometry& g, Index out, kernels::ConvAlgorithm a) {
+    const auto x = uniform_values<float>(4 * g.c * g.h * g.w, -1, 1, 11);
+    const auto w = uniform_values<float>(out * g.c * 9, -1, 1, 12);
+    std::vector<float> y(4 * out * g.ho * g.wo);
+    kernels::OnednnConv(g, out, 1, false, a).forward(x.data(), w.data(), nullptr, y.data(), 4);
+    return y;
+  };
+  const auto automatic = forward(fits, 64, kernels::ConvAlgorithm::automatic);
+  EXPECT_EQ(automatic, forward(fits, 64, kernels::ConvAlgorithm::winograd));
+  EXPECT_NE(automatic, forward(fits, 64, kernels::ConvAlgorithm::direct));
+  EXPECT_EQ(forward(first_layer, 32, kernels::ConvAlgorithm::automatic),
+            forward(first_layer, 32, kernels::ConvAlgorithm::direct));
 }
 #else
 // Built without oneDNN (-DGRADNET_ONEDNN=OFF): conv2d uses im2col, and the class says it is absent.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "gradnet/init.h"
@@ -50,6 +51,7 @@ class Conv2dLayer final : public Layer<T> {
   Index out_, k_, stride_, pad_, dilation_, groups_;
   bool has_bias_;
   bool weight_norm_;               // params weight_g, weight_v instead of weight (weight_norm.h)
+  std::string algorithm_;          // float: "auto", "direct", "winograd" or "im2col" (conv2d_keys)
   WeightNorm<T> wn_;
   InitSpec init_;
   ConvGeometry g_;
