@@ -6,6 +6,7 @@
 #include "gradnet/error.h"
 #include "gradnet/layer_registry.h"
 #include "gradnet/layers/linear.h"
+#include "gradnet/layers/pool.h"
 
 namespace gradnet {
 
@@ -92,6 +93,9 @@ Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch, NetUse use)
   }
   grad_a_.resize(static_cast<std::size_t>(max_batch * widest));
   grad_b_.resize(grad_a_.size());
+  through_relu_.assign(layers_.size(), 0);
+  for (std::size_t i = 2; i < layers_.size(); ++i)
+    through_relu_[i] = layers_[i]->type() == "max_pool2d" && layers_[i - 1]->type() == "relu";
 }
 
 template <typename T>
@@ -155,8 +159,16 @@ void Net<T>::backward(Targets<T> labels, bool input_grad) {
       break;
     }
     View<T> dx{spare, n_, x.cols};
-    layers_[i]->backward(x, activation(i), dy, &dx);
-    if (times_) times_->backward[static_cast<std::size_t>(i)] += since(t0);
+    if (through_relu_[static_cast<std::size_t>(i)]) {
+      // The pool's backward gives the gradient at the relu's input (relu'(x) at each window's
+      // argmax is [y > 0]): the same numbers as the two backwards in turn, one pass over dx less.
+      static_cast<MaxPool2dLayer<T>&>(*layers_[i]).backward_through_relu(activation(i), dy, dx);
+      if (times_) times_->backward[static_cast<std::size_t>(i)] += since(t0);
+      --i;  // the relu's backward is done
+    } else {
+      layers_[i]->backward(x, activation(i), dy, &dx);
+      if (times_) times_->backward[static_cast<std::size_t>(i)] += since(t0);
+    }
     spare = dy.data;
     dy = dx;
   }

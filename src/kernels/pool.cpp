@@ -92,8 +92,8 @@ void max_pool_row_2x2(const float* r0, const float* r1, Index wo, std::int32_t t
 // written once (dy where the window's argmax points at it, else 0) instead of zeroing the plane
 // and scattering into it. Rows are written in address order, so the lanes a store writes past its
 // row (zeros) are overwritten by the rows after; stores that would leave the example are masked.
-void max_pool_backward_2x2(const WindowGeometry& g, const float* dy, const std::int32_t* arg, float* dx,
-                           const float* dy_end) {
+void max_pool_backward_2x2(const WindowGeometry& g, const float* dy, const std::int32_t* arg, const float* gate,
+                           float* dx, const float* dy_end) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i first_half = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i second_half = _mm512_add_epi32(first_half, _mm512_set1_epi32(8));
@@ -103,6 +103,7 @@ void max_pool_backward_2x2(const WindowGeometry& g, const float* dy, const std::
     for (Index oh = 0; oh < g.ho; ++oh) {
       const float* dy_row = dy + c * out_plane + oh * g.wo;
       const std::int32_t* arg_row = arg + c * out_plane + oh * g.wo;
+      const float* gate_row = gate ? gate + c * out_plane + oh * g.wo : nullptr;
       for (Index r = 0; r < 2; ++r) {
         float* row = dx + c * plane + (2 * oh + r) * g.w;
         const auto top = static_cast<std::int32_t>((2 * oh + r) * g.w);
@@ -110,7 +111,11 @@ void max_pool_backward_2x2(const WindowGeometry& g, const float* dy, const std::
           const Index n = std::min<Index>(16, g.wo - j);
           const auto valid = static_cast<__mmask16>((1u << n) - 1);
           const bool plain_loads = dy_row + j + 16 <= dy_end;
-          const __m512 d = plain_loads ? _mm512_loadu_ps(dy_row + j) : _mm512_maskz_loadu_ps(valid, dy_row + j);
+          __m512 d = plain_loads ? _mm512_loadu_ps(dy_row + j) : _mm512_maskz_loadu_ps(valid, dy_row + j);
+          if (gate_row) {  // gate has dy's layout, so the same loads are in bounds
+            const __m512 y = plain_loads ? _mm512_loadu_ps(gate_row + j) : _mm512_maskz_loadu_ps(valid, gate_row + j);
+            d = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_GT_OQ), d);
+          }
           const __m512i a = plain_loads ? _mm512_loadu_si512(arg_row + j) : _mm512_maskz_loadu_epi32(valid, arg_row + j);
           const __m512i at = _mm512_add_epi32(_mm512_set1_epi32(top + 2 * static_cast<std::int32_t>(j)), even);
           const __m512 left = _mm512_maskz_mov_ps(valid & _mm512_cmpeq_epi32_mask(a, at), d);
@@ -188,14 +193,16 @@ void max_pool_forward(const WindowGeometry& g, const T* x, T* y, std::int32_t* a
 }
 
 template <typename T>
-void max_pool_backward(const WindowGeometry& g, const T* dy, const std::int32_t* argmax, T* dx, Index n) {
+void max_pool_backward(const WindowGeometry& g, const T* dy, const std::int32_t* argmax, T* dx, Index n,
+                       const T* gate) {
   const Index per = g.c * g.ho * g.wo, plane = g.h * g.w, out_plane = g.ho * g.wo;
 #ifdef __AVX512F__
   if constexpr (std::is_same_v<T, float>) {
     if (g.k == 2 && g.stride == 2 && g.pad == 0) {
 #pragma omp parallel for schedule(static)
       for (Index i = 0; i < n; ++i)
-        max_pool_backward_2x2(g, dy + i * per, argmax + i * per, dx + i * g.c * plane, dy + n * per);
+        max_pool_backward_2x2(g, dy + i * per, argmax + i * per, gate ? gate + i * per : nullptr,
+                              dx + i * g.c * plane, dy + n * per);
       return;
     }
   }
@@ -206,8 +213,12 @@ void max_pool_backward(const WindowGeometry& g, const T* dy, const std::int32_t*
     std::fill(dxi, dxi + g.c * plane, T(0));
     const T* dyi = dy + i * per;
     const std::int32_t* arg = argmax + i * per;
+    const T* gi = gate ? gate + i * per : nullptr;
     for (Index c = 0; c < g.c; ++c)
-      for (Index o = 0; o < out_plane; ++o) dxi[c * plane + arg[c * out_plane + o]] += dyi[c * out_plane + o];
+      for (Index o = 0; o < out_plane; ++o) {
+        const Index at = c * out_plane + o;
+        dxi[c * plane + arg[at]] += gi && !(gi[at] > T(0)) ? T(0) : dyi[at];
+      }
   }
 }
 
@@ -297,7 +308,7 @@ void global_avg_pool_backward(const T* dy, T* dx, Index n, Index c_n, Index hw) 
 
 #define GRADNET_INSTANTIATE_POOL(T)                                                                      \
   template void max_pool_forward<T>(const WindowGeometry&, const T*, T*, std::int32_t*, Index);         \
-  template void max_pool_backward<T>(const WindowGeometry&, const T*, const std::int32_t*, T*, Index);  \
+  template void max_pool_backward<T>(const WindowGeometry&, const T*, const std::int32_t*, T*, Index, const T*); \
   template void avg_pool_divisors<T>(const WindowGeometry&, bool, T*);                                  \
   template void avg_pool_forward<T>(const WindowGeometry&, const T*, const T*, T*, Index);              \
   template void avg_pool_backward<T>(const WindowGeometry&, const T*, const T*, T*, Index);             \

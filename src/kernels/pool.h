@@ -3,6 +3,8 @@
 //   max_pool_forward    y = max of each window (padding = -inf, a NaN wins, the first max wins ties),
 //                       argmax = its index h·W + w in the channel plane           OVERWRITES y, argmax; OpenMP
 //   max_pool_backward   dx = 0, dx[argmax] += dy                                   OVERWRITES dx; OpenMP
+//                       with gate (the pool's own output y, after a relu): dx[argmax] += y > 0 ? dy : 0,
+//                       the gradient through the relu as well (relu'(x) at the argmax is [y > 0])
 //   avg_pool_divisors   inv_count (Ho·Wo) = 1 / the divisor of each window: the window clipped to the
 //                       padded input (count_include_pad) or to the input itself    OVERWRITES inv_count
 //   avg_pool_forward    y = Σ_window x · inv_count                                  OVERWRITES y; OpenMP
@@ -21,9 +23,10 @@ namespace gradnet::kernels {
 // x: (n, C·H·W)  y, argmax: (n, C·Ho·Wo)
 template <typename T>
 void max_pool_forward(const WindowGeometry& g, const T* x, T* y, std::int32_t* argmax, Index n);
-// dy, argmax: (n, C·Ho·Wo)  dx: (n, C·H·W)
+// dy, argmax, gate: (n, C·Ho·Wo)  dx: (n, C·H·W)
 template <typename T>
-void max_pool_backward(const WindowGeometry& g, const T* dy, const std::int32_t* argmax, T* dx, Index n);
+void max_pool_backward(const WindowGeometry& g, const T* dy, const std::int32_t* argmax, T* dx, Index n,
+                       const T* gate = nullptr);
 
 // inv_count: (Ho·Wo)
 template <typename T>

@@ -77,6 +77,11 @@ void MaxPool2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T
 }
 
 template <typename T>
+void MaxPool2dLayer<T>::backward_through_relu(ConstView<T> y, ConstView<T> dy, View<T> dx) {
+  kernels::max_pool_backward(windows(g_), dy.data, argmax_.data(), dx.data, dy.rows, y.data);
+}
+
+template <typename T>
 std::vector<std::int32_t> MaxPool2dLayer<T>::kink_state(ConstView<T> x) const {
   const Index per = g_.c * g_.ho * g_.wo;
   std::vector<std::int32_t> state(static_cast<std::size_t>(x.rows * per));

@@ -113,6 +113,25 @@ TYPED_TEST(PoolKernels, MaxPoolWritesOnlyItsOwnExamples) {
   }
 }
 
+// With a gate (the pool's output over a relu's), the backward equals relu_backward after the
+// pool's own backward, to the bit: the gradient through both in one pass.
+TYPED_TEST(PoolKernels, MaxPoolBackwardThroughAReluEqualsTheTwoBackwards) {
+  using T = TypeParam;
+  for (const k::WindowGeometry& g : geometries()) {
+    const Index n = 3, in = g.c * g.h * g.w, per = g.c * g.ho * g.wo;
+    const std::vector<T> x = pool_inputs<T>(n * in, 85, false);  // the relu's input: ties, zeros, negatives
+    std::vector<T> r(n * in), y(n * per), dy = uniform_values<T>(n * per, -1.0, 1.0, 86);
+    std::vector<std::int32_t> arg(n * per);
+    k::relu_forward(x.data(), r.data(), n * in);
+    k::max_pool_forward(g, r.data(), y.data(), arg.data(), n);
+    std::vector<T> d_pool(n * in), want(n * in), got(n * in, T(3));
+    k::max_pool_backward(g, dy.data(), arg.data(), d_pool.data(), n);
+    k::relu_backward(x.data(), d_pool.data(), want.data(), n * in);
+    k::max_pool_backward(g, dy.data(), arg.data(), got.data(), n, y.data());
+    expect_equal(got, want, "max_pool dx through a relu " + name(g));
+  }
+}
+
 TYPED_TEST(PoolKernels, AvgPoolMatchesReference) {
   using T = TypeParam;
   const double tol = Tol<T>::exact_math;

@@ -223,5 +223,28 @@ TEST(Gradcheck, NetWithEveryActivation) {
   EXPECT_TRUE(r.passed(1e-7)) << r.max_rel_error();
 }
 
+// relu -> max_pool2d: Net::backward lets the pool take the relu's backward too (through_relu_);
+// checked here for a 2x2 pool and an overlapping padded one, the second after another conv.
+TEST(Gradcheck, ConvReluPoolNetWithThePoolTakingTheRelusBackward) {
+  const std::vector<LayerSpec> layers = {
+      layer_spec("conv2d", {{"out", std::int64_t{3}}, {"kernel", std::int64_t{3}}, {"padding", std::int64_t{1}}}),
+      layer_spec("relu"),
+      layer_spec("max_pool2d", {{"kernel", std::int64_t{2}}}),
+      layer_spec("conv2d", {{"out", std::int64_t{4}}, {"kernel", std::int64_t{3}}, {"padding", std::int64_t{1}}}),
+      layer_spec("relu"),
+      layer_spec("max_pool2d", {{"kernel", std::int64_t{3}}, {"stride", std::int64_t{2}}, {"padding", std::int64_t{1}}}),
+      layer_spec("flatten"),
+      layer_spec("linear", {{"out", std::int64_t{3}}})};
+  Net<double> net(model_spec({2, 8, 8}, "softmax_cross_entropy", layers), 3, 3);
+  Rng rng(5);
+  net.init(rng);
+  std::vector<double> x(3 * 2 * 8 * 8);
+  for (double& v : x) v = rng.normal(0, 1);
+  const std::int32_t labels[3] = {0, 2, 1};
+  const GradcheckReport r = gradcheck_net(net, cview(x, 3), labels, GradcheckOptions{});
+  EXPECT_EQ(r.tensors.size(), 3u * 2 + 1);  // 2 convs and a linear x (weight, bias) + input
+  EXPECT_TRUE(r.passed(1e-7)) << r.max_rel_error();
+}
+
 }  // namespace
 }  // namespace gradnet
