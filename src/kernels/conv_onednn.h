@@ -5,6 +5,7 @@
 // forward 7.3 ms against 19.8 ms for the same products done as im2col + GEMM.
 //   forward   y (N, O·Ho·Wo)  = conv(x (N, C·H·W), W (O, C/G, k, k)) + b            OVERWRITES y
 //   backward  dW += ∂/∂W,  db += Σ dy,  dx = ∂/∂x (skipped when dx is null)     dW, db ACCUMULATE
+//             x must be the x of the last forward, unchanged (layer.h): its blocked copy is reused
 // Primitives are created once per batch size and kept (creating one JIT-compiles code); batches
 // run in chunks of at most 128 examples, so only a few sizes exist. Results
 // are bit-identical from run to run for a given thread count and CPU (tested).

@@ -108,6 +108,13 @@ void check(const Case& t, kernels::ConvAlgorithm algorithm = kernels::ConvAlgori
   EXPECT_EQ(dw2, dw);
   EXPECT_EQ(dx2, dx);
   if (t.bias) EXPECT_EQ(db2, db);
+
+  // A backward that follows no forward reorders x itself (the one above reused the forward's copy).
+  kernels::OnednnConv fresh(g, t.out, t.groups, t.bias, algorithm);
+  std::vector<float> dw3(w.size(), 0.5f), db3(t.out, 0.5f), dx3(x.size(), 0.0f);
+  fresh.backward(x.data(), dy.data(), w.data(), dw3.data(), t.bias ? db3.data() : nullptr, dx3.data(), t.n);
+  EXPECT_EQ(dw3, dw);
+  EXPECT_EQ(dx3, dx);
 }
 
 }  // namespace
