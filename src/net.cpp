@@ -87,15 +87,17 @@ Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch, NetUse use)
   } else {
     loss_->setup(shapes_.back(), classes > 0 ? classes : numel(shapes_.back()), max_batch);
   }
+  after_relu_.assign(layers_.size(), 0);
+  for (std::size_t i = 1; i < layers_.size(); ++i)
+    after_relu_[i] = layers_[i]->type() == "max_pool2d" && layers_[i - 1]->type() == "relu";
+  through_relu_ = after_relu_;
+  if (through_relu_.size() > 1) through_relu_[1] = 0;  // the relu is layer 0: its dx is the input's
   if (inference_) {
     for (Param<T>* p : params()) p->grad = Tensor<T>();
     return;
   }
   grad_a_.resize(static_cast<std::size_t>(max_batch * widest));
   grad_b_.resize(grad_a_.size());
-  through_relu_.assign(layers_.size(), 0);
-  for (std::size_t i = 2; i < layers_.size(); ++i)
-    through_relu_[i] = layers_[i]->type() == "max_pool2d" && layers_[i - 1]->type() == "relu";
 }
 
 template <typename T>
@@ -115,6 +117,14 @@ ConstView<T> Net<T>::forward(ConstView<T> x, const StepContext& ctx) {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     View<T> out{acts_[i].data(), n_, numel(shapes_[i + 1])};
     const auto t0 = times_ ? Clock::now() : Clock::time_point{};
+    if (i + 1 < layers_.size() && after_relu_[i + 1]) {  // relu and the max pool after it in one pass
+      View<T> pooled{acts_[i + 1].data(), n_, numel(shapes_[i + 2])};
+      static_cast<MaxPool2dLayer<T>&>(*layers_[i + 1]).forward_after_relu(in, out, pooled);
+      if (times_) times_->forward[i + 1] += since(t0);
+      in = pooled;
+      ++i;
+      continue;
+    }
     layers_[i]->forward(in, out, ctx);
     if (times_) times_->forward[i] += since(t0);
     in = out;

@@ -94,9 +94,10 @@ class Net {
   Index target_layer_ = -1;
   std::vector<std::vector<T>> acts_;  // acts_[i] = output of layer i
   std::vector<T> grad_a_, grad_b_;    // ping-pong dL/d(activation)
-  // through_relu_[i]: layer i is a max pool right after a relu (not the first layer) and its
-  // backward passes the gradient through that relu too (Net::backward then skips the relu's).
-  std::vector<char> through_relu_;
+  // after_relu_[i]: layer i is a max pool right after a relu; Net::forward runs both in one pass
+  // (the relu's output is still written). through_relu_[i]: the same, the relu not the first layer;
+  // the pool's backward passes the gradient through the relu too (Net::backward skips the relu's).
+  std::vector<char> after_relu_, through_relu_;
   std::vector<T> dx_;                 // dL/dx of the input, when asked for
   ConstView<T> x_;                    // input of the last forward
   Index n_ = 0;                       // rows of the last forward

@@ -114,8 +114,9 @@ TYPED_TEST(PoolKernels, MaxPoolWritesOnlyItsOwnExamples) {
 }
 
 // With a gate (the pool's output over a relu's), the backward equals relu_backward after the
-// pool's own backward, to the bit: the gradient through both in one pass.
-TYPED_TEST(PoolKernels, MaxPoolBackwardThroughAReluEqualsTheTwoBackwards) {
+// pool's own backward, to the bit: the gradient through both in one pass. The same for the forward
+// with relu_out.
+TYPED_TEST(PoolKernels, MaxPoolThroughAReluEqualsTheTwoLayers) {
   using T = TypeParam;
   for (const k::WindowGeometry& g : geometries()) {
     const Index n = 3, in = g.c * g.h * g.w, per = g.c * g.ho * g.wo;
@@ -124,6 +125,13 @@ TYPED_TEST(PoolKernels, MaxPoolBackwardThroughAReluEqualsTheTwoBackwards) {
     std::vector<std::int32_t> arg(n * per);
     k::relu_forward(x.data(), r.data(), n * in);
     k::max_pool_forward(g, r.data(), y.data(), arg.data(), n);
+    // ...and the forward of both in one pass equals the two forwards
+    std::vector<T> r2(n * in, T(9)), y2(n * per, T(9));
+    std::vector<std::int32_t> arg2(n * per, -3);
+    k::max_pool_forward(g, x.data(), y2.data(), arg2.data(), n, r2.data());
+    expect_equal(r2, r, "relu output written by the fused forward " + name(g));
+    expect_equal(y2, y, "max_pool y after a relu in one pass " + name(g));
+    EXPECT_EQ(arg2, arg) << "argmax after a relu in one pass " << name(g);
     std::vector<T> d_pool(n * in), want(n * in), got(n * in, T(3));
     k::max_pool_backward(g, dy.data(), arg.data(), d_pool.data(), n);
     k::relu_backward(x.data(), d_pool.data(), want.data(), n * in);

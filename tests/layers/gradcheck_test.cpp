@@ -244,6 +244,14 @@ TEST(Gradcheck, ConvReluPoolNetWithThePoolTakingTheRelusBackward) {
   const GradcheckReport r = gradcheck_net(net, cview(x, 3), labels, GradcheckOptions{});
   EXPECT_EQ(r.tensors.size(), 3u * 2 + 1);  // 2 convs and a linear x (weight, bias) + input
   EXPECT_TRUE(r.passed(1e-7)) << r.max_rel_error();
+
+  // Net::forward runs each relu with its pool, and still writes the relu's own output.
+  net.forward(cview(x, 3), StepContext{Mode::eval, nullptr, nullptr});
+  for (Index relu : {1, 4}) {
+    const ConstView<double> z = net.activation(relu - 1), a = net.activation(relu);
+    ASSERT_EQ(a.size(), z.size());
+    for (Index i = 0; i < a.size(); ++i) ASSERT_EQ(a.data[i], z.data[i] > 0 ? z.data[i] : 0.0) << "layers." << relu;
+  }
 }
 
 }  // namespace
