@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <thread>
@@ -30,11 +31,21 @@ sigset_t stop_signals() {
   std::_Exit(128 + sig);
 }
 
+// Said when a stop is forced: a run stuck inside a kernel never reaches the step's end where the
+// stop flag is read, and a third request should not need kill -9.
+constexpr char kForced[] =
+    "gradnet: stop requested 3 times; stopping now, without a checkpoint (the last one written stands)\n";
+
 void wait_for_signals(sigset_t set) {
+  int requests = 0;
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
     if (!g_armed.load()) die_by(sig);
+    if (sig != SIGHUP && ++requests >= 3) {
+      [[maybe_unused]] const ssize_t n = write(STDERR_FILENO, kForced, sizeof kForced - 1);
+      die_by(sig);
+    }
     // A second Ctrl-C while the first is being handled (a checkpoint being written) is the same
     // request; SIGINT/SIGTERM never downgrade to SIGHUP's "checkpoint and go on".
     int expected = 0;

@@ -15,7 +15,8 @@ namespace gradnet::cli {
 void start_stop_signal_thread();
 
 // From now on SIGINT/SIGTERM/SIGHUP store their number in the returned flag instead of ending the
-// process (train, cv, search and worker checkpoint and stop; SIGHUP checkpoints and goes on).
+// process (train, cv, search and worker checkpoint and stop; SIGHUP checkpoints and goes on). A
+// third SIGINT/SIGTERM ends the process at once (128 + signal), without a checkpoint.
 std::atomic<int>* stop_flag_for_signals();
 
 }  // namespace gradnet::cli

@@ -116,6 +116,35 @@ TEST(RunDirOwnership, TwoResumesAtOnce) {
   EXPECT_EQ(epochs_of(tmp / "run/metrics.jsonl"), (std::vector<std::int64_t>{0, 1, 2, 3, 4}));
 }
 
+// Two stop requests stop at the step's end with a checkpoint; a third one stops at once (a run
+// stuck in a kernel never reaches the step's end). Steps of ~0.5 s here: the three SIGINTs, 10 ms
+// apart, all arrive inside one step.
+TEST(StopSignals, AThirdRequestStopsAtOnceLeavingTheLastCheckpoint) {
+  FakeMnist data(1000);
+  TempDir tmp;
+  std::string config = fake_config(data.path());
+  const std::string small = "layers = [ { type = \"linear\", out = 8 }, { type = \"tanh\" }, "
+                            "{ type = \"linear\", out = 10 } ]";
+  config.replace(config.find(small), small.size(),
+                 "layers = [ { type = \"linear\", out = 4096 }, { type = \"relu\" }, { type = \"linear\", out = 4096 "
+                 "}, { type = \"relu\" }, { type = \"linear\", out = 10 } ]");
+  write_file(tmp / "c.toml", config);
+  const std::string run = tmp / "run";
+  Child c({"train", tmp / "c.toml", "--out", run, "--set", "train.batch_size=500", "--epochs", "1000"});
+  const fs::path first = fs::path(run) / "checkpoints/step-00000000.safetensors";
+  for (int i = 0; i < 30000 && !fs::exists(first); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  ASSERT_TRUE(fs::exists(first)) << c.err();
+  const auto size = fs::file_size(first);
+  for (int i = 0; i < 3; ++i) {
+    c.signal(SIGINT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(c.wait(), 130);
+  EXPECT_NE(c.err().find("stop requested 3 times; stopping now, without a checkpoint"), std::string::npos) << c.err();
+  EXPECT_EQ(fs::file_size(first), size);  // the checkpoint on disk stands
+  EXPECT_FALSE(fs::exists(fs::path(run) / "model.safetensors"));
+}
+
 TEST(RunDirRemoved, MidRunIsExit1NamingIt) {
   FakeMnist data;
   TempDir tmp;
