@@ -237,12 +237,16 @@ std::unique_ptr<Net<T>> Net<T>::sibling(Index max_batch, NetUse use) const {
 template <typename T>
 std::vector<Net<T>*> Net<T>::eval_replicas(int count, Index rows) {
   GRADNET_ASSERT(count >= 1 && rows >= 1);
-  if (static_cast<int>(replicas_.size()) != count || replicas_[0]->max_batch() != rows) {
+  // An inference net planned for passes this large (gradnet eval's own) is copy 0 itself.
+  const bool self = inference_ && max_batch_ >= rows;
+  const auto copies = static_cast<std::size_t>(count - (self ? 1 : 0));
+  if (replicas_.size() != copies || (copies > 0 && replicas_[0]->max_batch() != rows)) {
     replicas_.clear();
-    for (int k = 0; k < count; ++k) replicas_.push_back(sibling(rows, NetUse::inference));
+    for (std::size_t k = 0; k < copies; ++k) replicas_.push_back(sibling(rows, NetUse::inference));
   }
   const std::vector<std::pair<std::string, Tensor<T>*>> from = state_tensors();
   std::vector<Net<T>*> out;
+  if (self) out.push_back(this);
   for (auto& r : replicas_) {
     const std::vector<std::pair<std::string, Tensor<T>*>> to = r->state_tensors();
     GRADNET_ASSERT(to.size() == from.size());

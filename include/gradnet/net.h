@@ -80,7 +80,8 @@ class Net {
   std::unique_ptr<Net<T>> sibling(Index max_batch, NetUse use) const;
   // `count` inference copies of this net for passes of at most `rows` rows, run side by side by
   // evaluate() (one per thread). Built on the first call (again when count or rows change); every
-  // call gives them this net's current weights and running statistics.
+  // call gives them this net's current weights and running statistics. An inference net planned
+  // for `rows` is the first of them itself.
   std::vector<Net<T>*> eval_replicas(int count, Index rows);
 
  private:
