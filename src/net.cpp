@@ -7,6 +7,7 @@
 #include "gradnet/layer_registry.h"
 #include "gradnet/layers/linear.h"
 #include "gradnet/layers/pool.h"
+#include "kernels/activation.h"
 
 namespace gradnet {
 
@@ -88,6 +89,7 @@ Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch, NetUse use)
     loss_->setup(shapes_.back(), classes > 0 ? classes : numel(shapes_.back()), max_batch);
   }
   after_relu_.assign(layers_.size(), 0);
+  relu_pending_.assign(layers_.size(), 0);
   for (std::size_t i = 1; i < layers_.size(); ++i)
     after_relu_[i] = layers_[i]->type() == "max_pool2d" && layers_[i - 1]->type() == "relu";
   through_relu_ = after_relu_;
@@ -113,13 +115,15 @@ ConstView<T> Net<T>::forward(ConstView<T> x, const StepContext& ctx) {
   GRADNET_ASSERT(x.rows <= max_batch_ && x.cols == numel(input_shape_));
   x_ = x;
   n_ = x.rows;
+  std::fill(relu_pending_.begin(), relu_pending_.end(), 0);
   ConstView<T> in = x;
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     View<T> out{acts_[i].data(), n_, numel(shapes_[i + 1])};
     const auto t0 = times_ ? Clock::now() : Clock::time_point{};
     if (i + 1 < layers_.size() && after_relu_[i + 1]) {  // relu and the max pool after it in one pass
       View<T> pooled{acts_[i + 1].data(), n_, numel(shapes_[i + 2])};
-      static_cast<MaxPool2dLayer<T>&>(*layers_[i + 1]).forward_after_relu(in, out, pooled);
+      static_cast<MaxPool2dLayer<T>&>(*layers_[i + 1]).forward_after_relu(in, pooled);
+      relu_pending_[i] = 1;
       if (times_) times_->forward[i + 1] += since(t0);
       in = pooled;
       ++i;
@@ -134,7 +138,14 @@ ConstView<T> Net<T>::forward(ConstView<T> x, const StepContext& ctx) {
 
 template <typename T>
 ConstView<T> Net<T>::activation(Index i) const {
-  return {acts_[i].data(), n_, numel(shapes_[i + 1])};
+  T* a = acts_[static_cast<std::size_t>(i)].data();
+  const Index cols = numel(shapes_[static_cast<std::size_t>(i + 1)]);
+  if (relu_pending_[static_cast<std::size_t>(i)]) {  // a relu the pool after it ran for (forward)
+    relu_pending_[static_cast<std::size_t>(i)] = 0;
+    const T* x = i == 0 ? x_.data : acts_[static_cast<std::size_t>(i - 1)].data();
+    kernels::relu_forward(x, a, n_ * cols);
+  }
+  return {a, n_, cols};
 }
 
 template <typename T>
@@ -156,8 +167,8 @@ void Net<T>::backward(Targets<T> labels, bool input_grad) {
   T* spare = grad_b_.data();
   for (Index i = last; i >= 0; --i) {
     if (times_) t0 = Clock::now();
-    ConstView<T> x = i == 0 ? x_ : activation(i - 1);
     if (i == 0) {
+      const ConstView<T> x = x_;
       if (input_grad) {
         dx_.resize(static_cast<std::size_t>(n_ * x.cols));
         View<T> dx{dx_.data(), n_, x.cols};
@@ -168,7 +179,7 @@ void Net<T>::backward(Targets<T> labels, bool input_grad) {
       if (times_) times_->backward[0] += since(t0);
       break;
     }
-    View<T> dx{spare, n_, x.cols};
+    View<T> dx{spare, n_, numel(shapes_[static_cast<std::size_t>(i)])};
     if (through_relu_[static_cast<std::size_t>(i)]) {
       // The pool's backward gives the gradient at the relu's input (relu'(x) at each window's
       // argmax is [y > 0]): the same numbers as the two backwards in turn, one pass over dx less.
@@ -176,7 +187,7 @@ void Net<T>::backward(Targets<T> labels, bool input_grad) {
       if (times_) times_->backward[static_cast<std::size_t>(i)] += since(t0);
       --i;  // the relu's backward is done
     } else {
-      layers_[i]->backward(x, activation(i), dy, &dx);
+      layers_[i]->backward(activation(i - 1), activation(i), dy, &dx);
       if (times_) times_->backward[static_cast<std::size_t>(i)] += since(t0);
     }
     spare = dy.data;

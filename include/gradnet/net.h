@@ -93,12 +93,16 @@ class Net {
   bool inference_ = false;
   bool reconstructs_ = false;
   Index target_layer_ = -1;
-  std::vector<std::vector<T>> acts_;  // acts_[i] = output of layer i
+  // acts_[i] = output of layer i; mutable for relu_pending_
+  mutable std::vector<std::vector<T>> acts_;
   std::vector<T> grad_a_, grad_b_;    // ping-pong dL/d(activation)
-  // after_relu_[i]: layer i is a max pool right after a relu; Net::forward runs both in one pass
-  // (the relu's output is still written). through_relu_[i]: the same, the relu not the first layer;
+  // after_relu_[i]: layer i is a max pool right after a relu; Net::forward runs the pool on the
+  // relu's input and leaves the relu's output to be made when activation() reads it
+  // (relu_pending_[relu]: the monitor samples it every N steps, a relu at layer 0 needs it for its
+  // backward; otherwise nothing reads it). through_relu_[i]: the same, the relu not the first layer;
   // the pool's backward passes the gradient through the relu too (Net::backward skips the relu's).
   std::vector<char> after_relu_, through_relu_;
+  mutable std::vector<char> relu_pending_;
   std::vector<T> dx_;                 // dL/dx of the input, when asked for
   ConstView<T> x_;                    // input of the last forward
   Index n_ = 0;                       // rows of the last forward

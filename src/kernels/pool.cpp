@@ -1,8 +1,6 @@
 // Max, average and global average pooling (pool.h).
 #include "pool.h"
 
-#include "activation.h"
-
 #include <algorithm>
 #include <limits>
 #include <type_traits>
@@ -188,13 +186,14 @@ void max_pool_example(const WindowGeometry& g, const T* x, T* y, std::int32_t* a
 }  // namespace
 
 template <typename T>
-void max_pool_forward(const WindowGeometry& g, const T* x, T* y, std::int32_t* argmax, Index n, T* relu_out) {
+void max_pool_forward(const WindowGeometry& g, const T* x, T* y, std::int32_t* argmax, Index n, bool relu_first) {
   const Index in_size = g.c * g.h * g.w, per = g.c * g.ho * g.wo;
-  if (relu_out) {  // example by example, so that the pool reads the relu's output from cache
+  if (relu_first) {  // the max of x, then relu: one read of x, no relu(x) written
 #pragma omp parallel for schedule(static)
     for (Index i = 0; i < n; ++i) {
-      relu_forward(x + i * in_size, relu_out + i * in_size, in_size);
-      max_pool_example(g, relu_out + i * in_size, y + i * per, argmax + i * per, relu_out + n * in_size);
+      T* yi = y + i * per;
+      max_pool_example(g, x + i * in_size, yi, argmax + i * per, x + n * in_size);
+      for (Index j = 0; j < per; ++j) yi[j] = yi[j] > T(0) ? yi[j] : T(0);  // as relu_forward: NaN -> 0
     }
     return;
   }
@@ -317,7 +316,7 @@ void global_avg_pool_backward(const T* dy, T* dx, Index n, Index c_n, Index hw) 
 }
 
 #define GRADNET_INSTANTIATE_POOL(T)                                                                      \
-  template void max_pool_forward<T>(const WindowGeometry&, const T*, T*, std::int32_t*, Index, T*);         \
+  template void max_pool_forward<T>(const WindowGeometry&, const T*, T*, std::int32_t*, Index, bool);         \
   template void max_pool_backward<T>(const WindowGeometry&, const T*, const std::int32_t*, T*, Index, const T*); \
   template void avg_pool_divisors<T>(const WindowGeometry&, bool, T*);                                  \
   template void avg_pool_forward<T>(const WindowGeometry&, const T*, const T*, T*, Index);              \

@@ -2,7 +2,8 @@
 // windows k×k with stride and padding (dilation is not used). OpenMP over examples where noted.
 //   max_pool_forward    y = max of each window (padding = -inf, a NaN wins, the first max wins ties),
 //                       argmax = its index h·W + w in the channel plane           OVERWRITES y, argmax; OpenMP
-//                       with relu_out: pools relu(x), written to relu_out too       OVERWRITES relu_out
+//                       relu_first: y = relu(max of each window of x) = the max pool of relu(x), to
+//                       the bit (argmax differs only where y = 0, where a gate closes it)
 //   max_pool_backward   dx = 0, dx[argmax] += dy                                   OVERWRITES dx; OpenMP
 //                       with gate (the pool's own output y, after a relu): dx[argmax] += y > 0 ? dy : 0,
 //                       the gradient through the relu as well (relu'(x) at the argmax is [y > 0])
@@ -21,11 +22,11 @@
 
 namespace gradnet::kernels {
 
-// x: (n, C·H·W)  y, argmax: (n, C·Ho·Wo). With relu_out (n, C·H·W): x is a relu's input, relu_out
-// = relu(x) is written (the relu's output) and pooled, example by example while it is in cache.
+// x: (n, C·H·W)  y, argmax: (n, C·Ho·Wo). relu_first: x is a relu's input, and relu(x) is never
+// written (max and relu commute): Net::forward materialises the relu's output only when read.
 template <typename T>
 void max_pool_forward(const WindowGeometry& g, const T* x, T* y, std::int32_t* argmax, Index n,
-                      T* relu_out = nullptr);
+                      bool relu_first = false);
 // dy, argmax, gate: (n, C·Ho·Wo)  dx: (n, C·H·W)
 template <typename T>
 void max_pool_backward(const WindowGeometry& g, const T* dy, const std::int32_t* argmax, T* dx, Index n,

@@ -77,8 +77,8 @@ void MaxPool2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T
 }
 
 template <typename T>
-void MaxPool2dLayer<T>::forward_after_relu(ConstView<T> relu_x, View<T> relu_y, View<T> y) {
-  kernels::max_pool_forward(windows(g_), relu_x.data, y.data, argmax_.data(), relu_x.rows, relu_y.data);
+void MaxPool2dLayer<T>::forward_after_relu(ConstView<T> relu_x, View<T> y) {
+  kernels::max_pool_forward(windows(g_), relu_x.data, y.data, argmax_.data(), relu_x.rows, true);
 }
 
 template <typename T>

@@ -245,13 +245,29 @@ TEST(Gradcheck, ConvReluPoolNetWithThePoolTakingTheRelusBackward) {
   EXPECT_EQ(r.tensors.size(), 3u * 2 + 1);  // 2 convs and a linear x (weight, bias) + input
   EXPECT_TRUE(r.passed(1e-7)) << r.max_rel_error();
 
-  // Net::forward runs each relu with its pool, and still writes the relu's own output.
+  // Net::forward runs each pool on its relu's input; the relu's output is made when read.
   net.forward(cview(x, 3), StepContext{Mode::eval, nullptr, nullptr});
   for (Index relu : {1, 4}) {
     const ConstView<double> z = net.activation(relu - 1), a = net.activation(relu);
     ASSERT_EQ(a.size(), z.size());
     for (Index i = 0; i < a.size(); ++i) ASSERT_EQ(a.data[i], z.data[i] > 0 ? z.data[i] : 0.0) << "layers." << relu;
   }
+}
+
+// A relu as the first layer before a pool: the pool's backward is its own (argmax from the relu's
+// input) and the relu's backward reads its output, made only then.
+TEST(Gradcheck, ReluPoolAsTheFirstLayers) {
+  const std::vector<LayerSpec> layers = {layer_spec("relu"), layer_spec("max_pool2d", {{"kernel", std::int64_t{2}}}),
+                                         layer_spec("flatten"), layer_spec("linear", {{"out", std::int64_t{3}}})};
+  Net<double> net(model_spec({2, 6, 6}, "softmax_cross_entropy", layers), 3, 3);
+  Rng rng(7);
+  net.init(rng);
+  std::vector<double> x(3 * 2 * 6 * 6);
+  for (double& v : x) v = rng.normal(0, 1);
+  const std::int32_t labels[3] = {1, 0, 2};
+  const GradcheckReport r = gradcheck_net(net, cview(x, 3), labels, GradcheckOptions{});
+  EXPECT_EQ(r.tensors.size(), 3u);  // the linear's weight and bias + input
+  EXPECT_TRUE(r.passed(1e-7)) << r.max_rel_error();
 }
 
 }  // namespace

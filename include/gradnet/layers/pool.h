@@ -23,9 +23,9 @@ class MaxPool2dLayer final : public Layer<T> {
   Shape setup(const Shape& in, Index max_batch) override;
   void forward(ConstView<T> x, View<T> y, const StepContext& ctx) override;
   void backward(ConstView<T> x, ConstView<T> y, ConstView<T> dy, View<T>* dx) override;
-  // After a relu, both layers' forward in one pass: relu_y = relu(relu_x) (the relu's output) and y
-  // = this layer's output. Net::forward uses it.
-  void forward_after_relu(ConstView<T> relu_x, View<T> relu_y, View<T> y);
+  // After a relu: y = this layer's output, from the relu's input relu_x (max and relu commute); the
+  // relu's own output is not written (Net::activation makes it when read). Net::forward uses it.
+  void forward_after_relu(ConstView<T> relu_x, View<T> y);
   // After a relu: dx = the gradient at the relu's input, relu and pool backward in one pass (y:
   // this layer's output of the last forward). Net::backward uses it.
   void backward_through_relu(ConstView<T> y, ConstView<T> dy, View<T> dx);
