@@ -63,6 +63,54 @@ TEST(Conv2d, MatchesDirectConvolution) {
   }
 }
 
+// A float layer of one input channel whose dx nobody wants (a first layer) takes the weight
+// gradient from its own dot products over plain dy (Conv2dLayer::one_channel_weight_grad): equal
+// to the im2col path's GEMMs within float rounding of Σ|terms|, accumulated into what the grads
+// held (layer.h), for odd channel counts and planes that are no multiple of 16.
+TEST(Conv2d, OneChannelWeightGradientWithoutDxMatchesIm2col) {
+  struct Case {
+    Index h, w, out, k, stride, pad, dilation;
+  };
+  for (const Case& c : {Case{28, 28, 32, 3, 1, 1, 1}, Case{9, 7, 5, 3, 2, 0, 1}, Case{11, 10, 3, 5, 1, 2, 2},
+                        Case{6, 6, 12, 1, 1, 0, 1}}) {
+    const std::string what = fmt::format("{}x{} out {} k{} s{} p{} d{}", c.h, c.w, c.out, c.k, c.stride, c.pad,
+                                         c.dilation);
+    std::map<std::string, Value> keys{{"out", c.out},         {"kernel", c.k},       {"stride", c.stride},
+                                      {"padding", c.pad},     {"dilation", c.dilation}};
+    auto fast = make_layer<float>(layer_spec("conv2d", keys));
+    keys["algorithm"] = std::string("im2col");
+    auto ref = make_layer<float>(layer_spec("conv2d", keys));
+    const Index n = 5;
+    const Shape out = fast->setup({1, c.h, c.w}, n);
+    ref->setup({1, c.h, c.w}, n);
+    Rng rng(11);
+    fast->init(rng);
+    for (std::size_t p = 0; p < 2; ++p) {
+      Tensor<float>& v = fast->params()[p].value;
+      for (Index j = 0; j < v.size(); ++j) v[j] = static_cast<float>(rng.uniform(-1, 1));
+      std::copy(v.data(), v.data() + v.size(), ref->params()[p].value.data());
+      for (Index j = 0; j < v.size(); ++j)  // something to accumulate onto
+        fast->params()[p].grad[j] = ref->params()[p].grad[j] = static_cast<float>(j % 3) - 1.0f;
+    }
+    std::vector<float> x(static_cast<std::size_t>(n * c.h * c.w)), y(static_cast<std::size_t>(n * numel(out)));
+    std::vector<float> dy(y.size());
+    for (float& v : x) v = static_cast<float>(rng.uniform(-1, 1));
+    for (float& v : dy) v = static_cast<float>(rng.uniform(-1, 1));
+    fast->forward(testing::cview(x, n), testing::mview(y, n), StepContext{Mode::train, nullptr});
+    ref->forward(testing::cview(x, n), testing::mview(y, n), StepContext{Mode::train, nullptr});
+    fast->backward(testing::cview(x, n), testing::cview(y, n), testing::cview(dy, n), nullptr);
+    ref->backward(testing::cview(x, n), testing::cview(y, n), testing::cview(dy, n), nullptr);
+    // Each dW entry sums n·Ho·Wo products of values below 1 in size; db as many values.
+    const double bound = 2e-7 * static_cast<double>(n * out[1] * out[2]) + 1e-6;
+    for (std::size_t p = 0; p < 2; ++p) {
+      const Tensor<float>& got = fast->params()[p].grad;
+      const Tensor<float>& want = ref->params()[p].grad;
+      for (Index j = 0; j < got.size(); ++j)
+        ASSERT_NEAR(got[j], want[j], bound) << (p == 0 ? "dW" : "db") << "[" << j << "] " << what;
+    }
+  }
+}
+
 TEST(Conv2d, OutputShapeFollowsPyTorch) {
   auto layer = make_layer<float>(layer_spec("conv2d", {{"out", std::int64_t{8}}, {"kernel", std::int64_t{3}},
                                                        {"stride", std::int64_t{2}}, {"padding", std::int64_t{1}}}));

@@ -47,6 +47,8 @@ class Conv2dLayer final : public Layer<T> {
   Attributes describe() const override;
 
  private:
+  void one_channel_weight_grad(const T* x, const T* dy, T* gw, T* gb, Index n);
+
   Index index_;
   Index out_, k_, stride_, pad_, dilation_, groups_;
   bool has_bias_;
@@ -61,6 +63,10 @@ class Conv2dLayer final : public Layer<T> {
   std::vector<T> t_;               // out × chunk·Ho·Wo: the GEMM's output, or dy gathered
   // float, where gradnet has oneDNN: its convolution primitives instead of im2col (col_, t_ empty)
   std::unique_ptr<kernels::OnednnConv> direct_;
+  // float, one input channel, no dx wanted (a first layer): the weight gradient from plain dy
+  // (one_channel_weight_grad): [im2col(x_n); 1] (k·k + 1, Ho·Wo) and [dW | db]'s 16 lanes
+  // (out, k·k + 1, 16)
+  std::vector<T> one_col_, one_dwb_;
 };
 
 }  // namespace gradnet
