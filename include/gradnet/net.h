@@ -93,16 +93,25 @@ class Net {
   bool inference_ = false;
   bool reconstructs_ = false;
   Index target_layer_ = -1;
-  // acts_[i] = output of layer i; mutable for relu_pending_
+  // acts_[i] = output of layer i; mutable for pending_
   mutable std::vector<std::vector<T>> acts_;
   std::vector<T> grad_a_, grad_b_;    // ping-pong dL/d(activation)
   // after_relu_[i]: layer i is a max pool right after a relu; Net::forward runs the pool on the
-  // relu's input and leaves the relu's output to be made when activation() reads it
-  // (relu_pending_[relu]: the monitor samples it every N steps, a relu at layer 0 needs it for its
-  // backward; otherwise nothing reads it). through_relu_[i]: the same, the relu not the first layer;
-  // the pool's backward passes the gradient through the relu too (Net::backward skips the relu's).
+  // relu's input and leaves the relu's output to be made when activation() reads it (the monitor
+  // samples it every N steps; a relu at layer 0 needs it for its backward; otherwise nothing reads
+  // it). through_relu_[i]: the same, the relu not the first layer; the pool's backward passes the
+  // gradient through the relu too (Net::backward skips the relu's).
   std::vector<char> after_relu_, through_relu_;
-  mutable std::vector<char> relu_pending_;
+  // pending_[i]: how activation(i) makes an output the last forward skipped.
+  enum Pending : char { kDone = 0, kReluOfInput = 1, kForwardAgain = 2 };
+  mutable std::vector<char> pending_;
+  // Layers 0-2 a one-channel conv2d, relu, max_pool2d: run example by example (net.cpp).
+  bool first_block_ = false;
+  std::vector<T> block_scratch_;  // one example's conv output, or its gradient
+  void plan_first_block();
+  bool first_block_serial() const;
+  ConstView<T> forward_first_block(ConstView<T> x);
+  void backward_first_block(ConstView<T> dy);
   std::vector<T> dx_;                 // dL/dx of the input, when asked for
   ConstView<T> x_;                    // input of the last forward
   Index n_ = 0;                       // rows of the last forward

@@ -18,22 +18,24 @@ namespace {
 // (the first of equal values; NaN wins, as in PyTorch) and where it came from. Written as selects
 // on 32-bit indices so that the compiler vectorises it (the stride-2 loads become permutes): this
 // loop was a quarter of `gradnet eval`'s time on W3 as a scalar loop.
-template <typename T>
+// Relu: the pool of relu(x) from x (best starts at relu(a); NaN, which relu makes 0, never wins):
+// the same values and argmax as pooling relu's output.
+template <bool Relu, typename T>
 void max_pool_row_2x2(const T* __restrict r0, const T* __restrict r1, Index wo, std::int32_t top, std::int32_t w,
                       T* __restrict y, std::int32_t* __restrict arg, const T* /*x_end*/, const T* /*y_end*/) {
 #pragma omp simd
   for (Index j = 0; j < wo; ++j) {
     const std::int32_t at = top + 2 * static_cast<std::int32_t>(j);
     const T a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
-    T best = a;
+    T best = Relu ? (a > T(0) ? a : T(0)) : a;
     std::int32_t where = at;
-    const bool take_b = b > best || b != b;
+    const bool take_b = b > best || (!Relu && b != b);
     best = take_b ? b : best;
     where = take_b ? at + 1 : where;
-    const bool take_c = c > best || c != c;
+    const bool take_c = c > best || (!Relu && c != c);
     best = take_c ? c : best;
     where = take_c ? at + w : where;
-    const bool take_d = d > best || d != d;
+    const bool take_d = d > best || (!Relu && d != d);
     best = take_d ? d : best;
     where = take_d ? at + w + 1 : where;
     y[j] = best;
@@ -48,8 +50,10 @@ void max_pool_row_2x2(const T* __restrict r0, const T* __restrict r1, Index wo, 
 // whole pool 2.3x slower): the loads read whole 32-float windows up to x_end, and the stores write
 // 16 lanes as long as they end inside this example's output (y_end); the lanes past the row land on
 // the next row or plane of the same example, which is written after. Masked at the very end only.
-void max_pool_row_2x2(const float* r0, const float* r1, Index wo, std::int32_t top, std::int32_t w, float* y,
-                      std::int32_t* arg, const float* x_end, const float* y_end) {
+template <bool Relu>
+[[gnu::always_inline]] inline void max_pool_row_2x2(const float* r0, const float* r1, Index wo, std::int32_t top,
+                                                    std::int32_t w, float* y, std::int32_t* arg, const float* x_end,
+                                                    const float* y_end) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   for (Index j = 0; j < wo; j += 16) {
@@ -67,10 +71,11 @@ void max_pool_row_2x2(const float* r0, const float* r1, Index wo, std::int32_t t
     pairs(r0, a, b);
     pairs(r1, c, d);
     const __m512i at = _mm512_add_epi32(_mm512_set1_epi32(top + 2 * static_cast<std::int32_t>(j)), even);
-    __m512 best = a;
+    __m512 best = Relu ? _mm512_max_ps(a, _mm512_setzero_ps()) : a;  // max_ps(NaN, 0) and max_ps(-0, 0) are +0
     __m512i where = at;
-    auto take = [&](__m512 v, __m512i v_at) {  // v > best, or v is NaN
-      const __mmask16 t = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    auto take = [&](__m512 v, __m512i v_at) {  // v > best, or v is NaN (not after a relu)
+      const __mmask16 t = Relu ? _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ)
+                               : _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) | _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
       best = _mm512_mask_blend_ps(t, best, v);
       where = _mm512_mask_blend_epi32(t, where, v_at);
     };
@@ -146,7 +151,7 @@ void max_pool_backward_2x2(const WindowGeometry& g, const float* dy, const std::
 
 // The max of each window of one example and the index (h·W + w) it came from.
 // x_end: the end of the whole input (reads may run past this example's); y: this example's output.
-template <typename T>
+template <bool Relu, typename T>
 void max_pool_example(const WindowGeometry& g, const T* x, T* y, std::int32_t* arg, const T* x_end) {
   const Index k = g.k, stride = g.stride, pad = g.pad;
   if (k == 2 && stride == 2 && pad == 0) {  // the common 2x2 case
@@ -155,7 +160,7 @@ void max_pool_example(const WindowGeometry& g, const T* x, T* y, std::int32_t* a
       for (Index oh = 0; oh < g.ho; ++oh) {
         const Index top = 2 * oh * g.w;
         const Index o = (c * g.ho + oh) * g.wo;
-        max_pool_row_2x2(xc + top, xc + top + g.w, g.wo, static_cast<std::int32_t>(top),
+        max_pool_row_2x2<Relu>(xc + top, xc + top + g.w, g.wo, static_cast<std::int32_t>(top),
                          static_cast<std::int32_t>(g.w), y + o, arg + o, x_end, y + g.c * g.ho * g.wo);
       }
     }
@@ -167,11 +172,11 @@ void max_pool_example(const WindowGeometry& g, const T* x, T* y, std::int32_t* a
       const Index h0 = std::max<Index>(oh * stride - pad, 0), h1 = std::min(oh * stride - pad + k, g.h);
       for (Index ow = 0; ow < g.wo; ++ow) {
         const Index w0 = std::max<Index>(ow * stride - pad, 0), w1 = std::min(ow * stride - pad + k, g.w);
-        T best = -std::numeric_limits<T>::infinity();
+        T best = Relu ? T(0) : -std::numeric_limits<T>::infinity();  // relu's outputs are >= 0
         Index where = h0 * g.w + w0;
         for (Index h = h0; h < h1; ++h)
           for (Index w = w0; w < w1; ++w)
-            if (xc[h * g.w + w] > best || (xc[h * g.w + w] != xc[h * g.w + w])) {  // NaN wins, as in PyTorch
+            if (xc[h * g.w + w] > best || (!Relu && xc[h * g.w + w] != xc[h * g.w + w])) {  // NaN wins, as in PyTorch
               best = xc[h * g.w + w];
               where = h * g.w + w;
             }
@@ -188,17 +193,15 @@ void max_pool_example(const WindowGeometry& g, const T* x, T* y, std::int32_t* a
 template <typename T>
 void max_pool_forward(const WindowGeometry& g, const T* x, T* y, std::int32_t* argmax, Index n, bool relu_first) {
   const Index in_size = g.c * g.h * g.w, per = g.c * g.ho * g.wo;
-  if (relu_first) {  // the max of x, then relu: one read of x, no relu(x) written
+  if (relu_first) {  // the pool of relu(x) read from x: no relu(x) written
 #pragma omp parallel for schedule(static)
-    for (Index i = 0; i < n; ++i) {
-      T* yi = y + i * per;
-      max_pool_example(g, x + i * in_size, yi, argmax + i * per, x + n * in_size);
-      for (Index j = 0; j < per; ++j) yi[j] = yi[j] > T(0) ? yi[j] : T(0);  // as relu_forward: NaN -> 0
-    }
+    for (Index i = 0; i < n; ++i)
+      max_pool_example<true>(g, x + i * in_size, y + i * per, argmax + i * per, x + n * in_size);
     return;
   }
 #pragma omp parallel for schedule(static)
-  for (Index i = 0; i < n; ++i) max_pool_example(g, x + i * in_size, y + i * per, argmax + i * per, x + n * in_size);
+  for (Index i = 0; i < n; ++i)
+    max_pool_example<false>(g, x + i * in_size, y + i * per, argmax + i * per, x + n * in_size);
 }
 
 template <typename T>

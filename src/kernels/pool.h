@@ -2,8 +2,8 @@
 // windows k×k with stride and padding (dilation is not used). OpenMP over examples where noted.
 //   max_pool_forward    y = max of each window (padding = -inf, a NaN wins, the first max wins ties),
 //                       argmax = its index h·W + w in the channel plane           OVERWRITES y, argmax; OpenMP
-//                       relu_first: y = relu(max of each window of x) = the max pool of relu(x), to
-//                       the bit (argmax differs only where y = 0, where a gate closes it)
+//                       relu_first: the max pool of relu(x), read from x (relu(x) never written):
+//                       y and argmax to the bit (relu's NaN -> 0 included)
 //   max_pool_backward   dx = 0, dx[argmax] += dy                                   OVERWRITES dx; OpenMP
 //                       with gate (the pool's own output y, after a relu): dx[argmax] += y > 0 ? dy : 0,
 //                       the gradient through the relu as well (relu'(x) at the argmax is [y > 0])

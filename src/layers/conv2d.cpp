@@ -21,6 +21,7 @@
 
 #include "../kernels/conv.h"
 #include "../kernels/conv_onednn.h"
+#include "../kernels/conv_one_channel.h"
 #include "../kernels/gemm.h"
 #include "../kernels/row_dots.h"
 #include "gradnet/error.h"
@@ -182,6 +183,10 @@ void Conv2dLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx
   }
   const T* b = has_bias_ ? params_.back().value.data() : nullptr;
   if constexpr (std::is_same_v<T, float>) {
+    if (direct_ && groups_ == 1 && !weight_norm_ && kernels::one_channel_conv_fits(g)) {
+      if (n > 0) kernels::one_channel_conv_forward(g, out_, x.data, w, b, y.data, n);
+      return;
+    }
     if (direct_) {
       if (n > 0) direct_->forward(x.data, w, b, y.data, n);
       return;
@@ -233,6 +238,12 @@ void Conv2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
     wn_.backward(params_[0].value.data(), params_[1].value.data(), params_[0].grad.data(), params_[1].grad.data());
 }
 
+template <typename T>
+bool Conv2dLayer<T>::one_channel_plain() const {
+  return std::is_same_v<T, float> && direct_ && groups_ == 1 && !weight_norm_ &&
+         kernels::one_channel_conv_fits(windows(g_));
+}
+
 // A one-channel layer whose dx nobody wants (a first layer): oneDNN's blocked backward reordered
 // the whole dy to its channel-blocked layout first (W3's first layer: 1.7 of its 2.2 ms per step);
 // here each example's dot products read dy as it is:
@@ -240,18 +251,39 @@ void Conv2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
 // in example order (deterministic), the row of ones giving the bias' gradient in the same pass.
 template <typename T>
 void Conv2dLayer<T>::one_channel_weight_grad(const T* x, const T* dy, T* gw, T* gb, Index n) {
+  one_channel_grad_begin();
+  one_channel_grad_add(x, dy, n);
+  one_channel_grad_end(gw, gb);
+}
+
+template <typename T>
+void Conv2dLayer<T>::one_channel_grad_begin() {
+  const Index cols = k_ * k_ + 1, p_count = g_.ho * g_.wo;
+  if (one_col_.empty()) {
+    one_col_.assign(static_cast<std::size_t>(cols * p_count), T(1));  // the last row stays 1
+    one_dwb_.resize(static_cast<std::size_t>(out_ * cols * 16));
+  }
+  std::fill(one_dwb_.begin(), one_dwb_.end(), T(0));
+}
+
+template <typename T>
+void Conv2dLayer<T>::one_channel_grad_add(const T* x, const T* dy, Index n) {
   if constexpr (std::is_same_v<T, float>) {
-    const Index kk = k_ * k_, p_count = g_.ho * g_.wo, cols = kk + 1;
-    if (one_col_.empty()) {
-      one_col_.assign(static_cast<std::size_t>(cols * p_count), 1.0f);  // the last row stays 1
-      one_dwb_.resize(static_cast<std::size_t>(out_ * cols * 16));
-    }
-    std::fill(one_dwb_.begin(), one_dwb_.end(), 0.0f);
+    const Index p_count = g_.ho * g_.wo, cols = k_ * k_ + 1;
     const kernels::WindowGeometry g = windows(g_);
     for (Index i = 0; i < n; ++i) {
       kernels::im2col(g, x + i * g_.h * g_.w, one_col_.data(), p_count);
       kernels::row_dots_accumulate(dy + i * out_ * p_count, out_, one_col_.data(), cols, p_count, one_dwb_.data());
     }
+  } else {
+    fail(ErrorKind::internal, "internal error: conv2d's one-channel weight gradient is for float");
+  }
+}
+
+template <typename T>
+void Conv2dLayer<T>::one_channel_grad_end(T* gw, T* gb) {
+  if constexpr (std::is_same_v<T, float>) {
+    const Index kk = k_ * k_, cols = kk + 1;
     std::vector<float> dwb(static_cast<std::size_t>(out_ * cols), 0.0f);
     kernels::row_dots_finish(one_dwb_.data(), out_ * cols, dwb.data());
     for (Index o = 0; o < out_; ++o) {
@@ -261,6 +293,11 @@ void Conv2dLayer<T>::one_channel_weight_grad(const T* x, const T* dy, T* gw, T* 
   } else {
     fail(ErrorKind::internal, "internal error: conv2d's one-channel weight gradient is for float");
   }
+}
+
+template <typename T>
+void Conv2dLayer<T>::one_channel_grad_end() {
+  one_channel_grad_end(params_[0].grad.data(), has_bias_ ? params_.back().grad.data() : nullptr);
 }
 
 template <typename T>

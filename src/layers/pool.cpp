@@ -77,13 +77,13 @@ void MaxPool2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T
 }
 
 template <typename T>
-void MaxPool2dLayer<T>::forward_after_relu(ConstView<T> relu_x, View<T> y) {
-  kernels::max_pool_forward(windows(g_), relu_x.data, y.data, argmax_.data(), relu_x.rows, true);
+void MaxPool2dLayer<T>::forward_after_relu(ConstView<T> relu_x, View<T> y, Index first_row) {
+  kernels::max_pool_forward(windows(g_), relu_x.data, y.data, argmax_.data() + first_row * y.cols, relu_x.rows, true);
 }
 
 template <typename T>
-void MaxPool2dLayer<T>::backward_through_relu(ConstView<T> y, ConstView<T> dy, View<T> dx) {
-  kernels::max_pool_backward(windows(g_), dy.data, argmax_.data(), dx.data, dy.rows, y.data);
+void MaxPool2dLayer<T>::backward_through_relu(ConstView<T> y, ConstView<T> dy, View<T> dx, Index first_row) {
+  kernels::max_pool_backward(windows(g_), dy.data, argmax_.data() + first_row * y.cols, dx.data, dy.rows, y.data);
 }
 
 template <typename T>

@@ -115,39 +115,35 @@ TYPED_TEST(PoolKernels, MaxPoolWritesOnlyItsOwnExamples) {
 
 // With a gate (the pool's output over a relu's), the backward equals relu_backward after the
 // pool's own backward, to the bit: the gradient through both in one pass. The forward with
-// relu_first (the pool of x, then relu) equals the pool of relu(x): y to the bit, argmax wherever
-// y > 0 (where y = 0 the gate closes the window).
+// relu_first (reading the relu's input) equals the pool of relu(x), values and argmax, to the bit:
+// NaN and -inf inputs too, which relu makes 0.
 TYPED_TEST(PoolKernels, MaxPoolThroughAReluEqualsTheTwoLayers) {
   using T = TypeParam;
   Index open = 0, windows = 0;
-  for (const k::WindowGeometry& g : geometries()) {
-    const Index n = 3, in = g.c * g.h * g.w, per = g.c * g.ho * g.wo;
-    const std::vector<T> x = pool_inputs<T>(n * in, 85, false);  // the relu's input: ties, zeros, negatives
-    std::vector<T> r(n * in), y(n * per), dy = uniform_values<T>(n * per, -1.0, 1.0, 86);
-    std::vector<std::int32_t> arg(n * per);
-    k::relu_forward(x.data(), r.data(), n * in);
-    k::max_pool_forward(g, r.data(), y.data(), arg.data(), n);
-    std::vector<T> y2(n * per, T(9));
-    std::vector<std::int32_t> arg2(n * per, -3);
-    k::max_pool_forward(g, x.data(), y2.data(), arg2.data(), n, true);
-    expect_equal(y2, y, "max_pool y of a relu's input with relu_first " + name(g));
-    windows += n * per;
-    for (Index o = 0; o < n * per; ++o)
-      if (y[o] > T(0)) {
-        ++open;
-        ASSERT_EQ(arg2[o], arg[o]) << "argmax at " << o << " with relu_first " << name(g);
-      }
-    std::vector<T> d_pool(n * in), want(n * in), got(n * in, T(3));
-    k::max_pool_backward(g, dy.data(), arg.data(), d_pool.data(), n);
-    k::relu_backward(x.data(), d_pool.data(), want.data(), n * in);
-    k::max_pool_backward(g, dy.data(), arg.data(), got.data(), n, y.data());
-    expect_equal(got, want, "max_pool dx through a relu " + name(g));
-    std::vector<T> got2(n * in, T(3));  // the same from relu_first's argmax
-    k::max_pool_backward(g, dy.data(), arg2.data(), got2.data(), n, y2.data());
-    expect_equal(got2, want, "max_pool dx through a relu, relu_first's argmax " + name(g));
-  }
+  for (bool specials : {false, true})
+    for (const k::WindowGeometry& g : geometries()) {
+      const Index n = 3, in = g.c * g.h * g.w, per = g.c * g.ho * g.wo;
+      const std::string what = name(g) + (specials ? " with NaN and -inf" : "");
+      const std::vector<T> x = pool_inputs<T>(n * in, 85, specials);  // the relu's input: ties, zeros, negatives
+      std::vector<T> r(n * in), y(n * per), dy = uniform_values<T>(n * per, -1.0, 1.0, 86);
+      std::vector<std::int32_t> arg(n * per);
+      k::relu_forward(x.data(), r.data(), n * in);
+      k::max_pool_forward(g, r.data(), y.data(), arg.data(), n);
+      std::vector<T> y2(n * per, T(9));
+      std::vector<std::int32_t> arg2(n * per, -3);
+      k::max_pool_forward(g, x.data(), y2.data(), arg2.data(), n, true);
+      expect_equal(y2, y, "max_pool y of a relu's input with relu_first " + what);
+      EXPECT_EQ(arg2, arg) << "argmax with relu_first " << what;
+      windows += n * per;
+      for (Index o = 0; o < n * per; ++o) open += y[o] > T(0);
+      std::vector<T> d_pool(n * in), want(n * in), got(n * in, T(3));
+      k::max_pool_backward(g, dy.data(), arg.data(), d_pool.data(), n);
+      k::relu_backward(x.data(), d_pool.data(), want.data(), n * in);
+      k::max_pool_backward(g, dy.data(), arg.data(), got.data(), n, y.data());
+      expect_equal(got, want, "max_pool dx through a relu " + what);
+    }
   EXPECT_GT(open, 0);
-  EXPECT_LT(open, windows);  // some windows are all <= 0: their argmax may differ, and is gated
+  EXPECT_LT(open, windows);  // and some windows are all <= 0 (ties at relu's 0)
 }
 
 TYPED_TEST(PoolKernels, AvgPoolMatchesReference) {

@@ -63,16 +63,17 @@ TEST(Conv2d, MatchesDirectConvolution) {
   }
 }
 
-// A float layer of one input channel whose dx nobody wants (a first layer) takes the weight
-// gradient from its own dot products over plain dy (Conv2dLayer::one_channel_weight_grad): equal
-// to the im2col path's GEMMs within float rounding of Σ|terms|, accumulated into what the grads
-// held (layer.h), for odd channel counts and planes that are no multiple of 16.
-TEST(Conv2d, OneChannelWeightGradientWithoutDxMatchesIm2col) {
+// A float layer of one input channel (a first layer) runs forward on kernels/conv_one_channel.h
+// where it fits (stride 1, no dilation, kernel 1, 3 or 5) and, when nobody wants its dx, takes
+// the weight gradient from its own dot products over plain dy (one_channel_weight_grad): both
+// equal to the im2col path's GEMMs within float rounding of Σ|terms|, the gradients accumulated
+// into what the grads held (layer.h); odd channel counts, rows and planes no multiple of 16.
+TEST(Conv2d, OneChannelLayerMatchesIm2col) {
   struct Case {
     Index h, w, out, k, stride, pad, dilation;
   };
   for (const Case& c : {Case{28, 28, 32, 3, 1, 1, 1}, Case{9, 7, 5, 3, 2, 0, 1}, Case{11, 10, 3, 5, 1, 2, 2},
-                        Case{6, 6, 12, 1, 1, 0, 1}}) {
+                        Case{6, 6, 12, 1, 1, 0, 1}, Case{19, 37, 7, 5, 1, 1, 1}, Case{5, 16, 2, 3, 1, 0, 1}}) {
     const std::string what = fmt::format("{}x{} out {} k{} s{} p{} d{}", c.h, c.w, c.out, c.k, c.stride, c.pad,
                                          c.dilation);
     std::map<std::string, Value> keys{{"out", c.out},         {"kernel", c.k},       {"stride", c.stride},
@@ -96,8 +97,11 @@ TEST(Conv2d, OneChannelWeightGradientWithoutDxMatchesIm2col) {
     std::vector<float> dy(y.size());
     for (float& v : x) v = static_cast<float>(rng.uniform(-1, 1));
     for (float& v : dy) v = static_cast<float>(rng.uniform(-1, 1));
+    std::vector<float> y_ref(y.size());
     fast->forward(testing::cview(x, n), testing::mview(y, n), StepContext{Mode::train, nullptr});
-    ref->forward(testing::cview(x, n), testing::mview(y, n), StepContext{Mode::train, nullptr});
+    ref->forward(testing::cview(x, n), testing::mview(y_ref, n), StepContext{Mode::train, nullptr});
+    for (std::size_t i = 0; i < y.size(); ++i)  // k·k + 1 terms below 1 in size
+      ASSERT_NEAR(y[i], y_ref[i], 2e-7 * static_cast<double>(c.k * c.k + 1)) << "y[" << i << "] " << what;
     fast->backward(testing::cview(x, n), testing::cview(y, n), testing::cview(dy, n), nullptr);
     ref->backward(testing::cview(x, n), testing::cview(y, n), testing::cview(dy, n), nullptr);
     // Each dW entry sums n·Ho·Wo products of values below 1 in size; db as many values.

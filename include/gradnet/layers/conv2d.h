@@ -46,8 +46,17 @@ class Conv2dLayer final : public Layer<T> {
   std::span<Param<T>> params() override { return params_; }
   Attributes describe() const override;
 
+  // float, one input channel, stride 1, no dilation, kernel 1/3/5, no groups or weight_norm: the
+  // forward is kernels/conv_one_channel.h on any rows, and the weights' gradient can be taken
+  // example by example, Net's fused first block does (begin; add per rows; end: += the grads).
+  bool one_channel_plain() const;
+  void one_channel_grad_begin();
+  void one_channel_grad_add(const T* x, const T* dy, Index n);
+  void one_channel_grad_end();
+
  private:
   void one_channel_weight_grad(const T* x, const T* dy, T* gw, T* gb, Index n);
+  void one_channel_grad_end(T* gw, T* gb);
 
   Index index_;
   Index out_, k_, stride_, pad_, dilation_, groups_;

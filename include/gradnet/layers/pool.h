@@ -25,10 +25,11 @@ class MaxPool2dLayer final : public Layer<T> {
   void backward(ConstView<T> x, ConstView<T> y, ConstView<T> dy, View<T>* dx) override;
   // After a relu: y = this layer's output, from the relu's input relu_x (max and relu commute); the
   // relu's own output is not written (Net::activation makes it when read). Net::forward uses it.
-  void forward_after_relu(ConstView<T> relu_x, View<T> y);
+  // first_row: the rows are the batch's from first_row on (where their windows' argmax goes).
+  void forward_after_relu(ConstView<T> relu_x, View<T> y, Index first_row = 0);
   // After a relu: dx = the gradient at the relu's input, relu and pool backward in one pass (y:
   // this layer's output of the last forward). Net::backward uses it.
-  void backward_through_relu(ConstView<T> y, ConstView<T> dy, View<T> dx);
+  void backward_through_relu(ConstView<T> y, ConstView<T> dy, View<T> dx, Index first_row = 0);
   bool has_kink() const override { return true; }
   std::vector<std::int32_t> kink_state(ConstView<T> x) const override;  // every window's argmax
   Attributes describe() const override;
