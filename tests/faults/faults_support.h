@@ -77,6 +77,13 @@ class Child {
     }
   }
   void signal(int sig) { ::kill(pid_, sig); }
+  // SIGSTOP, returning once the child has stopped (kill() returns before it has: a child on the
+  // other core may still be writing files).
+  void stop() {
+    ::kill(pid_, SIGSTOP);
+    int status = 0;
+    ::waitpid(pid_, &status, WUNTRACED);
+  }
   // The exit code (128 + signal when killed by one); -1 after 60 s (the child is then killed).
   int wait() {
     int status = 0;

@@ -152,7 +152,7 @@ TEST(RunDirRemoved, MidRunIsExit1NamingIt) {
   const std::string run = tmp / "run";
   Child c({"train", tmp / "c.toml", "--out", run, "-q", "--epochs", "100000"});
   ASSERT_TRUE(eventually([&] { return epochs_of(run + "/metrics.jsonl").size() >= 2; }));
-  c.signal(SIGSTOP);
+  c.stop();
   fs::remove_all(run);
   c.signal(SIGCONT);
   EXPECT_EQ(c.wait(), 1) << c.err();
