@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-#include <omp.h>
 
 #include "gradnet/error.h"
 #include "gradnet/layer_registry.h"
@@ -98,6 +97,12 @@ Net<T>::Net(const ModelSpec& spec, Index classes, Index max_batch, NetUse use)
   through_relu_ = after_relu_;
   if (through_relu_.size() > 1) through_relu_[1] = 0;  // the relu is layer 0: its dx is the input's
   plan_first_block();
+  blocked_pool_.assign(layers_.size(), 0);
+  blocked_used_.assign(layers_.size(), 0);
+  if constexpr (std::is_same_v<T, float>)
+    for (std::size_t i = 2; i < layers_.size(); ++i)
+      blocked_pool_[i] = after_relu_[i] && layers_[i - 2]->type() == "conv2d" &&
+                         static_cast<MaxPool2dLayer<T>&>(*layers_[i]).blocked_fits() && !(i == 2 && first_block_);
   if (inference_) {
     for (Param<T>* p : params()) p->grad = Tensor<T>();
     return;
@@ -120,6 +125,7 @@ ConstView<T> Net<T>::forward(ConstView<T> x, const StepContext& ctx) {
   x_ = x;
   n_ = x.rows;
   std::fill(pending_.begin(), pending_.end(), 0);
+  std::fill(blocked_used_.begin(), blocked_used_.end(), 0);
   ConstView<T> in = x;
   std::size_t first = 0;
   if (first_block_serial()) {
@@ -129,6 +135,12 @@ ConstView<T> Net<T>::forward(ConstView<T> x, const StepContext& ctx) {
   for (std::size_t i = first; i < layers_.size(); ++i) {
     View<T> out{acts_[i].data(), n_, numel(shapes_[i + 1])};
     const auto t0 = times_ ? Clock::now() : Clock::time_point{};
+    if (i + 2 < layers_.size() && blocked_pool_[i + 2] &&
+        static_cast<Conv2dLayer<T>&>(*layers_[i]).blocked_fits(n_)) {
+      in = forward_blocked_handoff(i, in);
+      i += 2;
+      continue;
+    }
     if (i + 1 < layers_.size() && after_relu_[i + 1]) {  // relu and the max pool after it in one pass
       View<T> pooled{acts_[i + 1].data(), n_, numel(shapes_[i + 2])};
       static_cast<MaxPool2dLayer<T>&>(*layers_[i + 1]).forward_after_relu(in, pooled);
@@ -155,6 +167,8 @@ ConstView<T> Net<T>::activation(Index i) const {
     const ConstView<T> x = i == 0 ? x_ : activation(i - 1);
     if (pending == kReluOfInput)
       kernels::relu_forward(x.data, a, n_ * cols);
+    else if (pending == kPlainFromBlocked)
+      static_cast<Conv2dLayer<T>&>(*layers_[static_cast<std::size_t>(i)]).blocked_output_to_plain(View<T>{a, n_, cols});
     else
       layers_[static_cast<std::size_t>(i)]->forward(x, View<T>{a, n_, cols}, StepContext{Mode::eval, nullptr});
   }
@@ -197,6 +211,14 @@ void Net<T>::backward(Targets<T> labels, bool input_grad) {
       if (times_) times_->backward[2] += since(t0);
       break;
     }
+    if (blocked_used_[static_cast<std::size_t>(i)]) {  // the pool, its relu and the conv before them
+      const bool last = backward_blocked_handoff(i, dy, input_grad, spare);
+      if (last) break;
+      std::swap(spare, dy.data);
+      dy = View<T>{dy.data, n_, numel(shapes_[static_cast<std::size_t>(i - 2)])};
+      i -= 2;
+      continue;
+    }
     View<T> dx{spare, n_, numel(shapes_[static_cast<std::size_t>(i)])};
     if (through_relu_[static_cast<std::size_t>(i)]) {
       // The pool's backward gives the gradient at the relu's input (relu'(x) at each window's
@@ -216,60 +238,6 @@ void Net<T>::backward(Targets<T> labels, bool input_grad) {
 template <typename T>
 ConstView<T> Net<T>::input_grad() const {
   return {dx_.data(), n_, numel(input_shape_)};
-}
-
-// A first block conv2d (one channel, Conv2dLayer::one_channel_plain) -> relu -> max_pool2d, run
-// example by example where nothing else splits the rows (one thread, or inside a thread shard or
-// an evaluation copy): the conv's output for one example (W3: 32 x 28 x 28, 100 KB) stays in cache
-// for the pool, and in backward the pool's dx for one example for the conv's weight gradient,
-// instead of 12.8 MB per batch of 128 written and read back each way. The conv's and the relu's
-// outputs are made only when read (activation()); the numbers are those of the layers one by one.
-template <typename T>
-void Net<T>::plan_first_block() {
-  if constexpr (std::is_same_v<T, float>) {
-    if (layers_.size() < 3 || !after_relu_[2] || layers_[0]->type() != "conv2d") return;
-    if (!static_cast<Conv2dLayer<T>&>(*layers_[0]).one_channel_plain()) return;
-    first_block_ = true;
-    block_scratch_.resize(static_cast<std::size_t>(numel(shapes_[1])));
-  }
-}
-
-template <typename T>
-bool Net<T>::first_block_serial() const {
-  return first_block_ && (omp_in_parallel() || omp_get_max_threads() == 1);
-}
-
-template <typename T>
-ConstView<T> Net<T>::forward_first_block(ConstView<T> x) {
-  auto& conv = static_cast<Conv2dLayer<T>&>(*layers_[0]);
-  auto& pool = static_cast<MaxPool2dLayer<T>&>(*layers_[2]);
-  const Index conv_cols = numel(shapes_[1]), pool_cols = numel(shapes_[3]);
-  const auto t0 = times_ ? Clock::now() : Clock::time_point{};
-  for (Index r = 0; r < n_; ++r) {
-    conv.forward(ConstView<T>(x.row(r), 1, x.cols), View<T>{block_scratch_.data(), 1, conv_cols},
-                 StepContext{Mode::eval, nullptr});
-    pool.forward_after_relu(ConstView<T>(block_scratch_.data(), 1, conv_cols),
-                            View<T>{acts_[2].data() + r * pool_cols, 1, pool_cols}, r);
-  }
-  if (times_) times_->forward[2] += since(t0);
-  pending_[0] = kForwardAgain;
-  pending_[1] = kReluOfInput;
-  return {acts_[2].data(), n_, pool_cols};
-}
-
-template <typename T>
-void Net<T>::backward_first_block(ConstView<T> dy) {
-  auto& conv = static_cast<Conv2dLayer<T>&>(*layers_[0]);
-  auto& pool = static_cast<MaxPool2dLayer<T>&>(*layers_[2]);
-  const Index conv_cols = numel(shapes_[1]), pool_cols = numel(shapes_[3]);
-  const T* y = acts_[2].data();
-  conv.one_channel_grad_begin();
-  for (Index r = 0; r < n_; ++r) {
-    pool.backward_through_relu(ConstView<T>(y + r * pool_cols, 1, pool_cols), ConstView<T>(dy.row(r), 1, pool_cols),
-                               View<T>{block_scratch_.data(), 1, conv_cols}, r);
-    conv.one_channel_grad_add(x_.row(r), block_scratch_.data(), 1);
-  }
-  conv.one_channel_grad_end();
 }
 
 template <typename T>

@@ -103,7 +103,7 @@ class Net {
   // gradient through the relu too (Net::backward skips the relu's).
   std::vector<char> after_relu_, through_relu_;
   // pending_[i]: how activation(i) makes an output the last forward skipped.
-  enum Pending : char { kDone = 0, kReluOfInput = 1, kForwardAgain = 2 };
+  enum Pending : char { kDone = 0, kReluOfInput = 1, kForwardAgain = 2, kPlainFromBlocked = 3 };
   mutable std::vector<char> pending_;
   // Layers 0-2 a one-channel conv2d, relu, max_pool2d: run example by example (net.cpp).
   bool first_block_ = false;
@@ -112,6 +112,11 @@ class Net {
   bool first_block_serial() const;
   ConstView<T> forward_first_block(ConstView<T> x);
   void backward_first_block(ConstView<T> dy);
+  // blocked_pool_[p]: layers p-2..p a conv2d, relu, 2x2 max pool that can hand over in oneDNN's
+  // blocked layout; blocked_used_[p]: the last forward did (net.cpp).
+  std::vector<char> blocked_pool_, blocked_used_;
+  ConstView<T> forward_blocked_handoff(std::size_t c, ConstView<T> in);
+  bool backward_blocked_handoff(Index p, ConstView<T> dy, bool input_grad, T* spare);
   std::vector<T> dx_;                 // dL/dx of the input, when asked for
   ConstView<T> x_;                    // input of the last forward
   Index n_ = 0;                       // rows of the last forward

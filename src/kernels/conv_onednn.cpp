@@ -61,10 +61,13 @@ struct OnednnConv::Impl {
   // thread asks for one (omp_set_num_threads(1)); a primitive made outside for two would wait there
   // for a second thread forever.
   std::map<std::pair<Index, int>, Prims> prims;
+  Prims* last_blocked = nullptr;  // whose fwd_dst holds the last forward_blocked's y
+  Index last_blocked_n = 0;
   std::vector<float> dw_scratch, db_scratch;
 
   memory::desc plain_src(Index n) const { return {{n, g.c, g.h, g.w}, memory::data_type::f32, tag::nchw}; }
   memory::desc plain_dst(Index n) const { return {{n, out, g.ho, g.wo}, memory::data_type::f32, tag::nchw}; }
+  memory::desc blocked_dst(Index n) const { return {{n, out, g.ho, g.wo}, memory::data_type::f32, tag::nChw16c}; }
   memory::desc plain_weights() const {
     if (groups == 1) return {{out, g.c, g.k, g.k}, memory::data_type::f32, tag::oihw};
     return {{groups, out / groups, g.c / groups, g.k, g.k}, memory::data_type::f32, tag::goihw};
@@ -75,7 +78,10 @@ struct OnednnConv::Impl {
     const std::pair<Index, int> key{n, omp_in_parallel() ? 1 : omp_get_max_threads()};
     auto it = prims.find(key);
     if (it != prims.end()) return it->second;
-    if (prims.size() >= kKeptSizes) prims.clear();
+    if (prims.size() >= kKeptSizes) {
+      prims.clear();
+      last_blocked = nullptr;
+    }
     if (algorithm == ConvAlgorithm::winograd ||
         (algorithm == ConvAlgorithm::automatic && OnednnConv::winograd_fits(g, out, groups))) {
       try {
@@ -193,7 +199,9 @@ void OnednnConv::backward_chunk(const float* x, const float* dy, const float* w,
     const bool kept = p.fwd_src_of == x && p.buf[Prims::fwd_src] && p.bwd_w_pd.src_desc() == p.fwd_pd.src_desc() &&
                       p.fwd_pd.src_desc() != s.plain_src(n);
     memory src = kept ? p.buf[Prims::fwd_src] : s.to(p.buf[Prims::bw_src], p.bwd_w_pd.src_desc(), s.plain_src(n), x);
-    memory ddst = s.to(p.buf[Prims::bw_ddst], p.bwd_w_pd.diff_dst_desc(), s.plain_dst(n), dy);
+    // dy null: backward_blocked, dy already blocked in bw_ddst
+    memory ddst = dy ? s.to(p.buf[Prims::bw_ddst], p.bwd_w_pd.diff_dst_desc(), s.plain_dst(n), dy)
+                     : s.slot(p.buf[Prims::bw_ddst], p.bwd_w_pd.diff_dst_desc());
     memory dwei =
         s.target(p.buf[Prims::bw_dwei], p.bwd_w_pd.diff_weights_desc(), s.plain_weights(), s.dw_scratch.data());
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ddst}, {DNNL_ARG_DIFF_WEIGHTS, dwei}};
@@ -201,6 +209,7 @@ void OnednnConv::backward_chunk(const float* x, const float* dy, const float* w,
     p.bwd_w.execute(s.stream, args);
     s.from(dwei, s.plain_weights(), s.dw_scratch.data());
     if (dx) {
+      GRADNET_ASSERT(dy || p.bwd_data_pd.diff_dst_desc() == p.bwd_w_pd.diff_dst_desc());
       memory ddst2 = p.bwd_data_pd.diff_dst_desc() == p.bwd_w_pd.diff_dst_desc()
                          ? ddst
                          : s.to(p.buf[Prims::bd_ddst], p.bwd_data_pd.diff_dst_desc(), s.plain_dst(n), dy);
@@ -219,6 +228,61 @@ void OnednnConv::backward_chunk(const float* x, const float* dy, const float* w,
     for (std::size_t i = 0; i < s.db_scratch.size(); ++i) db[i] += s.db_scratch[i];
 }
 
+bool OnednnConv::blocked_fits(Index n) {
+  Impl& s = *impl_;
+  if (n < 1 || n > kChunk || s.out % 16 != 0) return false;
+  try {
+    Prims& p = s.for_batch(n);
+    const memory::desc b = s.blocked_dst(n);
+    return p.fwd_pd.dst_desc() == b && p.bwd_w_pd.diff_dst_desc() == b && p.bwd_data_pd.diff_dst_desc() == b;
+  } catch (const dnnl::error& e) {
+    fail(ErrorKind::runtime, "oneDNN convolution (batch {}) failed: {}", n, e.what());
+  }
+}
+
+const float* OnednnConv::forward_blocked(const float* x, const float* w, const float* b, Index n) {
+  Impl& s = *impl_;
+  GRADNET_ASSERT(n >= 1 && n <= kChunk);
+  try {
+    Prims& p = s.for_batch(n);
+    memory src = s.to(p.buf[Prims::fwd_src], p.fwd_pd.src_desc(), s.plain_src(n), x);
+    p.fwd_src_of = x;
+    memory wei = s.to(p.buf[Prims::fwd_wei], p.fwd_pd.weights_desc(), s.plain_weights(), w);
+    memory dst = s.slot(p.buf[Prims::fwd_dst], p.fwd_pd.dst_desc());
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+    if (s.bias) args.emplace(DNNL_ARG_BIAS, memory(p.fwd_pd.bias_desc(), s.engine, const_cast<float*>(b)));
+    p.fwd.execute(s.stream, args);
+    s.stream.wait();
+    s.last_blocked = &p;
+    s.last_blocked_n = n;
+    return static_cast<const float*>(dst.get_data_handle());
+  } catch (const dnnl::error& e) {
+    fail(ErrorKind::runtime, "oneDNN convolution forward (batch {}) failed: {}", n, e.what());
+  }
+}
+
+void OnednnConv::blocked_output_to_plain(float* y) {
+  Impl& s = *impl_;
+  GRADNET_CHECK(s.last_blocked != nullptr, internal, "internal error: no blocked convolution output to read");
+  try {
+    s.from(s.last_blocked->buf[Prims::fwd_dst], s.plain_dst(s.last_blocked_n), y);
+    s.stream.wait();
+  } catch (const dnnl::error& e) {
+    fail(ErrorKind::runtime, "oneDNN reorder of a convolution's output failed: {}", e.what());
+  }
+}
+
+float* OnednnConv::blocked_dy(Index n) {
+  Impl& s = *impl_;
+  Prims& p = s.for_batch(n);
+  return static_cast<float*>(s.slot(p.buf[Prims::bw_ddst], p.bwd_w_pd.diff_dst_desc()).get_data_handle());
+}
+
+void OnednnConv::backward_blocked(const float* x, const float* w, float* dw, float* db, float* dx, Index n) {
+  GRADNET_ASSERT(n >= 1 && n <= kChunk);
+  backward_chunk(x, nullptr, w, dw, db, dx, n);
+}
+
 #else  // built without oneDNN: conv2d never constructs one
 
 struct OnednnConv::Impl {};
@@ -231,6 +295,19 @@ void OnednnConv::forward(const float*, const float*, const float*, float*, Index
   fail(ErrorKind::internal, "internal error: oneDNN convolution called in a build without oneDNN");
 }
 void OnednnConv::backward(const float*, const float*, const float*, float*, float*, float*, Index) {
+  fail(ErrorKind::internal, "internal error: oneDNN convolution called in a build without oneDNN");
+}
+bool OnednnConv::blocked_fits(Index) { return false; }
+const float* OnednnConv::forward_blocked(const float*, const float*, const float*, Index) {
+  fail(ErrorKind::internal, "internal error: oneDNN convolution called in a build without oneDNN");
+}
+void OnednnConv::blocked_output_to_plain(float*) {
+  fail(ErrorKind::internal, "internal error: oneDNN convolution called in a build without oneDNN");
+}
+float* OnednnConv::blocked_dy(Index) {
+  fail(ErrorKind::internal, "internal error: oneDNN convolution called in a build without oneDNN");
+}
+void OnednnConv::backward_blocked(const float*, const float*, float*, float*, float*, Index) {
   fail(ErrorKind::internal, "internal error: oneDNN convolution called in a build without oneDNN");
 }
 

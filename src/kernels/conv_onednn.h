@@ -41,6 +41,16 @@ class OnednnConv {
   void forward(const float* x, const float* w, const float* b, float* y, Index n);
   void backward(const float* x, const float* dy, const float* w, float* dw, float* db, float* dx, Index n);
 
+  // The blocked handoff (Net: conv2d -> relu -> 2x2 max pool): y and dy stay in oneDNN's
+  // channel-blocked layout nChw16c, (n, out/16, Ho, Wo, 16), in buffers of this object.
+  // blocked_fits(n): n <= one chunk and the primitives for n take nChw16c y and dy.
+  bool blocked_fits(Index n);
+  // forward leaving y blocked; the pointer stays valid until the next forward of this object.
+  const float* forward_blocked(const float* x, const float* w, const float* b, Index n);
+  void blocked_output_to_plain(float* y);  // the last forward_blocked's y, plain (n, out·Ho·Wo)
+  float* blocked_dy(Index n);              // where backward_blocked takes dy from: fill it first
+  void backward_blocked(const float* x, const float* w, float* dw, float* db, float* dx, Index n);
+
  private:
   void forward_chunk(const float* x, const float* w, const float* b, float* y, Index n);
   void backward_chunk(const float* x, const float* dy, const float* w, float* dw, float* db, float* dx, Index n);

@@ -29,17 +29,21 @@
 //
 // Families: gemm.h (GEMM: float over oneDNN, double over OpenBLAS), conv_onednn.h (float
 // convolution on oneDNN's primitives), activation.h (elementwise activations, dropout's mask),
+// conv_one_channel.h (a one-channel first layer's forward), row_dots.h (its weight gradient),
 // dense.h (bias broadcast and gradient), conv.h (im2col, col2im, conv2d's chunk loops), pool.h
-// (max, average, global average pooling), norm.h (batch, group/layer/instance and weight norm),
+// (max, average, global average pooling), pool_c16.h (max pool over oneDNN's blocked layout), norm.h (batch, group/layer/instance and weight norm),
 // softmax.h (softmax layers, softmax cross-entropy, mse), optim.h (optimizer updates, clipping,
 // L-BFGS's vector operations).
 #pragma once
 
 #include "activation.h"
 #include "conv.h"
+#include "conv_one_channel.h"
 #include "dense.h"
 #include "gemm.h"
 #include "norm.h"
 #include "optim.h"
+#include "row_dots.h"
 #include "pool.h"
+#include "pool_c16.h"
 #include "softmax.h"

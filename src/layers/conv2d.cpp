@@ -301,6 +301,47 @@ void Conv2dLayer<T>::one_channel_grad_end() {
 }
 
 template <typename T>
+bool Conv2dLayer<T>::blocked_fits(Index n) {
+  if constexpr (std::is_same_v<T, float>)
+    return direct_ && !weight_norm_ && !one_channel_plain() && direct_->blocked_fits(n);
+  return false;
+}
+
+template <typename T>
+const T* Conv2dLayer<T>::forward_blocked(ConstView<T> x) {
+  if constexpr (std::is_same_v<T, float>) {
+    return direct_->forward_blocked(x.data, params_[0].value.data(), has_bias_ ? params_.back().value.data() : nullptr,
+                                    x.rows);
+  }
+  fail(ErrorKind::internal, "internal error: conv2d's blocked handoff is for float");
+}
+
+template <typename T>
+void Conv2dLayer<T>::blocked_output_to_plain(View<T> y) {
+  if constexpr (std::is_same_v<T, float>) {
+    direct_->blocked_output_to_plain(y.data);
+    return;
+  }
+  fail(ErrorKind::internal, "internal error: conv2d's blocked handoff is for float");
+}
+
+template <typename T>
+T* Conv2dLayer<T>::blocked_dy(Index n) {
+  if constexpr (std::is_same_v<T, float>) return direct_->blocked_dy(n);
+  fail(ErrorKind::internal, "internal error: conv2d's blocked handoff is for float");
+}
+
+template <typename T>
+void Conv2dLayer<T>::backward_blocked(ConstView<T> x, View<T>* dx) {
+  if constexpr (std::is_same_v<T, float>) {
+    direct_->backward_blocked(x.data, params_[0].value.data(), params_[0].grad.data(),
+                              has_bias_ ? params_.back().grad.data() : nullptr, dx ? dx->data : nullptr, x.rows);
+    return;
+  }
+  fail(ErrorKind::internal, "internal error: conv2d's blocked handoff is for float");
+}
+
+template <typename T>
 Attributes Conv2dLayer<T>::describe() const {
   return {{"in", shape_str({g_.c, g_.h, g_.w})},
           {"out", shape_str({out_, g_.ho, g_.wo})},

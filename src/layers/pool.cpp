@@ -6,7 +6,10 @@
 // The loops are kernels (src/kernels/pool.h); this file plans the buffers and calls them.
 #include "gradnet/layers/pool.h"
 
+#include <type_traits>
+
 #include "../kernels/pool.h"
+#include "../kernels/pool_c16.h"
 #include "gradnet/error.h"
 
 namespace gradnet {
@@ -84,6 +87,29 @@ void MaxPool2dLayer<T>::forward_after_relu(ConstView<T> relu_x, View<T> y, Index
 template <typename T>
 void MaxPool2dLayer<T>::backward_through_relu(ConstView<T> y, ConstView<T> dy, View<T> dx, Index first_row) {
   kernels::max_pool_backward(windows(g_), dy.data, argmax_.data() + first_row * y.cols, dx.data, dy.rows, y.data);
+}
+
+template <typename T>
+bool MaxPool2dLayer<T>::blocked_fits() const {
+  return std::is_same_v<T, float> && kernels::pool_c16_fits(windows(g_));
+}
+
+template <typename T>
+void MaxPool2dLayer<T>::forward_blocked_after_relu(const T* relu_xb, View<T> y) {
+  if constexpr (std::is_same_v<T, float>) {
+    kernels::max_pool_c16_relu_forward(windows(g_), relu_xb, y.data, argmax_.data(), y.rows);
+    return;
+  }
+  fail(ErrorKind::internal, "internal error: max_pool2d's blocked handoff is for float");
+}
+
+template <typename T>
+void MaxPool2dLayer<T>::backward_blocked_through_relu(ConstView<T> dy, T* dxb) {
+  if constexpr (std::is_same_v<T, float>) {
+    kernels::max_pool_c16_backward(windows(g_), dy.data, argmax_.data(), dxb, dy.rows);
+    return;
+  }
+  fail(ErrorKind::internal, "internal error: max_pool2d's blocked handoff is for float");
 }
 
 template <typename T>

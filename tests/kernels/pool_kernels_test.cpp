@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <tuple>
 #include <string>
 
 #include "kernel_test_util.h"
@@ -144,6 +145,40 @@ TYPED_TEST(PoolKernels, MaxPoolThroughAReluEqualsTheTwoLayers) {
     }
   EXPECT_GT(open, 0);
   EXPECT_LT(open, windows);  // and some windows are all <= 0 (ties at relu's 0)
+}
+
+// The pool over oneDNN's blocked layout nChw16c (Net's blocked handoff) gives the plain relu_first
+// pool's bits: y, the argmax where y > 0 (-1 where y = 0), and the gated gradient, laid out blocked.
+TEST(PoolC16Kernels, MatchThePlainPoolThroughARelu) {
+  auto blocked = [](const k::WindowGeometry& g, Index n, Index h, Index w, const std::vector<float>& plain) {
+    std::vector<float> b(plain.size());  // (n, C, h, w) -> (n, C/16, h, w, 16)
+    for (Index i = 0; i < n; ++i)
+      for (Index c = 0; c < g.c; ++c)
+        for (Index p = 0; p < h * w; ++p)
+          b[static_cast<std::size_t>(((i * (g.c / 16) + c / 16) * h * w + p) * 16 + c % 16)] =
+              plain[static_cast<std::size_t>((i * g.c + c) * h * w + p)];
+    return b;
+  };
+  for (const auto& [c, h, w] : {std::tuple<Index, Index, Index>{16, 4, 6}, {32, 7, 5}, {64, 14, 14}, {16, 3, 3}}) {
+    const k::WindowGeometry g{c, h, w, 2, 2, 0, 1, h / 2, w / 2};
+    ASSERT_TRUE(k::pool_c16_fits(g));
+    const Index n = 3, in = c * h * w, per = c * g.ho * g.wo;
+    const std::string what = std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
+    const std::vector<float> x = pool_inputs<float>(n * in, 87, true);  // ties, NaN, -inf
+    std::vector<float> y(n * per), y2(n * per, 9.0f), dy = uniform_values<float>(n * per, -1.0, 1.0, 88);
+    std::vector<std::int32_t> arg(n * per), arg2(n * per, -3);
+    k::max_pool_forward(g, x.data(), y.data(), arg.data(), n, true);
+    k::max_pool_c16_relu_forward(g, blocked(g, n, h, w, x).data(), y2.data(), arg2.data(), n);
+    expect_equal(y2, y, "y " + what);
+    std::vector<float> arg_f(arg.begin(), arg.end());
+    for (Index o = 0; o < n * per; ++o) arg_f[o] = y[o] > 0.0f ? arg_f[o] : -1.0f;
+    const std::vector<float> want_arg = blocked(g, n, g.ho, g.wo, arg_f);
+    for (Index o = 0; o < n * per; ++o) ASSERT_EQ(static_cast<float>(arg2[o]), want_arg[o]) << "argmax at " << o << " " << what;
+    std::vector<float> dx(n * in), dx2(n * in, 5.0f);
+    k::max_pool_backward(g, dy.data(), arg.data(), dx.data(), n, y.data());
+    k::max_pool_c16_backward(g, dy.data(), arg2.data(), dx2.data(), n);
+    expect_equal(dx2, blocked(g, n, h, w, dx), "dx " + what);
+  }
 }
 
 TYPED_TEST(PoolKernels, AvgPoolMatchesReference) {

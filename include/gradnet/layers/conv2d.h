@@ -54,6 +54,14 @@ class Conv2dLayer final : public Layer<T> {
   void one_channel_grad_add(const T* x, const T* dy, Index n);
   void one_channel_grad_end();
 
+  // float on oneDNN, no weight_norm: y and dy left in oneDNN's channel-blocked layout for a 2x2 max
+  // pool after a relu (Net's blocked handoff; kernels/conv_onednn.h). blocked_fits(n) for n rows.
+  bool blocked_fits(Index n);
+  const T* forward_blocked(ConstView<T> x);     // y blocked, valid until the next forward
+  void blocked_output_to_plain(View<T> y);      // the last forward_blocked's y
+  T* blocked_dy(Index n);                       // fill with dy (blocked), then backward_blocked
+  void backward_blocked(ConstView<T> x, View<T>* dx);
+
  private:
   void one_channel_weight_grad(const T* x, const T* dy, T* gw, T* gb, Index n);
   void one_channel_grad_end(T* gw, T* gb);

@@ -30,6 +30,11 @@ class MaxPool2dLayer final : public Layer<T> {
   // After a relu: dx = the gradient at the relu's input, relu and pool backward in one pass (y:
   // this layer's output of the last forward). Net::backward uses it.
   void backward_through_relu(ConstView<T> y, ConstView<T> dy, View<T> dx, Index first_row = 0);
+  // The same over a convolution's output in oneDNN's blocked layout nChw16c (Net's blocked
+  // handoff; kernels/pool_c16.h): relu_xb in, y plain out; dy plain in, dxb blocked out.
+  bool blocked_fits() const;
+  void forward_blocked_after_relu(const T* relu_xb, View<T> y);
+  void backward_blocked_through_relu(ConstView<T> dy, T* dxb);
   bool has_kink() const override { return true; }
   std::vector<std::int32_t> kink_state(ConstView<T> x) const override;  // every window's argmax
   Attributes describe() const override;
