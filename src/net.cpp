@@ -154,6 +154,7 @@ ConstView<T> Net<T>::forward(ConstView<T> x, const StepContext& ctx) {
     if (times_) times_->forward[i] += since(t0);
     in = out;
   }
+  if (target_layer_ >= 0) activation(target_layer_);  // the loss reads its buffer: made if skipped
   return in;
 }
 

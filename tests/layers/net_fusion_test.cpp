@@ -109,5 +109,27 @@ TEST(NetFusion, FusedPathsGiveTheLayersOwnBits) {
   }
 }
 
+// A reconstruction target that is a relu's output before a pool (model.target_layer): the fused
+// forward skips writing it, so Net::forward makes it before the loss reads its buffer.
+TEST(NetFusion, AReconstructionTargetSkippedByTheFusionIsStillMade) {
+  ModelSpec spec = model_spec(
+      {1, 6, 6}, "mse",
+      {layer_spec("conv2d", {{"out", std::int64_t{2}}, {"kernel", std::int64_t{3}}, {"padding", std::int64_t{1}}}),
+       layer_spec("relu"), layer_spec("max_pool2d", {{"kernel", std::int64_t{2}}}), layer_spec("flatten"),
+       layer_spec("linear", {{"out", std::int64_t{72}}})});
+  spec.target = TargetKind::input;
+  spec.target_layer = 1;
+  Net<float> net(spec, 0, kRows);
+  Rng rng(3);
+  net.init(rng);
+  std::vector<float> x(kRows * 36);
+  for (float& v : x) v = static_cast<float>(rng.normal(0, 1));
+  const float* target = net.reconstruction_targets(x.data()).values;
+  net.forward(cview(x, kRows), StepContext{Mode::train, nullptr, nullptr});
+  std::vector<float> conv(kRows * 72);
+  net.layer(0).forward(cview(x, kRows), View<float>(conv.data(), kRows, 72), StepContext{Mode::train, nullptr, nullptr});
+  for (std::size_t i = 0; i < conv.size(); ++i) ASSERT_EQ(target[i], conv[i] > 0 ? conv[i] : 0.0f) << i;
+}
+
 }  // namespace
 }  // namespace gradnet
