@@ -86,7 +86,9 @@ void expect_same(const Pass& got, const Pass& want, Net<float>& net, const std::
 
 TEST(NetFusion, FusedPathsGiveTheLayersOwnBits) {
   const int threads = omp_get_max_threads();
-  for (const Shape& input : {Shape{1, 12, 12}, Shape{1, 9, 11}}) {  // odd sides: a row and a column no pool covers
+  // One channel: the first block; three: the blocked handoff at layer 0 too. Odd sides: a row and
+  // a column no pool covers.
+  for (const Shape& input : {Shape{1, 12, 12}, Shape{1, 9, 11}, Shape{3, 10, 10}}) {
     Net<float> net(model_spec(input, "softmax_cross_entropy", cnn()), 10, kRows);
     Rng rng(9);
     net.init(rng);
