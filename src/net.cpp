@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 
-
 #include "gradnet/error.h"
 #include "gradnet/layer_registry.h"
 #include "gradnet/layers/conv2d.h"

@@ -142,6 +142,15 @@ struct OnednnConv::Impl {
     memory user(plain, engine, data);
     dnnl::reorder(m, user).execute(stream, const_cast<memory&>(m), user);
   }
+  // The forward primitive for plain x into dst (p.fwd_pd's layout); x's blocked copy is kept.
+  void run_forward(Prims& p, Index n, const float* x, const float* w, const float* b, memory& dst) {
+    memory src = to(p.buf[Prims::fwd_src], p.fwd_pd.src_desc(), plain_src(n), x);
+    p.fwd_src_of = x;
+    memory wei = to(p.buf[Prims::fwd_wei], p.fwd_pd.weights_desc(), plain_weights(), w);
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
+    if (bias) args.emplace(DNNL_ARG_BIAS, memory(p.fwd_pd.bias_desc(), engine, const_cast<float*>(b)));
+    p.fwd.execute(stream, args);
+  }
 };
 
 OnednnConv::OnednnConv(const WindowGeometry& g, Index out, Index groups, bool bias, ConvAlgorithm algorithm)
@@ -177,13 +186,8 @@ void OnednnConv::forward_chunk(const float* x, const float* w, const float* b, f
   Impl& s = *impl_;
   try {
     Prims& p = s.for_batch(n);
-    memory src = s.to(p.buf[Prims::fwd_src], p.fwd_pd.src_desc(), s.plain_src(n), x);
-    p.fwd_src_of = x;
-    memory wei = s.to(p.buf[Prims::fwd_wei], p.fwd_pd.weights_desc(), s.plain_weights(), w);
     memory dst = s.target(p.buf[Prims::fwd_dst], p.fwd_pd.dst_desc(), s.plain_dst(n), y);
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-    if (s.bias) args.emplace(DNNL_ARG_BIAS, memory(p.fwd_pd.bias_desc(), s.engine, const_cast<float*>(b)));
-    p.fwd.execute(s.stream, args);
+    s.run_forward(p, n, x, w, b, dst);
     s.from(dst, s.plain_dst(n), y);
     s.stream.wait();
   } catch (const dnnl::error& e) {
@@ -245,13 +249,8 @@ const float* OnednnConv::forward_blocked(const float* x, const float* w, const f
   GRADNET_ASSERT(n >= 1 && n <= kChunk);
   try {
     Prims& p = s.for_batch(n);
-    memory src = s.to(p.buf[Prims::fwd_src], p.fwd_pd.src_desc(), s.plain_src(n), x);
-    p.fwd_src_of = x;
-    memory wei = s.to(p.buf[Prims::fwd_wei], p.fwd_pd.weights_desc(), s.plain_weights(), w);
     memory dst = s.slot(p.buf[Prims::fwd_dst], p.fwd_pd.dst_desc());
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst}};
-    if (s.bias) args.emplace(DNNL_ARG_BIAS, memory(p.fwd_pd.bias_desc(), s.engine, const_cast<float*>(b)));
-    p.fwd.execute(s.stream, args);
+    s.run_forward(p, n, x, w, b, dst);
     s.stream.wait();
     s.last_blocked = &p;
     s.last_blocked_n = n;
