@@ -46,9 +46,15 @@ bool Batcher::next(Batch& batch) {
   const Index features = data_->features();
   if (shuffle_) {
     const Index* order = order_.data() + position_;
-    data_->gather(order, rows, x_.data());
     const std::int32_t* y = data_->y.data();
-    for (Index i = 0; i < rows; ++i) y_[static_cast<std::size_t>(i)] = y[order[i]];
+    const auto gather = [&](Index begin, Index end) {
+      data_->gather(order + begin, end - begin, x_.data() + begin * features);
+      for (Index i = begin; i < end; ++i) y_[static_cast<std::size_t>(i)] = y[order[i]];
+    };
+    if (split_)
+      split_(rows, gather);
+    else
+      gather(0, rows);
     batch.x = ConstView<float>(x_.data(), rows, features);
     batch.y = y_.data();
   } else {

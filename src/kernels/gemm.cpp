@@ -8,6 +8,8 @@
 
 #include <cblas.h>
 #include <omp.h>
+
+#include <algorithm>
 #if GRADNET_ONEDNN
 #include <oneapi/dnnl/dnnl.h>
 #endif
@@ -39,8 +41,9 @@ static int threads_for(Index m, Index n, Index k) {
 
 static void set_openblas_threads(Index m, Index n, Index k) {
   // Inside a layer's own OpenMP team (conv2d spreads examples over threads) OpenBLAS runs each
-  // product on the calling thread; touching its thread count from there would race.
-  if (omp_in_parallel()) return;
+  // product on the calling thread; touching its thread count from there would race. So it would
+  // from a thread shard (a SpinTeam thread: an OpenMP budget below the configured threads).
+  if (omp_in_parallel() || omp_get_max_threads() < g_threads) return;
   const int want = threads_for(m, n, k);
   if (want != g_current) {
     openblas_set_num_threads(want);
@@ -56,7 +59,7 @@ static void sgemm_onednn(bool trans_a, bool trans_b, Index m, Index n, Index k, 
                          Index lda, const float* b, Index ldb, float beta, float* c, Index ldc) {
   const bool outer = !omp_in_parallel();
   const int before = outer ? omp_get_max_threads() : 1;
-  const int want = outer ? threads_for(m, n, k) : 1;
+  const int want = outer ? std::min(threads_for(m, n, k), before) : 1;  // never above the caller's budget
   if (outer && want != before) omp_set_num_threads(want);
   const dnnl_status_t status = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb,
                                           beta, c, ldc);

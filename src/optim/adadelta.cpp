@@ -17,11 +17,11 @@ class AdadeltaOptimizer final : public ParamOptimizer<T> {
   std::string_view type() const override { return "adadelta"; }
 
  protected:
-  void update(std::size_t k, Param<T>& p, double rate_d, double decay_d) override {
+  void update(std::size_t k, Param<T>& p, double rate_d, double decay_d, ParamSlice at) override {
     const kernels::AdadeltaStep<T> s{static_cast<T>(rate_d), static_cast<T>(decay_d), static_cast<T>(o_.rho),
                                      static_cast<T>(o_.eps)};
-    kernels::adadelta_update(s, p.value.data(), p.grad.data(), square_avg_[k].data(), acc_delta_[k].data(),
-                             p.value.size());
+    kernels::adadelta_update(s, p.value.data() + at.at, p.grad.data() + at.at, square_avg_[k].data() + at.at,
+                             acc_delta_[k].data() + at.at, at.n);
   }
 
  private:

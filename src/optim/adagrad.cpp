@@ -16,10 +16,10 @@ class AdagradOptimizer final : public ParamOptimizer<T> {
   std::string_view type() const override { return "adagrad"; }
 
  protected:
-  void update(std::size_t k, Param<T>& p, double rate, double decay_d) override {
+  void update(std::size_t k, Param<T>& p, double rate, double decay_d, ParamSlice at) override {
     const T clr = static_cast<T>(rate / (1.0 + static_cast<double>(this->steps_ - 1) * o_.lr_decay));
     const kernels::AdagradStep<T> s{clr, static_cast<T>(decay_d), static_cast<T>(o_.eps)};
-    kernels::adagrad_update(s, p.value.data(), p.grad.data(), sum_[k].data(), p.value.size());
+    kernels::adagrad_update(s, p.value.data() + at.at, p.grad.data() + at.at, sum_[k].data() + at.at, at.n);
   }
 
  private:

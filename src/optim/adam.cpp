@@ -21,7 +21,7 @@ class AdamOptimizer final : public ParamOptimizer<T> {
   std::string_view type() const override { return decoupled_ ? "adamw" : "adam"; }
 
  protected:
-  void update(std::size_t k, Param<T>& p, double rate, double decay_d) override {
+  void update(std::size_t k, Param<T>& p, double rate, double decay_d, ParamSlice at) override {
     const double beta1 = o_.betas[0], beta2 = o_.betas[1];
     const double t = static_cast<double>(this->steps_);
     double step_size = rate, bc2_sqrt = 1.0;
@@ -37,9 +37,9 @@ class AdamOptimizer final : public ParamOptimizer<T> {
                                  decoupled_ ? T(0) : static_cast<T>(decay_d),
                                  decoupled_ ? static_cast<T>(1.0 - rate * decay_d) : T(1),
                                  decoupled_};
-    T* vmax = o_.amsgrad ? max_exp_avg_sq_[k].data() : nullptr;  // null: no amsgrad
-    kernels::adam_update(s, p.value.data(), p.grad.data(), exp_avg_[k].data(), exp_avg_sq_[k].data(), vmax,
-                         p.value.size());
+    T* vmax = o_.amsgrad ? max_exp_avg_sq_[k].data() + at.at : nullptr;  // null: no amsgrad
+    kernels::adam_update(s, p.value.data() + at.at, p.grad.data() + at.at, exp_avg_[k].data() + at.at,
+                         exp_avg_sq_[k].data() + at.at, vmax, at.n);
   }
 
  private:

@@ -48,6 +48,11 @@ double clip_grads(const std::vector<Param<T>*>& params, double clip_norm, double
   return norm;
 }
 
+// Elements [at, at + n) of one param (all of it, or one thread's part).
+struct ParamSlice {
+  Index at, n;
+};
+
 template <typename T>
 class ParamOptimizer : public Optimizer<T> {
  public:
@@ -55,13 +60,22 @@ class ParamOptimizer : public Optimizer<T> {
       : u_(u), params_(std::move(params)), step_tensor_(Shape{1}) {}
 
   void step(double lr) final {
+    begin_step(lr);
+    step_part(lr, 0, 1);
+  }
+  bool steps_in_parts() const final { return true; }
+  void begin_step(double /*lr*/) final {
     clip_grads(params_, u_.clip_norm, u_.clip_value);
     ++steps_;
+  }
+  void step_part(double lr, int part, int parts) final {
     for (std::size_t k = 0; k < params_.size(); ++k) {
       Param<T>& p = *params_[k];
       if (p.frozen) continue;
+      const Index n = p.value.size(), begin = n * part / parts, end = n * (part + 1) / parts;
+      if (begin == end) continue;
       const double decay = u_.no_decay_bias && is_bias_like(p) ? 0.0 : u_.weight_decay * p.decay_mult;
-      update(k, p, lr * p.lr_mult, decay);
+      update(k, p, lr * p.lr_mult, decay, ParamSlice{begin, end - begin});
     }
   }
 
@@ -75,8 +89,9 @@ class ParamOptimizer : public Optimizer<T> {
   }
 
  protected:
-  // One param's update: rate = lr · lr_mult, decay = its weight decay (0 when spared).
-  virtual void update(std::size_t k, Param<T>& p, double rate, double decay) = 0;
+  // One param's update on slice s: rate = lr · lr_mult, decay = its weight decay (0 when spared).
+  // Pointers into the param and its state tensors start at s.at.
+  virtual void update(std::size_t k, Param<T>& p, double rate, double decay, ParamSlice s) = 0;
 
   void state_loaded() final { steps_ = static_cast<long>(std::llround(static_cast<double>(step_tensor_[0]))); }
 

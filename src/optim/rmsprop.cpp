@@ -19,12 +19,13 @@ class RmspropOptimizer final : public ParamOptimizer<T> {
   std::string_view type() const override { return "rmsprop"; }
 
  protected:
-  void update(std::size_t k, Param<T>& p, double rate_d, double decay_d) override {
+  void update(std::size_t k, Param<T>& p, double rate_d, double decay_d, ParamSlice at) override {
     const kernels::RmspropStep<T> s{static_cast<T>(rate_d), static_cast<T>(decay_d), static_cast<T>(o_.alpha),
                                     static_cast<T>(o_.eps), static_cast<T>(o_.momentum)};
-    T* ga = o_.centered ? grad_avg_[k].data() : nullptr;       // null: not centered
-    T* buf = o_.momentum > 0 ? momentum_[k].data() : nullptr;  // null: no momentum
-    kernels::rmsprop_update(s, p.value.data(), p.grad.data(), square_avg_[k].data(), ga, buf, p.value.size());
+    T* ga = o_.centered ? grad_avg_[k].data() + at.at : nullptr;       // null: not centered
+    T* buf = o_.momentum > 0 ? momentum_[k].data() + at.at : nullptr;  // null: no momentum
+    kernels::rmsprop_update(s, p.value.data() + at.at, p.grad.data() + at.at, square_avg_[k].data() + at.at, ga, buf,
+                            at.n);
   }
 
  private:

@@ -18,11 +18,11 @@ class SgdOptimizer final : public ParamOptimizer<T> {
   std::string_view type() const override { return "sgd"; }
 
  protected:
-  void update(std::size_t k, Param<T>& p, double rate_d, double decay_d) override {
+  void update(std::size_t k, Param<T>& p, double rate_d, double decay_d, ParamSlice at) override {
     const kernels::SgdStep<T> s{static_cast<T>(rate_d), static_cast<T>(decay_d), static_cast<T>(o_.momentum),
                                 static_cast<T>(1.0 - o_.dampening), o_.nesterov, this->steps_ == 1};
-    T* buf = o_.momentum == 0.0 ? nullptr : momentum_[k].data();  // no buffer: plain SGD
-    kernels::sgd_update(s, p.value.data(), p.grad.data(), buf, p.value.size());
+    T* buf = o_.momentum == 0.0 ? nullptr : momentum_[k].data() + at.at;  // no buffer: plain SGD
+    kernels::sgd_update(s, p.value.data() + at.at, p.grad.data() + at.at, buf, at.n);
   }
 
  private:

@@ -1,6 +1,8 @@
 // TrainStep (include/gradnet/train/step.h): the step every training loop runs.
 #include "gradnet/train/step.h"
 
+#include "spin_team.h"
+
 #include <csignal>
 
 namespace gradnet {

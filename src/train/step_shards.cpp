@@ -1,14 +1,21 @@
-// TrainStep's thread shards (step.h): the rows of a batch split over the OpenMP threads, each
-// thread running forward and backward on its own copy of the net, the grads summed in shard order.
+// TrainStep's thread shards (step.h): the rows of a batch split over the threads, each thread
+// running forward and backward on its own copy of the net, the grads summed in shard order, the
+// update done slice by slice.
 //
 // Why: on a small net every layer's kernel is too short to split over threads (waking a sleeping
 // thread costs tens of microseconds here, about what W1's whole forward GEMM takes), so each layer
-// ran on one thread. Split by rows, each thread stays busy through the whole pass: two meetings a
-// step (after the loss, after the grads) instead of one per layer.
+// ran on one thread. Split by rows, each thread stays busy through the whole pass. The threads are
+// a SpinTeam (spin_team.h), not an OpenMP team: three short meetings a step (forward, backward and
+// grad sum, update) plus the batch's gather (split_rows), each about a microsecond where an OpenMP
+// region with passive waiting costs ~20. Each thread touches the same slice of every grad, param and
+// optimizer state in the sum and in the update, so those stay in its core's cache.
 #include <omp.h>
 
 #include <algorithm>
 #include <exception>
+#include <mutex>
+
+#include "spin_team.h"
 
 #include "gradnet/error.h"
 #include "gradnet/train/step.h"
@@ -34,19 +41,27 @@ bool shardable(Net<float>& net) {
   return true;
 }
 
-// Runs f, keeping the first exception any thread throws (an exception may not leave an OpenMP
-// region; every thread must still reach the region's barriers).
+// Runs f, keeping the first exception any thread throws: every thread must still reach the team's
+// barriers.
 template <typename F>
-void guarded(std::exception_ptr& error, F&& f) {
+void guarded(std::mutex& m, std::exception_ptr& error, F&& f) {
   try {
     f();
   } catch (...) {
-#pragma omp critical(gradnet_step_shards_error)
+    std::lock_guard<std::mutex> lock(m);
     if (!error) error = std::current_exception();
   }
 }
 
 }  // namespace
+
+TrainStep::~TrainStep() = default;
+
+void TrainStep::split_rows(Index rows, FunctionRef<void(Index, Index)> part) {
+  const int k = team_ && team_->usable() ? team_->size() : 1;
+  if (k < 2 || rows < 2 * kMinShardRows) return part(0, rows);
+  team_->run([&](int t) { part(part_begin(rows, t, k), part_begin(rows, t + 1, k)); });
+}
 
 ConstView<float> TrainStep::output(int shard) const {
   GRADNET_ASSERT(0 <= shard && shard < output_shards());
@@ -79,6 +94,9 @@ void TrainStep::plan_shards(int shards, Index rows) {
     shard_loss_.assign(static_cast<std::size_t>(shards), 0.0);
     shard_streams_.assign(static_cast<std::size_t>(shards), dropout_);
   }
+  if (!team_ || team_->size() != shards || !team_->usable()) {
+    team_ = std::make_unique<SpinTeam>(shards);
+  }
   for (auto& n : shard_nets_)  // a frozen layer computes what it learned (batch-free here) and takes no grads
     for (Index i = 0; i < net_.num_layers(); ++i) n->layer(i).set_frozen(net_.layer(i).frozen());
 }
@@ -99,19 +117,17 @@ StepResult TrainStep::run_sharded(ConstView<float> x, Targets<float> targets, do
     streams[static_cast<std::size_t>(t)] = Rng(peek.next_u64() ^ (0xD1B54A32D192ED03ULL * static_cast<std::uint64_t>(t)));
   }
   std::exception_ptr error;
-#pragma omp parallel num_threads(k)
-  {
-    const int t = omp_get_thread_num();
-    omp_set_num_threads(1);  // what this thread calls runs on it alone (oneDNN sizes its primitives by this)
-    guarded(error, [&] {  // this thread's slice of every weight into every copy
+  std::mutex error_mutex;
+  team_->run([&](int t) {
+    guarded(error_mutex, error, [&] {  // this thread's slice of every weight into every copy
       for (std::size_t j = 0; j < params.size(); ++j) {
         const Index size = params[j]->value.size(), b = part_begin(size, t, k), e = part_begin(size, t + 1, k);
         const float* from = params[j]->value.data();
         for (int r = 1; r < k; ++r) std::copy(from + b, from + e, shard_params_[static_cast<std::size_t>(r)][j]->value.data() + b);
       }
     });
-#pragma omp barrier
-    guarded(error, [&] {
+    team_->barrier();
+    guarded(error_mutex, error, [&] {
       const Index first = part_begin(n, t, k);
       Net<float>& net = net_of(t);
       net.zero_grad();
@@ -119,19 +135,16 @@ StepResult TrainStep::run_sharded(ConstView<float> x, Targets<float> targets, do
                   StepContext{Mode::train, &streams[static_cast<std::size_t>(t)], nullptr});
       shard_loss_[static_cast<std::size_t>(t)] = net.loss(Targets<float>(targets.labels + first));
     });
-  }
+  });
   if (error) std::rethrow_exception(error);
   StepResult result;
   for (int t = 0; t < k; ++t)  // the batch's mean loss, summed in shard order
     result.loss += shard_loss_[static_cast<std::size_t>(t)] * static_cast<double>(rows_of(t)) / static_cast<double>(n);
   if (!observer.after_loss(result.loss)) return result;
-#pragma omp parallel num_threads(k)
-  {
-    const int t = omp_get_thread_num();
-    omp_set_num_threads(1);
-    guarded(error, [&] { net_of(t).backward(Targets<float>(targets.labels + part_begin(n, t, k))); });
-#pragma omp barrier
-    guarded(error, [&] {  // this thread's slice of every grad: Σ over shards of share · grad, in shard order
+  team_->run([&](int t) {
+    guarded(error_mutex, error, [&] { net_of(t).backward(Targets<float>(targets.labels + part_begin(n, t, k))); });
+    team_->barrier();
+    guarded(error_mutex, error, [&] {  // this thread's slice of every grad: Σ over shards of share · grad, in shard order
       for (std::size_t j = 0; j < params.size(); ++j) {
         if (params[j]->frozen) continue;
         const Index size = params[j]->grad.size(), b = part_begin(size, t, k), e = part_begin(size, t + 1, k);
@@ -145,11 +158,16 @@ StepResult TrainStep::run_sharded(ConstView<float> x, Targets<float> targets, do
         }
       }
     });
-  }
+  });
   if (error) std::rethrow_exception(error);
   observer.after_backward();
   observer.grads_ready();
-  optimizer_.step(lr);
+  if (optimizer_.steps_in_parts()) {  // each thread updates the slice of every param it summed
+    optimizer_.begin_step(lr);
+    team_->run([&](int t) { optimizer_.step_part(lr, t, k); });
+  } else {
+    optimizer_.step(lr);
+  }
   return updated(result, observer);
 }
 

@@ -323,6 +323,8 @@ ConstView<float> Trainer::Impl::corrupt(ConstView<float> x) {
 
 void Trainer::Impl::run_epoch(std::int64_t epoch) {
   begin_epoch(epoch);
+  // The thread shards' team gathers the rows each thread steps on (a Batcher may have been remade).
+  batcher->set_row_split([this](Index rows, FunctionRef<void(Index, Index)> part) { step->split_rows(rows, part); });
   Batch b;
   for (;;) {
     const auto t0 = prof ? Clock::now() : Clock::time_point{};

@@ -15,9 +15,11 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "gradnet/data/dataset.h"
+#include "gradnet/function_ref.h"
 #include "gradnet/rng.h"
 
 namespace gradnet {
@@ -47,6 +49,11 @@ class Batcher {
   Index position() const { return position_; }  // rows handed out so far this epoch
   const std::vector<Index>& order() const { return order_; }  // this epoch's row order
 
+  // How next() spreads a gather over threads: split(rows, part) must call part(begin, end) for
+  // consecutive ranges covering [0, rows), on any threads (TrainStep::split_rows). Unset: here.
+  using RowSplit = std::function<void(Index rows, FunctionRef<void(Index, Index)> part)>;
+  void set_row_split(RowSplit split) { split_ = std::move(split); }
+
   // Checkpointing (see the header comment).
   Rng& rng() { return rng_; }
   const std::array<std::uint64_t, 6>& epoch_start_state() const { return epoch_start_; }
@@ -63,6 +70,7 @@ class Batcher {
   std::vector<std::int32_t> y_;
   Index position_ = 0;
   bool started_ = false;
+  RowSplit split_;
 };
 
 }  // namespace gradnet

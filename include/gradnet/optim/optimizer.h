@@ -33,6 +33,14 @@ class Optimizer {
   // last backward() left in the params.
   virtual void step(double lr) = 0;
 
+  // The same update in parts, for threads that each own a slice of every param (thread shards):
+  // begin_step(lr) once (gradient clipping, the step counter), then step_part(lr, part, parts) for
+  // every part, on any thread, each updating elements [n·part/parts, n·(part+1)/parts) of every
+  // param of n elements. Bit for bit what step(lr) does. False: step() only (lbfgs).
+  virtual bool steps_in_parts() const { return false; }
+  virtual void begin_step(double /*lr*/) {}
+  virtual void step_part(double /*lr*/, int /*part*/, int /*parts*/) {}
+
   // Optimizers that re-evaluate the loss (lbfgs) return true and are driven by step_closure()
   // instead of step(): closure() must zero every grad, run forward + loss + backward on the full
   // batch at the params' current values, and return the mean loss. step_closure returns the loss

@@ -23,8 +23,9 @@
 // net without batch statistics (no batch norm), no closure optimizer and label targets, run()
 // splits the rows over the threads as the ranks above split a global batch: thread t steps its
 // own copy of the net (thread 0 the net itself) on rows [N t/k, N (t+1)/k), the losses and the
-// grads are combined weighted by the shares, in shard order, and the net itself is updated. Two
-// parallel regions a step instead of one or more per layer. The net's activations (what the
+// grads are combined weighted by the shares, in shard order, and the net itself is updated, each
+// thread updating its slice of every param (Optimizer::step_part, the same bits as step()). The
+// threads are a team of gradnet's own that spins briefly between meetings (src/train/spin_team.h). The net's activations (what the
 // monitor reads after the loss) are then those of the first shard's rows.
 //
 // Closure optimizers (L-BFGS, Optimizer::needs_closure()) re-evaluate the loss inside their step:
@@ -39,11 +40,14 @@
 #include <vector>
 
 #include "gradnet/dist.h"
+#include "gradnet/function_ref.h"
 #include "gradnet/net.h"
 #include "gradnet/optim/optimizer.h"
 #include "gradnet/rng.h"
 
 namespace gradnet {
+
+class SpinTeam;  // the shards' threads (src/train/spin_team.h)
 
 class StepObserver {
  public:
@@ -74,6 +78,9 @@ class TrainStep {
  public:
   // net and optimizer must outlive the step; dropout: the first step's stream.
   TrainStep(Net<float>& net, Optimizer<float>& optimizer, Rng dropout);
+  ~TrainStep();
+  TrainStep(const TrainStep&) = delete;
+  TrainStep& operator=(const TrainStep&) = delete;
 
   // One step on x (N rows) with labels at learning rate lr.
   // global_rows: the rows of the whole batch over every rank (0: x.rows, a single process).
@@ -86,6 +93,10 @@ class TrainStep {
   void set_dropout(const Rng& rng) { dropout_ = rng; }
   void set_data_parallel(const DataParallel& dp) { dp_ = dp; }
   void set_thread_shards(bool on) { thread_shards_ = on; }
+  // Runs part(begin, end) over rows [0, rows): split as the thread shards split a batch of that
+  // many rows, one part per thread of the shards' team, once a sharded step has made one; else
+  // part(0, rows) here. For the batch's gather: each thread then steps on rows in its own cache.
+  void split_rows(Index rows, FunctionRef<void(Index, Index)> part);
   // The threads the last run() split its rows over (1: none).
   int last_shards() const { return last_shards_; }
   // The net's outputs of the last forward pass, shard by shard in row order (one shard without
@@ -106,6 +117,7 @@ class TrainStep {
   std::vector<std::vector<Param<float>*>> shard_params_;  // [shard][param]; shard 0: the net's
   std::vector<double> shard_loss_;
   std::vector<Rng> shard_streams_;  // this step's dropout stream of each shard
+  std::unique_ptr<SpinTeam> team_;  // the threads of the shards, made by the first sharded step
 
   bool distributed() const { return dp_.comm && dp_.comm->size() > 1; }
   Rng step_stream() const;

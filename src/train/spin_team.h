@@ -1,0 +1,54 @@
+// SpinTeam: the threads of a step's thread shards (step_shards.cpp), meeting two or three times a
+// step with little to wait for.
+//
+// Why not an OpenMP team: gradnet runs with OMP_WAIT_POLICY=passive (idle OpenMP threads sleep, so
+// that a busy machine's late thread is not fought by a spinning one), and then every parallel region
+// and every barrier wakes a sleeping thread: measured here 21 µs for an empty two-thread region
+// (3 µs spinning), four such meetings a step, as long as the seed MLP's whole forward pass. A
+// SpinTeam's workers spin briefly (a pause loop, then sched_yield, so that another process on the
+// core gets it) and only then sleep on a futex (std::atomic::wait); a meeting costs about a
+// microsecond when the team is busy and a wake-up when it has been idle.
+//
+// What runs on a worker runs on it alone: the worker's OpenMP thread budget is 1 (oneDNN and the
+// kernels' parallel loops stay on it), and run() sets the caller's to 1 for the task as well.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <thread>
+#include <vector>
+
+#include "gradnet/function_ref.h"
+
+namespace gradnet {
+
+class SpinTeam {
+ public:
+  explicit SpinTeam(int threads);  // the caller and threads - 1 workers
+  ~SpinTeam();
+  SpinTeam(const SpinTeam&) = delete;
+  SpinTeam& operator=(const SpinTeam&) = delete;
+
+  int size() const { return size_; }
+  // Runs task(t) for t = 0..size()-1, t = 0 on the calling thread, and returns when every thread is
+  // done; rethrows the first exception a thread threw (every thread still reaches the barriers).
+  void run(FunctionRef<void(int)> task);
+  // Inside run(): waits until every thread of the team has arrived.
+  void barrier();
+  // False in a child process forked after the workers started (they do not exist there).
+  bool usable() const;
+
+ private:
+  struct Shared;
+  int size_;
+  pid_t owner_;
+  Shared* shared_;  // leaked, with the workers, in a forked child (see the destructor)
+  std::vector<std::thread> workers_;
+
+  void work(int t);
+};
+
+}  // namespace gradnet

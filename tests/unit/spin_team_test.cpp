@@ -1,0 +1,72 @@
+// SpinTeam (src/train/spin_team.h), the thread shards' threads: every part runs once per run(), part
+// 0 on the caller; barriers order the phases; a worker's exception reaches the caller and the team
+// goes on; a team idle past its spinning still wakes; what runs on it has an OpenMP budget of one.
+#include "train/spin_team.h"
+
+#include <omp.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+namespace gradnet {
+namespace {
+
+TEST(SpinTeam, EveryPartRunsOncePerRunAndPartZeroOnTheCaller) {
+  SpinTeam team(3);
+  std::array<std::atomic<int>, 3> runs{};
+  std::atomic<bool> zero_elsewhere{false};
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int i = 0; i < 2000; ++i)
+    team.run([&](int t) {
+      runs[static_cast<std::size_t>(t)]++;
+      if (t == 0 && std::this_thread::get_id() != caller) zero_elsewhere = true;
+    });
+  for (int t = 0; t < 3; ++t) EXPECT_EQ(runs[static_cast<std::size_t>(t)].load(), 2000) << "part " << t;
+  EXPECT_FALSE(zero_elsewhere.load());
+}
+
+TEST(SpinTeam, BarrierSeparatesPhases) {
+  SpinTeam team(2);
+  std::array<int, 2> written{};
+  std::atomic<int> wrong{0};
+  for (int round = 1; round <= 5000; ++round)
+    team.run([&](int t) {
+      written[static_cast<std::size_t>(t)] = round;
+      team.barrier();
+      if (written[static_cast<std::size_t>(1 - t)] != round) wrong++;
+      team.barrier();  // nobody writes the next round before both have read
+    });
+  EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST(SpinTeam, AWorkersExceptionReachesTheCallerAndTheTeamGoesOn) {
+  SpinTeam team(2);
+  EXPECT_THROW(team.run([](int t) {
+    if (t == 1) throw std::runtime_error("worker failed");
+  }),
+               std::runtime_error);
+  std::atomic<int> ran{0};
+  team.run([&](int) { ran++; });
+  EXPECT_EQ(ran.load(), 2);
+}
+
+TEST(SpinTeam, WakesAfterSleepingAndRunsOnOneOpenMpThread) {
+  omp_set_num_threads(2);
+  SpinTeam team(2);
+  std::array<int, 2> budget{};
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // past the spinning: asleep on the futex
+    team.run([&](int t) { budget[static_cast<std::size_t>(t)] = omp_get_max_threads(); });
+    EXPECT_EQ(budget[0], 1);
+    EXPECT_EQ(budget[1], 1);
+  }
+  EXPECT_EQ(omp_get_max_threads(), 2) << "the caller's OpenMP budget is restored after run()";
+}
+
+}  // namespace
+}  // namespace gradnet
