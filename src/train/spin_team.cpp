@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 
@@ -14,10 +15,14 @@ namespace gradnet {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-// Measured: W1's step leaves the workers ~60 µs between two tasks (the gather, the update), W2's
-// ~250 µs. Pure spinning for the first stretch, yielding the core after it, a futex after both.
-constexpr auto kSpinPure = std::chrono::microseconds(30);
-constexpr auto kSpinTotal = std::chrono::microseconds(300);
+// How long a thread spins before it sleeps on the futex, adapted to how waits have ended: a wait
+// that ended while spinning lengthens it a little, one that had to sleep halves it. On a quiet
+// machine the team meets within microseconds and keeps spinning (measured: W1's workers wait ~60 µs
+// between two tasks, W2's up to ~250); where another process takes a core, a descheduled thread
+// makes waits of milliseconds, the spin shrinks and a waiting thread leaves the core to the others
+// (with 300 µs of spinning, W2 at two threads beside a busy loop took 1.8x its one-thread time).
+constexpr int kSpinMaxUs = 300, kSpinMinUs = 4, kSpinGrowUs = 10;
+constexpr int kPureSpinUs = 20;  // pause only; past it, sched_yield between checks
 
 void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -25,17 +30,24 @@ void cpu_relax() {
 #endif
 }
 
-// Returns once a no longer holds old (acquire).
-void await_change(const std::atomic<int>& a, int old) {
+// Returns once a no longer holds old (acquire). spin_us: the team's current spin, adapted here.
+void await_change(const std::atomic<int>& a, int old, std::atomic<int>& spin_us) {
+  if (a.load(std::memory_order_acquire) != old) return;
+  const int limit = spin_us.load(std::memory_order_relaxed);
+  const auto spin = std::chrono::microseconds(limit), pure = std::chrono::microseconds(std::min(limit, kPureSpinUs));
   const Clock::time_point t0 = Clock::now();
   for (unsigned i = 1;; ++i) {
-    if (a.load(std::memory_order_acquire) != old) return;
+    if (a.load(std::memory_order_acquire) != old) {
+      spin_us.store(std::min(kSpinMaxUs, limit + kSpinGrowUs), std::memory_order_relaxed);
+      return;
+    }
     cpu_relax();
     if (i % 64 != 0) continue;
     const auto spent = Clock::now() - t0;
-    if (spent > kSpinTotal) break;
-    if (spent > kSpinPure) sched_yield();
+    if (spent > spin) break;
+    if (spent > pure) sched_yield();
   }
+  spin_us.store(std::max(kSpinMinUs, limit / 2), std::memory_order_relaxed);
   while (a.load(std::memory_order_acquire) == old) a.wait(old, std::memory_order_acquire);
 }
 
@@ -47,6 +59,7 @@ struct SpinTeam::Shared {
   std::atomic<int> arrived{0};     // threads at the current barrier
   std::atomic<int> barrier_generation{0};
   std::atomic<bool> stop{false};
+  std::atomic<int> spin_us{kSpinMaxUs};
   const FunctionRef<void(int)>* task = nullptr;
   std::mutex error_mutex;
   std::exception_ptr error;
@@ -83,7 +96,7 @@ void SpinTeam::work(int t) {
   Shared& s = *shared_;
   int seen = 0;
   for (;;) {
-    await_change(s.generation, seen);
+    await_change(s.generation, seen, s.spin_us);
     seen = s.generation.load(std::memory_order_acquire);
     if (s.stop.load(std::memory_order_acquire)) return;
     try {
@@ -111,7 +124,7 @@ void SpinTeam::run(FunctionRef<void(int)> task) {
     s.keep(std::current_exception());
   }
   for (int left = s.busy.load(std::memory_order_acquire); left != 0; left = s.busy.load(std::memory_order_acquire))
-    await_change(s.busy, left);
+    await_change(s.busy, left, s.spin_us);
   omp_set_num_threads(threads_before);
   if (s.error) std::rethrow_exception(s.error);
 }
@@ -125,7 +138,7 @@ void SpinTeam::barrier() {
     s.barrier_generation.notify_all();
     return;
   }
-  await_change(s.barrier_generation, generation);
+  await_change(s.barrier_generation, generation, s.spin_us);
 }
 
 }  // namespace gradnet

@@ -5,9 +5,10 @@
 // that a busy machine's late thread is not fought by a spinning one), and then every parallel region
 // and every barrier wakes a sleeping thread: measured here 21 µs for an empty two-thread region
 // (3 µs spinning), four such meetings a step, as long as the seed MLP's whole forward pass. A
-// SpinTeam's workers spin briefly (a pause loop, then sched_yield, so that another process on the
-// core gets it) and only then sleep on a futex (std::atomic::wait); a meeting costs about a
-// microsecond when the team is busy and a wake-up when it has been idle.
+// SpinTeam's threads spin (a pause loop, then sched_yield, so that another process on the core
+// gets it) and only then sleep on a futex (std::atomic::wait), for 4 to 300 µs as recent waits
+// showed worth it (spin_team.cpp); a meeting costs ~2.5 µs when the team is busy and a wake-up
+// (~40 µs here) when it has been idle.
 //
 // What runs on a worker runs on it alone: the worker's OpenMP thread budget is 1 (oneDNN and the
 // kernels' parallel loops stay on it), and run() sets the caller's to 1 for the task as well.
