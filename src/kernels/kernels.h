@@ -33,7 +33,8 @@
 // dense.h (bias broadcast and gradient), conv.h (im2col, col2im, conv2d's chunk loops), pool.h
 // (max, average, global average pooling), pool_c16.h (max pool over oneDNN's blocked layout), norm.h (batch, group/layer/instance and weight norm),
 // softmax.h (softmax layers, softmax cross-entropy, mse), optim.h (optimizer updates, clipping,
-// L-BFGS's vector operations).
+// L-BFGS's vector operations). Beside the kernels, not one of them: spin_team.h, the threads the
+// thread shards run on (it starts threads; src/train/step_shards.cpp uses it).
 #pragma once
 
 #include "activation.h"

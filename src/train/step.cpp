@@ -1,7 +1,7 @@
 // TrainStep (include/gradnet/train/step.h): the step every training loop runs.
 #include "gradnet/train/step.h"
 
-#include "spin_team.h"
+#include "../kernels/spin_team.h"
 
 #include <csignal>
 

@@ -15,7 +15,7 @@
 #include <exception>
 #include <mutex>
 
-#include "spin_team.h"
+#include "../kernels/spin_team.h"
 
 #include "gradnet/error.h"
 #include "gradnet/train/step.h"

@@ -25,8 +25,9 @@
 // own copy of the net (thread 0 the net itself) on rows [N t/k, N (t+1)/k), the losses and the
 // grads are combined weighted by the shares, in shard order, and the net itself is updated, each
 // thread updating its slice of every param (Optimizer::step_part, the same bits as step()). The
-// threads are a team of gradnet's own that spins briefly between meetings (src/train/spin_team.h). The net's activations (what the
-// monitor reads after the loss) are then those of the first shard's rows.
+// threads are a team of gradnet's own that spins briefly between meetings
+// (src/kernels/spin_team.h). The net's activations (what the monitor reads after the loss) are
+// then those of the first shard's rows.
 //
 // Closure optimizers (L-BFGS, Optimizer::needs_closure()) re-evaluate the loss inside their step:
 // for them one run() calls forward/backward several times, and after_loss, after_backward and
@@ -47,7 +48,7 @@
 
 namespace gradnet {
 
-class SpinTeam;  // the shards' threads (src/train/spin_team.h)
+class SpinTeam;  // the shards' threads (src/kernels/spin_team.h)
 
 class StepObserver {
  public:

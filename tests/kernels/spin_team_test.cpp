@@ -1,7 +1,7 @@
-// SpinTeam (src/train/spin_team.h), the thread shards' threads: every part runs once per run(), part
+// SpinTeam (src/kernels/spin_team.h), the thread shards' threads: every part runs once per run(), part
 // 0 on the caller; barriers order the phases; a worker's exception reaches the caller and the team
 // goes on; a team idle past its spinning still wakes; what runs on it has an OpenMP budget of one.
-#include "train/spin_team.h"
+#include "kernels/spin_team.h"
 
 #include <omp.h>
 

@@ -1,5 +1,5 @@
-// SpinTeam: the threads of a step's thread shards (step_shards.cpp), meeting two or three times a
-// step with little to wait for.
+// SpinTeam: threads that meet a few times per training step with little to wait for: the thread
+// shards' threads (src/train/step_shards.cpp). Here, under the kernels, so any module may use it.
 //
 // Why not an OpenMP team: gradnet runs with OMP_WAIT_POLICY=passive (idle OpenMP threads sleep, so
 // that a busy machine's late thread is not fought by a spinning one), and then every parallel region
