@@ -3,9 +3,44 @@
 #include <algorithm>
 #include <numeric>
 
+#include "../kernels/spin_team.h"
 #include "gradnet/error.h"
 
 namespace gradnet {
+
+// The next batch, gathered by a helper thread while the caller steps on the current one.
+struct Batcher::Prefetch {
+  std::vector<float> x;
+  std::vector<std::int32_t> y;
+  const Dataset* data = nullptr;
+  const Index* order = nullptr;  // the rows to gather, in order
+  Index position = -1;           // the epoch position of what x holds or is getting; -1: nothing
+  Index rows = 0;
+  SpinTeam helper{2, false};  // one worker that sleeps between batches: declared last, stops first
+
+  void operator()(int /*thread*/) {
+    data->gather(order, rows, x.data());
+    for (Index i = 0; i < rows; ++i) y[static_cast<std::size_t>(i)] = data->y[static_cast<std::size_t>(order[i])];
+  }
+};
+
+void Batcher::set_prefetch(bool on) {
+  if (!on || !shuffle_) {
+    prefetch_.reset();
+    return;
+  }
+  if (prefetch_) return;
+  prefetch_ = {new Prefetch, [](Prefetch* p) { delete p; }};
+  prefetch_->x.resize(x_.size());
+  prefetch_->y.resize(y_.size());
+  prefetch_->data = data_;
+}
+
+void Batcher::settle_prefetch() {
+  if (!prefetch_ || prefetch_->position < 0) return;
+  prefetch_->helper.finish();
+  prefetch_->position = -1;
+}
 
 Batcher::Batcher(const Dataset& data, Index batch_size, bool shuffle, Rng rng)
     : data_(&data), batch_size_(batch_size), shuffle_(shuffle), rng_(rng) {
@@ -21,6 +56,7 @@ Batcher::Batcher(const Dataset& data, Index batch_size, bool shuffle, Rng rng)
 }
 
 void Batcher::start_epoch() {
+  settle_prefetch();  // (none is started across an epoch's end; a caller may restart mid-epoch)
   epoch_start_ = rng_.state();
   position_ = 0;
   started_ = true;
@@ -31,6 +67,7 @@ void Batcher::start_epoch() {
 }
 
 void Batcher::resume(const std::array<std::uint64_t, 6>& epoch_start_state, Index position) {
+  settle_prefetch();
   GRADNET_CHECK(position >= 0 && position <= size(), checkpoint,
                 "batcher position {} is outside the {} rows of the training set", position, size());
   rng_.set_state(epoch_start_state);
@@ -51,12 +88,28 @@ bool Batcher::next(Batch& batch) {
       data_->gather(order + begin, end - begin, x_.data() + begin * features);
       for (Index i = begin; i < end; ++i) y_[static_cast<std::size_t>(i)] = y[order[i]];
     };
-    if (split_)
-      split_(rows, gather);
-    else
-      gather(0, rows);
+    const bool ahead = prefetch_ && prefetch_->position == position_;
+    if (ahead) {  // gathered during the last step: take its buffers, give back the last batch's
+      prefetch_->helper.finish();
+      std::swap(x_, prefetch_->x);
+      std::swap(y_, prefetch_->y);
+      prefetch_->position = -1;
+    } else {
+      settle_prefetch();
+      if (split_)
+        split_(rows, gather);
+      else
+        gather(0, rows);
+    }
     batch.x = ConstView<float>(x_.data(), rows, features);
     batch.y = y_.data();
+    if (prefetch_ && position_ + rows < n) {  // the next batch of this epoch, while this one steps
+      Prefetch& p = *prefetch_;
+      p.position = position_ + rows;
+      p.rows = std::min(batch_size_, n - p.position);
+      p.order = order_.data() + p.position;
+      p.helper.start(p);
+    }
   } else {
     batch.x = data_->rows(position_, rows, x_);  // float rows: a view, no copy
     batch.y = data_->y.data() + position_;

@@ -34,7 +34,7 @@
 // (max, average, global average pooling), pool_c16.h (max pool over oneDNN's blocked layout), norm.h (batch, group/layer/instance and weight norm),
 // softmax.h (softmax layers, softmax cross-entropy, mse), optim.h (optimizer updates, clipping,
 // L-BFGS's vector operations). Beside the kernels, not one of them: spin_team.h, the threads the
-// thread shards run on (it starts threads; src/train/step_shards.cpp uses it).
+// thread shards and the Batcher's prefetch run on (it starts threads).
 #pragma once
 
 #include "activation.h"

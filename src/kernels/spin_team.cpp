@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <optional>
+#include <utility>
 
 #include "gradnet/error.h"
 
@@ -30,10 +32,15 @@ void cpu_relax() {
 #endif
 }
 
-// Returns once a no longer holds old (acquire). spin_us: the team's current spin, adapted here.
+// Returns once a no longer holds old (acquire). spin_us: the team's current spin, adapted here
+// (0: a team that does not spin, which sleeps at once).
 void await_change(const std::atomic<int>& a, int old, std::atomic<int>& spin_us) {
   if (a.load(std::memory_order_acquire) != old) return;
   const int limit = spin_us.load(std::memory_order_relaxed);
+  if (limit == 0) {
+    while (a.load(std::memory_order_acquire) == old) a.wait(old, std::memory_order_acquire);
+    return;
+  }
   const auto spin = std::chrono::microseconds(limit), pure = std::chrono::microseconds(std::min(limit, kPureSpinUs));
   const Clock::time_point t0 = Clock::now();
   for (unsigned i = 1;; ++i) {
@@ -60,7 +67,7 @@ struct SpinTeam::Shared {
   std::atomic<int> barrier_generation{0};
   std::atomic<bool> stop{false};
   std::atomic<int> spin_us{kSpinMaxUs};
-  const FunctionRef<void(int)>* task = nullptr;
+  std::optional<FunctionRef<void(int)>> task;
   std::mutex error_mutex;
   std::exception_ptr error;
 
@@ -73,7 +80,9 @@ struct SpinTeam::Shared {
   }
 };
 
-SpinTeam::SpinTeam(int threads) : size_(threads < 1 ? 1 : threads), owner_(::getpid()), shared_(new Shared) {
+SpinTeam::SpinTeam(int threads, bool spin)
+    : size_(threads < 1 ? 1 : threads), owner_(::getpid()), shared_(new Shared) {
+  if (!spin) shared_->spin_us.store(0);
   for (int t = 1; t < size_; ++t) workers_.emplace_back([this, t] { work(t); });
 }
 
@@ -113,20 +122,31 @@ void SpinTeam::run(FunctionRef<void(int)> task) {
   Shared& s = *shared_;
   const int threads_before = omp_get_max_threads();
   omp_set_num_threads(1);
-  s.task = &task;
-  s.error = nullptr;
-  s.busy.store(size_ - 1, std::memory_order_relaxed);
-  s.generation.fetch_add(1, std::memory_order_release);
-  s.generation.notify_all();
+  start(task);
   try {
     task(0);
   } catch (...) {
     s.keep(std::current_exception());
   }
+  omp_set_num_threads(threads_before);
+  finish();
+}
+
+void SpinTeam::start(FunctionRef<void(int)> task) {
+  GRADNET_ASSERT(usable());
+  Shared& s = *shared_;
+  s.task.emplace(task);
+  s.error = nullptr;
+  s.busy.store(size_ - 1, std::memory_order_relaxed);
+  s.generation.fetch_add(1, std::memory_order_release);
+  s.generation.notify_all();
+}
+
+void SpinTeam::finish() {
+  Shared& s = *shared_;
   for (int left = s.busy.load(std::memory_order_acquire); left != 0; left = s.busy.load(std::memory_order_acquire))
     await_change(s.busy, left, s.spin_us);
-  omp_set_num_threads(threads_before);
-  if (s.error) std::rethrow_exception(s.error);
+  if (s.error) std::rethrow_exception(std::exchange(s.error, nullptr));
 }
 
 void SpinTeam::barrier() {

@@ -1,5 +1,6 @@
 // SpinTeam: threads that meet a few times per training step with little to wait for: the thread
-// shards' threads (src/train/step_shards.cpp). Here, under the kernels, so any module may use it.
+// shards' threads (src/train/step_shards.cpp), and, not spinning, the Batcher's helper that gathers
+// the next batch (src/data/batcher.cpp). Here, under the kernels, so any module may use it.
 //
 // Why not an OpenMP team: gradnet runs with OMP_WAIT_POLICY=passive (idle OpenMP threads sleep, so
 // that a busy machine's late thread is not fought by a spinning one), and then every parallel region
@@ -28,7 +29,9 @@ namespace gradnet {
 
 class SpinTeam {
  public:
-  explicit SpinTeam(int threads);  // the caller and threads - 1 workers
+  // The caller and threads - 1 workers; spin = false: waiting threads sleep at once (a helper that
+  // works beside the caller, whose waits are long, should not hold a core).
+  explicit SpinTeam(int threads, bool spin = true);
   ~SpinTeam();
   SpinTeam(const SpinTeam&) = delete;
   SpinTeam& operator=(const SpinTeam&) = delete;
@@ -37,6 +40,11 @@ class SpinTeam {
   // Runs task(t) for t = 0..size()-1, t = 0 on the calling thread, and returns when every thread is
   // done; rethrows the first exception a thread threw (every thread still reaches the barriers).
   void run(FunctionRef<void(int)> task);
+  // The workers' half of run(), for work beside the caller's: start() runs task(t) for
+  // t = 1..size()-1 and returns at once; finish() waits for them and rethrows their first
+  // exception. The callable task refers to must outlive finish(); no run() in between.
+  void start(FunctionRef<void(int)> task);
+  void finish();
   // Inside run(): waits until every thread of the team has arrived.
   void barrier();
   // False in a child process forked after the workers started (they do not exist there).

@@ -57,6 +57,11 @@ void guarded(std::mutex& m, std::exception_ptr& error, F&& f) {
 
 TrainStep::~TrainStep() = default;
 
+bool TrainStep::splits_rows(Index rows) const {
+  const std::int32_t label = 0;
+  return shards_for(ConstView<float>(nullptr, rows, 0), Targets<float>(&label)) > 1;
+}
+
 void TrainStep::split_rows(Index rows, FunctionRef<void(Index, Index)> part) {
   const int k = team_ && team_->usable() ? team_->size() : 1;
   if (k < 2 || rows < 2 * kMinShardRows) return part(0, rows);

@@ -1,6 +1,8 @@
 // Trainer: prepare, then the epoch and step loop; every event goes to the callbacks in order
 // (include/gradnet/train/callback.h). What the run writes besides model.safetensors, config.toml
 // and the checkpoints' contents is written by callbacks (src/train/run_callbacks.cpp).
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -325,6 +327,8 @@ void Trainer::Impl::run_epoch(std::int64_t epoch) {
   begin_epoch(epoch);
   // The thread shards' team gathers the rows each thread steps on (a Batcher may have been remade).
   batcher->set_row_split([this](Index rows, FunctionRef<void(Index, Index)> part) { step->split_rows(rows, part); });
+  // A step on one thread's kernels leaves the other cores idle: one gathers the next batch meanwhile.
+  batcher->set_prefetch(omp_get_max_threads() >= 2 && !step->splits_rows(batcher->batch_size()));
   Batch b;
   for (;;) {
     const auto t0 = prof ? Clock::now() : Clock::time_point{};

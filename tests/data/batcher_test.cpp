@@ -102,6 +102,49 @@ TEST(Batcher, ResumeMidEpoch) {
   EXPECT_EQ(r.rng().state(), a.rng().state());
 }
 
+// set_prefetch: the next batch gathered on a helper thread gives the batches a plain Batcher gives,
+// bit for bit and label for label, through partial last batches, prefetching switched off and on
+// mid-epoch, and an epoch restarted with a gather in flight.
+TEST(Batcher, PrefetchGivesTheSameBatches) {
+  const Dataset d = numbered(40);
+  Batcher plain(d, 6, true, Rng::stream(5, "shuffle"));
+  Batcher ahead(d, 6, true, Rng::stream(5, "shuffle"));
+  ahead.set_prefetch(true);
+  const auto same_next = [&](const char* where) {
+    Batch p, q;
+    const bool more = plain.next(p);
+    EXPECT_EQ(ahead.next(q), more) << where;
+    if (!more) return false;
+    EXPECT_EQ(q.rows, p.rows) << where;
+    EXPECT_EQ(q.first, p.first) << where;
+    for (Index i = 0; i < p.rows; ++i) {
+      EXPECT_EQ(q.x(i, 0), p.x(i, 0)) << where << " row " << i;
+      EXPECT_EQ(q.x(i, 1), p.x(i, 1)) << where << " row " << i;
+      EXPECT_EQ(q.y[i], p.y[i]) << where << " row " << i;
+    }
+    return true;
+  };
+  for (int epoch = 0; epoch < 3; ++epoch) {
+    plain.start_epoch();
+    ahead.start_epoch();
+    int batches = 0;
+    while (same_next("epoch")) {
+      ++batches;
+      if (epoch == 1 && batches == 2) ahead.set_prefetch(false);
+      if (epoch == 1 && batches == 4) ahead.set_prefetch(true);
+    }
+    EXPECT_EQ(batches, 7);  // 6 of 6 rows, one of 4
+  }
+  plain.start_epoch();  // restarted after two batches, the third's gather in flight
+  ahead.start_epoch();
+  same_next("before the restart");
+  same_next("before the restart");
+  plain.start_epoch();
+  ahead.start_epoch();
+  while (same_next("after the restart")) {
+  }
+}
+
 TEST(Batcher, BadBatchSize) {
   const Dataset d = numbered(5);
   EXPECT_THROW(Batcher(d, 0, true, Rng(1)), Error);

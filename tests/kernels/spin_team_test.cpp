@@ -1,6 +1,7 @@
 // SpinTeam (src/kernels/spin_team.h), the thread shards' threads: every part runs once per run(), part
 // 0 on the caller; barriers order the phases; a worker's exception reaches the caller and the team
-// goes on; a team idle past its spinning still wakes; what runs on it has an OpenMP budget of one.
+// goes on; a team idle past its spinning still wakes; what runs on it has an OpenMP budget of one;
+// start() and finish() run the workers' parts beside the caller's own work.
 #include "kernels/spin_team.h"
 
 #include <omp.h>
@@ -66,6 +67,27 @@ TEST(SpinTeam, WakesAfterSleepingAndRunsOnOneOpenMpThread) {
     EXPECT_EQ(budget[1], 1);
   }
   EXPECT_EQ(omp_get_max_threads(), 2) << "the caller's OpenMP budget is restored after run()";
+}
+
+TEST(SpinTeam, StartRunsTheWorkersBesideTheCallerAndFinishWaitsForThem) {
+  SpinTeam team(2, /*spin=*/false);  // a helper that sleeps between tasks
+  for (int i = 0; i < 200; ++i) {
+    std::atomic<int> done{0};
+    const auto task = [&](int t) {
+      EXPECT_EQ(t, 1);
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      done = i + 1;
+    };
+    team.start(task);
+    team.finish();
+    EXPECT_EQ(done.load(), i + 1);
+  }
+  const auto failing = [](int) { throw std::runtime_error("gather failed"); };
+  team.start(failing);
+  EXPECT_THROW(team.finish(), std::runtime_error);
+  std::atomic<int> ran{0};
+  team.run([&](int) { ran++; });  // the team goes on after the failure
+  EXPECT_EQ(ran.load(), 2);
 }
 
 }  // namespace

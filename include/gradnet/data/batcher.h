@@ -16,6 +16,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "gradnet/data/dataset.h"
@@ -53,6 +54,11 @@ class Batcher {
   // consecutive ranges covering [0, rows), on any threads (TrainStep::split_rows). Unset: here.
   using RowSplit = std::function<void(Index rows, FunctionRef<void(Index, Index)> part)>;
   void set_row_split(RowSplit split) { split_ = std::move(split); }
+  // With shuffle: gather each next batch on a helper thread while the caller steps on this one
+  // (when the step leaves a core idle: one thread's kernels on a two-core machine). The same rows
+  // in the same order; next() waits for the gather if it is not done. Nothing is gathered across
+  // an epoch's end, so none is pending when a Batcher is replaced between epochs.
+  void set_prefetch(bool on);
 
   // Checkpointing (see the header comment).
   Rng& rng() { return rng_; }
@@ -71,6 +77,10 @@ class Batcher {
   Index position_ = 0;
   bool started_ = false;
   RowSplit split_;
+  struct Prefetch;
+  std::unique_ptr<Prefetch, void (*)(Prefetch*)> prefetch_{nullptr, nullptr};  // last: stops first
+
+  void settle_prefetch();  // waits for a gather in flight and drops it
 };
 
 }  // namespace gradnet
