@@ -1,31 +1,49 @@
 #include "gradnet/data/batcher.h"
 
 #include <algorithm>
+#include <atomic>
 #include <numeric>
+#include <thread>
 
 #include "../kernels/spin_team.h"
 #include "gradnet/error.h"
 
 namespace gradnet {
 
-// The next batch, gathered by a helper thread while the caller steps on the current one.
+// The next batch, gathered while the caller steps on the current one, in chunks that a helper
+// thread and then the caller claim one at a time: a helper that the machine does not schedule in
+// time (another process on its core) delays the caller by one chunk at most, not by its time slice.
 struct Batcher::Prefetch {
+  static constexpr Index kChunks = 8;
   std::vector<float> x;
   std::vector<std::int32_t> y;
   const Dataset* data = nullptr;
   const Index* order = nullptr;  // the rows to gather, in order
   Index position = -1;           // the epoch position of what x holds or is getting; -1: nothing
   Index rows = 0;
+  std::atomic<Index> next_chunk{0}, chunks_done{0};
   SpinTeam helper{2, false};  // one worker that sleeps between batches: declared last, stops first
 
-  void operator()(int /*thread*/) {
-    data->gather(order, rows, x.data());
-    for (Index i = 0; i < rows; ++i) y[static_cast<std::size_t>(i)] = data->y[static_cast<std::size_t>(order[i])];
+  void gather_chunks() {  // either thread: the chunks nobody has claimed yet
+    const Index f = data->features();
+    for (Index c; (c = next_chunk.fetch_add(1, std::memory_order_acq_rel)) < kChunks;) {
+      const Index begin = rows * c / kChunks, end = rows * (c + 1) / kChunks;
+      data->gather(order + begin, end - begin, x.data() + begin * f);
+      for (Index i = begin; i < end; ++i)
+        y[static_cast<std::size_t>(i)] = data->y[static_cast<std::size_t>(order[i])];
+      chunks_done.fetch_add(1, std::memory_order_release);
+    }
+  }
+  void operator()(int /*thread*/) { gather_chunks(); }
+  void complete() {  // the caller: what is left, then the chunk the helper may be on
+    gather_chunks();
+    while (chunks_done.load(std::memory_order_acquire) < kChunks) std::this_thread::yield();
   }
 };
 
 void Batcher::set_prefetch(bool on) {
   if (!on || !shuffle_) {
+    settle_prefetch();
     prefetch_.reset();
     return;
   }
@@ -36,9 +54,11 @@ void Batcher::set_prefetch(bool on) {
   prefetch_->data = data_;
 }
 
+// After complete() every chunk is claimed: a helper still inside the task touches nothing more, so
+// nothing here waits for it (start() waits until it is idle; its error surfaces at that finish()).
 void Batcher::settle_prefetch() {
   if (!prefetch_ || prefetch_->position < 0) return;
-  prefetch_->helper.finish();
+  prefetch_->complete();
   prefetch_->position = -1;
 }
 
@@ -90,7 +110,7 @@ bool Batcher::next(Batch& batch) {
     };
     const bool ahead = prefetch_ && prefetch_->position == position_;
     if (ahead) {  // gathered during the last step: take its buffers, give back the last batch's
-      prefetch_->helper.finish();
+      prefetch_->complete();
       std::swap(x_, prefetch_->x);
       std::swap(y_, prefetch_->y);
       prefetch_->position = -1;
@@ -103,8 +123,13 @@ bool Batcher::next(Batch& batch) {
     }
     batch.x = ConstView<float>(x_.data(), rows, features);
     batch.y = y_.data();
-    if (prefetch_ && position_ + rows < n) {  // the next batch of this epoch, while this one steps
+    // The next batch of this epoch, while this one steps; not while the helper is still inside
+    // the last task (it never got a core: the caller gathered that batch itself).
+    if (prefetch_ && position_ + rows < n && prefetch_->helper.idle()) {
       Prefetch& p = *prefetch_;
+      p.helper.finish();  // returns at once (idle); rethrows what the last task threw
+      p.next_chunk.store(0, std::memory_order_relaxed);
+      p.chunks_done.store(0, std::memory_order_relaxed);
       p.position = position_ + rows;
       p.rows = std::min(batch_size_, n - p.position);
       p.order = order_.data() + p.position;

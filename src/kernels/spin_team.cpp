@@ -100,6 +100,8 @@ SpinTeam::~SpinTeam() {
 
 bool SpinTeam::usable() const { return ::getpid() == owner_; }
 
+bool SpinTeam::idle() const { return shared_->busy.load(std::memory_order_acquire) == 0; }
+
 void SpinTeam::work(int t) {
   omp_set_num_threads(1);
   Shared& s = *shared_;

@@ -45,6 +45,8 @@ class SpinTeam {
   // exception. The callable task refers to must outlive finish(); no run() in between.
   void start(FunctionRef<void(int)> task);
   void finish();
+  // True when no worker is inside a task (finish() would return at once).
+  bool idle() const;
   // Inside run(): waits until every thread of the team has arrived.
   void barrier();
   // False in a child process forked after the workers started (they do not exist there).

@@ -80,7 +80,7 @@ class Batcher {
   struct Prefetch;
   std::unique_ptr<Prefetch, void (*)(Prefetch*)> prefetch_{nullptr, nullptr};  // last: stops first
 
-  void settle_prefetch();  // waits for a gather in flight and drops it
+  void settle_prefetch();  // finishes a gather in flight here and drops it
 };
 
 }  // namespace gradnet
