@@ -56,8 +56,9 @@ class Batcher {
   void set_row_split(RowSplit split) { split_ = std::move(split); }
   // With shuffle: gather each next batch on a helper thread while the caller steps on this one
   // (when the step leaves a core idle: one thread's kernels on a two-core machine). The same rows
-  // in the same order; next() waits for the gather if it is not done. Nothing is gathered across
-  // an epoch's end, so none is pending when a Batcher is replaced between epochs.
+  // in the same order; next() gathers what the helper has not started and waits only for a chunk
+  // in progress. Nothing is gathered across an epoch's end, so none is pending when a Batcher is
+  // replaced between epochs.
   void set_prefetch(bool on);
 
   // Checkpointing (see the header comment).
