@@ -1,9 +1,9 @@
 // TrainStep (include/gradnet/train/step.h): the step every training loop runs.
 #include "gradnet/train/step.h"
 
-#include "../kernels/spin_team.h"
-
 #include <csignal>
+
+#include "../kernels/spin_team.h"  // TrainStep owns one: its destructor must see the type
 
 namespace gradnet {
 

@@ -57,7 +57,7 @@ void guarded(std::mutex& m, std::exception_ptr& error, F&& f) {
 
 TrainStep::~TrainStep() = default;
 
-bool TrainStep::splits_rows(Index rows) const {
+bool TrainStep::would_shard(Index rows) const {
   const std::int32_t label = 0;
   return shards_for(ConstView<float>(nullptr, rows, 0), Targets<float>(&label)) > 1;
 }

@@ -328,7 +328,7 @@ void Trainer::Impl::run_epoch(std::int64_t epoch) {
   // The thread shards' team gathers the rows each thread steps on (a Batcher may have been remade).
   batcher->set_row_split([this](Index rows, FunctionRef<void(Index, Index)> part) { step->split_rows(rows, part); });
   // A step on one thread's kernels leaves the other cores idle: one gathers the next batch meanwhile.
-  batcher->set_prefetch(omp_get_max_threads() >= 2 && !step->splits_rows(batcher->batch_size()));
+  batcher->set_prefetch(omp_get_max_threads() >= 2 && !step->would_shard(batcher->batch_size()));
   Batch b;
   for (;;) {
     const auto t0 = prof ? Clock::now() : Clock::time_point{};

@@ -99,7 +99,7 @@ class TrainStep {
   // part(0, rows) here. For the batch's gather: each thread then steps on rows in its own cache.
   void split_rows(Index rows, FunctionRef<void(Index, Index)> part);
   // True when run() would split a batch of this many label rows over the threads (thread shards).
-  bool splits_rows(Index rows) const;
+  bool would_shard(Index rows) const;
   // The threads the last run() split its rows over (1: none).
   int last_shards() const { return last_shards_; }
   // The net's outputs of the last forward pass, shard by shard in row order (one shard without
