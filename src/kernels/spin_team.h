@@ -9,7 +9,8 @@
 // SpinTeam's threads spin (a pause loop, then sched_yield, so that another process on the core
 // gets it) and only then sleep on a futex (std::atomic::wait), for 4 to 300 µs as recent waits
 // showed worth it (spin_team.cpp); a meeting costs ~2.5 µs when the team is busy and a wake-up
-// (~40 µs here) when it has been idle.
+// (~40 µs here) when it has been idle. Two kinds of meeting: run() gives thread t part t and may
+// use barrier(); run_tasks() hands out tasks to whoever comes, so a descheduled thread delays no one.
 //
 // What runs on a worker runs on it alone: the worker's OpenMP thread budget is 1 (oneDNN and the
 // kernels' parallel loops stay on it), and run() sets the caller's to 1 for the task as well.
@@ -36,13 +37,23 @@ class SpinTeam {
   SpinTeam(const SpinTeam&) = delete;
   SpinTeam& operator=(const SpinTeam&) = delete;
 
+  static constexpr int kMaxTasks = 16;  // run_tasks()' limit
+
   int size() const { return size_; }
   // Runs task(t) for t = 0..size()-1, t = 0 on the calling thread, and returns when every thread is
   // done; rethrows the first exception a thread threw (every thread still reaches the barriers).
   void run(FunctionRef<void(int)> task);
+  // Runs task(i) for i = 0..tasks-1 (at most kMaxTasks), each on whichever thread of the team takes it
+  // first, the caller among them, and returns when all are done; rethrows the first exception. No
+  // barrier() inside. The caller always runs task 0, and thread t takes task t first when it is
+  // free, so a quiet team keeps each task's data on one core. Nobody waits for a thread that has not taken a task: where
+  // another process has descheduled a worker, the caller takes its share. Only the task's own
+  // work may decide the results (never which thread ran it) for them to stay deterministic.
+  void run_tasks(int tasks, FunctionRef<void(int)> task);
   // The workers' half of run(), for work beside the caller's: start() runs task(t) for
   // t = 1..size()-1 and returns at once; finish() waits for them and rethrows their first
-  // exception. The callable task refers to must outlive finish(); no run() in between.
+  // exception. The callable task refers to must outlive finish(); no run() in between, but
+  // run_tasks() may be (the started workers take its tasks only once done with theirs).
   void start(FunctionRef<void(int)> task);
   void finish();
   // True when no worker is inside a task (finish() would return at once).

@@ -5,15 +5,16 @@
 // Why: on a small net every layer's kernel is too short to split over threads (waking a sleeping
 // thread costs tens of microseconds here, about what W1's whole forward GEMM takes), so each layer
 // ran on one thread. Split by rows, each thread stays busy through the whole pass. The threads are
-// a SpinTeam (spin_team.h), not an OpenMP team: three short meetings a step (forward, backward and
-// grad sum, update) plus the batch's gather (split_rows), each about a microsecond where an OpenMP
-// region with passive waiting costs ~20. Each thread touches the same slice of every grad, param and
-// optimizer state in the sum and in the update, so those stay in its core's cache.
+// a SpinTeam (spin_team.h), not an OpenMP team: five short meetings a step (weights copied, forward,
+// backward, grad sum, update) plus the batch's gather (split_rows), each about a microsecond where
+// an OpenMP region with passive waiting costs ~20. Each meeting is k tasks that whichever thread is
+// running takes (run_tasks), so a thread another process has descheduled holds nobody up (W2 beside
+// a busy process: 1.4-1.5x the one-thread time with the static split this replaced, ~1.25x now). In
+// a quiet team thread t takes task t each time, so the slices of every grad, param and optimizer
+// state a thread sums and updates stay in its core's cache.
 #include <omp.h>
 
 #include <algorithm>
-#include <exception>
-#include <mutex>
 
 #include "../kernels/spin_team.h"
 
@@ -41,18 +42,6 @@ bool shardable(Net<float>& net) {
   return true;
 }
 
-// Runs f, keeping the first exception any thread throws: every thread must still reach the team's
-// barriers.
-template <typename F>
-void guarded(std::mutex& m, std::exception_ptr& error, F&& f) {
-  try {
-    f();
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(m);
-    if (!error) error = std::current_exception();
-  }
-}
-
 }  // namespace
 
 TrainStep::~TrainStep() = default;
@@ -65,7 +54,7 @@ bool TrainStep::would_shard(Index rows) const {
 void TrainStep::split_rows(Index rows, FunctionRef<void(Index, Index)> part) {
   const int k = team_ && team_->usable() ? team_->size() : 1;
   if (k < 2 || rows < 2 * kMinShardRows) return part(0, rows);
-  team_->run([&](int t) { part(part_begin(rows, t, k), part_begin(rows, t + 1, k)); });
+  team_->run_tasks(k, [&](int t) { part(part_begin(rows, t, k), part_begin(rows, t + 1, k)); });
 }
 
 ConstView<float> TrainStep::output(int shard) const {
@@ -81,7 +70,7 @@ int TrainStep::shards_for(ConstView<float> x, Targets<float> targets) const {
   if (threads < 2) return 1;
   if (static_cast<double>(x.rows) * static_cast<double>(net_.parameter_count()) < kMinShardWork) return 1;
   if (!shardable(net_)) return 1;
-  return static_cast<int>(std::min<Index>(threads, x.rows / kMinShardRows));
+  return static_cast<int>(std::min<Index>({threads, x.rows / kMinShardRows, SpinTeam::kMaxTasks}));
 }
 
 void TrainStep::plan_shards(int shards, Index rows) {
@@ -121,55 +110,49 @@ StepResult TrainStep::run_sharded(ConstView<float> x, Targets<float> targets, do
     Rng peek = dropout_;
     streams[static_cast<std::size_t>(t)] = Rng(peek.next_u64() ^ (0xD1B54A32D192ED03ULL * static_cast<std::uint64_t>(t)));
   }
-  std::exception_ptr error;
-  std::mutex error_mutex;
-  team_->run([&](int t) {
-    guarded(error_mutex, error, [&] {  // this thread's slice of every weight into every copy
-      for (std::size_t j = 0; j < params.size(); ++j) {
-        const Index size = params[j]->value.size(), b = part_begin(size, t, k), e = part_begin(size, t + 1, k);
-        const float* from = params[j]->value.data();
-        for (int r = 1; r < k; ++r) std::copy(from + b, from + e, shard_params_[static_cast<std::size_t>(r)][j]->value.data() + b);
-      }
-    });
-    team_->barrier();
-    guarded(error_mutex, error, [&] {
-      const Index first = part_begin(n, t, k);
-      Net<float>& net = net_of(t);
-      net.zero_grad();
-      net.forward(ConstView<float>(x.data + first * x.cols, rows_of(t), x.cols),
-                  StepContext{Mode::train, &streams[static_cast<std::size_t>(t)], nullptr});
-      shard_loss_[static_cast<std::size_t>(t)] = net.loss(Targets<float>(targets.labels + first));
-    });
+  // Five meetings, each a run of k tasks that any thread of the team may take (run_tasks): where
+  // another process has descheduled one thread, the other takes its shard instead of waiting. Task
+  // t always does the same work on the same net, whichever thread runs it: results do not depend
+  // on who ran what.
+  team_->run_tasks(k, [&](int t) {  // slice t of every weight into every copy
+    for (std::size_t j = 0; j < params.size(); ++j) {
+      const Index size = params[j]->value.size(), b = part_begin(size, t, k), e = part_begin(size, t + 1, k);
+      const float* from = params[j]->value.data();
+      for (int r = 1; r < k; ++r) std::copy(from + b, from + e, shard_params_[static_cast<std::size_t>(r)][j]->value.data() + b);
+    }
   });
-  if (error) std::rethrow_exception(error);
+  team_->run_tasks(k, [&](int t) {
+    const Index first = part_begin(n, t, k);
+    Net<float>& net = net_of(t);
+    net.zero_grad();
+    net.forward(ConstView<float>(x.data + first * x.cols, rows_of(t), x.cols),
+                StepContext{Mode::train, &streams[static_cast<std::size_t>(t)], nullptr});
+    shard_loss_[static_cast<std::size_t>(t)] = net.loss(Targets<float>(targets.labels + first));
+  });
   StepResult result;
   for (int t = 0; t < k; ++t)  // the batch's mean loss, summed in shard order
     result.loss += shard_loss_[static_cast<std::size_t>(t)] * static_cast<double>(rows_of(t)) / static_cast<double>(n);
   if (!observer.after_loss(result.loss)) return result;
-  team_->run([&](int t) {
-    guarded(error_mutex, error, [&] { net_of(t).backward(Targets<float>(targets.labels + part_begin(n, t, k))); });
-    team_->barrier();
-    guarded(error_mutex, error, [&] {  // this thread's slice of every grad: Σ over shards of share · grad, in shard order
-      for (std::size_t j = 0; j < params.size(); ++j) {
-        if (params[j]->frozen) continue;
-        const Index size = params[j]->grad.size(), b = part_begin(size, t, k), e = part_begin(size, t + 1, k);
-        float* g = params[j]->grad.data();
-        const float s0 = static_cast<float>(static_cast<double>(rows_of(0)) / static_cast<double>(n));
-        for (Index i = b; i < e; ++i) g[i] *= s0;
-        for (int r = 1; r < k; ++r) {
-          const float s = static_cast<float>(static_cast<double>(rows_of(r)) / static_cast<double>(n));
-          const float* gr = shard_params_[static_cast<std::size_t>(r)][j]->grad.data();
-          for (Index i = b; i < e; ++i) g[i] += s * gr[i];
-        }
+  team_->run_tasks(k, [&](int t) { net_of(t).backward(Targets<float>(targets.labels + part_begin(n, t, k))); });
+  team_->run_tasks(k, [&](int t) {  // slice t of every grad: Σ over shards of share · grad, in shard order
+    for (std::size_t j = 0; j < params.size(); ++j) {
+      if (params[j]->frozen) continue;
+      const Index size = params[j]->grad.size(), b = part_begin(size, t, k), e = part_begin(size, t + 1, k);
+      float* g = params[j]->grad.data();
+      const float s0 = static_cast<float>(static_cast<double>(rows_of(0)) / static_cast<double>(n));
+      for (Index i = b; i < e; ++i) g[i] *= s0;
+      for (int r = 1; r < k; ++r) {
+        const float sr = static_cast<float>(static_cast<double>(rows_of(r)) / static_cast<double>(n));
+        const float* gr = shard_params_[static_cast<std::size_t>(r)][j]->grad.data();
+        for (Index i = b; i < e; ++i) g[i] += sr * gr[i];
       }
-    });
+    }
   });
-  if (error) std::rethrow_exception(error);
   observer.after_backward();
   observer.grads_ready();
-  if (optimizer_.steps_in_parts()) {  // each thread updates the slice of every param it summed
+  if (optimizer_.steps_in_parts()) {  // slice t of every param, as summed above
     optimizer_.begin_step(lr);
-    team_->run([&](int t) { optimizer_.step_part(lr, t, k); });
+    team_->run_tasks(k, [&](int t) { optimizer_.step_part(lr, t, k); });
   } else {
     optimizer_.step(lr);
   }
