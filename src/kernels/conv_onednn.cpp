@@ -4,7 +4,9 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -72,7 +74,9 @@ struct OnednnConv::Impl {
     if (groups == 1) return {{out, g.c, g.k, g.k}, memory::data_type::f32, tag::oihw};
     return {{groups, out / groups, g.c / groups, g.k, g.k}, memory::data_type::f32, tag::goihw};
   }
-  memory::desc any(const memory::desc& d) const { return {d.dims(), memory::data_type::f32, tag::any}; }
+  memory::desc any(const memory::desc& d, memory::data_type type = memory::data_type::f32) const {
+    return {d.dims(), type, tag::any};
+  }
 
   Prims& for_batch(Index n) {
     const std::pair<Index, int> key{n, omp_in_parallel() ? 1 : omp_get_max_threads()};
@@ -93,6 +97,7 @@ struct OnednnConv::Impl {
         algorithm = ConvAlgorithm::direct;
       }
     }
+    if (algorithm == ConvAlgorithm::bf16) return prims.emplace(key, make_bf16(n)).first->second;
     return prims.emplace(key, make(n, dnnl::algorithm::convolution_direct)).first->second;
   }
 
@@ -115,6 +120,25 @@ struct OnednnConv::Impl {
                                                plain_dst(n), strides, dilates, pad, pad);
       fpd = dnnl::convolution_forward::primitive_desc(plain_fd, engine);
     }
+    return Prims{fpd, bdpd, bwpd, dnnl::convolution_forward(fpd), dnnl::convolution_backward_data(bdpd),
+                 dnnl::convolution_backward_weights(bwpd), {}};
+  }
+  // Direct convolution reading bf16 (x, W, dy) and writing float (y, dx, dW, db): the reorders
+  // into the blocked buffers round the float inputs to bf16.
+  Prims make_bf16(Index n) const {
+    const auto bf16 = memory::data_type::bf16;
+    const auto algo = dnnl::algorithm::convolution_direct;
+    const memory::dims strides{g.stride, g.stride}, dilates{g.dilation - 1, g.dilation - 1}, pad{g.pad, g.pad};
+    const memory::desc src = any(plain_src(n), bf16), wei = any(plain_weights(), bf16), dst = any(plain_dst(n));
+    const memory::desc dsrc = any(plain_src(n)), ddst = any(plain_dst(n), bf16), dwei = any(plain_weights());
+    const memory::desc b = bias ? memory::desc({out}, memory::data_type::f32, tag::x) : memory::desc();
+    dnnl::convolution_forward::desc fd(dnnl::prop_kind::forward_training, algo, src, wei, b, dst, strides, dilates,
+                                       pad, pad);
+    dnnl::convolution_forward::primitive_desc fpd(fd, engine);
+    dnnl::convolution_backward_data::desc bdd(algo, dsrc, wei, ddst, strides, dilates, pad, pad);
+    dnnl::convolution_backward_data::primitive_desc bdpd(bdd, engine, fpd);
+    dnnl::convolution_backward_weights::desc bwd(algo, src, dwei, b, ddst, strides, dilates, pad, pad);
+    dnnl::convolution_backward_weights::primitive_desc bwpd(bwd, engine, fpd);
     return Prims{fpd, bdpd, bwpd, dnnl::convolution_forward(fpd), dnnl::convolution_backward_data(bdpd),
                  dnnl::convolution_backward_weights(bwpd), {}};
   }
@@ -168,6 +192,12 @@ OnednnConv::~OnednnConv() = default;
 
 bool OnednnConv::available() { return true; }
 
+bool OnednnConv::bf16_available() {
+  const char* off = std::getenv("GRADNET_NO_BF16");  // to try (and test) a CPU without it
+  if (off != nullptr && *off != '\0' && std::string_view(off) != "0") return false;
+  return __builtin_cpu_supports("avx512bf16");
+}
+
 void OnednnConv::forward(const float* x, const float* w, const float* b, float* y, Index n) {
   const Index x_size = impl_->g.c * impl_->g.h * impl_->g.w, y_size = impl_->out * impl_->g.ho * impl_->g.wo;
   for (Index first = 0; first < n; first += kChunk)
@@ -202,7 +232,8 @@ void OnednnConv::backward_chunk(const float* x, const float* dy, const float* w,
     Prims& p = s.for_batch(n);
     const bool kept = p.fwd_src_of == x && p.buf[Prims::fwd_src] && p.bwd_w_pd.src_desc() == p.fwd_pd.src_desc() &&
                       p.fwd_pd.src_desc() != s.plain_src(n);
-    memory src = kept ? p.buf[Prims::fwd_src] : s.to(p.buf[Prims::bw_src], p.bwd_w_pd.src_desc(), s.plain_src(n), x);
+    memory src = kept ? p.buf[Prims::fwd_src]
+                      : s.to(p.buf[Prims::bw_src], p.bwd_w_pd.src_desc(), s.plain_src(n), x);
     // dy null: backward_blocked, dy already blocked in bw_ddst
     memory ddst = dy ? s.to(p.buf[Prims::bw_ddst], p.bwd_w_pd.diff_dst_desc(), s.plain_dst(n), dy)
                      : s.slot(p.buf[Prims::bw_ddst], p.bwd_w_pd.diff_dst_desc());
@@ -288,6 +319,8 @@ struct OnednnConv::Impl {};
 OnednnConv::OnednnConv(const WindowGeometry&, Index, Index, bool, ConvAlgorithm) {}
 OnednnConv::~OnednnConv() = default;
 bool OnednnConv::available() { return false; }
+
+bool OnednnConv::bf16_available() { return false; }
 void OnednnConv::forward_chunk(const float*, const float*, const float*, float*, Index) {}
 void OnednnConv::backward_chunk(const float*, const float*, const float*, float*, float*, float*, Index) {}
 void OnednnConv::forward(const float*, const float*, const float*, float*, Index) {

@@ -45,9 +45,10 @@ std::vector<KeySpec> conv2d_keys() {
   keys.push_back({"algorithm", ValueKind::string, Value(std::string("auto")),
                   "how float convolutions are computed: \"auto\" (oneDNN's Winograd for 3x3, stride 1, one group, "
                   "channels in and out multiples of 16, else oneDNN's direct), \"direct\", \"winograd\" (an error "
-                  "where it does not fit), \"im2col\" (gradnet's own im2col + GEMM); double always uses im2col "
-                  "(default \"auto\")",
-                  {"auto", "direct", "winograd", "im2col"}, {}, {}});
+                  "where it does not fit), \"im2col\" (gradnet's own im2col + GEMM), \"bf16\" (oneDNN's direct "
+                  "on bfloat16 copies of x, W and dy, summed and written in float; needs AVX512-BF16); double "
+                  "always uses im2col (default \"auto\")",
+                  {"auto", "direct", "winograd", "im2col", "bf16"}, {}, {}});
   for (KeySpec& k : init_keys("kaiming_normal")) keys.push_back(std::move(k));
   keys.push_back({"weight_norm", ValueKind::boolean, Value(false),
                   "learn W = g·v/‖v‖ per output channel (Salimans & Kingma; params weight_g (out, 1, 1, 1), "
@@ -142,9 +143,14 @@ Shape Conv2dLayer<T>::setup(const Shape& in, Index max_batch) {
                   "layers.{} (conv2d): algorithm = \"{}\" needs oneDNN, which this build of gradnet lacks (built "
                   "with -DGRADNET_ONEDNN=OFF); use \"auto\" or \"im2col\"",
                   index_, algorithm_);
+    GRADNET_CHECK(algorithm_ != "bf16" || !kernels::OnednnConv::available() || kernels::OnednnConv::bf16_available(),
+                  config, "layers.{} (conv2d): algorithm = \"bf16\" needs a CPU with AVX512-BF16, which this one "
+                  "lacks; use \"auto\"", index_);
+    bf16_ = algorithm_ == "bf16";
     if (kernels::OnednnConv::available() && algorithm_ != "im2col") {
       const auto algorithm = algorithm_ == "direct"     ? kernels::ConvAlgorithm::direct
                              : algorithm_ == "winograd" ? kernels::ConvAlgorithm::winograd
+                             : algorithm_ == "bf16"     ? kernels::ConvAlgorithm::bf16
                                                         : kernels::ConvAlgorithm::automatic;
       direct_ = std::make_unique<kernels::OnednnConv>(windows(g_), out_, groups_, has_bias_, algorithm);
       return {out_, g_.ho, g_.wo};
@@ -183,7 +189,7 @@ void Conv2dLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx
   }
   const T* b = has_bias_ ? params_.back().value.data() : nullptr;
   if constexpr (std::is_same_v<T, float>) {
-    if (direct_ && groups_ == 1 && !weight_norm_ && kernels::one_channel_conv_fits(g)) {
+    if (one_channel_plain()) {
       if (n > 0) kernels::one_channel_conv_forward(g, out_, x.data, w, b, y.data, n);
       return;
     }
@@ -215,7 +221,7 @@ void Conv2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
   }
   if constexpr (std::is_same_v<T, float>) {
     T* gb = has_bias_ ? params_.back().grad.data() : nullptr;
-    if (direct_ && n > 0 && g_.c == 1 && groups_ == 1 && !dx)
+    if (direct_ && n > 0 && g_.c == 1 && groups_ == 1 && !dx && !bf16_)
       one_channel_weight_grad(x.data, dy.data, gw, gb, n);
     else if (direct_ && n > 0)
       direct_->backward(x.data, dy.data, w, gw, gb, dx ? dx->data : nullptr, n);
@@ -240,7 +246,7 @@ void Conv2dLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
 
 template <typename T>
 bool Conv2dLayer<T>::one_channel_plain() const {
-  return std::is_same_v<T, float> && direct_ && groups_ == 1 && !weight_norm_ &&
+  return std::is_same_v<T, float> && direct_ && groups_ == 1 && !weight_norm_ && !bf16_ &&
          kernels::one_channel_conv_fits(windows(g_));
 }
 

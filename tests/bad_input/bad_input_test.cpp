@@ -334,6 +334,15 @@ TEST(BadInput, ConvAlgorithmThatDoesNotFit) {
   expect_mentions(unknown, {"algorithm", "fft", "winograd"});
 }
 
+TEST(BadInput, Bf16ConvolutionWhereTheCpuHasNone) {
+  FakeMnist data;  // GRADNET_NO_BF16 makes gradnet see a CPU without AVX512-BF16
+  ::setenv("GRADNET_NO_BF16", "1", 1);
+  auto r = train_fails(
+      conv_config(data.path(), "[1, 28, 28]", "{ type = \"conv2d\", out = 16, kernel = 3, algorithm = \"bf16\" }"), 2);
+  ::unsetenv("GRADNET_NO_BF16");
+  expect_mentions(r, {"layers.0 (conv2d)", "algorithm = \"bf16\"", "AVX512-BF16", "\"auto\""});
+}
+
 TEST(BadInput, ImageShapeThatIsNotTheDatas) {
   FakeMnist data;  // 28x28 images: 784 values each
   auto r = train_fails(conv_config(data.path(), "[3, 28, 28]", "{ type = \"conv2d\", out = 2, kernel = 3 }"), 2);

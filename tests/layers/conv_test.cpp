@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstring>
 #include <map>
 
+#include "../../src/kernels/conv_onednn.h"
 #include "gradnet/error.h"
 #include "gradnet/layers/pool.h"
 #include "layer_test_util.h"
@@ -113,6 +116,47 @@ TEST(Conv2d, OneChannelLayerMatchesIm2col) {
         ASSERT_NEAR(got[j], want[j], bound) << (p == 0 ? "dW" : "db") << "[" << j << "] " << what;
     }
   }
+}
+
+// algorithm = "bf16" is kept on a one-channel layer too (not the float kernel above): its y is the
+// float im2col path's on x and W rounded to bfloat16, and not the one on x and W.
+TEST(Conv2d, Bf16OnAOneChannelLayerRoundsItsInputs) {
+  if (!kernels::OnednnConv::bf16_available())
+    GTEST_SKIP() << "this CPU has no AVX512-BF16: conv2d refuses algorithm = \"bf16\" there";
+  const auto to_bf16 = [](float v) {  // to nearest, ties to even
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, &v, sizeof bits);
+    bits = (bits + 0x7FFFu + ((bits >> 16) & 1u)) & 0xFFFF0000u;
+    std::memcpy(&v, &bits, sizeof v);
+    return v;
+  };
+  std::map<std::string, Value> keys{{"out", std::int64_t{16}}, {"kernel", std::int64_t{3}}, {"padding", std::int64_t{1}},
+                                    {"algorithm", std::string("bf16")}};
+  auto bf16 = make_layer<float>(layer_spec("conv2d", keys));
+  keys["algorithm"] = std::string("im2col");
+  auto ref = make_layer<float>(layer_spec("conv2d", keys));
+  const Index n = 3;
+  const Shape out = bf16->setup({1, 12, 12}, n);
+  ref->setup({1, 12, 12}, n);
+  Rng rng(5);
+  std::vector<float> x(static_cast<std::size_t>(n * 144)), y(static_cast<std::size_t>(n * numel(out)));
+  for (float& v : x) v = static_cast<float>(rng.uniform(-1, 1));
+  for (std::size_t p = 0; p < 2; ++p)
+    for (Index j = 0; j < bf16->params()[p].value.size(); ++j)
+      bf16->params()[p].value[j] = ref->params()[p].value[j] = static_cast<float>(rng.uniform(-1, 1));
+  bf16->forward(testing::cview(x, n), testing::mview(y, n), StepContext{Mode::train, nullptr});
+  std::vector<float> exact(y.size()), rounded(y.size()), xr(x);
+  ref->forward(testing::cview(x, n), testing::mview(exact, n), StepContext{Mode::train, nullptr});
+  for (float& v : xr) v = to_bf16(v);
+  Tensor<float>& w = ref->params()[0].value;
+  for (Index j = 0; j < w.size(); ++j) w[j] = to_bf16(w[j]);
+  ref->forward(testing::cview(xr, n), testing::mview(rounded, n), StepContext{Mode::train, nullptr});
+  int off = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    ASSERT_NEAR(y[i], rounded[i], 2e-6 * 10) << "y[" << i << "]";
+    off += std::abs(y[i] - exact[i]) > 2e-6 * 10;
+  }
+  EXPECT_GT(off, static_cast<int>(y.size() / 2)) << "y is the float convolution's: bf16 was not used";
 }
 
 TEST(Conv2d, OutputShapeFollowsPyTorch) {

@@ -70,7 +70,8 @@ class Conv2dLayer final : public Layer<T> {
   Index out_, k_, stride_, pad_, dilation_, groups_;
   bool has_bias_;
   bool weight_norm_;               // params weight_g, weight_v instead of weight (weight_norm.h)
-  std::string algorithm_;          // float: "auto", "direct", "winograd" or "im2col" (conv2d_keys)
+  std::string algorithm_;          // float: "auto", "direct", "winograd", "im2col" or "bf16" (conv2d_keys)
+  bool bf16_ = false;              // algorithm_ == "bf16": oneDNN even for one input channel
   WeightNorm<T> wn_;
   InitSpec init_;
   ConvGeometry g_;
