@@ -7,13 +7,14 @@
 // and every barrier wakes a sleeping thread: measured here 21 µs for an empty two-thread region
 // (3 µs spinning), four such meetings a step, as long as the seed MLP's whole forward pass. A
 // SpinTeam's threads spin (a pause loop, then sched_yield, so that another process on the core
-// gets it) and only then sleep on a futex (std::atomic::wait), for 4 to 300 µs as recent waits
-// showed worth it (spin_team.cpp); a meeting costs ~2.5 µs when the team is busy and a wake-up
+// gets it) and only then sleep on a futex, for 4 to 300 µs as recent waits showed worth it
+// (spin_team.cpp); a meeting costs ~2.5 µs when the team is busy and a wake-up
 // (~40 µs here) when it has been idle. Two kinds of meeting: run() gives thread t part t and may
 // use barrier(); run_tasks() hands out tasks to whoever comes, so a descheduled thread delays no one.
 //
 // What runs on a worker runs on it alone: the worker's OpenMP thread budget is 1 (oneDNN and the
-// kernels' parallel loops stay on it), and run() sets the caller's to 1 for the task as well.
+// kernels' parallel loops stay on it), and run() and run_tasks() set the caller's to 1 for their
+// tasks as well.
 #pragma once
 
 #include <sys/types.h>
