@@ -1,12 +1,12 @@
-// oneDNN convolution primitives behind conv_onednn.h; the only file that includes dnnl.hpp.
+// oneDNN convolution primitives behind conv_onednn.h.
 #include "conv_onednn.h"
+
+#include "bf16.h"
 
 #include <omp.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <map>
-#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -192,11 +192,7 @@ OnednnConv::~OnednnConv() = default;
 
 bool OnednnConv::available() { return true; }
 
-bool OnednnConv::bf16_available() {
-  const char* off = std::getenv("GRADNET_NO_BF16");  // to try (and test) a CPU without it
-  if (off != nullptr && *off != '\0' && std::string_view(off) != "0") return false;
-  return __builtin_cpu_supports("avx512bf16");
-}
+bool OnednnConv::bf16_available() { return kernels::bf16_available(); }
 
 void OnednnConv::forward(const float* x, const float* w, const float* b, float* y, Index n) {
   const Index x_size = impl_->g.c * impl_->g.h * impl_->g.w, y_size = impl_->out * impl_->g.ho * impl_->g.wo;

@@ -39,6 +39,8 @@ static int threads_for(Index m, Index n, Index k) {
   return work < kParallelWork ? 1 : g_threads;
 }
 
+int gemm_threads(Index m, Index n, Index k) { return threads_for(m, n, k); }
+
 static void set_openblas_threads(Index m, Index n, Index k) {
   // Inside a layer's own OpenMP team (conv2d spreads examples over threads) OpenBLAS runs each
   // product on the calling thread; touching its thread count from there would race. So it would

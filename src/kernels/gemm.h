@@ -17,6 +17,9 @@ namespace gradnet::kernels {
 // The thread budget of large products (train.threads); small ones always run on one thread.
 void set_blas_threads(int threads);
 
+// The threads a product of this shape runs on outside any parallel region (the rule above).
+int gemm_threads(Index m, Index n, Index k);
+
 // What computes float products, e.g. "oneDNN 2.6.3 (AVX-512)", for gradnet --version.
 std::string gemm_backend();
 

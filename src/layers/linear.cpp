@@ -1,4 +1,4 @@
-// Fully connected layer: y = x·Wᵀ + b, W (out, in) as in PyTorch; kernels::gemm (OpenBLAS) and the bias kernels.
+// Fully connected layer: y = x·Wᵀ + b, W (out, in) as in PyTorch; kernels::gemm and the bias kernels.
 //   forward:  y  (N, out) = x (N, in) · Wᵀ (in, out) + b
 //   backward: dW (out, in) += dyᵀ (out, N) · x (N, in)      (beta 1: grads accumulate)
 //             db (out)     += Σ_n dy[n, :]
@@ -7,13 +7,17 @@
 // (beta 0) and WeightNorm::backward accumulates dg, dv from it (weight_norm.h).
 // tied_to = "layers.j": W = W_jᵀ with W_j (in, out) owned by layer j, so
 //   forward:  y  = x · W_j + b;   backward: dW_j (in, out) += xᵀ · dy,  dx = dy · W_jᵀ.
+// precision = "bf16" (float): the same products on bf16 copies (kernels/bf16.h): x and W rounded
+// by forward, dy by backward, which reuses forward's copies of x and W.
 #include "gradnet/layers/linear.h"
 
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <type_traits>
 
 #include "../kernels/dense.h"
+#include "../kernels/bf16.h"
 #include "../kernels/gemm.h"
 #include "gradnet/error.h"
 
@@ -39,6 +43,11 @@ std::vector<KeySpec> linear_keys() {
                   "layer's input size) instead of a weight of its own, as a tied autoencoder decoder; the bias "
                   "stays this layer's (default \"\": untied)",
                   {}, {}, {}});
+  keys.push_back({"precision", ValueKind::string, Value(std::string("float")),
+                  "float products' inputs: \"float\", or \"bf16\" (x, W and dy rounded to bfloat16, summed and "
+                  "written in float, W itself kept float; needs AVX512-BF16; not with tied_to or weight_norm); "
+                  "double is never rounded (default \"float\")",
+                  {"float", "bf16"}, {}, {}});
   return keys;
 }
 
@@ -73,7 +82,8 @@ LinearLayer<T>::LinearLayer(const LayerSpec& spec)
       bias_init_(BiasInit::zeros),
       bias_value_(spec.has("bias_value") ? spec.get_number("bias_value") : 0.0),
       weight_norm_(spec.has("weight_norm") && spec.get_bool("weight_norm")),
-      tied_to_(parse_tied_to(spec)) {
+      tied_to_(parse_tied_to(spec)),
+      bf16_(spec.has("precision") && spec.get_string("precision") == "bf16") {
   GRADNET_CHECK(out_ >= 1, config, "layers.{} (linear): out = {}: expected an integer >= 1", index_, out_);
   const std::string bias_init = spec.has("bias_init") ? spec.get_string("bias_init") : "zeros";
   const std::optional<BiasInit> parsed = parse_enum<BiasInit>(bias_init);
@@ -84,12 +94,23 @@ LinearLayer<T>::LinearLayer(const LayerSpec& spec)
   GRADNET_CHECK(tied_to_ < 0 || !weight_norm_, config,
                 "layers.{} (linear): tied_to and weight_norm = true exclude each other: a tied layer has no weight "
                 "of its own to normalise", index_);
+  GRADNET_CHECK(!bf16_ || (tied_to_ < 0 && !weight_norm_), config,
+                "layers.{} (linear): precision = \"bf16\" does not go with tied_to or weight_norm = true; use "
+                "\"float\"", index_);
 }
 
 template <typename T>
 Shape LinearLayer<T>::setup(const Shape& in, Index max_batch) {
   in_ = numel(in);
   GRADNET_CHECK(in_ >= 1, shape, "layers.{} (linear): input shape {} has no elements", index_, shape_str(in));
+  if (std::is_same_v<T, float> && bf16_) {
+    GRADNET_CHECK(kernels::bf16_available(), config,
+                  "layers.{} (linear): precision = \"bf16\" needs a CPU with AVX512-BF16 (and a build with oneDNN), "
+                  "which this one lacks; use \"float\"", index_);
+    x16_.assign(static_cast<std::size_t>(max_batch * in_), 0);
+    w16_.assign(static_cast<std::size_t>(out_ * in_), 0);
+    dy16_.assign(static_cast<std::size_t>(max_batch * out_), 0);
+  }
   params_.clear();
   if (weight_norm_) {
     params_.resize(has_bias_ ? 3 : 2);
@@ -150,6 +171,15 @@ void LinearLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx
     kernels::bias_broadcast(params_.back().value.data(), y.data, n, out_);
     beta = T(1);
   }
+  if constexpr (std::is_same_v<T, float>) {
+    if (bf16_) {  // x and W rounded once; backward reuses both
+      GRADNET_ASSERT(n * in_ <= static_cast<Index>(x16_.size()));
+      kernels::to_bf16(x.data, n * in_, x16_.data());
+      kernels::to_bf16(w, out_ * in_, w16_.data());
+      kernels::gemm_bf16(false, true, n, out_, in_, x16_.data(), in_, w16_.data(), in_, beta, y.data, out_);
+      return;
+    }
+  }
   if (tied_) {  // y += x · W_j, W_j (in, out)
     kernels::gemm<T>(false, false, n, out_, in_, T(1), x.data, in_, tied_->value.data(), out_, beta, y.data, out_);
     return;
@@ -168,6 +198,17 @@ void LinearLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
     if (dx)
       kernels::gemm<T>(false, true, n, in_, out_, T(1), dy.data, out_, tied_->value.data(), out_, T(0), dx->data, in_);
     return;
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    if (bf16_) {  // x16_, w16_: the last forward's (layer.h: backward follows its forward)
+      GRADNET_ASSERT(n * out_ <= static_cast<Index>(dy16_.size()));
+      kernels::to_bf16(dy.data, n * out_, dy16_.data());
+      kernels::gemm_bf16(true, false, out_, in_, n, dy16_.data(), out_, x16_.data(), in_, 1.0f,
+                         params_[0].grad.data(), in_);
+      if (has_bias_) kernels::bias_grad(dy.data, params_.back().grad.data(), n, out_);
+      if (dx) kernels::gemm_bf16(false, false, n, in_, out_, dy16_.data(), out_, w16_.data(), in_, 0.0f, dx->data, in_);
+      return;
+    }
   }
   if (weight_norm_) {  // dW (scratch) = dyᵀ·x, then dg, dv += from it
     kernels::gemm<T>(true, false, out_, in_, n, T(1), dy.data, out_, x.data, in_, T(0), wn_.dw(), in_);

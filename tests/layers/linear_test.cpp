@@ -5,8 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
+#include <map>
 
+#include "../../src/kernels/bf16.h"
 #include "gradnet/error.h"
 #include "gradnet/gradcheck.h"
 #include "layer_test_util.h"
@@ -153,6 +158,109 @@ TEST(Linear, ConfigErrors) {
     EXPECT_EQ(e.kind(), ErrorKind::config);
     EXPECT_NE(std::string(e.what()).find("layers.1 (linear): missing required key 'out'"), std::string::npos)
         << e.what();
+  }
+}
+
+// The float nearest v in bfloat16 (to nearest, ties to even).
+float rounded_bf16(float v) {
+  std::uint32_t bits = 0;
+  std::memcpy(&bits, &v, sizeof bits);
+  bits = (bits + 0x7FFFu + ((bits >> 16) & 1u)) & 0xFFFF0000u;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+
+// precision = "bf16": y, dW and dx are the definition's (written out in double) on x, W and dy
+// rounded to bfloat16, to float accuracy relative to Σ|terms|; db sums dy unrounded; and y is not
+// the definition's on the unrounded x and W. dW accumulates, dx is overwritten, as in float.
+TEST(Linear, Bf16IsTheDefinitionOnRoundedInputs) {
+  if (!kernels::bf16_available())
+    GTEST_SKIP() << "this CPU has no AVX512-BF16: linear refuses precision = \"bf16\" there "
+                    "(Linear.Bf16ConfigErrors)";
+  const Index n = 37, in = 75, out = 21;  // no multiple of 16 or 32: the rounding's tails too
+  auto layer = make_layer<float>(layer_spec("linear", {{"out", std::int64_t{out}}, {"precision", std::string("bf16")}}));
+  layer->setup({in}, n);
+  Rng rng(4);
+  std::vector<float> x(n * in), dy(n * out), y(n * out), dx(n * in, 7.0f);
+  for (float& v : x) v = static_cast<float>(rng.uniform(-1, 1));
+  for (float& v : dy) v = static_cast<float>(rng.uniform(-1, 1));
+  Tensor<float>& w = layer->params()[0].value;
+  Tensor<float>& b = layer->params()[1].value;
+  for (Index i = 0; i < w.size(); ++i) w[i] = static_cast<float>(rng.uniform(-1, 1));
+  for (Index i = 0; i < b.size(); ++i) b[i] = static_cast<float>(rng.uniform(-1, 1));
+  for (int p = 0; p < 2; ++p) layer->params()[p].grad.fill(0.5f);
+  layer->forward(cview(x, n), mview(y, n), {});
+  View<float> dxv = mview(dx, n);
+  layer->backward(cview(x, n), cview(y, n), cview(dy, n), &dxv);
+  const auto r = [](float v) { return static_cast<double>(rounded_bf16(v)); };
+  int off = 0;
+  for (Index i = 0; i < n; ++i)
+    for (Index o = 0; o < out; ++o) {
+      double want = b[o], size = std::abs(b[o]), exact = b[o];
+      for (Index j = 0; j < in; ++j) {
+        want += r(x[i * in + j]) * r(w[o * in + j]);
+        size += std::abs(r(x[i * in + j]) * r(w[o * in + j]));
+        exact += static_cast<double>(x[i * in + j]) * w[o * in + j];
+      }
+      ASSERT_NEAR(y[i * out + o], want, 1e-6 + 2e-6 * size) << "y[" << i << ", " << o << "]";
+      off += std::abs(y[i * out + o] - exact) > 1e-6 + 2e-6 * size;
+    }
+  EXPECT_GT(off, n * out / 2) << "y is the float product's: bf16 was not used";
+  for (Index o = 0; o < out; ++o)
+    for (Index j = 0; j < in; ++j) {
+      double want = 0.5, size = 0.5;
+      for (Index i = 0; i < n; ++i) {
+        want += r(dy[i * out + o]) * r(x[i * in + j]);
+        size += std::abs(r(dy[i * out + o]) * r(x[i * in + j]));
+      }
+      ASSERT_NEAR(layer->params()[0].grad[o * in + j], want, 1e-6 + 2e-6 * size) << "dW[" << o << ", " << j << "]";
+    }
+  for (Index o = 0; o < out; ++o) {
+    double want = 0.5;
+    for (Index i = 0; i < n; ++i) want += dy[i * out + o];
+    ASSERT_NEAR(layer->params()[1].grad[o], want, 1e-5) << "db[" << o << "]";
+  }
+  for (Index i = 0; i < n; ++i)
+    for (Index j = 0; j < in; ++j) {
+      double want = 0, size = 0;
+      for (Index o = 0; o < out; ++o) {
+        want += r(dy[i * out + o]) * r(w[o * in + j]);
+        size += std::abs(r(dy[i * out + o]) * r(w[o * in + j]));
+      }
+      ASSERT_NEAR(dx[i * in + j], want, 1e-6 + 2e-6 * size) << "dx[" << i << ", " << j << "]";
+    }
+  std::vector<float> y2(y.size());  // the same bits again
+  layer->forward(cview(x, n), mview(y2, n), {});
+  EXPECT_EQ(y2, y);
+}
+
+TEST(Linear, Bf16ConfigErrors) {
+  for (const char* other : {"tied_to", "weight_norm"}) {
+    std::map<std::string, Value> keys{{"out", std::int64_t{4}}, {"precision", std::string("bf16")}};
+    if (std::string(other) == "tied_to") keys["tied_to"] = std::string("layers.0");
+    else keys["weight_norm"] = true;
+    try {
+      make_layer<float>(layer_spec("linear", keys, 2));
+      FAIL() << "precision = bf16 with " << other << " accepted";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::config);
+      EXPECT_NE(std::string(e.what()).find("layers.2 (linear): precision = \"bf16\" does not go with"),
+                std::string::npos) << e.what();
+    }
+  }
+  ::setenv("GRADNET_NO_BF16", "1", 1);  // as a CPU without AVX512-BF16
+  auto layer = make_layer<float>(layer_spec("linear", {{"out", std::int64_t{4}}, {"precision", std::string("bf16")}}, 1));
+  auto d = make_layer<double>(layer_spec("linear", {{"out", std::int64_t{4}}, {"precision", std::string("bf16")}}, 1));
+  EXPECT_EQ(d->setup({8}, 2), (Shape{4}));  // double (gradient checks) is never rounded: no CPU needed
+  try {
+    layer->setup({8}, 2);
+    ::unsetenv("GRADNET_NO_BF16");
+    FAIL() << "precision = bf16 accepted without the CPU for it";
+  } catch (const Error& e) {
+    ::unsetenv("GRADNET_NO_BF16");
+    EXPECT_EQ(e.kind(), ErrorKind::config);
+    EXPECT_NE(std::string(e.what()).find("layers.1 (linear): precision = \"bf16\" needs a CPU with AVX512-BF16"),
+              std::string::npos) << e.what();
   }
 }
 

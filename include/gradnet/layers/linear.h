@@ -7,6 +7,7 @@
 // of W_jᵀ is accumulated into layer j's weight grad, so the weight is trained and saved once.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "gradnet/init.h"
@@ -56,6 +57,8 @@ class LinearLayer final : public Layer<T> {
   double bias_value_;
   bool weight_norm_;
   Index tied_to_ = -1;
+  bool bf16_;                     // precision = "bf16" (float layers): products on bf16 copies
+  std::vector<std::uint16_t> x16_, w16_, dy16_;  // those copies (x and W of the last forward)
   Param<T>* tied_ = nullptr;      // tied_to: layer tied_to_'s weight (in, out), owned by that layer
   WeightNorm<T> wn_;              // with weight_norm: W and dW buffers (out, in)
   std::vector<Param<T>> params_;  // [weight (out, in) | weight_g, weight_v | none when tied], bias (out)?
