@@ -463,6 +463,9 @@ def main():
     ap.add_argument("--peers-dir", default=str(ROOT.parent / "shared" / "bench"),
                     help="where torch_bench.py and dlib_bench.cpp are (PEERS; default: the benchmark kit beside the repository)")
     ap.add_argument("--skip-gradnet", action="store_true", help="time the peers alone")
+    ap.add_argument("--gradnet-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a --set for gradnet's training runs (repeatable), e.g. "
+                         "'model.layers[0].precision=bf16'; printed with the results")
     ap.add_argument("--skip-torch", action="store_true")
     ap.add_argument("--skip-dlib", action="store_true")
     ap.add_argument("--unset-openblas-env", action="store_true",
@@ -513,6 +516,9 @@ def main():
                 protocol="s/epoch per run = median of epochs 2..N; per tool = median over rounds; "
                          "ratio = peer/gradnet (>1: gradnet faster)",
                 session_dir=str(session.relative_to(ROOT)), argv=sys.argv[1:])
+    if args.gradnet_set:
+        notes.append("gradnet trained with " + " ".join(f"--set {kv}" for kv in args.gradnet_set)
+                     + " (not the workload's own config: a separate row, not the bar's)")
     if args.threads > meta["machine"]["usable_cpus"]:
         notes.append(f"--threads {args.threads} exceeds the {meta['machine']['usable_cpus']} usable CPUs")
 
@@ -554,6 +560,8 @@ def main():
                     run_dir = session / "runs" / f"{wl.lower()}-r{rnd}"
                     cmd = [args.gradnet, "train", config, "--json", "--out", run_dir,
                            "--set", f"train.threads={args.threads}"]
+                    for kv in args.gradnet_set:
+                        cmd += ["--set", kv]
                 elif tool == "pytorch" and infer:
                     cmd = [PYTHON, peers_dir / "torch_bench.py", wl, "--jit", "--threads", str(args.threads)]
                     if args.w4_torch_weights:

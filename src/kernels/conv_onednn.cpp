@@ -97,40 +97,18 @@ struct OnednnConv::Impl {
         algorithm = ConvAlgorithm::direct;
       }
     }
-    if (algorithm == ConvAlgorithm::bf16) return prims.emplace(key, make_bf16(n)).first->second;
+    if (algorithm == ConvAlgorithm::bf16)
+      return prims.emplace(key, make(n, dnnl::algorithm::convolution_direct, true)).first->second;
     return prims.emplace(key, make(n, dnnl::algorithm::convolution_direct)).first->second;
   }
 
-  Prims make(Index n, dnnl::algorithm algo) const {
+  // bf16: direct convolution reading bf16 x, W and dy (the reorders into the blocked buffers round
+  // the float inputs) and writing float y, dx, dW and db.
+  Prims make(Index n, dnnl::algorithm algo, bool bf16 = false) const {
+    const memory::data_type in = bf16 ? memory::data_type::bf16 : memory::data_type::f32;
     const memory::dims strides{g.stride, g.stride}, dilates{g.dilation - 1, g.dilation - 1}, pad{g.pad, g.pad};
-    const memory::desc src = any(plain_src(n)), dst = any(plain_dst(n)), wei = any(plain_weights());
-    const memory::desc b = bias ? memory::desc({out}, memory::data_type::f32, tag::x) : memory::desc();
-    dnnl::convolution_forward::desc fd(dnnl::prop_kind::forward_training, algo, src, wei, b, dst, strides, dilates,
-                                       pad, pad);
-    dnnl::convolution_forward::primitive_desc fpd(fd, engine);
-    dnnl::convolution_backward_data::desc bdd(algo, src, wei, dst, strides, dilates, pad, pad);
-    dnnl::convolution_backward_data::primitive_desc bdpd(bdd, engine, fpd);
-    dnnl::convolution_backward_weights::desc bwd(algo, src, wei, b, dst, strides, dilates, pad, pad);
-    dnnl::convolution_backward_weights::primitive_desc bwpd(bwd, engine, fpd);
-    if (g.c == 1 && algo == dnnl::algorithm::convolution_direct) {
-      // One input channel (a first layer): forward on the plain layouts (oneDNN's GEMM convolution)
-      // skips the reorder of a 32-channel output and was faster (W3: 1.0-1.6 against 1.6-2.3 ms at
-      // batch 128, one thread); its backward stays blocked (plain: 3.6-4.6 against 1.6-1.7 ms).
-      dnnl::convolution_forward::desc plain_fd(dnnl::prop_kind::forward_training, algo, plain_src(n), wei, b,
-                                               plain_dst(n), strides, dilates, pad, pad);
-      fpd = dnnl::convolution_forward::primitive_desc(plain_fd, engine);
-    }
-    return Prims{fpd, bdpd, bwpd, dnnl::convolution_forward(fpd), dnnl::convolution_backward_data(bdpd),
-                 dnnl::convolution_backward_weights(bwpd), {}};
-  }
-  // Direct convolution reading bf16 (x, W, dy) and writing float (y, dx, dW, db): the reorders
-  // into the blocked buffers round the float inputs to bf16.
-  Prims make_bf16(Index n) const {
-    const auto bf16 = memory::data_type::bf16;
-    const auto algo = dnnl::algorithm::convolution_direct;
-    const memory::dims strides{g.stride, g.stride}, dilates{g.dilation - 1, g.dilation - 1}, pad{g.pad, g.pad};
-    const memory::desc src = any(plain_src(n), bf16), wei = any(plain_weights(), bf16), dst = any(plain_dst(n));
-    const memory::desc dsrc = any(plain_src(n)), ddst = any(plain_dst(n), bf16), dwei = any(plain_weights());
+    const memory::desc src = any(plain_src(n), in), wei = any(plain_weights(), in), dst = any(plain_dst(n));
+    const memory::desc dsrc = any(plain_src(n)), ddst = any(plain_dst(n), in), dwei = any(plain_weights());
     const memory::desc b = bias ? memory::desc({out}, memory::data_type::f32, tag::x) : memory::desc();
     dnnl::convolution_forward::desc fd(dnnl::prop_kind::forward_training, algo, src, wei, b, dst, strides, dilates,
                                        pad, pad);
@@ -139,6 +117,14 @@ struct OnednnConv::Impl {
     dnnl::convolution_backward_data::primitive_desc bdpd(bdd, engine, fpd);
     dnnl::convolution_backward_weights::desc bwd(algo, src, dwei, b, ddst, strides, dilates, pad, pad);
     dnnl::convolution_backward_weights::primitive_desc bwpd(bwd, engine, fpd);
+    if (g.c == 1 && algo == dnnl::algorithm::convolution_direct && !bf16) {
+      // One input channel (a first layer): forward on the plain layouts (oneDNN's GEMM convolution)
+      // skips the reorder of a 32-channel output and was faster (W3: 1.0-1.6 against 1.6-2.3 ms at
+      // batch 128, one thread); its backward stays blocked (plain: 3.6-4.6 against 1.6-1.7 ms).
+      dnnl::convolution_forward::desc plain_fd(dnnl::prop_kind::forward_training, algo, plain_src(n), wei, b,
+                                               plain_dst(n), strides, dilates, pad, pad);
+      fpd = dnnl::convolution_forward::primitive_desc(plain_fd, engine);
+    }
     return Prims{fpd, bdpd, bwpd, dnnl::convolution_forward(fpd), dnnl::convolution_backward_data(bdpd),
                  dnnl::convolution_backward_weights(bwpd), {}};
   }
