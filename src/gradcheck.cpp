@@ -134,7 +134,7 @@ TensorCheck check_tensor(const std::string& name, double* values, const std::vec
   return tc;
 }
 
-std::vector<double> copy_of(const Tensor<double>& t) { return t.vec(); }
+std::vector<double> copy_of(const Tensor<double>& t) { return t.to_vector(); }
 
 }  // namespace
 

@@ -210,7 +210,7 @@ Dataset load_csv(const std::string& path, Index label_column, CsvHeader header,
   }
   const Index rows = static_cast<Index>(lines.size());
   d.x = Tensor<float>({rows, columns - 1});
-  d.x.vec() = std::move(x);  // the same size: rows * (columns - 1) values were pushed
+  d.x.assign(std::move(x));  // the same size: rows * (columns - 1) values were pushed
 
   if (text_labels) {
     std::vector<std::string> names = class_names;

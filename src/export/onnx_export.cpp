@@ -48,14 +48,14 @@ struct LayerContext {
   }
   bool has(const std::string& local) const { return tensors.count(prefix + "." + local) != 0; }
   std::string param(const std::string& local, const Dims& dims) const {
-    return g.constant(prefix + "." + local, dims, tensor(local).vec());
+    return g.constant(prefix + "." + local, dims, tensor(local).to_vector());
   }
 };
 
 // The weight a layer multiplies by: its plain weight, or W = g·v/‖v‖ per output row computed by
 // the same helper the layer uses (weight norm folded in).
 std::vector<float> weight_values(const LayerContext& c) {
-  if (!c.has("weight_v")) return c.tensor("weight").vec();
+  if (!c.has("weight_v")) return c.tensor("weight").to_vector();
   const Tensor<float>& v = c.tensor("weight_v");
   const Index rows = v.shape()[0];
   WeightNorm<float> wn;

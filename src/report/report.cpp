@@ -107,7 +107,7 @@ Context load_context(const std::string& dir, const ReportOptions& options) {
       const std::string& name = p->name;
       if (name.size() < 7 || name.compare(name.size() - 7, 7, ".weight") != 0) continue;
       const Index layer = std::stoll(name.substr(7));
-      c.first_layer = {name, std::string(m.net->layer(layer).type()), p->value.shape(), p->value.vec()};
+      c.first_layer = {name, std::string(m.net->layer(layer).type()), p->value.shape(), p->value.to_vector()};
       break;
     }
     try {

@@ -22,13 +22,13 @@
 
 namespace gradnet {
 
-void ema_update(std::vector<float>& ema, const std::vector<float>& w, double decay) {
+void ema_update(std::vector<float>& ema, std::span<const float> w, double decay) {
   const double keep = decay, take = 1.0 - decay;
   for (std::size_t i = 0; i < ema.size(); ++i)
     ema[i] = static_cast<float>(keep * static_cast<double>(ema[i]) + take * static_cast<double>(w[i]));
 }
 
-void running_mean_update(std::vector<float>& mean, const std::vector<float>& w, Index n) {
+void running_mean_update(std::vector<float>& mean, std::span<const float> w, Index n) {
   const double inv = 1.0 / static_cast<double>(n + 1);
   for (std::size_t i = 0; i < mean.size(); ++i) {
     const double m = mean[i];
@@ -44,8 +44,8 @@ void recompute_batch_norm(Net<float>& net, const Dataset& data, Index batch_rows
   if (norms.empty() || data.size() == 0) return;
   for (auto& [bn, momentum] : norms) {
     std::span<Buffer<float>> b = bn->buffers();
-    std::fill(b[0].value.vec().begin(), b[0].value.vec().end(), 0.0f);  // running_mean
-    std::fill(b[1].value.vec().begin(), b[1].value.vec().end(), 1.0f);  // running_var
+    b[0].value.fill(0.0f);  // running_mean
+    b[1].value.fill(1.0f);  // running_var
   }
   Rng rng = Rng::stream(seed, "update_bn");
   const Index batch = std::max<Index>(1, std::min(batch_rows, net.max_batch()));
@@ -66,14 +66,14 @@ struct Average {
   std::vector<std::string> names;
   std::vector<std::vector<float>> values;  // empty until the first model is taken
 
-  void take(Net<float>& net, const std::function<void(std::vector<float>&, const std::vector<float>&)>& combine) {
+  void take(Net<float>& net, const std::function<void(std::vector<float>&, std::span<const float>)>& combine) {
     const auto state = net.state_tensors();
     std::size_t k = 0;
     const bool first = values.empty();
     for (const auto& [name, t] : state) {
       if (k >= names.size() || names[k] != name) continue;
-      if (first) values.push_back(t->vec());
-      else combine(values[k], t->vec());
+      if (first) values.push_back(t->to_vector());
+      else combine(values[k], t->values());
       ++k;
     }
   }
@@ -87,14 +87,14 @@ class AveragingCallback final : public TrainerCallback {
   void after_update(Trainer& t, const StepEvent&) override {
     if (!ema_) return;
     TrainState& st = t.state();
-    ema_->take(t.net(), [&](std::vector<float>& a, const std::vector<float>& w) { ema_update(a, w, decay_); });
+    ema_->take(t.net(), [&](std::vector<float>& a, std::span<const float> w) { ema_update(a, w, decay_); });
     ++st.ema_updates;
   }
   void on_epoch_end(Trainer& t, const EpochRecord& r) override {
     if (!swa_ || r.epoch < t.config().train.swa_start) return;
     TrainState& st = t.state();
     const Index n = st.swa_models;
-    swa_->take(t.net(), [n](std::vector<float>& a, const std::vector<float>& w) { running_mean_update(a, w, n); });
+    swa_->take(t.net(), [n](std::vector<float>& a, std::span<const float> w) { running_mean_update(a, w, n); });
     ++st.swa_models;
   }
   void before_checkpoint(Trainer& t) override;
@@ -158,10 +158,10 @@ AveragedResult AveragingCallback::evaluate_average(Trainer& t, const Average& a,
   Net<float>& net = t.net();
   const auto state = net.state_tensors();
   std::vector<std::vector<float>> raw;
-  for (const auto& [name, tensor] : state) raw.push_back(tensor->vec());
+  for (const auto& [name, tensor] : state) raw.push_back(tensor->to_vector());
   std::size_t k = 0;
   for (const auto& [name, tensor] : state)
-    if (k < a.names.size() && a.names[k] == name) tensor->vec() = a.values[k++];
+    if (k < a.names.size() && a.names[k] == name) tensor->set_values(a.values[k++]);
   const TrainConfig& tc = t.config().train;
   if (a.kind == "swa") recompute_batch_norm(net, t.splits().train, tc.batch_size, tc.seed);
   AveragedResult r;
@@ -182,7 +182,7 @@ AveragedResult AveragingCallback::evaluate_average(Trainer& t, const Average& a,
   file.metadata["models"] = std::to_string(count);
   if (a.kind == "ema") file.metadata["ema_decay"] = fmt::format("{}", decay_);
   t.run_dir().guarded([&] { write_safetensors(r.path, file); });
-  for (std::size_t i = 0; i < state.size(); ++i) state[i].second->vec() = std::move(raw[i]);
+  for (std::size_t i = 0; i < state.size(); ++i) state[i].second->set_values(raw[i]);
   return r;
 }
 

@@ -88,8 +88,8 @@ void write_checkpoint(const std::string& path, Net<float>& net, Optimizer<float>
   SafetensorsFile file;
   file.metadata["normalization"] = std::string(name_of(normalizer.method));
   if (!normalizer.mean.empty()) write_normalizer(file, normalizer, "normalization.", "normalization");
-  for (const auto& [name, t] : net.state_tensors()) file.tensors.push_back({"model." + name, t->shape(), t->vec()});
-  for (const auto& [name, t] : optimizer.state()) file.tensors.push_back({"optimizer." + name, t->shape(), t->vec()});
+  for (const auto& [name, t] : net.state_tensors()) file.tensors.push_back({"model." + name, t->shape(), t->to_vector()});
+  for (const auto& [name, t] : optimizer.state()) file.tensors.push_back({"optimizer." + name, t->shape(), t->to_vector()});
   for (const NamedTensor& t : state.averages) file.tensors.push_back({"average." + t.name, t.shape, t.data});
   file.metadata["format"] = "pt";
   file.metadata["producer"] = "gradnet";
@@ -115,7 +115,7 @@ TrainState read_checkpoint(const std::string& path, Net<float>& net, Optimizer<f
     GRADNET_CHECK(t && t->shape == value->shape(), checkpoint,
                   "{}: tensor 'model.{}' is missing or has another shape: the checkpoint is of another model", path,
                   name);
-    value->vec() = t->data;
+    value->set_values(t->data);
   }
   std::map<std::string, Tensor<float>> opt;
   for (NamedTensor& t : file.tensors)
@@ -123,7 +123,7 @@ TrainState read_checkpoint(const std::string& path, Net<float>& net, Optimizer<f
   for (const NamedTensor& t : file.tensors) {
     if (t.name.rfind("optimizer.", 0) != 0) continue;
     Tensor<float> v(t.shape);
-    v.vec() = t.data;
+    v.assign(t.data);
     opt.emplace(t.name.substr(10), std::move(v));
   }
   try {

@@ -35,7 +35,7 @@ std::string dataset_of(const LoadedModel& m) {
 // Whether two splits hold the same examples in the same order (raw values, before normalization).
 bool same_examples(const Dataset& a, const Dataset& b) {
   if (a.size() != b.size() || a.y != b.y || a.byte_rows != b.byte_rows) return false;
-  return a.byte_rows ? a.bytes == b.bytes : a.x.vec() == b.x.vec();
+  return a.byte_rows ? a.bytes == b.bytes : std::ranges::equal(a.x.values(), b.x.values());
 }
 
 }  // namespace

@@ -102,7 +102,7 @@ InitReport load_init_weights(Net<float>& net, const TrainConfig& t) {
     const auto bad = std::find_if(s->data.begin(), s->data.end(), [](float v) { return !std::isfinite(v); });
     GRADNET_CHECK(bad == s->data.end(), checkpoint, "train.init_from: {}: tensor '{}' holds {} at index {}",
                   src.weights, name, *bad, bad - s->data.begin());
-    value->vec() = s->data;
+    value->set_values(s->data);
     r.loaded.push_back(name);
   }
   for (const NamedTensor& s : file.tensors) {

@@ -20,7 +20,7 @@ SafetensorsFile net_to_safetensors(Net<float>& net, Index classes) {
   file.metadata["format"] = "pt";  // what huggingface tooling expects for PyTorch state dicts
   file.metadata["producer"] = "gradnet";
   file.metadata["classes"] = std::to_string(classes);
-  for (const auto& [name, t] : net.state_tensors()) file.tensors.push_back({name, t->shape(), t->vec()});
+  for (const auto& [name, t] : net.state_tensors()) file.tensors.push_back({name, t->shape(), t->to_vector()});
   return file;
 }
 
@@ -35,7 +35,7 @@ void load_net_weights(Net<float>& net, const SafetensorsFile& file, const std::s
     const auto bad = std::find_if(t->data.begin(), t->data.end(), [](float v) { return !std::isfinite(v); });
     GRADNET_CHECK(bad == t->data.end(), checkpoint, "{}: tensor '{}' holds {} at index {}: not a usable model", path,
                   name, *bad, bad - t->data.begin());
-    value->vec() = t->data;
+    value->set_values(t->data);
   }
   for (const NamedTensor& t : file.tensors)
     GRADNET_CHECK(expected.count(t.name) != 0, checkpoint, "{}: tensor '{}' does not belong to the config's model",

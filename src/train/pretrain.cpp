@@ -98,7 +98,7 @@ void load_lower_blocks(Net<float>& net, const std::string& previous, Index first
     const NamedTensor* t = file.find(name);
     GRADNET_CHECK(t && t->shape == tensor->shape(), checkpoint, "{}: tensor '{}' is missing or has another shape",
                   previous, name);
-    tensor->vec() = t->data;
+    tensor->set_values(t->data);
   }
 }
 

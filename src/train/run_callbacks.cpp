@@ -210,7 +210,7 @@ class EarlyStopping final : public TrainerCallback {
   void on_train_end(Trainer& t) override {
     if (!stopped_ || !t.config().early_stopping.restore_best_weights || best_weights_.empty()) return;
     std::size_t k = 0;
-    for (const auto& nt : t.net().state_tensors()) nt.second->vec() = best_weights_[k++];
+    for (const auto& nt : t.net().state_tensors()) nt.second->set_values(best_weights_[k++]);
   }
 
  private:
@@ -234,7 +234,7 @@ void EarlyStopping::on_epoch_end(Trainer& t, const EpochRecord& r) {
     st.stop_wait = 0;
     if (es.restore_best_weights) {
       best_weights_.clear();
-      for (const auto& nt : t.net().state_tensors()) best_weights_.push_back(nt.second->vec());
+      for (const auto& nt : t.net().state_tensors()) best_weights_.push_back(nt.second->to_vector());
       t.run_dir().guarded([&] { save_weights(best_path_, t.net(), t.classes(), epoch, v); });
     }
   } else if (epoch > es.start_from_epoch) {

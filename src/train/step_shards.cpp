@@ -1,12 +1,12 @@
 // TrainStep's thread shards (step.h): the rows of a batch split over the threads, each thread
-// running forward and backward on its own copy of the net, the grads summed in shard order, the
-// update done slice by slice.
+// running forward and backward on its own copy of the net (activations and grads its own, the
+// weights net_'s, aliased), the grads summed in shard order, the update done slice by slice.
 //
 // Why: on a small net every layer's kernel is too short to split over threads (waking a sleeping
 // thread costs tens of microseconds here, about what W1's whole forward GEMM takes), so each layer
 // ran on one thread. Split by rows, each thread stays busy through the whole pass. The threads are
-// a SpinTeam (spin_team.h), not an OpenMP team: five short meetings a step (weights copied, forward,
-// backward, grad sum, update) plus the batch's gather (split_rows), each about a microsecond where
+// a SpinTeam (spin_team.h), not an OpenMP team: four short meetings a step (forward, backward, grad
+// sum, update) plus the batch's gather (split_rows), each about a microsecond where
 // an OpenMP region with passive waiting costs ~20. Each meeting is k tasks that whichever thread is
 // running takes (run_tasks), so a thread another process has descheduled holds nobody up (W2 beside
 // a busy process: 1.4-1.5x the one-thread time with the static split this replaced, ~1.25x now). In
@@ -93,6 +93,11 @@ void TrainStep::plan_shards(int shards, Index rows) {
   }
   for (auto& n : shard_nets_)  // a frozen layer computes what it learned (batch-free here) and takes no grads
     for (Index i = 0; i < net_.num_layers(); ++i) n->layer(i).set_frozen(net_.layer(i).frozen());
+  // The other shards read net_'s weights in place (no copy a step). Set each step: a checkpoint or
+  // init_from between steps may have given net_'s params new storage.
+  const std::vector<Param<float>*>& params = shard_params_[0];
+  for (std::size_t r = 1; r < shard_params_.size(); ++r)
+    for (std::size_t j = 0; j < params.size(); ++j) shard_params_[r][j]->value.alias(params[j]->value);
 }
 
 StepResult TrainStep::run_sharded(ConstView<float> x, Targets<float> targets, double lr, StepObserver& observer,
@@ -110,17 +115,10 @@ StepResult TrainStep::run_sharded(ConstView<float> x, Targets<float> targets, do
     Rng peek = dropout_;
     streams[static_cast<std::size_t>(t)] = Rng(peek.next_u64() ^ (0xD1B54A32D192ED03ULL * static_cast<std::uint64_t>(t)));
   }
-  // Five meetings, each a run of k tasks that any thread of the team may take (run_tasks): where
+  // Four meetings, each a run of k tasks that any thread of the team may take (run_tasks): where
   // another process has descheduled one thread, the other takes its shard instead of waiting. Task
   // t always does the same work on the same net, whichever thread runs it: results do not depend
   // on who ran what.
-  team_->run_tasks(k, [&](int t) {  // slice t of every weight into every copy
-    for (std::size_t j = 0; j < params.size(); ++j) {
-      const Index size = params[j]->value.size(), b = part_begin(size, t, k), e = part_begin(size, t + 1, k);
-      const float* from = params[j]->value.data();
-      for (int r = 1; r < k; ++r) std::copy(from + b, from + e, shard_params_[static_cast<std::size_t>(r)][j]->value.data() + b);
-    }
-  });
   team_->run_tasks(k, [&](int t) {
     const Index first = part_begin(n, t, k);
     Net<float>& net = net_of(t);

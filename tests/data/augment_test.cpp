@@ -284,7 +284,7 @@ struct Standardized {
     Dataset train;
     train.shape = shape;
     train.x = Tensor<float>({4, C * H * W});
-    train.x.vec() = pixels(4 * C * H * W, 77);
+    train.x.assign(pixels(4 * C * H * W, 77));
     train.y.assign(4, 0);
     norm = fit_normalizer(NormalizeMethod::standardize, train);
     raw = pixels(C * H * W, 78);

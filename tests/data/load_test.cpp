@@ -103,8 +103,8 @@ TEST(Load, CsvSeededHeldOutTest) {
   const Splits b = load_splits(iris_config(), "", 1);
   const Splits c = load_splits(iris_config(), "", 2);
   EXPECT_EQ(a.test.y, b.test.y);
-  EXPECT_EQ(a.train.x.vec(), b.train.x.vec());
-  EXPECT_NE(a.train.x.vec(), c.train.x.vec());
+  EXPECT_EQ(a.train.x.to_vector(), b.train.x.to_vector());
+  EXPECT_NE(a.train.x.to_vector(), c.train.x.to_vector());
   // Shuffled before splitting: iris is sorted by class, the held-out rows must not be.
   EXPECT_GT(std::count(a.test.y.begin(), a.test.y.end(), 0), 0);
   EXPECT_GT(std::count(a.test.y.begin(), a.test.y.end(), 2), 0);

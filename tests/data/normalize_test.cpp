@@ -16,7 +16,7 @@ Dataset table(Index n, Index features, std::vector<float> values, Shape shape = 
   Dataset d;
   d.shape = shape.empty() ? Shape{features} : shape;
   d.x = Tensor<float>({n, features});
-  d.x.vec() = std::move(values);
+  d.x.assign(std::move(values));
   d.y.assign(static_cast<std::size_t>(n), 0);
   d.source = "table";
   return d;

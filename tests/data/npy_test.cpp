@@ -63,7 +63,7 @@ TEST(NpyData, FloatFeaturesAndIntegerLabelsSplitLikeCsv) {
   write_npy(t / "xd.npy", "<f8", {20, 3}, xd.data());
   write_npy(t / "y32.npy", "<i4", {20, 1}, y32.data());
   const Splits d = load_splits(npy_config(t / "xd.npy", t / "y32.npy"), "", 9);
-  EXPECT_EQ(d.train.x.vec(), s.train.x.vec());
+  EXPECT_EQ(d.train.x.to_vector(), s.train.x.to_vector());
   EXPECT_EQ(d.train.y, s.train.y);
 }
 

@@ -181,7 +181,7 @@ TEST(Whiten, FitUsesTheTrainingSplitOnly) {
 
 std::vector<float> applied(const Normalizer& n, Dataset d) {
   n.apply(d);
-  return d.x.vec();
+  return d.x.to_vector();
 }
 
 TEST(Whiten, SaveLoadRoundTripIsBitIdentical) {
@@ -237,7 +237,7 @@ TEST(Whiten, ConstantAndDuplicatedFeaturesStayFinite) {
     const Normalizer n = fit_normalizer(method, copy);
     EXPECT_GE(n.eigenvalues.back(), 0.0f);  // rounding below 0 is clamped
     n.apply(copy);
-    for (float v : copy.x.vec()) ASSERT_TRUE(std::isfinite(v)) << method;
+    for (float v : copy.x.to_vector()) ASSERT_TRUE(std::isfinite(v)) << method;
   }
   // Every feature constant (and a single example): the covariance is 0, ε alone keeps 1/sqrt finite.
   for (Index n_rows : {1, 5}) {
@@ -248,7 +248,7 @@ TEST(Whiten, ConstantAndDuplicatedFeaturesStayFinite) {
     const Normalizer n = fit_normalizer(NormalizeMethod::zca, flat);
     EXPECT_GT(n.epsilon, 0.0);
     n.apply(flat);
-    for (float v : flat.x.vec()) EXPECT_EQ(v, 0.0f);
+    for (float v : flat.x.to_vector()) EXPECT_EQ(v, 0.0f);
   }
 }
 

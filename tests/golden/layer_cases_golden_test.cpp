@@ -100,7 +100,7 @@ void load_params(Layer<double>& layer, const json& c) {
     ASSERT_TRUE(c.at("params").contains(p.name)) << "no golden value for param " << p.name;
     const json& pj = c.at("params").at(p.name);
     ASSERT_EQ(p.value.shape(), shape_of(pj)) << p.name << " layout";
-    p.value.vec() = flat(pj);
+    p.value.assign(flat(pj));
   }
 }
 
@@ -134,7 +134,7 @@ double run_step(Layer<double>& layer, const json& s, Index d_in, Index d_out, In
     worst = std::max(worst, expect_close(dx, flat(s.at("dx")), tolerance, at + " dx"));
     for (Param<double>& p : params)
       worst = std::max(worst,
-                       expect_close(p.grad.vec(), flat(s.at("grads").at(p.name)), tolerance, at + " d" + p.name));
+                       expect_close(p.grad.to_vector(), flat(s.at("grads").at(p.name)), tolerance, at + " d" + p.name));
   }
   auto buffers = layer.buffers();
   if (!s.contains("buffers")) {
@@ -148,7 +148,7 @@ double run_step(Layer<double>& layer, const json& s, Index d_in, Index d_out, In
       continue;
     }
     worst = std::max(worst,
-                     expect_close(b.value.vec(), flat(s.at("buffers").at(b.name)), tolerance, at + " " + b.name));
+                     expect_close(b.value.to_vector(), flat(s.at("buffers").at(b.name)), tolerance, at + " " + b.name));
   }
   return worst;
 }

@@ -69,7 +69,7 @@ double run_case(const std::string& name) {
   EXPECT_EQ(params.size(), init.size());
   for (std::size_t k = 0; k < params.size(); ++k) {
     EXPECT_EQ(params[k]->name, p.at("param_names")[k].get<std::string>());
-    params[k]->value.vec() = init[k].get<std::vector<double>>();
+    params[k]->value.assign(init[k].get<std::vector<double>>());
   }
   auto optimizer = make_optimizer<double>(config.optimizer.options, params);
   EXPECT_EQ(optimizer->type(), c.at("optimizer").at("type").get<std::string>());

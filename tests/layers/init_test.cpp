@@ -25,11 +25,11 @@ Stats stats_of(const InitSpec& spec, std::uint64_t seed = 42) {
   Rng rng(seed);
   init_tensor(t, spec, kIn, kOut, rng);
   Stats s;
-  s.lo = *std::min_element(t.vec().begin(), t.vec().end());
-  s.hi = *std::max_element(t.vec().begin(), t.vec().end());
-  for (double v : t.vec()) s.mean += v;
+  s.lo = *std::ranges::min_element(t.values());
+  s.hi = *std::ranges::max_element(t.values());
+  for (double v : t.to_vector()) s.mean += v;
   s.mean /= kN;
-  for (double v : t.vec()) s.std += (v - s.mean) * (v - s.mean);
+  for (double v : t.to_vector()) s.std += (v - s.mean) * (v - s.mean);
   s.std = std::sqrt(s.std / kN);
   return s;
 }
@@ -114,8 +114,8 @@ TEST(Init, SameSeedSameValuesOtherSeedOthers) {
     init_tensor(a, spec_of(m), 8, 8, ra);
     init_tensor(b, spec_of(m), 8, 8, rb);
     init_tensor(c, spec_of(m), 8, 8, rc);
-    EXPECT_EQ(a.vec(), b.vec()) << m;
-    if (m != "zeros" && m != "constant") EXPECT_NE(a.vec(), c.vec()) << m;
+    EXPECT_EQ(a.to_vector(), b.to_vector()) << m;
+    if (m != "zeros" && m != "constant") EXPECT_NE(a.to_vector(), c.to_vector()) << m;
   }
 }
 

@@ -60,8 +60,8 @@ TEST(Linear, BackwardAccumulatesIntoGradsAndOverwritesDx) {
   layer->backward(cview(x, 2), cview(y, 2), cview(dy, 2), &dxv);  // second call: grads double, dx not
   // dW = dyᵀ·x = [[1*1 + 0.5*2, 0 + 0.5, -1 + 0], [-2 + 6, 3, 2]]; twice
   auto p = layer->params();
-  EXPECT_EQ(p[0].grad.vec(), (std::vector<double>{4, 1, -2, 8, 6, 4}));
-  EXPECT_EQ(p[1].grad.vec(), (std::vector<double>{3, 2}));  // 2 * [1 + 0.5, -2 + 3]
+  EXPECT_EQ(p[0].grad.to_vector(), (std::vector<double>{4, 1, -2, 8, 6, 4}));
+  EXPECT_EQ(p[1].grad.to_vector(), (std::vector<double>{3, 2}));  // 2 * [1 + 0.5, -2 + 3]
   // dx = dy·W: [1*[1,2,3] - 2*[4,5,6], 0.5*[1,2,3] + 3*[4,5,6]]
   EXPECT_EQ(dx, (std::vector<double>{-7, -8, -9, 12.5, 16, 19.5}));
 }
@@ -71,7 +71,7 @@ TEST(Linear, NullDxStillFillsParamGrads) {
   std::vector<float> x = {1, 0, -1, 2, 1, 0}, y(4), dy = {1, -2, 0.5, 3};
   layer->forward(cview(x, 2), mview(y, 2), {});
   layer->backward(cview(x, 2), cview(y, 2), cview(dy, 2), nullptr);
-  EXPECT_EQ(layer->params()[0].grad.vec(), (std::vector<float>{2, 0.5f, -1, 4, 3, 2}));
+  EXPECT_EQ(layer->params()[0].grad.to_vector(), (std::vector<float>{2, 0.5f, -1, 4, 3, 2}));
 }
 
 TEST(Linear, FloatAgreesWithDouble) {
@@ -122,7 +122,7 @@ TEST(Linear, BiasInitOptions) {
   uni->init(rng);
   const Tensor<double>& b = uni->params()[1].value;
   double lo = 1, hi = -1;
-  for (double v : b.vec()) lo = std::min(lo, v), hi = std::max(hi, v);
+  for (double v : b.to_vector()) lo = std::min(lo, v), hi = std::max(hi, v);
   EXPECT_GE(lo, -0.2);  // 1/sqrt(25)
   EXPECT_LE(hi, 0.2);
   EXPECT_LT(lo, -0.1);  // and spread over the interval, not zeros
@@ -132,12 +132,12 @@ TEST(Linear, BiasInitOptions) {
       layer_spec("linear", {{"out", std::int64_t{3}}, {"bias_init", std::string("constant")}, {"bias_value", 0.25}}));
   cst->setup({2}, 1);
   cst->init(rng);
-  EXPECT_EQ(cst->params()[1].value.vec(), (std::vector<float>{0.25f, 0.25f, 0.25f}));
+  EXPECT_EQ(cst->params()[1].value.to_vector(), (std::vector<float>{0.25f, 0.25f, 0.25f}));
 
   auto zeros = make_layer<float>(layer_spec("linear", {{"out", std::int64_t{3}}}));
   zeros->setup({2}, 1);
   zeros->init(rng);
-  EXPECT_EQ(zeros->params()[1].value.vec(), (std::vector<float>{0, 0, 0}));
+  EXPECT_EQ(zeros->params()[1].value.to_vector(), (std::vector<float>{0, 0, 0}));
   EXPECT_EQ(zeros->params()[0].name, "weight");
   EXPECT_EQ(zeros->params()[1].name, "bias");
   EXPECT_EQ(zeros->params()[0].value.shape(), (Shape{3, 2}));  // (out, in) as PyTorch

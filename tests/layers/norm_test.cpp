@@ -98,8 +98,8 @@ TEST(Norm, GroupNormAffineIsPerChannel) {
   EXPECT_EQ(p[0].name, "weight");
   EXPECT_EQ(p[0].value.shape(), (Shape{4}));
   EXPECT_EQ(p[1].value.shape(), (Shape{4}));
-  p[0].value.vec() = {1, 2, 3, 4};
-  p[1].value.vec() = {0, 0.5, -1, 1};
+  p[0].value.assign({1, 2, 3, 4});
+  p[1].value.assign({0, 0.5, -1, 1});
   std::vector<double> y(8);
   layer->forward(cview(x, 1), mview(y, 1), {});
   // group 0 (channels 0, 1): μ = 2.5, σ² = 1.25; group 1 (channels 2, 3): μ = 15, σ = 5 -> x̂ = ±1
@@ -122,8 +122,8 @@ TEST(Norm, ParamShapesAndDefaults) {
   EXPECT_EQ(gn->params()[0].value.shape(), (Shape{6}));
   Rng rng(1);
   gn->init(rng);
-  EXPECT_EQ(gn->params()[0].value.vec(), std::vector<float>(6, 1.0f));
-  EXPECT_EQ(gn->params()[1].value.vec(), std::vector<float>(6, 0.0f));
+  EXPECT_EQ(gn->params()[0].value.to_vector(), std::vector<float>(6, 1.0f));
+  EXPECT_EQ(gn->params()[1].value.to_vector(), std::vector<float>(6, 0.0f));
   EXPECT_EQ(gn->describe(), (Attributes{{"groups", "3"}, {"eps", "1e-05"}, {"affine", "true"}}));
 }
 
@@ -137,7 +137,7 @@ TEST(Norm, BackwardAccumulatesIntoGradsAndOverwritesDx) {
     std::vector<double> dx(x.size(), std::numeric_limits<double>::quiet_NaN());
     View<double> dxv = mview(dx, 2);
     layer->backward(cview(x, 2), cview(y, 2), cview(dy, 2), &dxv);
-    const std::vector<double> dx1 = dx, dw1 = layer->params()[0].grad.vec(), db1 = layer->params()[1].grad.vec();
+    const std::vector<double> dx1 = dx, dw1 = layer->params()[0].grad.to_vector(), db1 = layer->params()[1].grad.to_vector();
     layer->backward(cview(x, 2), cview(y, 2), cview(dy, 2), &dxv);
     EXPECT_EQ(dx, dx1) << s.type;
     for (std::size_t i = 0; i < dw1.size(); ++i) {

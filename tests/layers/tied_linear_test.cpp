@@ -76,8 +76,8 @@ TEST(TiedLinear, ForwardAndGradEqualAnUntiedTranspose) {
   tied.init(rng);
   auto tp = tied.params();
   auto up = untied.params();  // layers.0.weight, layers.0.bias, layers.2.weight, layers.2.bias
-  up[0]->value.vec() = tp[0]->value.vec();
-  up[1]->value.vec() = tp[1]->value.vec();
+  up[0]->value.assign(tp[0]->value.to_vector());
+  up[1]->value.assign(tp[1]->value.to_vector());
   for (Index o = 0; o < 6; ++o)
     for (Index i = 0; i < 4; ++i) up[2]->value[o * 4 + i] = tp[0]->value[i * 6 + o];
   for (Index o = 0; o < 6; ++o) {

@@ -110,8 +110,8 @@ TEST(WeightNorm, LinearStartsEqualToThePlainLayer) {
   Rng r1(9), r2(9);
   plain->init(r1);
   wn->init(r2);
-  EXPECT_EQ(wn->params()[1].value.vec(), plain->params()[0].value.vec());  // v = the plain W
-  EXPECT_EQ(wn->params()[2].value.vec(), plain->params()[1].value.vec());  // bias
+  EXPECT_EQ(wn->params()[1].value.to_vector(), plain->params()[0].value.to_vector());  // v = the plain W
+  EXPECT_EQ(wn->params()[2].value.to_vector(), plain->params()[1].value.to_vector());  // bias
   const std::vector<double> x = randn(10, 4);
   std::vector<double> y1(6), y2(6);
   plain->forward(cview(x, 2), mview(y1, 2), {});
@@ -131,13 +131,13 @@ TEST(WeightNorm, LinearBackwardAccumulatesIntoGradsAndOverwritesDx) {
   layer->backward(cview(x, 2), cview(y, 2), cview(dy, 2), &dxv);
   const std::vector<double> dx1 = dx;
   std::vector<std::vector<double>> g1;
-  for (Param<double>& p : layer->params()) g1.push_back(p.grad.vec());
+  for (Param<double>& p : layer->params()) g1.push_back(p.grad.to_vector());
   layer->backward(cview(x, 2), cview(y, 2), cview(dy, 2), &dxv);
   EXPECT_EQ(dx, dx1);
   for (std::size_t k = 0; k < g1.size(); ++k)
     for (std::size_t i = 0; i < g1[k].size(); ++i) EXPECT_DOUBLE_EQ(layer->params()[k].grad[i], 2 * g1[k][i]);
   // At init g = ‖v‖, so dL/dv is dL/dW with its component along v removed: dv ⟂ v per row.
-  const auto& v = layer->params()[1].value.vec();
+  const auto& v = layer->params()[1].value.to_vector();
   const auto& dv = g1[1];
   for (int r = 0; r < 3; ++r) {
     double dot = 0;

@@ -31,14 +31,14 @@ TEST(Averaging, EmaFollowsTorchsFormulaOverManySteps) {
   for (std::size_t i = 0; i < ema.size(); ++i) EXPECT_NEAR(ema[i], reference[i], 1e-6) << i;
   // Hand-computed: one step of decay 0.75 from 1 towards 3 is 1.5.
   std::vector<float> one = {1.0f};
-  ema_update(one, {3.0f}, 0.75);
+  ema_update(one, std::vector<float>{3.0f}, 0.75);
   EXPECT_FLOAT_EQ(one[0], 1.5f);
 }
 
 TEST(Averaging, SwaRunningMeanIsTheEqualWeightMean) {
   std::vector<float> mean = {2.0f, 0.0f};  // the first model
-  running_mean_update(mean, {4.0f, 3.0f}, 1);
-  running_mean_update(mean, {6.0f, -6.0f}, 2);
+  running_mean_update(mean, std::vector<float>{4.0f, 3.0f}, 1);
+  running_mean_update(mean, std::vector<float>{6.0f, -6.0f}, 2);
   EXPECT_FLOAT_EQ(mean[0], 4.0f);   // (2 + 4 + 6) / 3
   EXPECT_FLOAT_EQ(mean[1], -1.0f);  // (0 + 3 - 6) / 3
 }
@@ -60,24 +60,24 @@ TEST(Averaging, BatchNormStatisticsAreRecomputedAsACumulativeMean) {
   d.classes = 3;
   d.x = Tensor<float>({8, 2});
   const std::vector<float> values = {1, 10, 2, 20, 3, 30, 4, 40, 5, 50, 6, 60, 7, 70, 8, 80};
-  d.x.vec() = values;
+  d.x.assign(values);
   d.y.assign(8, 0);
   recompute_batch_norm(net, d, 4, 1);  // two batches of 4: feature 0 has means 2.5, 6.5; variances 5/3 each
   auto* bn = dynamic_cast<BatchNormLayer<float>*>(&net.layer(0));
   ASSERT_NE(bn, nullptr);
   const auto buffers = bn->buffers();
-  EXPECT_NEAR(buffers[0].value.vec()[0], 4.5, 1e-5);   // (2.5 + 6.5) / 2, not the momentum's blend
-  EXPECT_NEAR(buffers[0].value.vec()[1], 45.0, 1e-4);
-  EXPECT_NEAR(buffers[1].value.vec()[0], 5.0 / 3.0, 1e-5);  // unbiased, per batch
-  EXPECT_NEAR(buffers[1].value.vec()[1], 500.0 / 3.0, 1e-3);
+  EXPECT_NEAR(buffers[0].value.to_vector()[0], 4.5, 1e-5);   // (2.5 + 6.5) / 2, not the momentum's blend
+  EXPECT_NEAR(buffers[0].value.to_vector()[1], 45.0, 1e-4);
+  EXPECT_NEAR(buffers[1].value.to_vector()[0], 5.0 / 3.0, 1e-5);  // unbiased, per batch
+  EXPECT_NEAR(buffers[1].value.to_vector()[1], 500.0 / 3.0, 1e-3);
   EXPECT_DOUBLE_EQ(bn->momentum(), 0.3);  // the layer's own momentum back
 }
 
 TEST(Ensemble, AverageIsTheMeanAndVoteBreaksTiesByTheMean) {
   Tensor<float> a({2, 3}), b({2, 3}), c({2, 3});
-  a.vec() = {0.6f, 0.3f, 0.1f, 0.2f, 0.5f, 0.3f};
-  b.vec() = {0.1f, 0.8f, 0.1f, 0.45f, 0.1f, 0.45f};
-  c.vec() = {0.4f, 0.5f, 0.1f, 0.1f, 0.2f, 0.7f};
+  a.assign({0.6f, 0.3f, 0.1f, 0.2f, 0.5f, 0.3f});
+  b.assign({0.1f, 0.8f, 0.1f, 0.45f, 0.1f, 0.45f});
+  c.assign({0.4f, 0.5f, 0.1f, 0.1f, 0.2f, 0.7f});
   const Tensor<float> mean = combine_probabilities({a, b, c}, EnsembleCombine::average);
   for (Index i = 0; i < 6; ++i)
     EXPECT_NEAR(mean.data()[i], (a.data()[i] + b.data()[i] + c.data()[i]) / 3.0, 1e-6) << i;
@@ -97,9 +97,9 @@ TEST(Ensemble, AverageIsTheMeanAndVoteBreaksTiesByTheMean) {
   EXPECT_NEAR(row_sum, 1.0, 1e-6);  // a distribution
   // A majority beats a higher mean: two members vote 0 with 0.4, one votes 1 with 0.99.
   Tensor<float> p({1, 2}), q({1, 2}), r({1, 2});
-  p.vec() = {0.51f, 0.49f};
-  q.vec() = {0.51f, 0.49f};
-  r.vec() = {0.01f, 0.99f};
+  p.assign({0.51f, 0.49f});
+  q.assign({0.51f, 0.49f});
+  r.assign({0.01f, 0.99f});
   const Tensor<float> majority = combine_probabilities({p, q, r}, EnsembleCombine::vote);
   EXPECT_GT(majority.data()[0], majority.data()[1]);
   const Tensor<float> averaged = combine_probabilities({p, q, r}, EnsembleCombine::average);

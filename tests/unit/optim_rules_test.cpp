@@ -75,13 +75,13 @@ TEST(Optimizers, FrozenParamsDoNotMove) {
   for (const std::string& type : optimizer_types()) {
     Quadratic<double> q;
     q.b.frozen = true;
-    const std::vector<double> before = q.b.value.vec(), w_before = q.w.value.vec();
+    const std::vector<double> before = q.b.value.to_vector(), w_before = q.w.value.to_vector();
     OptimizerOptions c = options_of(type);
     if (type != "lbfgs") c.update.weight_decay = 0.1;
     auto opt = make_optimizer<double>(c, q.params());
     for (int s = 0; s < 5; ++s) opt->step_closure(lr_for(type), [&] { return q.eval(); });
-    EXPECT_EQ(q.b.value.vec(), before) << type;
-    EXPECT_NE(q.w.value.vec(), w_before) << type;
+    EXPECT_EQ(q.b.value.to_vector(), before) << type;
+    EXPECT_NE(q.w.value.to_vector(), w_before) << type;
   }
 }
 
@@ -121,7 +121,7 @@ TEST(Optimizers, LrMultAndDecayMultScale) {
 TEST(Optimizers, ClipNormBoundsTheGlobalNorm) {
   Quadratic<double> q;
   for (Param<double>* p : q.params()) p->grad.fill(3.0);  // ‖g‖ = 3·3 = 9
-  const std::vector<double> w0 = q.w.value.vec(), b0 = q.b.value.vec();
+  const std::vector<double> w0 = q.w.value.to_vector(), b0 = q.b.value.to_vector();
   OptimizerOptions c = options_of("sgd");
   c.update.clip_norm = 0.5;
   auto opt = make_optimizer<double>(c, q.params());
@@ -133,16 +133,16 @@ TEST(Optimizers, ClipNormBoundsTheGlobalNorm) {
   EXPECT_LE(std::sqrt(sq), 0.5);
   // Below the bound nothing changes.
   for (Param<double>* p : q.params()) p->grad.fill(0.01);
-  const std::vector<double> w1 = q.w.value.vec();
+  const std::vector<double> w1 = q.w.value.to_vector();
   opt->step(1.0);
   EXPECT_NEAR(w1[0] - q.w.value[0], 0.01, 1e-15);
 }
 
 TEST(Optimizers, ClipValueClampsEachElement) {
   Quadratic<double> q;
-  q.w.grad.vec() = {-5, -0.01, 0, 0.02, 3, 100};
+  q.w.grad.assign({-5, -0.01, 0, 0.02, 3, 100});
   q.b.grad.fill(0.0);
-  const std::vector<double> w0 = q.w.value.vec();
+  const std::vector<double> w0 = q.w.value.to_vector();
   OptimizerOptions c = options_of("sgd");
   c.update.clip_value = 0.1;
   auto opt = make_optimizer<double>(c, q.params());
@@ -176,8 +176,8 @@ void expect_state_round_trip(const std::string& type) {
     opt_a->step_closure(lr, [&] { return a.eval(); });
     opt_b->step_closure(lr, [&] { return b.eval(); });
   }
-  EXPECT_EQ(a.w.value.vec(), b.w.value.vec()) << type;
-  EXPECT_EQ(a.b.value.vec(), b.b.value.vec()) << type;
+  EXPECT_EQ(a.w.value.to_vector(), b.w.value.to_vector()) << type;
+  EXPECT_EQ(a.b.value.to_vector(), b.b.value.to_vector()) << type;
 
   // A fresh optimizer does not continue the same way (the state matters).
   Quadratic<T> fresh;
@@ -186,7 +186,7 @@ void expect_state_round_trip(const std::string& type) {
   auto opt_c = make_optimizer<T>(c, fresh.params());
   opt_b->step_closure(lr, [&] { return b.eval(); });
   opt_c->step_closure(lr, [&] { return fresh.eval(); });
-  EXPECT_NE(b.w.value.vec(), fresh.w.value.vec()) << type;
+  EXPECT_NE(b.w.value.to_vector(), fresh.w.value.to_vector()) << type;
 }
 
 TEST(Optimizers, StateRoundTripGivesIdenticalSteps) {

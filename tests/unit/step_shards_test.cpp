@@ -1,5 +1,5 @@
 // Thread shards (include/gradnet/train/step.h): a batch's rows split over two threads, each
-// stepping its own copy of the net, give the update one thread gives (up to the order of the
+// stepping its own copy of the net (on the net's own weights), give the update one thread gives (up to the order of the
 // sums), repeat themselves bit for bit, leave nets with batch statistics alone, and evaluation
 // passes run side by side give the figures of one thread.
 #include <cmath>
@@ -105,6 +105,36 @@ TEST_F(StepShards, RepeatBitForBit) {
   EXPECT_EQ(a.shards, 2);
   EXPECT_EQ(a.weights, b.weights);
   EXPECT_EQ(a.losses, b.losses);
+}
+
+// The shards read net_'s weights in place; a param given new storage between steps (a checkpoint
+// or init_from loads that way) must reach every shard at the next step.
+TEST_F(StepShards, WeightsGivenNewStorageBetweenStepsReachEveryShard) {
+  const auto run = [](bool shards) {
+    Net<float> net(mlp(), 10, 128);
+    Rng rng(1);
+    net.init(rng);
+    auto opt = make_optimizer(OptimizerOptions::of(OptimizerType::sgd), net.params());
+    const Batch128 b(784);
+    TrainStep step(net, *opt, Rng(3));
+    step.set_thread_shards(shards);
+    Trained r;
+    for (int i = 0; i < 6; ++i) {
+      if (i == 3)
+        for (Param<float>* p : net.params()) {
+          std::vector<float> halved = p->value.to_vector();
+          for (float& v : halved) v *= 0.5f;
+          p->value.assign(std::move(halved));
+        }
+      r.losses.push_back(step.run(ConstView<float>(b.x.data(), 128, 784), b.y.data(), 0.1).loss);
+      r.shards = std::max(r.shards, step.last_shards());
+    }
+    for (Param<float>* p : net.params()) r.weights.insert(r.weights.end(), p->value.data(), p->value.data() + p->value.size());
+    return r;
+  };
+  const Trained split = run(true), whole = run(false);
+  EXPECT_EQ(split.shards, 2);
+  expect_close(split, whole, 1e-5);
 }
 
 TEST_F(StepShards, ConvolutionsSplitAndAgree) {

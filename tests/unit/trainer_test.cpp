@@ -83,13 +83,13 @@ TEST(Trainer, GradsReadyComesBeforeTheUpdate) {
   options.out_dir = tmp / "run";
   Trainer trainer(tiny({"train.epochs=1"}), options);
   std::vector<std::vector<float>> before;
-  for (Param<float>* p : trainer.net().params()) before.push_back(p->value.vec());
+  for (Param<float>* p : trainer.net().params()) before.push_back(p->value.to_vector());
   ZeroGrads zero;
   trainer.add_callback(zero);
   trainer.run();
   EXPECT_EQ(zero.seen, 29);
   std::size_t k = 0;
-  for (Param<float>* p : trainer.net().params()) EXPECT_EQ(p->value.vec(), before[k++]) << p->name;
+  for (Param<float>* p : trainer.net().params()) EXPECT_EQ(p->value.to_vector(), before[k++]) << p->name;
 }
 
 // A callback stops the run cleanly after an epoch (a search trial's pruning): the epoch's

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -19,11 +20,11 @@ namespace gradnet {
 
 // ema ← decay·ema + (1 − decay)·w, each element computed in double and rounded to float once
 // (PyTorch's AveragedModel with get_ema_multi_avg_fn, up to float rounding).
-void ema_update(std::vector<float>& ema, const std::vector<float>& w, double decay);
+void ema_update(std::vector<float>& ema, std::span<const float> w, double decay);
 
 // mean ← mean + (w − mean) / (n + 1): the equal-weight mean of n models becomes that of n + 1
 // (AveragedModel's default averaging), in double, rounded once.
-void running_mean_update(std::vector<float>& mean, const std::vector<float>& w, Index n);
+void running_mean_update(std::vector<float>& mean, std::span<const float> w, Index n);
 
 // torch.optim.swa_utils.update_bn: every batch-norm layer's running statistics reset (mean 0,
 // variance 1) and recomputed as the cumulative mean over one pass of `data` in training mode
