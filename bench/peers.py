@@ -301,6 +301,23 @@ def tail(text, n=4):
 
 
 # ------------------------------------------------------------------------------------- machine info
+def cpu_generation(vendor, family, model):
+    """AMD's core generation from family/model: it decides the ratios. Zen 5 runs 512-bit vectors at
+    full width, Zen 4 in two halves, so gradnet's AVX-512 kernels gain over an AVX2 peer on Zen 5 and
+    not on Zen 4 (the same cloud 'AMD EPYC' name covers both)."""
+    try:
+        family, model = int(family), int(model)
+    except (TypeError, ValueError):
+        return None
+    if vendor != "AuthenticAMD":
+        return None
+    if family == 26:
+        return "Zen 5"
+    if family == 25:
+        return "Zen 4" if 0x10 <= model <= 0x1F or 0x60 <= model <= 0x7F or 0xA0 <= model <= 0xAF else "Zen 3"
+    return "Zen/Zen 2" if family == 23 else None
+
+
 def machine_info():
     info = {}
     try:
@@ -313,6 +330,10 @@ def machine_info():
             info["cores"] = int(fields["Core(s) per socket"]) * int(fields.get("Socket(s)", 1))
         except (KeyError, ValueError):
             info["cores"] = None
+        info["cpu_family"], info["cpu_model_number"] = fields.get("CPU family"), fields.get("Model")
+        info["cpu_generation"] = cpu_generation(fields.get("Vendor ID"), info["cpu_family"], info["cpu_model_number"])
+        flags = fields.get("Flags", "").split()
+        info["isa"] = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
         info["threads_per_core"] = fields.get("Thread(s) per core")
         info["hypervisor"] = fields.get("Hypervisor vendor")
     except FileNotFoundError:
@@ -399,7 +420,10 @@ def print_report(meta, summary, notes, runs):
     m = meta["machine"]
     print()
     print(f"gradnet side-by-side benchmark, {meta['date_utc']}")
-    print(f"machine: {m.get('cpu_model')}, {m.get('cores')} cores / {m.get('cpus')} CPUs "
+    cpu = f"family {m.get('cpu_family')} model {m.get('cpu_model_number')}"
+    cpu += f": {m['cpu_generation']}" if m.get("cpu_generation") else ""
+    cpu += f"; {' '.join(m.get('isa') or [])}"
+    print(f"machine: {m.get('cpu_model')} ({cpu}), {m.get('cores')} cores / {m.get('cpus')} CPUs "
           f"({m.get('usable_cpus')} usable), {m.get('mem_total_mib')} MiB, kernel {m.get('kernel')}"
           + (f", {m['hypervisor']} guest" if m.get("hypervisor") else ""))
     print(f"threads: {meta['threads']} for every tool; rounds: {meta['rounds']} (alternating "
