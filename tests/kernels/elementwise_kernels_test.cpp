@@ -142,6 +142,22 @@ TYPED_TEST(ElementwiseKernels, MaskAndBiasMatchReference) {
   expect_close(db, db_ref, Tol<T>::sum, Tol<T>::sum, "bias_grad");
 }
 
+// transpose: every element lands at (j, i), for sizes around the 8x8 blocks (whole blocks, a
+// ragged edge in either direction, fewer than 8 rows or columns).
+TYPED_TEST(ElementwiseKernels, TransposePutsEveryElementAtItsMirror) {
+  using T = TypeParam;
+  for (const Index rows : {1, 5, 8, 13, 16, 64})
+    for (const Index cols : {1, 7, 8, 17, 24, 784}) {
+      std::vector<T> a(static_cast<std::size_t>(rows * cols)), at(a.size(), T(-1));
+      for (std::size_t i = 0; i < a.size(); ++i) a[i] = static_cast<T>(i);
+      k::transpose(a.data(), rows, cols, at.data());
+      Index wrong = 0;
+      for (Index i = 0; i < rows; ++i)
+        for (Index j = 0; j < cols; ++j) wrong += at[static_cast<std::size_t>(j * rows + i)] != a[static_cast<std::size_t>(i * cols + j)];
+      EXPECT_EQ(wrong, 0) << rows << " x " << cols;
+    }
+}
+
 // GEMM: every transpose combination, odd sizes, row strides wider than the rows, alpha and beta.
 // The bound is the classical one, |err| <= 2·K·eps·Σ|a||b| (+ |beta·c| rounding), per element.
 TYPED_TEST(ElementwiseKernels, GemmMatchesNaiveTripleLoop) {

@@ -59,6 +59,7 @@ class LinearLayer final : public Layer<T> {
   Index tied_to_ = -1;
   bool bf16_;                     // precision = "bf16" (float layers): products on bf16 copies
   std::vector<std::uint16_t> x16_, w16_, dy16_;  // those copies (x and W of the last forward)
+  std::vector<T> wt_;             // W transposed (in, out) for forward's product, where it pays (setup)
   Param<T>* tied_ = nullptr;      // tied_to: layer tied_to_'s weight (in, out), owned by that layer
   WeightNorm<T> wn_;              // with weight_norm: W and dW buffers (out, in)
   std::vector<Param<T>> params_;  // [weight (out, in) | weight_g, weight_v | none when tied], bias (out)?
