@@ -22,11 +22,11 @@
 // OpenMP thread, a batch whose rows x parameters pay for waking the threads (step_shards.cpp) and a
 // net without batch statistics (no batch norm), no closure optimizer and label targets, run()
 // splits the rows over the threads as the ranks above split a global batch: thread t steps its
-// own copy of the net (thread 0 the net itself; the copies' weights are aliases of the net's) on rows [N t/k, N (t+1)/k), the losses and the
-// grads are combined weighted by the shares, in shard order, and the net itself is updated, each
-// thread updating its slice of every param (Optimizer::step_part, the same bits as step()). The
-// threads are a team of gradnet's own that spins briefly between meetings
-// (src/kernels/spin_team.h). The net's activations (what the monitor reads after the loss) are
+// own copy of the net (thread 0 the net itself; the copies' weights are aliases of the net's) on
+// rows [N t/k, N (t+1)/k), the losses and the grads are combined weighted by the shares, in shard
+// order, and the net itself is updated, each thread updating its slice of every param
+// (Optimizer::step_part, the same bits as step()). The threads are a team of gradnet's own that
+// spins briefly between meetings (src/kernels/spin_team.h). The net's activations (what the monitor reads after the loss) are
 // then those of the first shard's rows.
 //
 // Closure optimizers (L-BFGS, Optimizer::needs_closure()) re-evaluate the loss inside their step:
