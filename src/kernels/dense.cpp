@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "gradnet/error.h"
+
 #ifdef __AVX__
 #include <immintrin.h>
 #endif
@@ -62,6 +64,71 @@ void transpose(const T* a, Index rows, Index cols, T* at) {
   for (Index i = 0; i < rows; ++i)  // what the blocks left: the last columns of their rows, the last rows
     for (Index j = i < rows8 ? cols8 : 0; j < cols; ++j) at[j * rows + i] = a[i * cols + j];
 }
+
+#ifdef __AVX512F__
+namespace {
+
+// R rows of y, D = 16·J outputs each: R·J accumulators, J loads of wt's row k a step.
+template <int R, int J>
+void dense_rows(const float* x, Index k, const float* wt, const float* b, float* y) {
+  constexpr Index d = 16 * J;
+  __m512 acc[R][J];
+  for (int j = 0; j < J; ++j) {
+    const __m512 start = b ? _mm512_loadu_ps(b + 16 * j) : _mm512_setzero_ps();
+    for (int r = 0; r < R; ++r) acc[r][j] = start;
+  }
+  for (Index i = 0; i < k; ++i) {
+    __m512 w[J];
+    for (int j = 0; j < J; ++j) w[j] = _mm512_loadu_ps(wt + i * d + 16 * j);
+    for (int r = 0; r < R; ++r) {
+      const __m512 a = _mm512_set1_ps(x[r * k + i]);
+      for (int j = 0; j < J; ++j) acc[r][j] = _mm512_fmadd_ps(a, w[j], acc[r][j]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int j = 0; j < J; ++j) _mm512_storeu_ps(y + r * d + 16 * j, acc[r][j]);
+}
+
+// The last rem < R rows, as one block of rem rows (one row at a time would be a single chain of
+// dependent FMAs).
+template <int R, int J>
+void dense_rest(Index rem, const float* x, Index k, const float* wt, const float* b, float* y) {
+  if constexpr (R > 1) {
+    if (rem == R - 1) return dense_rows<R - 1, J>(x, k, wt, b, y);
+    dense_rest<R - 1, J>(rem, x, k, wt, b, y);
+  }
+}
+
+// 6 rows (8 of 16 outputs) at a time: 8 to 24 accumulators of the 32 registers, enough
+// independent sums to keep both FMA pipes busy.
+template <int J>
+void dense_all_rows(const float* x, Index n, Index k, const float* wt, const float* b, float* y) {
+  constexpr int kRows = J == 1 ? 8 : 6;
+  constexpr Index d = 16 * J;
+  Index r = 0;
+  for (; r + kRows <= n; r += kRows) dense_rows<kRows, J>(x + r * k, k, wt, b, y + r * d);
+  if (r < n) dense_rest<kRows, J>(n - r, x + r * k, k, wt, b, y + r * d);
+}
+
+}  // namespace
+
+bool dense_forward_fits(Index d) { return d == 16 || d == 32 || d == 48 || d == 64; }
+
+void dense_forward(const float* x, Index n, Index k, const float* wt, Index d, const float* b, float* y) {
+  switch (d) {
+    case 16: return dense_all_rows<1>(x, n, k, wt, b, y);
+    case 32: return dense_all_rows<2>(x, n, k, wt, b, y);
+    case 48: return dense_all_rows<3>(x, n, k, wt, b, y);
+    case 64: return dense_all_rows<4>(x, n, k, wt, b, y);
+    default: GRADNET_ASSERT(dense_forward_fits(d));
+  }
+}
+#else
+bool dense_forward_fits(Index) { return false; }
+void dense_forward(const float*, Index, Index, const float*, Index, const float*, float*) {
+  GRADNET_ASSERT(false && "dense_forward needs AVX-512 (dense_forward_fits)");
+}
+#endif
 
 template void bias_broadcast<float>(const float*, float*, Index, Index);
 template void bias_broadcast<double>(const double*, double*, Index, Index);

@@ -173,9 +173,17 @@ void LinearLayer<T>::forward(ConstView<T> x, View<T> y, const StepContext& /*ctx
     wn_.forward(params_[0].value.data(), params_[1].value.data());
     w = wn_.w();
   }
+  const T* b = has_bias_ ? params_.back().value.data() : nullptr;
+  if constexpr (std::is_same_v<T, float>) {
+    if (!wt_.empty() && kernels::dense_forward_fits(out_)) {  // few outputs: b starts the sums, no pass of its own
+      kernels::transpose(w, out_, in_, wt_.data());
+      kernels::dense_forward(x.data, n, in_, wt_.data(), out_, b, y.data);
+      return;
+    }
+  }
   T beta = T(0);
-  if (has_bias_) {  // y = b broadcast, then gemm adds x·Wᵀ on top (beta 1): one pass over y
-    kernels::bias_broadcast(params_.back().value.data(), y.data, n, out_);
+  if (b) {  // y = b broadcast, then gemm adds x·Wᵀ on top (beta 1): one pass over y
+    kernels::bias_broadcast(b, y.data, n, out_);
     beta = T(1);
   }
   if constexpr (std::is_same_v<T, float>) {

@@ -182,5 +182,41 @@ TYPED_TEST(ElementwiseKernels, GemmMatchesNaiveTripleLoop) {
       }
 }
 
+// dense_forward (AVX-512, 16-64 outputs): y = x·wt + b against a sum in double, for every output
+// width it takes, row counts around its 6- and 8-row blocks (each remainder), K of 1 to 784, with
+// and without a bias. Bound: the classical 2·(K + 1)·eps·(Σ|x||w| + |b|) per element.
+TEST(DenseForward, MatchesSumsInDoubleForEveryWidthAndRowRemainder) {
+  if (!k::dense_forward_fits(64)) {  // a build without AVX-512: LinearLayer takes the GEMM instead
+    for (const Index d : {16, 32, 48, 64}) EXPECT_FALSE(k::dense_forward_fits(d));
+    return;
+  }
+  for (const Index d : {8, 24, 65, 128}) EXPECT_FALSE(k::dense_forward_fits(d)) << d;
+  const double eps = std::numeric_limits<float>::epsilon();
+  for (const Index d : {16, 32, 48, 64})
+    for (const Index n : {1, 5, 6, 7, 8, 13, 17, 128})
+      for (const Index kk : {1, 3, 784})
+        for (const bool bias : {false, true}) {
+          const std::vector<float> x = uniform_values<float>(n * kk, -1.0, 1.0, 41);
+          const std::vector<float> wt = uniform_values<float>(kk * d, -1.0, 1.0, 42);
+          const std::vector<float> b = uniform_values<float>(d, -1.0, 1.0, 43);
+          std::vector<float> y(static_cast<std::size_t>(n * d), std::numeric_limits<float>::quiet_NaN());
+          k::dense_forward(x.data(), n, kk, wt.data(), d, bias ? b.data() : nullptr, y.data());
+          Index wrong = 0;
+          for (Index r = 0; r < n; ++r)
+            for (Index o = 0; o < d; ++o) {
+              double want = bias ? b[static_cast<std::size_t>(o)] : 0.0, scale = std::fabs(want);
+              for (Index i = 0; i < kk; ++i) {
+                const double p = static_cast<double>(x[static_cast<std::size_t>(r * kk + i)]) *
+                                 static_cast<double>(wt[static_cast<std::size_t>(i * d + o)]);
+                want += p;
+                scale += std::fabs(p);
+              }
+              const double got = y[static_cast<std::size_t>(r * d + o)];
+              wrong += !(std::fabs(got - want) <= 2.0 * static_cast<double>(kk + 1) * eps * scale);
+            }
+          EXPECT_EQ(wrong, 0) << "d " << d << ", n " << n << ", k " << kk << (bias ? ", bias" : "");
+        }
+}
+
 }  // namespace
 }  // namespace gradnet
