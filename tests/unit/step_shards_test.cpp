@@ -91,6 +91,27 @@ void expect_close(const Trained& a, const Trained& b, double tol) {
   for (std::size_t i = 0; i < a.losses.size(); ++i) EXPECT_NEAR(a.losses[i], b.losses[i], 1e-5) << "step " << i + 1;
 }
 
+// mlp() stepping with SGD (its update scales with the gradient) on Batch128's first rows, from
+// the same init; shards on or off.
+struct SgdSteps {
+  Net<float> net{mlp(), 10, 128};
+  std::unique_ptr<Optimizer<float>> opt = initialised_sgd(net);
+  const Batch128 b{784};
+  TrainStep step{net, *opt, Rng(3)};
+  explicit SgdSteps(bool shards) { step.set_thread_shards(shards); }
+  static std::unique_ptr<Optimizer<float>> initialised_sgd(Net<float>& n) {
+    Rng rng(1);
+    n.init(rng);
+    return make_optimizer(OptimizerOptions::of(OptimizerType::sgd), n.params());
+  }
+  double run(Index rows) { return step.run(ConstView<float>(b.x.data(), rows, 784), b.y.data(), 0.1).loss; }
+  std::vector<float> weights() {
+    std::vector<float> w;
+    for (Param<float>* p : net.params()) w.insert(w.end(), p->value.data(), p->value.data() + p->value.size());
+    return w;
+  }
+};
+
 TEST_F(StepShards, TwoThreadsGiveOneThreadsUpdate) {
   for (const OptimizerType type : {OptimizerType::sgd, OptimizerType::adam}) {
     const Trained split = train(mlp(), true, 10, type), whole = train(mlp(), false, 10, type);
@@ -111,29 +132,44 @@ TEST_F(StepShards, RepeatBitForBit) {
 // or init_from loads that way) must reach every shard at the next step.
 TEST_F(StepShards, WeightsGivenNewStorageBetweenStepsReachEveryShard) {
   const auto run = [](bool shards) {
-    Net<float> net(mlp(), 10, 128);
-    Rng rng(1);
-    net.init(rng);
-    auto opt = make_optimizer(OptimizerOptions::of(OptimizerType::sgd), net.params());
-    const Batch128 b(784);
-    TrainStep step(net, *opt, Rng(3));
-    step.set_thread_shards(shards);
+    SgdSteps s(shards);
     Trained r;
     for (int i = 0; i < 6; ++i) {
       if (i == 3)
-        for (Param<float>* p : net.params()) {
+        for (Param<float>* p : s.net.params()) {
           std::vector<float> halved = p->value.to_vector();
           for (float& v : halved) v *= 0.5f;
           p->value.assign(std::move(halved));
         }
-      r.losses.push_back(step.run(ConstView<float>(b.x.data(), 128, 784), b.y.data(), 0.1).loss);
-      r.shards = std::max(r.shards, step.last_shards());
+      r.losses.push_back(s.run(128));
+      r.shards = std::max(r.shards, s.step.last_shards());
     }
-    for (Param<float>* p : net.params()) r.weights.insert(r.weights.end(), p->value.data(), p->value.data() + p->value.size());
+    r.weights = s.weights();
     return r;
   };
   const Trained split = run(true), whole = run(false);
   EXPECT_EQ(split.shards, 2);
+  expect_close(split, whole, 1e-5);
+}
+
+// A split step leaves the linear layers' weight gradients to its grad-sum meeting (over both
+// shards' rows at once); a step too small to split that follows must take them in backward again.
+// SGD: a weight gradient left out would leave the weights where the split step put them.
+TEST_F(StepShards, AStepTooSmallToSplitAfterASplitOneTakesEveryWeightGradient) {
+  const auto run = [](bool shards, std::vector<int>* split) {
+    SgdSteps s(shards);
+    Trained r;
+    for (const Index rows : {128, 8, 128, 8, 8}) {
+      r.losses.push_back(s.run(rows));
+      split->push_back(s.step.last_shards());
+    }
+    r.weights = s.weights();
+    return r;
+  };
+  std::vector<int> split_shards, whole_shards;
+  const Trained split = run(true, &split_shards), whole = run(false, &whole_shards);
+  EXPECT_EQ(split_shards, (std::vector<int>{2, 1, 2, 1, 1}));
+  EXPECT_EQ(whole_shards, (std::vector<int>{1, 1, 1, 1, 1}));
   expect_close(split, whole, 1e-5);
 }
 

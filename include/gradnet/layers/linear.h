@@ -46,6 +46,9 @@ class LinearLayer final : public Layer<T> {
   // tied_to: the layer index it borrows the weight of (-1: none), and the tie Net makes.
   Index tied_to() const { return tied_to_; }
   void tie(Param<T>& source_weight) { tied_ = &source_weight; }
+  Param<T>* deferrable_weight() override;
+  void defer_weight_grad(bool on, T share) override;
+  void add_deferred_weight_grad(std::span<Layer<T>* const> shards, int part, int parts) override;
 
  private:
   Index index_;            // position in model.layers, for error messages
@@ -63,6 +66,13 @@ class LinearLayer final : public Layer<T> {
   Param<T>* tied_ = nullptr;      // tied_to: layer tied_to_'s weight (in, out), owned by that layer
   WeightNorm<T> wn_;              // with weight_norm: W and dW buffers (out, in)
   std::vector<Param<T>> params_;  // [weight (out, in) | weight_g, weight_v | none when tied], bias (out)?
+  // defer_weight_grad: backward keeps share·dy (rows_kept_, out) and the x it was given instead
+  // of adding dyᵀ·x to the weight's grad
+  bool defer_ = false;
+  T share_ = T(1);
+  std::vector<T> dy_kept_;
+  const T* x_kept_ = nullptr;
+  Index rows_kept_ = 0;
 };
 
 }  // namespace gradnet

@@ -24,9 +24,11 @@
 // splits the rows over the threads as the ranks above split a global batch: thread t steps its
 // own copy of the net (thread 0 the net itself; the copies' weights are aliases of the net's) on
 // rows [N t/k, N (t+1)/k), the losses and the grads are combined weighted by the shares, in shard
-// order, and the net itself is updated, each thread updating its slice of every param
-// (Optimizer::step_part, the same bits as step()). The threads are a team of gradnet's own that
-// spins briefly between meetings (src/kernels/spin_team.h). The net's activations (what the monitor reads after the loss) are
+// order (a linear layer's weight gradient is taken once over every shard's rows, each thread a
+// slice of the weight's rows: Layer::add_deferred_weight_grad), and the net itself is updated,
+// each thread updating its slice of every param (Optimizer::step_part, the same bits as step()).
+// The threads are a team of gradnet's own that spins briefly between meetings
+// (src/kernels/spin_team.h). The net's activations (what the monitor reads after the loss) are
 // then those of the first shard's rows.
 //
 // Closure optimizers (L-BFGS, Optimizer::needs_closure()) re-evaluate the loss inside their step:
@@ -121,6 +123,10 @@ class TrainStep {
   std::vector<double> shard_loss_;
   std::vector<Rng> shard_streams_;  // this step's dropout stream of each shard
   std::unique_ptr<SpinTeam> team_;  // the threads of the shards, made by the first sharded step
+  // Layers whose weight gradient the grad-sum meeting takes over every shard's rows at once
+  // (Layer::deferrable_weight), and by net param index whether its grad is whole after it.
+  std::vector<Index> deferred_layers_;
+  std::vector<char> grad_whole_;
 
   bool distributed() const { return dp_.comm && dp_.comm->size() > 1; }
   Rng step_stream() const;
@@ -129,6 +135,7 @@ class TrainStep {
   void sum_grads(Index rows, Index global_rows);
   int shards_for(ConstView<float> x, Targets<float> targets) const;
   void plan_shards(int shards, Index rows);
+  void plan_deferred(int shards, Index rows);
   StepResult updated(StepResult result, StepObserver& observer);
   StepResult run_sharded(ConstView<float> x, Targets<float> targets, double lr, StepObserver& observer, int shards);
 };
