@@ -74,12 +74,13 @@ class Layer {
   // Thread shards (train/step_shards.cpp): a weight whose gradient Σ_n dyᵀ·x can be taken over
   // every shard's rows at once, instead of per shard and then summed (deferrable_weight(): that
   // param, else null). defer_weight_grad(true, share): backward leaves the product out and keeps
-  // share·dy and x; add_deferred_weight_grad(shards, part, parts) then adds part `part` of
-  // `parts` of the weight's rows, over every shard's kept rows in shard order (shards[0] is this
-  // layer), to this layer's grad. defer_weight_grad(false, 1): back to the product in backward.
+  // share·dy and x; take_deferred_weight_grad(shards, part, parts) then writes part `part` of
+  // `parts` of the weight's rows of this layer's grad (overwritten, not added to: the step does not
+  // zero it), summed over every shard's kept rows in shard order (shards[0] is this layer).
+  // defer_weight_grad(false, 1): back to the product in backward.
   virtual Param<T>* deferrable_weight() { return nullptr; }
   virtual void defer_weight_grad(bool /*on*/, T /*share*/) {}
-  virtual void add_deferred_weight_grad(std::span<Layer<T>* const> /*shards*/, int /*part*/, int /*parts*/) {}
+  virtual void take_deferred_weight_grad(std::span<Layer<T>* const> /*shards*/, int /*part*/, int /*parts*/) {}
 
  protected:
   bool frozen_ = false;

@@ -233,7 +233,7 @@ void LinearLayer<T>::backward(ConstView<T> x, ConstView<T> /*y*/, ConstView<T> d
   if (weight_norm_) {  // dW (scratch) = dyᵀ·x, then dg, dv += from it
     kernels::gemm<T>(true, false, out_, in_, n, T(1), dy.data, out_, x.data, in_, T(0), wn_.dw(), in_);
     wn_.backward(params_[0].value.data(), params_[1].value.data(), params_[0].grad.data(), params_[1].grad.data());
-  } else if (defer_) {  // thread shards: dW over every shard's rows at once (add_deferred_weight_grad)
+  } else if (defer_) {  // thread shards: dW over every shard's rows at once (take_deferred_weight_grad)
     if (dy_kept_.size() < static_cast<std::size_t>(n * out_)) dy_kept_.resize(static_cast<std::size_t>(n * out_));
     for (Index i = 0; i < n * out_; ++i) dy_kept_[static_cast<std::size_t>(i)] = share_ * dy.data[i];
     x_kept_ = x.data;
@@ -261,19 +261,23 @@ void LinearLayer<T>::defer_weight_grad(bool on, T share) {
   rows_kept_ = 0;
 }
 
-// dW[first:last] += Σ over shards (share·dy)[:, first:last]ᵀ · x, each shard's rows in turn.
+// dW[first:last] = Σ over shards (share·dy)[:, first:last]ᵀ · x, each shard's rows in turn: the
+// first product overwrites (the step zeroes no deferred grad), the others add.
 template <typename T>
-void LinearLayer<T>::add_deferred_weight_grad(std::span<Layer<T>* const> shards, int part, int parts) {
+void LinearLayer<T>::take_deferred_weight_grad(std::span<Layer<T>* const> shards, int part, int parts) {
   const Index first = out_ * part / parts, last = out_ * (part + 1) / parts;
   if (first == last) return;
   T* g = params_[0].grad.data() + first * in_;
+  T beta = T(0);
   for (Layer<T>* layer : shards) {
     const auto& s = static_cast<const LinearLayer<T>&>(*layer);
     GRADNET_ASSERT(s.defer_ && s.out_ == out_ && s.in_ == in_);
     if (s.rows_kept_ == 0) continue;
     kernels::gemm<T>(true, false, last - first, in_, s.rows_kept_, T(1), s.dy_kept_.data() + first, out_, s.x_kept_,
-                     in_, T(1), g, in_);
+                     in_, beta, g, in_);
+    beta = T(1);
   }
+  if (beta == T(0)) std::fill(g, g + (last - first) * in_, T(0));  // no shard had rows
 }
 
 template <typename T>

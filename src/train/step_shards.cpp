@@ -111,7 +111,7 @@ static float share_of(Index rows, Index n) {
 }
 
 // The weights whose gradient the grad-sum meeting takes over every shard's rows at once
-// (Layer::add_deferred_weight_grad): one product per shard at the batch's full share of rows of
+// (Layer::take_deferred_weight_grad): one product per shard at the batch's full share of rows of
 // the weight, instead of a product per shard and then a pass summing the shards' grads, which on
 // W2 read 4 MB a step, half of it written by the other core (~90 µs for each core's half).
 void TrainStep::plan_deferred(int k, Index n) {
@@ -159,13 +159,11 @@ StepResult TrainStep::run_sharded(ConstView<float> x, Targets<float> targets, do
   team_->run_tasks(k, [&](int t) {
     const Index first = part_begin(n, t, k);
     Net<float>& net = net_of(t);
-    if (t == 0) {
-      net.zero_grad();
-    } else {  // a deferred weight's grad is the net's alone: this shard's is never written
-      const std::vector<Param<float>*>& own = shard_params_[static_cast<std::size_t>(t)];
-      for (std::size_t j = 0; j < own.size(); ++j)
-        if (!grad_whole_[j]) own[j]->grad.fill(0.0f);
-    }
+    // A deferred weight's grad is written whole by the grad-sum meeting (the net's; the other
+    // shards' copies are never written): only the others are zeroed.
+    const std::vector<Param<float>*>& own = shard_params_[static_cast<std::size_t>(t)];
+    for (std::size_t j = 0; j < own.size(); ++j)
+      if (!grad_whole_[j]) own[j]->grad.fill(0.0f);
     net.forward(ConstView<float>(x.data + first * x.cols, rows_of(t), x.cols),
                 StepContext{Mode::train, &streams[static_cast<std::size_t>(t)], nullptr});
     shard_loss_[static_cast<std::size_t>(t)] = net.loss(Targets<float>(targets.labels + first));
@@ -179,7 +177,7 @@ StepResult TrainStep::run_sharded(ConstView<float> x, Targets<float> targets, do
     std::array<Layer<float>*, SpinTeam::kMaxTasks> layers{};
     for (const Index i : deferred_layers_) {  // part t of each deferred weight's rows, every shard's rows
       for (int r = 0; r < k; ++r) layers[static_cast<std::size_t>(r)] = &net_of(r).layer(i);
-      net_.layer(i).add_deferred_weight_grad(std::span<Layer<float>* const>(layers.data(), static_cast<std::size_t>(k)),
+      net_.layer(i).take_deferred_weight_grad(std::span<Layer<float>* const>(layers.data(), static_cast<std::size_t>(k)),
                                              t, k);
     }
     for (std::size_t j = 0; j < params.size(); ++j) {

@@ -48,7 +48,7 @@ class LinearLayer final : public Layer<T> {
   void tie(Param<T>& source_weight) { tied_ = &source_weight; }
   Param<T>* deferrable_weight() override;
   void defer_weight_grad(bool on, T share) override;
-  void add_deferred_weight_grad(std::span<Layer<T>* const> shards, int part, int parts) override;
+  void take_deferred_weight_grad(std::span<Layer<T>* const> shards, int part, int parts) override;
 
  private:
   Index index_;            // position in model.layers, for error messages

@@ -25,7 +25,7 @@
 // own copy of the net (thread 0 the net itself; the copies' weights are aliases of the net's) on
 // rows [N t/k, N (t+1)/k), the losses and the grads are combined weighted by the shares, in shard
 // order (a linear layer's weight gradient is taken once over every shard's rows, each thread a
-// slice of the weight's rows: Layer::add_deferred_weight_grad), and the net itself is updated,
+// slice of the weight's rows: Layer::take_deferred_weight_grad), and the net itself is updated,
 // each thread updating its slice of every param (Optimizer::step_part, the same bits as step()).
 // The threads are a team of gradnet's own that spins briefly between meetings
 // (src/kernels/spin_team.h). The net's activations (what the monitor reads after the loss) are
