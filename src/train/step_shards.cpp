@@ -171,7 +171,11 @@ StepResult TrainStep::run_sharded(ConstView<float> x, Targets<float> targets, do
   StepResult result;
   for (int t = 0; t < k; ++t)  // the batch's mean loss, summed in shard order
     result.loss += shard_loss_[static_cast<std::size_t>(t)] * static_cast<double>(rows_of(t)) / static_cast<double>(n);
-  if (!observer.after_loss(result.loss)) return result;
+  if (!observer.after_loss(result.loss)) {  // no backward: every grad zero, as zero_grad leaves them
+    for (std::size_t j = 0; j < params.size(); ++j)
+      if (grad_whole_[j]) params[j]->grad.fill(0.0f);
+    return result;
+  }
   team_->run_tasks(k, [&](int t) { net_of(t).backward(Targets<float>(targets.labels + part_begin(n, t, k))); });
   team_->run_tasks(k, [&](int t) {  // slice t of every grad: Σ over shards of share · grad, in shard order
     std::array<Layer<float>*, SpinTeam::kMaxTasks> layers{};

@@ -173,6 +173,25 @@ TEST_F(StepShards, AStepTooSmallToSplitAfterASplitOneTakesEveryWeightGradient) {
   expect_close(split, whole, 1e-5);
 }
 
+// A step that ends after the loss (a non-finite loss, lr-find's divergence) leaves every grad
+// zero, as an unsplit step does, though the split step zeroes no deferred weight grad up front.
+TEST_F(StepShards, AStepEndedAfterTheLossLeavesEveryGradZero) {
+  struct EndAfterLoss : StepObserver {
+    bool after_loss(double) override { return false; }
+  } end;
+  SgdSteps s(true);
+  s.run(128);  // a whole split step: the weights' grads hold its gradient
+  ASSERT_EQ(s.step.last_shards(), 2);
+  const StepResult r = s.step.run(ConstView<float>(s.b.x.data(), 128, 784), s.b.y.data(), 0.1, end);
+  EXPECT_FALSE(r.updated);
+  EXPECT_EQ(s.step.last_shards(), 2);
+  for (Param<float>* p : s.net.params()) {
+    Index nonzero = 0;
+    for (Index i = 0; i < p->grad.size(); ++i) nonzero += p->grad.data()[i] != 0.0f;
+    EXPECT_EQ(nonzero, 0) << p->name;
+  }
+}
+
 TEST_F(StepShards, ConvolutionsSplitAndAgree) {
   const Trained split = train(convnet(), true, 4), whole = train(convnet(), false, 4);
   EXPECT_EQ(split.shards, 2);
