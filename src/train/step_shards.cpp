@@ -188,10 +188,10 @@ StepResult TrainStep::run_sharded(ConstView<float> x, Targets<float> targets, do
       if (params[j]->frozen || grad_whole_[j]) continue;
       const Index size = params[j]->grad.size(), b = part_begin(size, t, k), e = part_begin(size, t + 1, k);
       float* g = params[j]->grad.data();
-      const float s0 = static_cast<float>(static_cast<double>(rows_of(0)) / static_cast<double>(n));
+      const float s0 = share_of(rows_of(0), n);
       for (Index i = b; i < e; ++i) g[i] *= s0;
       for (int r = 1; r < k; ++r) {
-        const float sr = static_cast<float>(static_cast<double>(rows_of(r)) / static_cast<double>(n));
+        const float sr = share_of(rows_of(r), n);
         const float* gr = shard_params_[static_cast<std::size_t>(r)][j]->grad.data();
         for (Index i = b; i < e; ++i) g[i] += sr * gr[i];
       }
